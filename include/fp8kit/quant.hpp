@@ -1,0 +1,60 @@
+// Quantization vocabulary (DESIGN.md §3). The GPU entry point fp8kit::quantize arrives with the
+// quantization kernels; the CPU reference in src/core uses the same types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "fp8kit/types.hpp"
+
+namespace fp8kit {
+
+// vLLM's group shapes.
+enum class Granularity : std::uint8_t {
+  kPerTensor,   // one scale for the whole tensor
+  kPerToken,    // one scale per row of an activation (M, K)
+  kPerChannel,  // one scale per output row of a weight W (N, K): per-token applied to W
+  kPerGroup,    // 1 x G groups along K, G in {32, 64, 128}
+  kBlock128,    // 128 x 128 blocks of a weight (N, K), ragged edges allowed
+};
+
+// Where 1 x G group scales go. Per-tensor/token/channel scales are plain vectors; 128x128 block
+// scales are always row-major with a 16-byte-aligned leading dimension.
+enum class ScaleLayout : std::uint8_t {
+  kRowMajor,           // (M, K/G), stride (K/G, 1)
+  kColMajor,           // stride (1, M)
+  kColMajorTmaAligned  // stride (1, round_up(M, 4)); padding entries are 0
+};
+
+struct QuantSpec {
+  Granularity granularity = Granularity::kPerToken;
+  int group_size = 128;  // kPerGroup only
+  ScaleLayout layout = ScaleLayout::kRowMajor;  // kPerGroup only
+  bool ue8m0 = false;    // round each scale up to a power of two
+  std::optional<float> scale_ub;  // kPerToken only: amax = min(amax, scale_ub)
+  bool static_scales = false;     // scales are inputs, not computed (tensor, token, group)
+
+  std::string describe() const;  // "per-group128 col-major-tma ue8m0"
+};
+
+std::string_view granularity_name(Granularity g);  // "per-tensor", "per-token", ...
+std::string_view scale_layout_name(ScaleLayout l);  // "row-major", "col-major", "col-major-tma"
+
+// Shape and strides of the fp32 scale tensor for a spec and an input of (rows, cols).
+// alloc_elems counts every element of the buffer, padding included.
+struct ScaleGeometry {
+  std::int64_t rows = 0;         // logical scale rows (1 for per-tensor)
+  std::int64_t cols = 0;         // logical scale columns
+  std::int64_t row_stride = 0;   // elements between scale rows
+  std::int64_t col_stride = 0;   // elements between scale columns
+  std::int64_t alloc_elems = 0;  // buffer size in elements, padding included
+  std::int64_t offset(std::int64_t r, std::int64_t c) const { return r * row_stride + c * col_stride; }
+};
+
+// Checks the spec against the input shape (K % G == 0, G in {32,64,128}, scale_ub only with
+// per-token, ...) and throws fp8kit::Error naming the rule.
+void validate(const QuantSpec& spec, std::int64_t rows, std::int64_t cols);
+ScaleGeometry scale_geometry(const QuantSpec& spec, std::int64_t rows, std::int64_t cols);
+
+}  // namespace fp8kit
