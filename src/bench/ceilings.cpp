@@ -1,0 +1,112 @@
+#include "bench/ceilings.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/timing.hpp"
+#include "core/files.hpp"
+#include "cuda/device.hpp"
+#include "cuda/resources.hpp"
+#include "fp8kit/types.hpp"
+#include "jit/kernel_loader.hpp"
+
+namespace fp8kit::bench {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr int kCopyThreads = 256;
+constexpr int kCopyUnroll = 4;
+
+jit::KernelSource copy_kernel_source() {
+  jit::KernelSource s;
+  s.name = fmt::format("copy_vec16_t{}_u{}", kCopyThreads, kCopyUnroll);
+  s.source = fmt::format(
+      "#include <fp8kit/bench/copy.cuh>\n"
+      "extern \"C\" __global__ void __launch_bounds__({0}) fp8kit_entry(const __grid_constant__ fp8kit::CopyParams p) {{\n"
+      "  fp8kit::copy_vectors<{1}>(p);\n"
+      "}}\n",
+      kCopyThreads, kCopyUnroll);
+  return s;
+}
+
+// Mirrors kernels/fp8kit/bench/copy.cuh's CopyParams.
+struct CopyParams {
+  const void* src;
+  void* dst;
+  std::uint64_t vectors;
+};
+
+nlohmann::json read_all(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return nlohmann::json::object();
+  try {
+    nlohmann::json j = nlohmann::json::parse(read_file(file));
+    if (j.is_object()) return j;
+  } catch (const nlohmann::json::exception&) {
+  }
+  throw Error(ErrorKind::kEnvironment, fmt::format("{} is corrupt; delete it and run `fp8kit info --measure` again", file.string()));
+}
+
+}  // namespace
+
+fs::path ceilings_path(const fs::path& cache_dir) { return cache_dir / "ceilings.json"; }
+
+std::optional<DeviceCeilings> load_ceilings(const fs::path& file, const std::string& device_uuid) {
+  const nlohmann::json all = read_all(file);
+  if (!all.contains(device_uuid)) return std::nullopt;
+  const nlohmann::json& j = all.at(device_uuid);
+  DeviceCeilings c;
+  c.device_uuid = device_uuid;
+  c.device_name = j.value("device_name", "");
+  c.measured_utc = j.value("measured_utc", "");
+  c.git_revision = j.value("git_revision", "");
+  c.copy_gbps = j.value("copy_gbps", 0.0);
+  c.extra = j.value("extra", std::map<std::string, double>{});
+  return c;
+}
+
+void store_ceilings(const fs::path& file, const DeviceCeilings& c) {
+  nlohmann::json all = read_all(file);
+  all[c.device_uuid] = {{"device_name", c.device_name}, {"measured_utc", c.measured_utc},
+                        {"git_revision", c.git_revision}, {"copy_gbps", c.copy_gbps}, {"extra", c.extra}};
+  write_file_atomic(file, all.dump(2) + "\n");
+}
+
+CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes) {
+  buffer_bytes = buffer_bytes / 16 * 16;
+  const cuda::DeviceInfo device = cuda::current_device_info();
+  const jit::LoadedKernel& kernel = jit::load_kernel(copy_kernel_source());
+
+  cuda::DeviceBuffer src(buffer_bytes), dst(buffer_bytes);
+  // A pattern, not zeros: checks that every vector was copied.
+  std::vector<std::uint32_t> pattern(buffer_bytes / 4);
+  for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint32_t>(i * 2654435761u);
+  src.upload(pattern);
+  dst.fill_bytes(0xFF);
+
+  const CopyParams params{src.data(), dst.data(), buffer_bytes / 16};
+  const dim3 grid(static_cast<unsigned>(device.sm_count * (2048 / kCopyThreads)));
+  auto launch = [&](cudaStream_t s, int) { kernel.launch_with(grid, dim3(kCopyThreads), 0, s, params); };
+  launch(stream, 0);
+  FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (dst.download_all<std::uint32_t>() != pattern) {
+    throw Error(ErrorKind::kCheckFailed, "copy kernel verification failed: the copy differs from its source");
+  }
+
+  TimingConfig config;
+  config.target_replay_ms = 20;
+  const Summary t = time_launches(launch, 1, stream, config);
+  CopyMeasurement m;
+  m.bytes_per_copy = 2 * buffer_bytes;
+  m.us_median = t.median;
+  m.us_p20 = t.p20;
+  m.us_p80 = t.p80;
+  m.gbps = static_cast<double>(m.bytes_per_copy) / (t.median * 1e3);
+  return m;
+}
+
+}  // namespace fp8kit::bench

@@ -1,0 +1,62 @@
+#include "jit/kernel_loader.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "cuda/check.hpp"
+#include "cuda/device.hpp"
+#include "jit/compiler.hpp"
+
+namespace fp8kit::jit {
+
+LoadedKernel::LoadedKernel(const CompiledKernel& compiled, const std::string& entry)
+    : name_(compiled.name), usage_(compiled.usage), from_disk_cache_(compiled.from_disk_cache) {
+  FP8KIT_CUDA_CHECK(cudaLibraryLoadData(&library_, compiled.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
+  const cudaError_t found = cudaLibraryGetKernel(&kernel_, library_, entry.c_str());
+  if (found != cudaSuccess) {
+    cudaLibraryUnload(library_);
+    throw Error(ErrorKind::kCheckFailed, fmt::format("kernel {} has no entry point {}: {}", name_, entry,
+                                                     cudaGetErrorString(found)));
+  }
+}
+
+LoadedKernel::~LoadedKernel() {
+  if (library_) cudaLibraryUnload(library_);
+}
+
+void LoadedKernel::set_max_dynamic_smem(std::size_t bytes) const {
+  FP8KIT_CUDA_CHECK(cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel_),
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+}
+
+void LoadedKernel::launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args) const {
+  FP8KIT_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_), grid, block, args, smem_bytes, stream));
+}
+
+const LoadedKernel& load_kernel(const KernelSource& source) {
+  struct Entry {
+    std::string source;
+    std::unique_ptr<LoadedKernel> kernel;
+  };
+  static std::mutex mutex;
+  // Keyed by name, not by cache key: hashing every header on each launch would cost more than
+  // a small kernel runs. kernel_name spells every field, so one name means one source.
+  static std::map<std::string, Entry> loaded;
+  std::lock_guard lock(mutex);
+  auto it = loaded.find(source.name);
+  if (it == loaded.end()) {
+    cuda::require_device(fmt::format("loading kernel {}", source.name));
+    const KernelCompiler compiler;
+    auto kernel = std::make_unique<LoadedKernel>(compiler.compile(source), source.entry);
+    it = loaded.emplace(source.name, Entry{source.source, std::move(kernel)}).first;
+  } else if (it->second.source != source.source) {
+    throw Error(ErrorKind::kCheckFailed,
+                fmt::format("two different kernel sources are both named {}: kernel_name must spell every field", source.name));
+  }
+  return *it->second.kernel;
+}
+
+}  // namespace fp8kit::jit

@@ -1,0 +1,48 @@
+// JIT kernels loaded onto the GPU: compiled (or taken from the disk cache), loaded once per
+// process with cudaLibraryLoadData, and launched through the runtime's cudaKernel_t handle.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <string>
+
+#include "jit/kernel_source.hpp"
+#include "jit/nvrtc_compile.hpp"
+
+namespace fp8kit::jit {
+
+class LoadedKernel {
+ public:
+  LoadedKernel(const CompiledKernel& compiled, const std::string& entry);
+  ~LoadedKernel();
+  LoadedKernel(const LoadedKernel&) = delete;
+  LoadedKernel& operator=(const LoadedKernel&) = delete;
+
+  const std::string& name() const { return name_; }
+  const ResourceUsage& usage() const { return usage_; }
+  bool from_disk_cache() const { return from_disk_cache_; }
+
+  // Raises the dynamic shared-memory limit (needed above 48 KiB) for the current device.
+  void set_max_dynamic_smem(std::size_t bytes) const;
+  // `args` points at the kernel's parameters, as cudaLaunchKernel takes them.
+  void launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args) const;
+
+  template <typename Params>
+  void launch_with(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, const Params& params) const {
+    void* args[] = {const_cast<Params*>(&params)};
+    launch(grid, block, smem_bytes, stream, args);
+  }
+
+ private:
+  std::string name_;
+  ResourceUsage usage_;
+  bool from_disk_cache_ = false;
+  cudaLibrary_t library_ = nullptr;
+  cudaKernel_t kernel_ = nullptr;
+};
+
+// The process-wide loaded kernel for `source` (thread-safe; compiled and loaded on first use).
+const LoadedKernel& load_kernel(const KernelSource& source);
+
+}  // namespace fp8kit::jit
