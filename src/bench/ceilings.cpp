@@ -18,18 +18,22 @@ namespace fp8kit::bench {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int kCopyThreads = 256;
-constexpr int kCopyUnroll = 4;
+struct CopyShape {
+  int threads;
+  int unroll;
+  int blocks_per_sm;
+};
+constexpr CopyShape kCopyShapes[] = {{256, 2, 8}, {256, 4, 8}, {512, 8, 4}, {1024, 4, 2}};
 
-jit::KernelSource copy_kernel_source() {
+jit::KernelSource copy_kernel_source(const CopyShape& shape) {
   jit::KernelSource s;
-  s.name = fmt::format("copy_vec16_t{}_u{}", kCopyThreads, kCopyUnroll);
+  s.name = fmt::format("copy_vec16_t{}_u{}", shape.threads, shape.unroll);
   s.source = fmt::format(
       "#include <fp8kit/bench/copy.cuh>\n"
       "extern \"C\" __global__ void __launch_bounds__({0}) fp8kit_entry(const __grid_constant__ fp8kit::CopyParams p) {{\n"
       "  fp8kit::copy_vectors<{1}>(p);\n"
       "}}\n",
-      kCopyThreads, kCopyUnroll);
+      shape.threads, shape.unroll);
   return s;
 }
 
@@ -52,6 +56,12 @@ nlohmann::json read_all(const fs::path& file) {
 }
 
 }  // namespace
+
+std::vector<jit::KernelSource> copy_kernel_sources() {
+  std::vector<jit::KernelSource> sources;
+  for (const CopyShape& shape : kCopyShapes) sources.push_back(copy_kernel_source(shape));
+  return sources;
+}
 
 fs::path ceilings_path(const fs::path& cache_dir) { return cache_dir / "ceilings.json"; }
 
@@ -79,33 +89,42 @@ void store_ceilings(const fs::path& file, const DeviceCeilings& c) {
 CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes) {
   buffer_bytes = buffer_bytes / 16 * 16;
   const cuda::DeviceInfo device = cuda::current_device_info();
-  const jit::LoadedKernel& kernel = jit::load_kernel(copy_kernel_source());
-
   cuda::DeviceBuffer src(buffer_bytes), dst(buffer_bytes);
   // A pattern, not zeros: checks that every vector was copied.
   std::vector<std::uint32_t> pattern(buffer_bytes / 4);
   for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<std::uint32_t>(i * 2654435761u);
   src.upload(pattern);
-  dst.fill_bytes(0xFF);
 
-  const CopyParams params{src.data(), dst.data(), buffer_bytes / 16};
-  const dim3 grid(static_cast<unsigned>(device.sm_count * (2048 / kCopyThreads)));
-  auto launch = [&](cudaStream_t s, int) { kernel.launch_with(grid, dim3(kCopyThreads), 0, s, params); };
-  launch(stream, 0);
-  FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
-  if (dst.download_all<std::uint32_t>() != pattern) {
-    throw Error(ErrorKind::kCheckFailed, "copy kernel verification failed: the copy differs from its source");
-  }
-
-  TimingConfig config;
-  config.target_replay_ms = 20;
-  const Summary t = time_launches(launch, 1, stream, config);
   CopyMeasurement m;
   m.bytes_per_copy = 2 * buffer_bytes;
-  m.us_median = t.median;
-  m.us_p20 = t.p20;
-  m.us_p80 = t.p80;
-  m.gbps = static_cast<double>(m.bytes_per_copy) / (t.median * 1e3);
+  auto measure = [&](const std::string& name, const LaunchFn& launch) {
+    dst.fill_bytes(0xFF);
+    launch(stream, 0);
+    FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+    if (dst.download_all<std::uint32_t>() != pattern) {
+      throw Error(ErrorKind::kCheckFailed, fmt::format("copy verification failed for {}: the copy differs from its source", name));
+    }
+    TimingConfig config;
+    config.target_replay_ms = 20;
+    const Summary t = time_launches(launch, 1, stream, config);
+    const CopyVariant v{name, static_cast<double>(m.bytes_per_copy) / (t.median * 1e3), t.median, t.p20, t.p80};
+    if (v.gbps > m.gbps) {
+      m.gbps = v.gbps;
+      m.best = name;
+    }
+    m.variants.push_back(v);
+  };
+
+  const CopyParams params{src.data(), dst.data(), buffer_bytes / 16};
+  for (const CopyShape& shape : kCopyShapes) {
+    const jit::KernelSource source = copy_kernel_source(shape);
+    const jit::LoadedKernel& kernel = jit::load_kernel(source);
+    const dim3 grid(static_cast<unsigned>(device.sm_count * shape.blocks_per_sm));
+    measure(source.name, [&](cudaStream_t s, int) { kernel.launch_with(grid, dim3(shape.threads), 0, s, params); });
+  }
+  measure("cudaMemcpyAsync", [&](cudaStream_t s, int) {
+    FP8KIT_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), buffer_bytes, cudaMemcpyDeviceToDevice, s));
+  });
   return m;
 }
 

@@ -8,6 +8,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "jit/kernel_source.hpp"
 
 namespace fp8kit::bench {
 
@@ -26,14 +29,25 @@ std::optional<DeviceCeilings> load_ceilings(const std::filesystem::path& file, c
 // Replaces the record of this device and keeps the others; the file is written atomically.
 void store_ceilings(const std::filesystem::path& file, const DeviceCeilings& ceilings);
 
-struct CopyMeasurement {
+struct CopyVariant {
+  std::string name;  // kernel name, or "cudaMemcpyAsync"
   double gbps = 0;
   double us_median = 0, us_p20 = 0, us_p80 = 0;
-  std::size_t bytes_per_copy = 0;  // read + written
 };
 
-// Copies `buffer_bytes` device to device with the JIT-compiled 16-byte copy kernel, verifies the
-// copy, and times it with the graph harness.
+struct CopyMeasurement {
+  double gbps = 0;                 // the best variant: the ceiling
+  std::string best;                // its name
+  std::size_t bytes_per_copy = 0;  // read + written
+  std::vector<CopyVariant> variants;
+};
+
+// The copy kernels measure_copy_bandwidth runs (CPU tests compile each for sm_90a).
+std::vector<jit::KernelSource> copy_kernel_sources();
+
+// Copies `buffer_bytes` device to device with a few shapes of the JIT-compiled 16-byte copy kernel
+// and with cudaMemcpyAsync, verifies each copy, and times them with the graph harness. The ceiling
+// is the fastest: a copy kernel slower than the driver's would understate it.
 CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{512} << 20);
 
 }  // namespace fp8kit::bench

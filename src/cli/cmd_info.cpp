@@ -34,10 +34,13 @@ bench::DeviceCeilings measure(const cuda::DeviceInfo& device) {
   c.measured_utc = iso8601_utc_now();
   c.git_revision = std::string(git_revision());
   c.copy_gbps = copy.gbps;
+  for (const bench::CopyVariant& v : copy.variants) c.extra["copy_gbps_" + v.name] = v.gbps;
   bench::store_ceilings(file, c);
-  std::fprintf(stderr, "measured copy: %.1f us per %.0f MiB copy (p20 %.1f, p80 %.1f) -> %.0f GB/s; stored in %s\n",
-               copy.us_median, static_cast<double>(copy.bytes_per_copy) / 2 / kMiB, copy.us_p20, copy.us_p80, copy.gbps,
-               file.c_str());
+  for (const bench::CopyVariant& v : copy.variants) {
+    std::fprintf(stderr, "copy %-22s %8.1f us per %.0f MiB (p20 %.1f, p80 %.1f) -> %5.0f GB/s\n", v.name.c_str(),
+                 v.us_median, static_cast<double>(copy.bytes_per_copy) / 2 / kMiB, v.us_p20, v.us_p80, v.gbps);
+  }
+  std::fprintf(stderr, "copy ceiling %.0f GB/s (%s), stored in %s\n", copy.gbps, copy.best.c_str(), file.c_str());
   return c;
 }
 

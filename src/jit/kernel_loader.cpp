@@ -17,6 +17,7 @@ LoadedKernel::LoadedKernel(const CompiledKernel& compiled, const std::string& en
   FP8KIT_CUDA_CHECK(cudaLibraryLoadData(&library_, compiled.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
   const cudaError_t found = cudaLibraryGetKernel(&kernel_, library_, entry.c_str());
   if (found != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it so the next checked call does not report it
     cudaLibraryUnload(library_);
     throw Error(ErrorKind::kCheckFailed, fmt::format("kernel {} has no entry point {}: {}", name_, entry,
                                                      cudaGetErrorString(found)));

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/ceilings.hpp"
 #include "core/files.hpp"
 #include "fp8kit/types.hpp"
 #include "jit/compiler.hpp"
@@ -42,14 +43,6 @@ KernelSource conversion_kernel(const std::string& name = "test_e4m3_convert") {
           "}\n"};
 }
 
-KernelSource copy_kernel() {
-  return {"test_copy",
-          "#include <fp8kit/bench/copy.cuh>\n"
-          "extern \"C\" __global__ void __launch_bounds__(256) fp8kit_entry(const __grid_constant__ fp8kit::CopyParams p) {\n"
-          "  fp8kit::copy_vectors<4>(p);\n"
-          "}\n"};
-}
-
 JitOptions options_in(const fs::path& dir) {
   JitOptions o;
   o.cache_dir = dir;
@@ -68,7 +61,9 @@ std::size_t count_temp_dirs(const fs::path& root) {
 TEST(JitCompile, EveryKernelCompilesForSm90aWithoutSpills) {
   TempDir dir;
   const KernelCompiler compiler(options_in(dir.path()));
-  for (const KernelSource& source : {conversion_kernel(), copy_kernel()}) {
+  std::vector<KernelSource> library_kernels = bench::copy_kernel_sources();
+  library_kernels.push_back(conversion_kernel());
+  for (const KernelSource& source : library_kernels) {
     const CompiledKernel k = compiler.compile(source);
     EXPECT_TRUE(is_elf(k.cubin)) << source.name;
     EXPECT_GT(k.usage.registers, 0) << source.name << "\n" << k.log;

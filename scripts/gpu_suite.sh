@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The GPU machine's side of the workflow in docs/DEVELOPING.md: runs the GPU suite, the sanitizer
+# and `fp8kit info --measure` over a build made on a CPU machine and carried over.
+# Usage: scripts/gpu_suite.sh [BUILD_DIR]   (default build/release); logs go to $OUT when set.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build/release}"
+out="${OUT:-/tmp/fp8kit-gpu-suite}"
+mkdir -p "$out"
+
+# ctest's files hold the build machine's absolute source path: make it resolve here too.
+src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+if [ -n "$src" ] && [ "$src" != "$PWD" ] && [ ! -e "$src" ]; then
+  mkdir -p "$(dirname "$src")" && ln -s "$PWD" "$src"
+fi
+
+status=0
+step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, remembers a failure
+  local name=$1; shift
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$out/$name.log"
+  local rc=${PIPESTATUS[0]}
+  echo "=== $name: exit $rc"
+  [ "$rc" -eq 0 ] || status=1
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
+step gpu-ctest ctest --test-dir "$build" -L gpu --output-on-failure
+step gpu-repeat "$build/fp8kit_gpu_tests" --gtest_repeat=2 --gtest_brief=1
+step info-measure "$build/fp8kit" info --measure
+step sanitizer compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$build/fp8kit_gpu_tests" --gtest_brief=1
+exit $status
