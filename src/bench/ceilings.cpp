@@ -22,18 +22,19 @@ struct CopyShape {
   int threads;
   int unroll;
   int blocks_per_sm;
+  bool tiled;
 };
-constexpr CopyShape kCopyShapes[] = {{256, 2, 8}, {256, 4, 8}, {512, 8, 4}, {1024, 4, 2}};
+constexpr CopyShape kCopyShapes[] = {{256, 4, 8, false}, {256, 2, 8, true}, {256, 4, 8, true}, {512, 8, 4, true}};
 
 jit::KernelSource copy_kernel_source(const CopyShape& shape) {
   jit::KernelSource s;
-  s.name = fmt::format("copy_vec16_t{}_u{}", shape.threads, shape.unroll);
+  s.name = fmt::format("copy_vec16_t{}_u{}_{}", shape.threads, shape.unroll, shape.tiled ? "tiled" : "strided");
   s.source = fmt::format(
       "#include <fp8kit/bench/copy.cuh>\n"
       "extern \"C\" __global__ void __launch_bounds__({0}) fp8kit_entry(const __grid_constant__ fp8kit::CopyParams p) {{\n"
-      "  fp8kit::copy_vectors<{1}>(p);\n"
+      "  fp8kit::copy_vectors<{1}, {2}>(p);\n"
       "}}\n",
-      shape.threads, shape.unroll);
+      shape.threads, shape.unroll, shape.tiled);
   return s;
 }
 

@@ -3,8 +3,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cuda/check.hpp"
 #include "cuda/device.hpp"
@@ -15,12 +17,28 @@ namespace fp8kit::jit {
 LoadedKernel::LoadedKernel(const CompiledKernel& compiled, const std::string& entry)
     : name_(compiled.name), usage_(compiled.usage), from_disk_cache_(compiled.from_disk_cache) {
   FP8KIT_CUDA_CHECK(cudaLibraryLoadData(&library_, compiled.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0));
-  const cudaError_t found = cudaLibraryGetKernel(&kernel_, library_, entry.c_str());
-  if (found != cudaSuccess) {
-    cudaGetLastError();  // not sticky: clear it so the next checked call does not report it
+  // Look the entry up among the library's kernels rather than letting cudaLibraryGetKernel fail:
+  // a failed call is an API error that compute-sanitizer reports, and this way the message can
+  // list what the cubin has.
+  try {
+    unsigned count = 0;
+    FP8KIT_CUDA_CHECK(cudaLibraryGetKernelCount(&count, library_));
+    std::vector<cudaKernel_t> kernels(count);
+    FP8KIT_CUDA_CHECK(cudaLibraryEnumerateKernels(kernels.data(), count, library_));
+    std::vector<std::string> names;
+    for (cudaKernel_t k : kernels) {
+      const char* kernel_name = nullptr;
+      FP8KIT_CUDA_CHECK(cudaFuncGetName(&kernel_name, reinterpret_cast<const void*>(k)));
+      names.emplace_back(kernel_name);
+      if (names.back() == entry) kernel_ = k;
+    }
+    if (kernel_ == nullptr) {
+      throw Error(ErrorKind::kCheckFailed,
+                  fmt::format("kernel {} has no entry point {} (it has: {})", name_, entry, fmt::join(names, ", ")));
+    }
+  } catch (...) {
     cudaLibraryUnload(library_);
-    throw Error(ErrorKind::kCheckFailed, fmt::format("kernel {} has no entry point {}: {}", name_, entry,
-                                                     cudaGetErrorString(found)));
+    throw;
   }
 }
 

@@ -13,18 +13,27 @@ struct CopyParams {
 };
 
 // Grid-stride loop unrolled kUnroll deep so several loads are in flight before the first store.
-template <int kUnroll>
+// kTiled: each block copies kUnroll * blockDim consecutive vectors per step (DRAM-page locality);
+// otherwise the kUnroll loads of a thread lie a whole grid apart.
+template <int kUnroll, bool kTiled>
 __device__ __forceinline__ void copy_vectors(const CopyParams& p) {
-  const u64 stride = static_cast<u64>(gridDim.x) * blockDim.x;
-  u64 i = static_cast<u64>(blockIdx.x) * blockDim.x + threadIdx.x;
-  for (; i + (kUnroll - 1) * stride < p.vectors; i += kUnroll * stride) {
+  const u64 threads = static_cast<u64>(gridDim.x) * blockDim.x;
+  const u64 lane_step = kTiled ? blockDim.x : threads;
+  u64 i = kTiled ? static_cast<u64>(blockIdx.x) * blockDim.x * kUnroll + threadIdx.x
+                 : static_cast<u64>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const u64 step = threads * kUnroll;
+  const u64 full = p.vectors - p.vectors % step;  // whole steps: every index in them is valid
+  for (; i < full; i += step) {
     Vec16 v[kUnroll];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) v[u] = p.src[i + u * stride];
+    for (int u = 0; u < kUnroll; ++u) v[u] = p.src[i + u * lane_step];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) p.dst[i + u * stride] = v[u];
+    for (int u = 0; u < kUnroll; ++u) p.dst[i + u * lane_step] = v[u];
   }
-  for (; i < p.vectors; i += stride) p.dst[i] = p.src[i];
+  // The ragged end: whatever the unrolled steps left, one vector per thread at a time.
+  for (u64 j = full + static_cast<u64>(blockIdx.x) * blockDim.x + threadIdx.x; j < p.vectors; j += threads) {
+    p.dst[j] = p.src[j];
+  }
 }
 
 }  // namespace fp8kit
