@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "bench/ceilings.hpp"
 #include "bench/timing.hpp"
@@ -17,16 +18,20 @@ TEST(TimingGpu, CopyBandwidthIsPlausible) {
   cuda::Stream stream;
   const bench::CopyMeasurement m = bench::measure_copy_bandwidth(stream.get(), std::size_t{256} << 20);
   ASSERT_EQ(m.variants.size(), 5u);
+  // Instrumented kernels run an order of magnitude slower: only the copies' correctness counts there.
+  const bool sanitized = std::getenv("FP8KIT_UNDER_SANITIZER") != nullptr;
   for (const bench::CopyVariant& v : m.variants) {
     std::printf("copy %-22s %.0f GB/s (median %.1f us, p20 %.1f, p80 %.1f)\n", v.name.c_str(), v.gbps, v.us_median,
                 v.us_p20, v.us_p80);
     // HBM3 on H100/H200 moves 2-5 TB/s; far outside that means the harness or the kernel is wrong.
-    EXPECT_GT(v.gbps, 1000.0) << v.name;
+    if (!sanitized) {
+      EXPECT_GT(v.gbps, 1000.0) << v.name;
+    }
     EXPECT_LT(v.gbps, 8000.0) << v.name;
     EXPECT_LE(v.us_p20, v.us_median) << v.name;
     EXPECT_LE(v.us_median, v.us_p80) << v.name;
   }
-  EXPECT_GT(m.gbps, 1000.0);
+  EXPECT_GT(m.gbps, sanitized ? 1.0 : 1000.0);
 }
 
 TEST(TimingGpu, ColdModeRotatesMoreThanTwiceL2) {
