@@ -57,4 +57,34 @@ struct ScaleGeometry {
 void validate(const QuantSpec& spec, std::int64_t rows, std::int64_t cols);
 ScaleGeometry scale_geometry(const QuantSpec& spec, std::int64_t rows, std::int64_t cols);
 
+// Two implementations behind one interface (vLLM's bench_per_token_quant_fp8.py compares the same):
+enum class QuantImpl : std::uint8_t {
+  kFp8kit,  // fused kernels: one read of x and one write of q (two reads for dynamic per-tensor)
+  kNaive,   // the unfused path eager frameworks run: separate amax, scale and cast kernels
+};
+std::string_view quant_impl_name(QuantImpl impl);   // "fp8kit", "naive"
+QuantImpl parse_quant_impl(std::string_view name);  // throws fp8kit::Error naming the value
+
+struct QuantizeOptions {
+  QuantImpl impl = QuantImpl::kFp8kit;
+};
+
+// Quantizes x (rows, cols) to q (rows, cols) E4M3 on `stream` (DESIGN.md §3), bit for bit equal
+// to the CPU reference in src/core/ref_quant.hpp.
+//   x:      device, rank 2, fp32/fp16/bf16, unit column stride, any row stride >= cols
+//           (16-byte-aligned rows take the vectorized path).
+//   q:      device, rank 2, E4M3, same shape, unit column stride, any row stride >= cols.
+//   scales: device fp32 with scale_geometry(spec, rows, cols).alloc_elems elements (rank 1, or the
+//           geometry's rank-2 shape and strides); written for dynamic specs (padding entries
+//           set to 0), read for static ones.
+// Allocates nothing, synchronizes nothing, is capturable in a CUDA graph and deterministic.
+// Throws fp8kit::Error naming the argument and the rule on bad input; needs an sm_90 GPU.
+void quantize(const TensorView& x, const TensorView& q, const TensorView& scales, const QuantSpec& spec,
+              cudaStream_t stream, const QuantizeOptions& options = {});
+
+// Copies 128x128 block scales given in any strides (rows = ceil(N/128), cols = ceil(K/128)) into
+// the padded row-major layout of DESIGN.md §3 (leading dimension round_up(cols, 4), padding 0).
+// A one-time preparation step for weights, never a reinterpretation.
+void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_out, cudaStream_t stream);
+
 }  // namespace fp8kit
