@@ -1,9 +1,10 @@
 // Scaled-GEMM vocabulary (DESIGN.md §3): D = A · Bᵀ with A (M, K) and B (N, K) in E4M3.
-// The GPU entry point fp8kit::scaled_mm arrives with the GEMM backends; the CPU reference in
-// src/core uses the same types.
+// fp8kit::scaled_mm and fp8kit::linear are the GPU entry points; the CPU reference in src/core
+// uses the same types.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "fp8kit/types.hpp"
@@ -27,5 +28,42 @@ struct GemmShape {
 //     leading dimension round_up(K/128, 4).
 std::int64_t scale_a_elems(ScaleModeA mode, std::int64_t m, std::int64_t k);
 std::int64_t scale_b_elems(ScaleModeB mode, std::int64_t n, std::int64_t k);
+
+enum class GemmBackend : std::uint8_t {
+  kAuto,       // the fastest backend that supports the scale pair
+  kCublasLt,   // the vendor baseline
+  kReference,  // naive fp32 GPU kernel on CUDA cores: the oracle for shapes too large for the CPU
+  kFp8kit,     // own Hopper WGMMA kernels (block-scaled first)
+};
+std::string_view gemm_backend_name(GemmBackend b);     // "auto", "cublaslt", "reference", "fp8kit"
+GemmBackend parse_gemm_backend(std::string_view name);  // throws fp8kit::Error naming the value
+
+struct ScaledMmOptions {
+  GemmBackend backend = GemmBackend::kAuto;
+  // cuBLASLt's fast accumulation (CUBLASLT_MATMUL_DESC_FAST_ACCUM): an explicit choice, recorded in
+  // every result; refused with block scales, which need promotion.
+  bool fast_accum = false;
+};
+
+// Scale pairs a backend supports (each backend refuses the rest with a clear error).
+bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b);
+
+// D = A · Bᵀ on `stream` (DESIGN.md §3).
+//   a: (M, K) E4M3, K-major (unit column stride, row stride >= K, 16-byte aligned rows)
+//   b: (N, K) E4M3, K-major (the weight as stored)
+//   scale_a / scale_b: fp32 device tensors in the layouts above (scale_a_elems / scale_b_elems)
+//   out: (M, N) bf16, fp16 or fp32, row-major (row stride >= N)
+//   bias: optional (N) fp32
+// M = 0 does nothing. Allocates nothing on the hot path (descriptors and workspaces are cached per
+// shape and stream), capturable in a CUDA graph, deterministic. Throws fp8kit::Error naming the
+// argument and the rule for bad input or an unsupported pair.
+void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
+               ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
+               const std::optional<TensorView>& bias, cudaStream_t stream, const ScaledMmOptions& options = {});
+
+// The BF16/FP16 baseline: D = A · Bᵀ with A (M, K), B (N, K) in bf16 or fp16 (same dtype), out
+// bf16/fp16/fp32, through cuBLASLt.
+void mm(const TensorView& a, const TensorView& b, const TensorView& out, const std::optional<TensorView>& bias,
+        cudaStream_t stream);
 
 }  // namespace fp8kit
