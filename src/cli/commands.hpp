@@ -15,5 +15,6 @@ void set_command_line(std::string line);
 void add_info_command(CLI::App& app);
 void add_shapes_command(CLI::App& app);
 void add_cache_command(CLI::App& app);
+void add_plot_command(CLI::App& app);
 
 }  // namespace fp8kit::cli

@@ -34,7 +34,7 @@ CliRun run_cli(const std::string& args, const std::string& env = "") {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"", "info", "shapes", "cache", "cache ls", "cache clear"}) {
+  for (const char* sub : {"", "info", "shapes", "cache", "cache ls", "cache clear", "plot"}) {
     const CliRun r = run_cli(fmt::format("{} --help", sub));
     EXPECT_EQ(r.exit_code, 0) << sub << "\n" << r.output;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << "\n" << r.output;
@@ -42,7 +42,8 @@ TEST(Cli, HelpForEverySubcommand) {
 }
 
 TEST(Cli, BadUsageExitsTwo) {
-  for (const char* args : {"", "no-such-command", "shapes --tp 0", "shapes --tp x", "info --bogus", "cache"}) {
+  for (const char* args : {"", "no-such-command", "shapes --tp 0", "shapes --tp x", "info --bogus", "cache", "plot",
+                           "plot /no/such/results.jsonl"}) {
     const CliRun r = run_cli(args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
   }
