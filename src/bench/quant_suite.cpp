@@ -225,7 +225,7 @@ bool has_impl(const QuantSuiteOptions& o, QuantImpl impl) {
 void print_block(std::span<const QuantMeasurement> rows) {
   for (const QuantMeasurement& r : rows) {
     if (r.ok()) continue;
-    fmt::print("{} M={} H={} {} {}: {}\n", quant_impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
+    fmt::print("{} M={} H={} {} {}: {}\n", impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
                r.config.layout_label(), r.status);
   }
   fmt::print("{}\n", quant_table(rows).render());
