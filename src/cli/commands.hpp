@@ -16,5 +16,6 @@ void add_info_command(CLI::App& app);
 void add_shapes_command(CLI::App& app);
 void add_cache_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
+void add_bench_command(CLI::App& app);  // bench quant (bench gemm joins it)
 
 }  // namespace fp8kit::cli

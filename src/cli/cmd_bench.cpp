@@ -1,0 +1,120 @@
+// fp8kit bench <suite>: the benchmark suites (DESIGN.md §7). Each suite is a subcommand of `bench`
+// with its own flags; the flags every suite shares (--timing, --out, --seed) come from one helper,
+// so `bench gemm` adds a function beside add_quant_command and nothing else changes.
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bench/quant_suite.hpp"
+#include "cli/commands.hpp"
+#include "fp8kit/types.hpp"
+
+namespace fp8kit::cli {
+namespace {
+
+struct CommonBenchArgs {
+  std::string timing = "graph";
+  std::string out = "bench_results";
+  std::string seed;  // text: CLI11 would wrap "-3" into a huge unsigned value
+};
+
+void add_common_flags(CLI::App& cmd, CommonBenchArgs& args) {
+  cmd.add_option("--timing", args.timing,
+                 "graph: CUDA-graph replay on the same buffers; cold: rotate input sets larger than 2x L2")
+      ->capture_default_str();
+  cmd.add_option("--out", args.out, "folder for the JSON lines and CSV results")->type_name("DIR")->capture_default_str();
+  cmd.add_option("--seed", args.seed, "seed of the random inputs, 0 to 2^64-1 (default: fresh, and printed)");
+}
+
+// Re-throws a parse error of a flag's value with the flag's name in front.
+template <typename Fn>
+auto parse_flag(std::string_view flag, Fn&& parse) {
+  try {
+    return parse();
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("{}: {}", flag, e.what()));
+  }
+}
+
+std::optional<std::uint64_t> parse_seed(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (ec != std::errc{} || end != text.data() + text.size()) {
+    throw_invalid_argument(fmt::format("--seed: '{}' is not an integer from 0 to 2^64-1", text));
+  }
+  return seed;
+}
+
+struct QuantArgs {
+  CommonBenchArgs common;
+  bool check = false;
+  std::string dtype = "bfloat16";
+  std::vector<std::int64_t> batch_sizes = bench::QuantSuiteOptions{}.batch_sizes;
+  std::vector<std::int64_t> hidden_sizes = bench::QuantSuiteOptions{}.hidden_sizes;
+  std::vector<int> group_sizes = bench::QuantSuiteOptions{}.group_sizes;
+  bool no_column_major = false;
+  std::vector<std::string> impls{"naive", "fp8kit"};
+};
+
+bench::QuantSuiteOptions quant_options(const QuantArgs& a) {
+  bench::QuantSuiteOptions o;
+  o.check = a.check;
+  o.dtype = parse_flag("--dtype", [&] { return parse_dtype(a.dtype); });
+  o.batch_sizes = a.batch_sizes;
+  o.hidden_sizes = a.hidden_sizes;
+  o.group_sizes = a.group_sizes;
+  o.column_major = !a.no_column_major;
+  o.impls.clear();
+  for (const std::string& name : a.impls) o.impls.push_back(parse_flag("--impl", [&] { return bench::parse_impl(name); }));
+  o.timing = bench::parse_timing_mode(a.common.timing);  // its message names --timing
+  o.out_dir = a.common.out;
+  o.seed = parse_seed(a.common.seed);
+  bench::validate_options(o);  // bad usage (exit 2) before the GPU check (exit 3)
+  return o;
+}
+
+void run_quant(const QuantArgs& args) {
+  const bench::QuantSuiteOptions options = quant_options(args);
+  const bench::QuantSuiteResult result = bench::run_quant_suite(options, command_line());
+  if (result.failed > 0) {
+    throw Error(ErrorKind::kCheckFailed,
+                fmt::format("bench quant: {} of {} measurements FAILED verification (see the table and {})",
+                            result.failed, result.rows.size(), result.files.jsonl.string()));
+  }
+}
+
+void add_quant_command(CLI::App& bench) {
+  auto args = std::make_shared<QuantArgs>();
+  CLI::App* cmd = bench.add_subcommand(
+      "quant", "activation quantization, naive vs fp8kit: µs, GB/s, % of copy bandwidth (vLLM's bench_per_token_quant_fp8.py)");
+  cmd->add_flag("--check", args->check,
+                "also verify every implementation on an adversarial input and after timing (the random input is always verified)");
+  cmd->add_option("--dtype", args->dtype, "input dtype: half, bfloat16 or float")->capture_default_str();
+  cmd->add_option("--batch-sizes", args->batch_sizes, "tokens M")->capture_default_str();
+  cmd->add_option("--hidden-sizes", args->hidden_sizes, "hidden sizes H")->capture_default_str();
+  cmd->add_option("--group-sizes", args->group_sizes, "0 = per-tensor, -1 = per-token, G = 1xG groups (32, 64, 128)")
+      ->capture_default_str();
+  cmd->add_flag("--no-column-major", args->no_column_major,
+                "skip the column-major scale layouts of per-group shapes (row-major only)");
+  cmd->add_option("--impl", args->impls, "implementations, comma-separated: naive, fp8kit")
+      ->delimiter(',')
+      ->capture_default_str();
+  add_common_flags(*cmd, args->common);
+  cmd->callback([args] { run_quant(*args); });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* bench = app.add_subcommand("bench", "benchmark suites: verified, then timed; results as JSON lines + CSV");
+  bench->require_subcommand(1);
+  add_quant_command(*bench);
+}
+
+}  // namespace fp8kit::cli
