@@ -1,0 +1,201 @@
+// Shared pieces of the quantization kernels (DESIGN.md §3): the launch parameters, 8-element
+// input chunks (one 16-byte load of fp16/bf16, two of fp32), the dynamic scale and the reductions.
+// Every value goes through the same fp32 operations as the CPU reference in src/core/ref_quant.cpp.
+#pragma once
+
+#include <fp8kit/common/fp8.cuh>
+#include <fp8kit/common/types.cuh>
+
+namespace fp8kit {
+
+// One parameter block for every quantization kernel; mirrored by src/ops/quant_kernels.hpp.
+struct QuantParams {
+  const void* x;  // input (rows, cols), row stride x_ld elements
+  u8* q;          // E4M3 output (rows, cols), row stride q_ld bytes
+  float* scales;  // written (dynamic) or read (static)
+  i64 x_ld;
+  i64 q_ld;
+  i64 s_rs;            // elements between scale rows
+  i64 s_cs;            // elements between scale columns
+  int rows;            // M
+  int cols;            // K
+  int scale_rows;      // logical scale rows (M, ceil(M/128), 1)
+  int scale_cols;      // logical scale columns (K/G, ceil(K/128), 1)
+  int scale_rows_pad;  // scale index space with padding: round_up(M, 4) for TMA-aligned col-major
+  int scale_cols_pad;  // round_up(ceil(K/128), 4) for block scales
+  int cell_rows;       // naive kernels: input rows covered by one scale (1, 128, or rows)
+  int cell_cols;       // naive kernels: input columns covered by one scale (G, 128, cols)
+  int ue8m0;           // round dynamic scales up to a power of two
+  int atomic_amax;     // naive amax of a per-tensor scale: atomicMax into scales[0]
+  float scale_ub;      // amax = fminf(amax, scale_ub); +Inf when there is no bound
+  u32 items;           // work items of this launch (groups, chunks, cells, elements)
+};
+
+// Input element types: 8 elements make one chunk of kWords 32-bit words.
+struct InF32 {
+  static constexpr int kBytes = 4;
+};
+struct InF16 {
+  static constexpr int kBytes = 2;
+};
+struct InBF16 {
+  static constexpr int kBytes = 2;
+};
+
+constexpr int kChunk = 8;  // elements per chunk
+
+template <class In>
+struct Chunk {
+  static constexpr int kWords = kChunk * In::kBytes / 4;
+  u32 w[kWords];
+};
+
+// 1 / (448 * 512) in fp32, the floor of every dynamic scale (ref::kMinDynamicScale).
+constexpr u32 kMinScaleBits = 0x36924925u;
+constexpr float kE4M3Max = 448.0f;
+
+template <class In>
+__device__ __forceinline__ float to_float(u32 bits16_or_32);
+
+template <>
+__device__ __forceinline__ float to_float<InF32>(u32 bits) {
+  return __uint_as_float(bits);
+}
+template <>
+__device__ __forceinline__ float to_float<InBF16>(u32 bits) {
+  return __uint_as_float(bits << 16);  // exact: bf16 is the top half of an fp32
+}
+template <>
+__device__ __forceinline__ float to_float<InF16>(u32 bits) {
+  float f;
+  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(static_cast<u16>(bits)));  // exact, subnormals too
+  return f;
+}
+
+// Element i (0..7) of a chunk as fp32.
+template <class In>
+__device__ __forceinline__ float elem(const Chunk<In>& c, int i) {
+  if constexpr (In::kBytes == 4) {
+    return to_float<In>(c.w[i]);
+  } else {
+    return to_float<In>((i & 1) ? (c.w[i >> 1] >> 16) : (c.w[i >> 1] & 0xFFFFu));
+  }
+}
+
+__device__ __forceinline__ void ldg16(const void* p, u32* w) {
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(w[0]), "=r"(w[1]), "=r"(w[2]), "=r"(w[3])
+      : "l"(p));
+}
+
+// Loads chunk `ci` (elements 8ci .. 8ci+7) of a row of `cols` elements. Elements past the row's
+// end read as +0, which leaves an amax unchanged. kVector: the row start is 16-byte aligned.
+template <class In, bool kVector>
+__device__ __forceinline__ void load_chunk(const char* row, int ci, int cols, Chunk<In>& c) {
+  const int col0 = ci * kChunk;
+  const char* p = row + static_cast<i64>(col0) * In::kBytes;
+  if (kVector && col0 + kChunk <= cols) {
+#pragma unroll
+    for (int v = 0; v < Chunk<In>::kWords / 4; ++v) ldg16(p + 16 * v, c.w + 4 * v);
+    return;
+  }
+  if constexpr (In::kBytes == 4) {
+#pragma unroll
+    for (int i = 0; i < kChunk; ++i) c.w[i] = col0 + i < cols ? reinterpret_cast<const u32*>(p)[i] : 0u;
+  } else {
+#pragma unroll
+    for (int i = 0; i < kChunk / 2; ++i) {
+      const u16* h = reinterpret_cast<const u16*>(p);
+      const u32 lo = col0 + 2 * i < cols ? h[2 * i] : 0u;
+      const u32 hi = col0 + 2 * i + 1 < cols ? h[2 * i + 1] : 0u;
+      c.w[i] = lo | (hi << 16);
+    }
+  }
+}
+
+// fmaxf ignores NaN (IEEE maxNum), as the reference's std::fmax does.
+template <class In>
+__device__ __forceinline__ float chunk_amax(const Chunk<In>& c, float amax) {
+#pragma unroll
+  for (int i = 0; i < kChunk; ++i) amax = fmaxf(amax, fabsf(elem(c, i)));
+  return amax;
+}
+
+// s = max(min(amax, ub) / 448, 1 / (448 * 512)), with UE8M0 rounded up to a power of two by
+// bumping the exponent when any mantissa bit is set (s is always normal or +Inf here).
+__device__ __forceinline__ float dynamic_scale(float amax, float ub, bool ue8m0) {
+  float s = __fdiv_rn(fminf(amax, ub), kE4M3Max);
+  const float floor = __uint_as_float(kMinScaleBits);
+  if (!(s >= floor)) s = floor;
+  if (ue8m0) {
+    u32 b = __float_as_uint(s);
+    if ((b & 0x7F800000u) != 0x7F800000u && (b & 0x007FFFFFu) != 0u) b = (b & 0xFF800000u) + 0x00800000u;
+    s = __uint_as_float(b);
+  }
+  return s;
+}
+
+// q = e4m3(x / s) with an IEEE division (never a reciprocal), 8 codes packed little-endian.
+template <class In>
+__device__ __forceinline__ void quantize_chunk(const Chunk<In>& c, float s, u32& lo, u32& hi) {
+  const u32 b0 = e4m3x2_from_float(__fdiv_rn(elem(c, 0), s), __fdiv_rn(elem(c, 1), s));
+  const u32 b1 = e4m3x2_from_float(__fdiv_rn(elem(c, 2), s), __fdiv_rn(elem(c, 3), s));
+  const u32 b2 = e4m3x2_from_float(__fdiv_rn(elem(c, 4), s), __fdiv_rn(elem(c, 5), s));
+  const u32 b3 = e4m3x2_from_float(__fdiv_rn(elem(c, 6), s), __fdiv_rn(elem(c, 7), s));
+  lo = b0 | (b1 << 16);
+  hi = b2 | (b3 << 16);
+}
+
+// Stores the 8 codes of chunk `ci`; kVector: the row start is 8-byte aligned.
+template <bool kVector>
+__device__ __forceinline__ void store_chunk(u8* row, int ci, int cols, u32 lo, u32 hi) {
+  const int col0 = ci * kChunk;
+  u8* p = row + col0;
+  if (kVector && col0 + kChunk <= cols) {
+    asm volatile("st.global.v2.u32 [%0], {%1, %2};" ::"l"(p), "r"(lo), "r"(hi) : "memory");
+    return;
+  }
+#pragma unroll
+  for (int i = 0; i < kChunk; ++i) {
+    if (col0 + i < cols) p[i] = static_cast<u8>(((i < 4 ? lo : hi) >> (8 * (i & 3))) & 0xFFu);
+  }
+}
+
+template <class In, bool kVector>
+__device__ __forceinline__ void quantize_store_chunk(const Chunk<In>& c, float s, u8* row, int ci, int cols) {
+  u32 lo, hi;
+  quantize_chunk(c, s, lo, hi);
+  store_chunk<kVector>(row, ci, cols, lo, hi);
+}
+
+// Max over aligned groups of kLanes lanes (a power of two dividing 32); all 32 lanes must call it.
+template <int kLanes>
+__device__ __forceinline__ float lanes_max(float v) {
+#pragma unroll
+  for (int o = kLanes / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+  return v;
+}
+
+// Max over the block; every thread gets the result. `red` holds kThreads / 32 floats.
+template <int kThreads>
+__device__ __forceinline__ float block_max(float v, float* red) {
+  v = lanes_max<32>(v);
+  if constexpr (kThreads == 32) {
+    return v;
+  } else {
+    if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = v;
+    __syncthreads();
+    float m = red[0];
+#pragma unroll
+    for (int w = 1; w < kThreads / 32; ++w) m = fmaxf(m, red[w]);
+    return m;
+  }
+}
+
+template <class In>
+__device__ __forceinline__ const char* input_row(const QuantParams& p, int row) {
+  return static_cast<const char*>(p.x) + static_cast<i64>(row) * p.x_ld * In::kBytes;
+}
+__device__ __forceinline__ u8* output_row(const QuantParams& p, int row) { return p.q + static_cast<i64>(row) * p.q_ld; }
+
+}  // namespace fp8kit

@@ -1,0 +1,483 @@
+#include "ops/quant_kernels.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace fp8kit::ops {
+namespace {
+
+constexpr std::int64_t kBlockEdge = 128;
+
+std::string_view dtype_tag(DType d) {
+  switch (d) {
+    case DType::kFloat32:
+      return "f32";
+    case DType::kFloat16:
+      return "f16";
+    case DType::kBFloat16:
+      return "bf16";
+    default:
+      throw_invalid_argument(fmt::format("quantize: input dtype {} is not float, half or bfloat16", dtype_name(d)));
+  }
+}
+
+std::string_view device_type(DType d) {
+  switch (d) {
+    case DType::kFloat32:
+      return "fp8kit::InF32";
+    case DType::kFloat16:
+      return "fp8kit::InF16";
+    default:
+      return "fp8kit::InBF16";
+  }
+}
+
+std::string_view vec_tag(bool vector) { return vector ? "v8" : "v1"; }
+std::string_view bool_lit(bool b) { return b ? "true" : "false"; }
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t round_up(std::int64_t a, std::int64_t b) { return ceil_div(a, b) * b; }
+
+bool is_float_input(DType d) { return d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16; }
+
+// Token kernels by row length in chunks of 8: warp per row up to 1024 elements, block per row
+// (256 threads, up to 8 chunks each) up to 16384, then the two-read loop.
+struct TokenShape {
+  QuantKernelKind kind;
+  int threads;
+  int vecs;
+  std::int64_t max_chunks;
+};
+constexpr TokenShape kTokenShapes[] = {
+    {QuantKernelKind::kTokenWarp, 256, 1, 32},    {QuantKernelKind::kTokenWarp, 256, 2, 64},
+    {QuantKernelKind::kTokenWarp, 256, 4, 128},   {QuantKernelKind::kTokenBlock, 256, 2, 512},
+    {QuantKernelKind::kTokenBlock, 256, 4, 1024}, {QuantKernelKind::kTokenBlock, 256, 8, 2048},
+    {QuantKernelKind::kTokenLoop, 512, 4, std::numeric_limits<std::int64_t>::max()},
+};
+constexpr DType kInputs[] = {DType::kBFloat16, DType::kFloat16, DType::kFloat32};
+constexpr int kGroups[] = {32, 64, 128};
+constexpr int kElementwiseThreads = 256, kElementwiseUnroll = 4;
+
+int group_unroll(DType input) { return input == DType::kFloat32 ? 1 : 2; }
+
+QuantKernelConfig token_config(DType input, bool vector, std::int64_t chunks) {
+  for (const TokenShape& s : kTokenShapes) {
+    if (chunks <= s.max_chunks) return {s.kind, input, vector, s.threads, s.vecs};
+  }
+  return {};  // unreachable: the last shape takes any length
+}
+
+QuantKernelConfig group_config(DType input, bool vector, int group, bool rows_fastest) {
+  QuantKernelConfig c{QuantKernelKind::kGroup, input, vector, 256, group_unroll(input)};
+  c.group = group;
+  c.rows_fastest = rows_fastest;
+  return c;
+}
+
+QuantKernelConfig cast_config(DType input, bool vector, CastScaleKind cast, int group) {
+  QuantKernelConfig c{QuantKernelKind::kCast, input, vector, kElementwiseThreads, kElementwiseUnroll};
+  c.cast = cast;
+  c.group = cast == CastScaleKind::kGroup ? group : 0;
+  return c;
+}
+
+std::string params_asserts() {
+  return "static_assert(sizeof(fp8kit::QuantParams) == 104, \"QuantParams differs from the host's\");\n";
+}
+
+}  // namespace
+
+std::uint64_t QuantKernelConfig::key() const {
+  std::uint64_t k = static_cast<std::uint64_t>(kind);
+  k = k << 4 | static_cast<std::uint64_t>(input);
+  k = k << 1 | (vector ? 1u : 0u);
+  k = k << 11 | static_cast<std::uint64_t>(threads);
+  k = k << 5 | static_cast<std::uint64_t>(vecs);
+  k = k << 8 | static_cast<std::uint64_t>(group);
+  k = k << 1 | (rows_fastest ? 1u : 0u);
+  k = k << 2 | static_cast<std::uint64_t>(cast);
+  k = k << 1 | (block_cells ? 1u : 0u);
+  return k;
+}
+
+std::string kernel_name(const QuantKernelConfig& c) {
+  const std::string_view dt = dtype_tag(c.input);
+  switch (c.kind) {
+    case QuantKernelKind::kTokenWarp:
+      return fmt::format("quant_token_warp_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTokenBlock:
+      return fmt::format("quant_token_block_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTokenLoop:
+      return fmt::format("quant_token_loop_{}_{}_t{}_u{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kGroup:
+      return fmt::format("quant_group{}_{}_{}_{}_t{}_u{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
+                         vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTensorAmax:
+      return fmt::format("quant_tensor_amax_{}_{}_t{}_u{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kCast: {
+      const std::string scale = c.cast == CastScaleKind::kTensor ? "tensor"
+                                : c.cast == CastScaleKind::kRow  ? "row"
+                                                                 : fmt::format("group{}", c.group);
+      return fmt::format("quant_cast_{}_{}_{}_t{}_u{}", scale, dt, vec_tag(c.vector), c.threads, c.vecs);
+    }
+    case QuantKernelKind::kBlock128:
+      return fmt::format("quant_block128_{}_{}_t{}", dt, vec_tag(c.vector), c.threads);
+    case QuantKernelKind::kNaiveAmax:
+      return fmt::format("quant_naive_amax_{}_{}_t{}", dt, c.block_cells ? "blockcell" : "warpcell", c.threads);
+    case QuantKernelKind::kNaiveScale:
+      return fmt::format("quant_naive_scale_t{}", c.threads);
+    case QuantKernelKind::kNaiveCast:
+      return fmt::format("quant_naive_cast_{}_t{}", dt, c.threads);
+    case QuantKernelKind::kCopyBlockScales:
+      return fmt::format("quant_copy_block_scales_t{}", c.threads);
+  }
+  throw_invalid_argument("kernel_name: unknown quantization kernel kind");
+}
+
+jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
+  const std::string_view in = device_type(c.input);
+  std::string header, call;
+  switch (c.kind) {
+    case QuantKernelKind::kTokenWarp:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_row_warp<{}, {}, {}, {}>(p)", in, c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kTokenBlock:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_row_block<{}, {}, {}, {}>(p)", in, c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kTokenLoop:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_row_loop<{}, {}, {}, {}>(p)", in, c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kGroup:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_group<{}, {}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest),
+                         c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kTensorAmax:
+      header = "fp8kit/quant/tensor_quant.cuh";
+      call = fmt::format("fp8kit::tensor_amax<{}, {}, {}, {}>(p)", in, c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kCast: {
+      header = "fp8kit/quant/tensor_quant.cuh";
+      const std::string_view kind = c.cast == CastScaleKind::kTensor ? "kTensor"
+                                    : c.cast == CastScaleKind::kRow  ? "kRow"
+                                                                     : "kGroup";
+      call = fmt::format("fp8kit::scaled_cast<{}, fp8kit::CastScale::{}, {}, {}, {}, {}>(p)", in, kind, c.group,
+                         c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    }
+    case QuantKernelKind::kBlock128:
+      header = "fp8kit/quant/block_quant.cuh";
+      call = fmt::format("fp8kit::quant_block128<{}, {}>(p)", in, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kNaiveAmax:
+      header = "fp8kit/quant/naive_quant.cuh";
+      call = fmt::format("fp8kit::naive_amax<{}, {}, {}>(p)", in, c.threads, c.block_cells ? c.threads : 32);
+      break;
+    case QuantKernelKind::kNaiveScale:
+      header = "fp8kit/quant/naive_quant.cuh";
+      call = "fp8kit::naive_scale(p)";
+      break;
+    case QuantKernelKind::kNaiveCast:
+      header = "fp8kit/quant/naive_quant.cuh";
+      call = fmt::format("fp8kit::naive_cast<{}>(p)", in);
+      break;
+    case QuantKernelKind::kCopyBlockScales:
+      header = "fp8kit/quant/block_quant.cuh";
+      call = "fp8kit::copy_block_scales(p)";
+      break;
+  }
+  jit::KernelSource s;
+  s.name = kernel_name(c);
+  s.source = fmt::format(
+      "// generated: {0}\n"
+      "#include <{1}>\n"
+      "{2}"
+      "extern \"C\" __global__ void __launch_bounds__({3}) fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
+      "  {4};\n"
+      "}}\n",
+      s.name, header, params_asserts(), c.threads, call);
+  return s;
+}
+
+std::vector<QuantKernelConfig> all_quant_kernel_configs() {
+  std::vector<QuantKernelConfig> all;
+  for (DType in : kInputs) {
+    for (bool vector : {true, false}) {
+      for (const TokenShape& s : kTokenShapes) all.push_back({s.kind, in, vector, s.threads, s.vecs});
+      for (int g : kGroups) {
+        for (bool rows_fastest : {false, true}) all.push_back(group_config(in, vector, g, rows_fastest));
+      }
+      all.push_back({QuantKernelKind::kTensorAmax, in, vector, kElementwiseThreads, kElementwiseUnroll});
+      all.push_back(cast_config(in, vector, CastScaleKind::kTensor, 0));
+      all.push_back(cast_config(in, vector, CastScaleKind::kRow, 0));
+      for (int g : kGroups) all.push_back(cast_config(in, vector, CastScaleKind::kGroup, g));
+      all.push_back({QuantKernelKind::kBlock128, in, vector, 256, 1});
+    }
+    for (bool block_cells : {false, true}) {
+      QuantKernelConfig c{QuantKernelKind::kNaiveAmax, in, false, 256, 1};
+      c.block_cells = block_cells;
+      all.push_back(c);
+    }
+    all.push_back({QuantKernelKind::kNaiveCast, in, false, 256, 1});
+  }
+  all.push_back({QuantKernelKind::kNaiveScale, DType::kFloat32, false, 256, 1});
+  all.push_back({QuantKernelKind::kCopyBlockScales, DType::kFloat32, false, 256, 1});
+  return all;
+}
+
+QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
+  const QuantSpec& spec = pr.spec;
+  const ScaleGeometry geo = scale_geometry(spec, pr.rows, pr.cols);
+  const std::int64_t in_bytes = static_cast<std::int64_t>(dtype_size(pr.input));
+  // The 16-byte path needs every row start aligned: the base and the row stride.
+  const bool vector = pr.x_aligned16 && pr.q_aligned8 &&
+                      (pr.rows <= 1 || ((pr.x_ld * in_bytes) % 16 == 0 && pr.q_ld % 8 == 0));
+  const bool dynamic = !spec.static_scales;
+
+  QuantPlan plan;
+  QuantParams& p = plan.params;
+  p.x_ld = pr.x_ld;
+  p.q_ld = pr.q_ld;
+  p.s_rs = geo.row_stride;
+  p.s_cs = geo.col_stride;
+  p.rows = static_cast<int>(pr.rows);
+  p.cols = static_cast<int>(pr.cols);
+  p.scale_rows = static_cast<int>(geo.rows);
+  p.scale_cols = static_cast<int>(geo.cols);
+  p.scale_rows_pad = static_cast<int>(geo.rows);
+  p.scale_cols_pad = static_cast<int>(geo.cols);
+  if (spec.granularity == Granularity::kPerGroup && spec.layout == ScaleLayout::kColMajorTmaAligned) {
+    p.scale_rows_pad = static_cast<int>(geo.col_stride);
+  }
+  if (spec.granularity == Granularity::kBlock128) p.scale_cols_pad = static_cast<int>(geo.row_stride);
+  p.ue8m0 = spec.ue8m0 && dynamic ? 1 : 0;
+  p.scale_ub = spec.scale_ub ? *spec.scale_ub : std::numeric_limits<float>::infinity();
+  if (spec.granularity == Granularity::kPerTensor) p.s_rs = p.s_cs = 0;
+
+  const std::int64_t chunks_per_row = ceil_div(pr.cols, 8);
+  const auto elementwise_grid = [&](std::int64_t items) {
+    const std::int64_t per_block = kElementwiseThreads * kElementwiseUnroll;
+    return static_cast<unsigned>(std::clamp<std::int64_t>(ceil_div(items, per_block), 1, std::int64_t{sm_count} * 8));
+  };
+  auto add = [&](const QuantKernelConfig& config, std::int64_t grid_x, std::int64_t items, int atomic = 0,
+                 std::int64_t grid_y = 1) {
+    QuantLaunch& l = plan.launches[static_cast<std::size_t>(plan.launch_count++)];
+    l.config = config;
+    l.grid_x = static_cast<unsigned>(grid_x);
+    l.grid_y = static_cast<unsigned>(grid_y);
+    l.threads = static_cast<unsigned>(config.threads);
+    l.items = static_cast<std::uint32_t>(items);
+    l.atomic_amax = atomic;
+  };
+
+  if (pr.impl == QuantImpl::kNaive) {
+    // Cells: (cell_rows x cell_cols) input elements per scale.
+    switch (spec.granularity) {
+      case Granularity::kPerTensor:
+        p.cell_rows = 1;  // the amax kernel's cells are rows; s_rs = s_cs = 0 sends all to scales[0]
+        p.cell_cols = p.cols;
+        break;
+      case Granularity::kPerToken:
+      case Granularity::kPerChannel:
+        p.cell_rows = 1;
+        p.cell_cols = p.cols;
+        break;
+      case Granularity::kPerGroup:
+        p.cell_rows = 1;
+        p.cell_cols = spec.group_size;
+        break;
+      case Granularity::kBlock128:
+        p.cell_rows = p.cell_cols = static_cast<int>(kBlockEdge);
+        break;
+    }
+    if (dynamic) {
+      const bool per_tensor = spec.granularity == Granularity::kPerTensor;
+      const bool block = spec.granularity == Granularity::kBlock128;
+      QuantKernelConfig amax{QuantKernelKind::kNaiveAmax, pr.input, false, 256, 1};
+      amax.block_cells = block;
+      if (per_tensor) {
+        plan.zero_scale0 = true;
+        // Cells are rows here: scale_cols = 1 for the amax kernel's cell indexing.
+        add(amax, ceil_div(pr.rows, 8), pr.rows, 1);
+      } else {
+        const std::int64_t cells = geo.rows * geo.cols;
+        add(amax, block ? cells : ceil_div(cells, 8), cells);
+      }
+      const std::int64_t entries = std::int64_t{p.scale_rows_pad} * p.scale_cols_pad;
+      add({QuantKernelKind::kNaiveScale, DType::kFloat32, false, 256, 1}, ceil_div(entries, 256), entries);
+    }
+    add({QuantKernelKind::kNaiveCast, pr.input, false, 256, 1}, ceil_div(pr.rows * pr.cols, 256), pr.rows * pr.cols);
+    return plan;
+  }
+
+  const std::int64_t chunk_items = pr.rows * chunks_per_row;
+  if (!dynamic) {
+    const CastScaleKind cast = spec.granularity == Granularity::kPerTensor  ? CastScaleKind::kTensor
+                               : spec.granularity == Granularity::kPerToken ? CastScaleKind::kRow
+                                                                            : CastScaleKind::kGroup;
+    add(cast_config(pr.input, vector, cast, spec.group_size), elementwise_grid(chunk_items), chunk_items);
+    return plan;
+  }
+  switch (spec.granularity) {
+    case Granularity::kPerTensor:
+      plan.zero_scale0 = true;
+      add({QuantKernelKind::kTensorAmax, pr.input, vector, kElementwiseThreads, kElementwiseUnroll},
+          elementwise_grid(chunk_items), chunk_items);
+      add(cast_config(pr.input, vector, CastScaleKind::kTensor, 0), elementwise_grid(chunk_items), chunk_items);
+      break;
+    case Granularity::kPerToken:
+    case Granularity::kPerChannel: {
+      const QuantKernelConfig c = token_config(pr.input, vector, chunks_per_row);
+      const std::int64_t grid = c.kind == QuantKernelKind::kTokenWarp ? ceil_div(pr.rows, c.threads / 32) : pr.rows;
+      add(c, grid, pr.rows);
+      break;
+    }
+    case Granularity::kPerGroup: {
+      const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
+      const QuantKernelConfig c = group_config(pr.input, vector, spec.group_size, rows_fastest);
+      const std::int64_t items = std::int64_t{rows_fastest ? p.scale_rows_pad : p.rows} * geo.cols;
+      const std::int64_t per_block = std::int64_t{c.threads / (spec.group_size / 8)} * c.vecs;
+      add(c, ceil_div(items, per_block), items);
+      break;
+    }
+    case Granularity::kBlock128:
+      add({QuantKernelKind::kBlock128, pr.input, vector, 256, 1}, geo.cols, geo.cols * geo.rows, 0, geo.rows);
+      break;
+  }
+  return plan;
+}
+
+namespace {
+
+void check_matrix(const TensorView& t, const char* arg) {
+  if (t.rank != 2) {
+    throw_invalid_argument(fmt::format("quantize: {} must be a matrix (rank 2), got {}", arg, t.describe()));
+  }
+  if (t.size(0) < 0 || t.size(1) < 0) {
+    throw_invalid_argument(fmt::format("quantize: {} has a negative extent: {}", arg, t.describe()));
+  }
+  if (t.size(1) > 1 && t.stride(1) != 1) {
+    throw_invalid_argument(fmt::format("quantize: {} must have unit column stride, got {}", arg, t.describe()));
+  }
+  if (t.size(0) > 1 && t.stride(0) < t.size(1)) {
+    throw_invalid_argument(fmt::format("quantize: {} row stride {} is smaller than its {} columns (rows would overlap): {}",
+                                       arg, t.stride(0), t.size(1), t.describe()));
+  }
+  if (t.numel() > 0 && t.data == nullptr) {
+    throw_invalid_argument(fmt::format("quantize: {} is a null pointer for {}", arg, t.describe()));
+  }
+  if (reinterpret_cast<std::uintptr_t>(t.data) % dtype_size(t.dtype) != 0) {
+    throw_invalid_argument(fmt::format("quantize: {} = {} is not aligned to its {}-byte elements", arg, t.data,
+                                       dtype_size(t.dtype)));
+  }
+}
+
+struct Span {
+  std::uintptr_t begin, end;
+};
+Span span_of(const TensorView& t) {
+  const auto b = reinterpret_cast<std::uintptr_t>(t.data);
+  return {b, b + t.span_bytes()};
+}
+bool overlaps(Span a, Span b) { return a.begin < b.end && b.begin < a.end && a.begin != a.end && b.begin != b.end; }
+
+}  // namespace
+
+void check_quantize_args(const TensorView& x, const TensorView& q, const TensorView& scales, const QuantSpec& spec) {
+  if (!is_float_input(x.dtype)) {
+    throw_invalid_argument(fmt::format("quantize: x dtype {} is not supported (float, half or bfloat16)", dtype_name(x.dtype)));
+  }
+  if (q.dtype != DType::kE4M3) {
+    throw_invalid_argument(fmt::format("quantize: q dtype must be e4m3, got {}", dtype_name(q.dtype)));
+  }
+  if (scales.dtype != DType::kFloat32) {
+    throw_invalid_argument(fmt::format("quantize: scales dtype must be float (fp32), got {}", dtype_name(scales.dtype)));
+  }
+  check_matrix(x, "x");
+  check_matrix(q, "q");
+  if (q.size(0) != x.size(0) || q.size(1) != x.size(1)) {
+    throw_invalid_argument(fmt::format("quantize: q shape ({}, {}) differs from x shape ({}, {})", q.size(0), q.size(1),
+                                       x.size(0), x.size(1)));
+  }
+  const std::int64_t rows = x.size(0), cols = x.size(1);
+  if (rows > std::numeric_limits<int>::max() || cols > std::numeric_limits<int>::max() ||
+      rows * cols > std::int64_t{std::numeric_limits<std::uint32_t>::max()}) {
+    throw_invalid_argument(fmt::format("quantize: x ({}, {}) is too large (at most 2^32 - 1 elements)", rows, cols));
+  }
+  const ScaleGeometry geo = scale_geometry(spec, rows, cols);  // validates the spec (K % G, ...)
+
+  // The scale buffer: rank 1 (or 0 for per-tensor) holding alloc_elems, or the geometry's shape
+  // and strides; every entry of the buffer, padding included, is written (dynamic specs).
+  bool ok = false;
+  if (scales.rank == 0) {
+    ok = geo.alloc_elems == 1;
+  } else if (scales.rank == 1) {
+    ok = scales.size(0) == geo.alloc_elems && (scales.size(0) <= 1 || scales.stride(0) == 1);
+  } else if (scales.rank == 2) {
+    ok = scales.size(0) == geo.rows && scales.size(1) == geo.cols &&
+         (geo.rows <= 1 || scales.stride(0) == geo.row_stride) && (geo.cols <= 1 || scales.stride(1) == geo.col_stride);
+  }
+  if (!ok) {
+    throw_invalid_argument(fmt::format(
+        "quantize: scales {} do not fit {} of a ({}, {}) input: it needs {} fp32 values as rank 1, or shape ({}, {}) "
+        "with strides ({}, {})",
+        scales.describe(), spec.describe(), rows, cols, geo.alloc_elems, geo.rows, geo.cols, geo.row_stride,
+        geo.col_stride));
+  }
+  if (geo.alloc_elems > 0 && scales.data == nullptr && rows * cols > 0) {
+    throw_invalid_argument("quantize: scales is a null pointer");
+  }
+  if (reinterpret_cast<std::uintptr_t>(scales.data) % 4 != 0) {
+    throw_invalid_argument(fmt::format("quantize: scales = {} is not 4-byte aligned", scales.data));
+  }
+  if (rows * cols == 0) return;
+  const Span sx = span_of(x), sq = span_of(q);
+  const auto sb = reinterpret_cast<std::uintptr_t>(scales.data);
+  const Span ss{sb, sb + static_cast<std::uintptr_t>(geo.alloc_elems) * 4};
+  if (overlaps(sx, sq)) throw_invalid_argument("quantize: x and q overlap (in-place quantization is not supported)");
+  if (overlaps(sx, ss)) throw_invalid_argument("quantize: x and scales overlap");
+  if (overlaps(sq, ss)) throw_invalid_argument("quantize: q and scales overlap");
+}
+
+void check_block_scale_args(const TensorView& in, const TensorView& out) {
+  if (in.dtype != DType::kFloat32 || out.dtype != DType::kFloat32) {
+    throw_invalid_argument(fmt::format("prepare_block_scales: scales must be float (fp32), got {} and {}",
+                                       dtype_name(in.dtype), dtype_name(out.dtype)));
+  }
+  if (in.rank != 2 || in.size(0) < 0 || in.size(1) < 0) {
+    throw_invalid_argument(fmt::format("prepare_block_scales: scales_in must be a matrix (rank 2), got {}", in.describe()));
+  }
+  const std::int64_t rows = in.size(0), cols = in.size(1), ld = round_up(cols, 4);
+  if (in.stride(0) < 0 || in.stride(1) < 0) {
+    throw_invalid_argument(fmt::format("prepare_block_scales: scales_in has a negative stride: {}", in.describe()));
+  }
+  bool ok = false;
+  if (out.rank == 1) ok = out.size(0) == rows * ld && (out.size(0) <= 1 || out.stride(0) == 1);
+  if (out.rank == 2) ok = out.size(0) == rows && out.size(1) == ld && out.is_contiguous();
+  if (!ok) {
+    throw_invalid_argument(fmt::format(
+        "prepare_block_scales: scales_out {} must hold ({}, {}) row-major fp32 (leading dimension round_up({}, 4))",
+        out.describe(), rows, ld, cols));
+  }
+  if (rows * cols > std::int64_t{std::numeric_limits<int>::max()}) {
+    throw_invalid_argument("prepare_block_scales: too many scales");
+  }
+  if (rows * cols > 0 && (in.data == nullptr || out.data == nullptr)) {
+    throw_invalid_argument("prepare_block_scales: a null pointer");
+  }
+  if (reinterpret_cast<std::uintptr_t>(in.data) % 4 != 0 || reinterpret_cast<std::uintptr_t>(out.data) % 4 != 0) {
+    throw_invalid_argument("prepare_block_scales: scales must be 4-byte aligned");
+  }
+  const Span a = span_of(in);
+  const auto ob = reinterpret_cast<std::uintptr_t>(out.data);
+  if (overlaps(a, Span{ob, ob + static_cast<std::uintptr_t>(rows * ld) * 4})) {
+    throw_invalid_argument("prepare_block_scales: scales_in and scales_out overlap");
+  }
+}
+
+}  // namespace fp8kit::ops

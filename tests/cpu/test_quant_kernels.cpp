@@ -1,0 +1,296 @@
+// The quantization kernels without a GPU: every variant the heuristic can pick compiles for
+// sm_90a with no spill and no stack frame, names are unique, the heuristic picks what it should,
+// and the argument checks refuse bad input with a message naming the argument.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/files.hpp"
+#include "core/ref_quant.hpp"
+#include "jit/compiler.hpp"
+#include "ops/quant_kernels.hpp"
+
+namespace fp8kit::ops {
+namespace {
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path() / fmt::format("fp8kit-quant-test-{:08x}{:08x}", rd(), rd());
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+QuantSpec spec_of(Granularity g) {
+  QuantSpec s;
+  s.granularity = g;
+  return s;
+}
+QuantSpec token() { return spec_of(Granularity::kPerToken); }
+QuantSpec group(int g, ScaleLayout layout) {
+  QuantSpec s = spec_of(Granularity::kPerGroup);
+  s.group_size = g;
+  s.layout = layout;
+  return s;
+}
+
+QuantProblem problem(std::int64_t rows, std::int64_t cols, QuantSpec spec, DType dtype = DType::kBFloat16,
+                     QuantImpl impl = QuantImpl::kFp8kit) {
+  QuantProblem p;
+  p.input = dtype;
+  p.rows = rows;
+  p.cols = cols;
+  p.x_ld = cols;
+  p.q_ld = cols;
+  p.spec = spec;
+  p.impl = impl;
+  return p;
+}
+
+TEST(QuantKernels, EveryVariantCompilesForSm90aWithoutSpillsOrStack) {
+  TempDir dir;
+  jit::JitOptions options;
+  options.cache_dir = dir.path();
+  options.fail_on_spill = true;
+  const jit::KernelCompiler compiler(options);
+  std::vector<jit::KernelSource> sources;
+  for (const QuantKernelConfig& c : all_quant_kernel_configs()) sources.push_back(quant_kernel_source(c));
+  const std::vector<jit::CompiledKernel> compiled = compiler.compile_all(sources);
+  ASSERT_EQ(compiled.size(), sources.size());
+  for (const jit::CompiledKernel& k : compiled) {
+    EXPECT_GT(k.usage.registers, 0) << k.name << "\n" << k.log;
+    EXPECT_FALSE(k.usage.spills()) << k.name << "\n" << k.log;
+    EXPECT_EQ(k.usage.stack_frame_bytes, 0) << k.name << "\n" << k.log;
+    std::printf("  %-48s %3d registers\n", k.name.c_str(), k.usage.registers);
+  }
+}
+
+TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
+  const auto all = all_quant_kernel_configs();
+  std::set<std::string> names;
+  std::set<std::uint64_t> keys;
+  for (const QuantKernelConfig& c : all) {
+    EXPECT_TRUE(names.insert(kernel_name(c)).second) << kernel_name(c);
+    EXPECT_TRUE(keys.insert(c.key()).second) << kernel_name(c);
+    EXPECT_EQ(quant_kernel_source(c).name, kernel_name(c));
+  }
+  EXPECT_EQ(all, all_quant_kernel_configs());
+  const QuantKernelConfig g = plan_quantize(problem(64, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
+  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_u2");
+  const std::string src = quant_kernel_source(g).source;
+  EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
+  EXPECT_NE(src.find("fp8kit::quant_group<fp8kit::InBF16, 128, true, 256, 2, true>(p)"), std::string::npos) << src;
+}
+
+TEST(QuantKernels, DeviceScaleFloorIsTheReferenceFloor) {
+  EXPECT_EQ(std::bit_cast<std::uint32_t>(ref::kMinDynamicScale), 0x36924925u);
+  const std::string header = read_file(fs::path(FP8KIT_SOURCE_DIR) / "kernels/fp8kit/quant/quant_common.cuh");
+  EXPECT_NE(header.find("kMinScaleBits = 0x36924925u"), std::string::npos);
+}
+
+TEST(QuantKernels, HeuristicPicksPerShape) {
+  auto first = [](const QuantProblem& p) { return kernel_name(plan_quantize(p, 132).launches[0].config); };
+  EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp_f16_v8_t256_c1");
+  EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block_f32_v8_t256_c2");
+  EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_u2");
+
+  // One warp per row: 8 rows per block.
+  const QuantPlan w = plan_quantize(problem(17, 512, token()), 132);
+  EXPECT_EQ(w.launches[0].grid_x, 3u);
+  // Unaligned rows take the scalar path, still one launch.
+  QuantProblem odd = problem(5, 1000, token());
+  odd.x_ld = 1001;
+  EXPECT_EQ(first(odd), "quant_token_warp_bf16_v1_t256_c4");
+  QuantProblem misaligned = problem(4, 1024, token());
+  misaligned.x_aligned16 = false;
+  EXPECT_EQ(first(misaligned), "quant_token_warp_bf16_v1_t256_c4");
+
+  // TMA-aligned column-major: the padding rows are work items too (they write the 0 scales).
+  const QuantPlan tma = plan_quantize(problem(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
+  ASSERT_EQ(tma.launch_count, 1);
+  EXPECT_EQ(tma.launches[0].items, 8u * 2u);
+  EXPECT_EQ(tma.params.scale_rows_pad, 8);
+  EXPECT_EQ(tma.params.s_cs, 8);
+
+  const QuantSpec tensor = spec_of(Granularity::kPerTensor);
+  const QuantPlan pt = plan_quantize(problem(4096, 4096, tensor), 132);
+  EXPECT_TRUE(pt.zero_scale0);
+  ASSERT_EQ(pt.launch_count, 2);
+  EXPECT_EQ(kernel_name(pt.launches[0].config), "quant_tensor_amax_bf16_v8_t256_u4");
+  EXPECT_EQ(kernel_name(pt.launches[1].config), "quant_cast_tensor_bf16_v8_t256_u4");
+  EXPECT_LE(pt.launches[0].grid_x, 132u * 8u);
+
+  const QuantPlan naive = plan_quantize(problem(64, 512, group(32, ScaleLayout::kColMajor), DType::kFloat16, QuantImpl::kNaive), 132);
+  ASSERT_EQ(naive.launch_count, 3);
+  EXPECT_EQ(kernel_name(naive.launches[0].config), "quant_naive_amax_f16_warpcell_t256");
+  EXPECT_EQ(kernel_name(naive.launches[1].config), "quant_naive_scale_t256");
+  EXPECT_EQ(kernel_name(naive.launches[2].config), "quant_naive_cast_f16_t256");
+
+  QuantSpec st = group(128, ScaleLayout::kRowMajor);
+  st.static_scales = true;
+  const QuantPlan sp = plan_quantize(problem(64, 512, st), 132);
+  ASSERT_EQ(sp.launch_count, 1);
+  EXPECT_EQ(kernel_name(sp.launches[0].config), "quant_cast_group128_bf16_v8_t256_u4");
+
+  const QuantSpec block = spec_of(Granularity::kBlock128);
+  const QuantPlan bp = plan_quantize(problem(300, 1000, block), 132);
+  EXPECT_EQ(bp.launches[0].grid_x, 8u);
+  EXPECT_EQ(bp.launches[0].grid_y, 3u);
+  EXPECT_EQ(bp.params.scale_cols_pad, 8);
+}
+
+TEST(QuantKernels, EveryPlannedKernelIsEnumerated) {
+  const auto all = all_quant_kernel_configs();
+  std::set<std::uint64_t> keys;
+  for (const auto& c : all) keys.insert(c.key());
+  std::vector<QuantSpec> specs;
+  for (Granularity g : {Granularity::kPerTensor, Granularity::kPerToken, Granularity::kPerChannel, Granularity::kBlock128}) {
+    for (bool st : {false, true}) {
+      QuantSpec s = spec_of(g);
+      s.static_scales = st && g != Granularity::kPerChannel && g != Granularity::kBlock128;
+      specs.push_back(s);
+    }
+  }
+  for (int gs : {32, 64, 128}) {
+    for (ScaleLayout l : {ScaleLayout::kRowMajor, ScaleLayout::kColMajor, ScaleLayout::kColMajorTmaAligned}) {
+      for (bool st : {false, true}) {
+        QuantSpec s = group(gs, l);
+        s.static_scales = st;
+        specs.push_back(s);
+      }
+    }
+  }
+  int plans = 0;
+  for (const QuantSpec& s : specs) {
+    for (DType d : {DType::kBFloat16, DType::kFloat16, DType::kFloat32}) {
+      for (QuantImpl impl : {QuantImpl::kFp8kit, QuantImpl::kNaive}) {
+        for (std::int64_t m : {1, 5, 16, 4096}) {
+          for (std::int64_t k : {128, 384, 896, 4096, 7168, 16384, 32768}) {
+            for (bool aligned : {true, false}) {
+              QuantProblem p = problem(m, k, s, d, impl);
+              p.x_aligned16 = aligned;
+              const QuantPlan plan = plan_quantize(p, 132);
+              ASSERT_GE(plan.launch_count, 1);
+              ++plans;
+              for (int i = 0; i < plan.launch_count; ++i) {
+                const QuantLaunch& l = plan.launches[static_cast<std::size_t>(i)];
+                EXPECT_TRUE(keys.count(l.config.key())) << kernel_name(l.config) << " is not enumerated";
+                EXPECT_GE(l.grid_x, 1u);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(plans, 1000);
+}
+
+// Host memory is fine here: these checks never touch the data.
+struct Buffers {
+  std::vector<std::uint16_t> x = std::vector<std::uint16_t>(64 * 256);
+  std::vector<std::uint8_t> q = std::vector<std::uint8_t>(64 * 256);
+  std::vector<float> s = std::vector<float>(64 * 8);
+  TensorView xv() { return TensorView::matrix(x.data(), DType::kBFloat16, 64, 256, 256); }
+  TensorView qv() { return TensorView::matrix(q.data(), DType::kE4M3, 64, 256, 256); }
+  TensorView sv(std::int64_t n) { return TensorView::contiguous(s.data(), DType::kFloat32, {n}); }
+};
+
+void expect_invalid(const std::function<void()>& fn, const std::vector<std::string>& words) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected fp8kit::Error mentioning " << words.front();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument) << e.what();
+    for (const auto& w : words) EXPECT_NE(std::string(e.what()).find(w), std::string::npos) << e.what();
+  }
+}
+
+TEST(QuantKernels, ArgumentChecksNameTheArgumentAndTheRule) {
+  Buffers b;
+  EXPECT_NO_THROW(check_quantize_args(b.xv(), b.qv(), b.sv(64), token()));
+  EXPECT_NO_THROW(check_quantize_args(b.xv(), b.qv(), b.sv(64 * 2), group(128, ScaleLayout::kColMajorTmaAligned)));
+  // Rank-2 scales in the geometry's strides are accepted too.
+  TensorView s2 = TensorView::contiguous(b.s.data(), DType::kFloat32, {64, 2});
+  s2.strides = {1, 64};
+  EXPECT_NO_THROW(check_quantize_args(b.xv(), b.qv(), s2, group(128, ScaleLayout::kColMajor)));
+
+  TensorView x = b.xv();
+  x.dtype = DType::kE4M3;
+  expect_invalid([&] { check_quantize_args(x, b.qv(), b.sv(64), token()); }, {"x dtype", "e4m3"});
+  TensorView q = b.qv();
+  q.dtype = DType::kBFloat16;
+  expect_invalid([&] { check_quantize_args(b.xv(), q, b.sv(64), token()); }, {"q dtype"});
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), b.sv(63), token()); }, {"scales", "64"});
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), b.sv(64 * 2 + 1), group(128, ScaleLayout::kRowMajor)); }, {"scales"});
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), s2, group(128, ScaleLayout::kRowMajor)); }, {"scales", "strides"});
+  TensorView q_small = TensorView::matrix(b.q.data(), DType::kE4M3, 64, 128, 256);
+  expect_invalid([&] { check_quantize_args(b.xv(), q_small, b.sv(64), token()); }, {"q shape"});
+  TensorView x_cs = b.xv();
+  x_cs.strides = {256, 2};
+  x_cs.shape = {64, 128};
+  TensorView q128 = TensorView::matrix(b.q.data(), DType::kE4M3, 64, 128, 128);
+  expect_invalid([&] { check_quantize_args(x_cs, q128, b.sv(64), token()); }, {"x", "unit column stride"});
+  TensorView x_ld = TensorView::matrix(b.x.data(), DType::kBFloat16, 32, 256, 256);
+  x_ld.strides[0] = 200;
+  TensorView q32 = TensorView::matrix(b.q.data(), DType::kE4M3, 32, 256, 256);
+  expect_invalid([&] { check_quantize_args(x_ld, q32, b.sv(32), token()); }, {"x row stride", "200"});
+  TensorView x3 = TensorView::contiguous(b.x.data(), DType::kBFloat16, {4, 16, 256});
+  expect_invalid([&] { check_quantize_args(x3, b.qv(), b.sv(64), token()); }, {"x must be a matrix"});
+  TensorView x_odd = TensorView::matrix(b.x.data(), DType::kBFloat16, 64, 96, 96);
+  TensorView q_odd = TensorView::matrix(b.q.data(), DType::kE4M3, 64, 96, 96);
+  expect_invalid([&] { check_quantize_args(x_odd, q_odd, b.sv(64 * 1), group(64, ScaleLayout::kRowMajor)); }, {"multiple of group_size"});
+  TensorView x_mis = b.xv();
+  x_mis.data = reinterpret_cast<char*>(b.x.data()) + 1;
+  TensorView x_small = TensorView::matrix(x_mis.data, DType::kBFloat16, 8, 256, 256);
+  TensorView q8 = TensorView::matrix(b.q.data(), DType::kE4M3, 8, 256, 256);
+  expect_invalid([&] { check_quantize_args(x_small, q8, b.sv(8), token()); }, {"x", "aligned"});
+  TensorView s_mis = b.sv(64);
+  s_mis.data = reinterpret_cast<char*>(b.s.data()) + 2;
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), s_mis, token()); }, {"scales", "4-byte aligned"});
+  TensorView x_null = b.xv();
+  x_null.data = nullptr;
+  expect_invalid([&] { check_quantize_args(x_null, b.qv(), b.sv(64), token()); }, {"x is a null pointer"});
+
+  // Overlapping buffers.
+  TensorView q_in_x = TensorView::matrix(b.x.data(), DType::kE4M3, 64, 256, 256);
+  expect_invalid([&] { check_quantize_args(b.xv(), q_in_x, b.sv(64), token()); }, {"x and q overlap"});
+  TensorView s_in_q = TensorView::contiguous(b.q.data(), DType::kFloat32, {64});
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), s_in_q, token()); }, {"q and scales overlap"});
+  TensorView s_in_x = TensorView::contiguous(b.x.data() + 100, DType::kFloat32, {64});
+  expect_invalid([&] { check_quantize_args(b.xv(), b.qv(), s_in_x, token()); }, {"x and scales overlap"});
+
+  // M = 0 is valid and needs no pointers.
+  TensorView x0 = TensorView::matrix(nullptr, DType::kBFloat16, 0, 256, 256);
+  TensorView q0 = TensorView::matrix(nullptr, DType::kE4M3, 0, 256, 256);
+  EXPECT_NO_THROW(check_quantize_args(x0, q0, TensorView::contiguous(nullptr, DType::kFloat32, {0}), token()));
+
+  // prepare_block_scales
+  std::vector<float> in(3 * 5), out(3 * 8);
+  TensorView iv = TensorView::contiguous(in.data(), DType::kFloat32, {3, 5});
+  EXPECT_NO_THROW(check_block_scale_args(iv, TensorView::contiguous(out.data(), DType::kFloat32, {3, 8})));
+  EXPECT_NO_THROW(check_block_scale_args(iv, TensorView::contiguous(out.data(), DType::kFloat32, {24})));
+  expect_invalid([&] { check_block_scale_args(iv, TensorView::contiguous(out.data(), DType::kFloat32, {3, 5})); },
+                 {"scales_out", "round_up(5, 4)"});
+  expect_invalid([&] { check_block_scale_args(iv, TensorView::contiguous(in.data(), DType::kFloat32, {12})); },
+                 {"scales_out"});
+}
+
+}  // namespace
+}  // namespace fp8kit::ops
