@@ -147,9 +147,12 @@ class QuantSuiteRunner {
       try {
         if (auto why = verify_and_time(config, impl, expected, expected_adversarial, row.us)) row.status = failed_status(*why);
       } catch (const Error& e) {
-        // The implementation refused a valid configuration: a failure of that provider. CUDA
-        // errors (a fault poisons the context) and environment errors end the run.
-        if (e.kind() != ErrorKind::kInvalidArgument) throw;
+        // The implementation refused a valid configuration, or its kernel did not compile: a
+        // failure of that provider, and the others still run. A missing GPU, or a fault that
+        // poisoned the context (every later call would fail too), ends the run.
+        if (e.kind() == ErrorKind::kEnvironment) throw;
+        FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+        (void)cudaGetLastError();  // a non-sticky launch error is this provider's alone
         row.status = failed_status(e.what());
       }
       rows.push_back(row);
@@ -225,8 +228,10 @@ bool has_impl(const QuantSuiteOptions& o, QuantImpl impl) {
 void print_block(std::span<const QuantMeasurement> rows) {
   for (const QuantMeasurement& r : rows) {
     if (r.ok()) continue;
-    fmt::print("{} M={} H={} {} {}: {}\n", impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
-               r.config.layout_label(), r.status);
+    // The first line only: a compiler log can run to pages; the records keep all of it.
+    const std::string first_line = r.status.substr(0, r.status.find('\n'));
+    fmt::print("{} M={} H={} {} {}: {}{}\n", impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
+               r.config.layout_label(), first_line, first_line.size() < r.status.size() ? " [...]" : "");
   }
   fmt::print("{}\n", quant_table(rows).render());
   std::fflush(stdout);
@@ -249,6 +254,7 @@ QuantSuiteResult run_quant_suite(const QuantSuiteOptions& options, const std::st
   for (const SkippedConfigs& s : plan.skipped) {
     fmt::print("skipped {} configuration(s) with H={} and group size {}: {}\n", s.count, s.h, s.group_size, s.reason);
   }
+  std::fflush(stdout);  // keep the header ahead of any error on stderr
   cuda::Stream stream;
   const double copy_gbps = copy_ceiling(device, stream.get());
   fmt::print("GB/s counts one read of x, the FP8 write and the scales; % floor compares the time with the least\n"
