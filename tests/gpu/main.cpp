@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cuda/device.hpp"
+#include "jit/options.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
     std::printf("fp8kit GPU suite skipped: %s\n", reason.c_str());
     return 77;
   }
+  fp8kit::jit::global_options().fail_on_spill = true;  // DESIGN.md §4: on in every test
   const fp8kit::cuda::DeviceInfo d = fp8kit::cuda::current_device_info();
   std::printf("fp8kit GPU suite on %s (compute capability %s, %d SMs)\n", d.name.c_str(), d.compute_capability().c_str(),
               d.sm_count);
