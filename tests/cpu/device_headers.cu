@@ -11,6 +11,17 @@ extern "C" __global__ void fp8kit_check_fp8(const float* x, fp8kit::u8* q, float
   q[threadIdx.x] = fp8kit::e4m3_from_float(x[threadIdx.x]);
   back[threadIdx.x] = fp8kit::e4m3_to_float(q[threadIdx.x]) + static_cast<float>(fp8kit::e5m2_from_float(x[threadIdx.x]));
 }
+#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/scale_broadcast.cuh>
+#include <fp8kit/ref/scaled_gemm.cuh>
+extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit::RefGemmParams p) {
+  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleAGroup128, fp8kit::kRefScaleBBlock128, fp8kit::kGemmOutBF16>(p);
+  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleAToken, fp8kit::kRefScaleBChannel, fp8kit::kGemmOutF16>(p);
+  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleATensor, fp8kit::kRefScaleBTensor, fp8kit::kGemmOutF32>(p);
+}
+extern "C" __global__ void fp8kit_check_scale_broadcast(const __grid_constant__ fp8kit::ScaleBroadcastParams p) {
+  fp8kit::broadcast_scale(p);
+}
 #include <fp8kit/quant/block_quant.cuh>
 #include <fp8kit/quant/naive_quant.cuh>
 #include <fp8kit/quant/quant_common.cuh>
