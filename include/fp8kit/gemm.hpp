@@ -3,10 +3,12 @@
 // uses the same types.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "fp8kit/quant.hpp"
 #include "fp8kit/types.hpp"
 
 namespace fp8kit {
@@ -45,15 +47,24 @@ struct ScaledMmOptions {
   bool fast_accum = false;
 };
 
-// Scale pairs a backend supports (each backend refuses the rest with a clear error).
+// Scale pairs a backend supports (each backend refuses the rest with a clear error):
+//   reference: all nine; auto: all nine (cublaslt where it supports the pair and the bias dtype,
+//   else reference); cublaslt: tensor x tensor, token x channel, token x tensor, tensor x channel,
+//   group128 x block128 (bf16/fp16 out only: no fp32-out block-scaled kernel on Hopper);
+//   fp8kit: none yet (the own-kernel issue adds them).
 bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b);
+
+// The backend `auto` picks for a pair, an out dtype and an optional bias dtype (never kAuto).
+GemmBackend resolve_gemm_backend(GemmBackend requested, ScaleModeA a, ScaleModeB b, DType out,
+                                 std::optional<DType> bias);
 
 // D = A · Bᵀ on `stream` (DESIGN.md §3).
 //   a: (M, K) E4M3, K-major (unit column stride, row stride >= K, 16-byte aligned rows)
 //   b: (N, K) E4M3, K-major (the weight as stored)
 //   scale_a / scale_b: fp32 device tensors in the layouts above (scale_a_elems / scale_b_elems)
 //   out: (M, N) bf16, fp16 or fp32, row-major (row stride >= N)
-//   bias: optional (N) fp32
+//   bias: optional (N), contiguous, 16-byte aligned. reference: fp32, fp16 or bf16. cublaslt:
+//     its FP8 epilogue table allows only bf16 for bf16 and fp32 out, fp16 for fp16 out.
 // M = 0 does nothing. Allocates nothing on the hot path (descriptors and workspaces are cached per
 // shape and stream), capturable in a CUDA graph, deterministic. Throws fp8kit::Error naming the
 // argument and the rule for bad input or an unsupported pair.
@@ -62,8 +73,24 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
                const std::optional<TensorView>& bias, cudaStream_t stream, const ScaledMmOptions& options = {});
 
 // The BF16/FP16 baseline: D = A · Bᵀ with A (M, K), B (N, K) in bf16 or fp16 (same dtype), out
-// bf16/fp16/fp32, through cuBLASLt.
+// the input dtype or fp32, through cuBLASLt. Bias: the out dtype (cuBLASLt's rule). Same layout,
+// alignment, caching and graph rules as scaled_mm.
 void mm(const TensorView& a, const TensorView& b, const TensorView& out, const std::optional<TensorView>& bias,
         cudaStream_t stream);
+
+// A linear layer with dynamic activation quantization (the "with quant" path of the benchmark):
+// x (M, K) bf16/fp16 is quantized with `act` granularity (tensor: dynamic per-tensor; token:
+// dynamic per-token; group128: 1x128 groups, column-major TMA-aligned scales), then
+// out = scaled_mm(q, w, act, s, weight, w_scale). The quantized activations and their scales live
+// in a caller-provided device workspace of at least linear_workspace_bytes(M, K, act) bytes
+// (16-byte aligned), so nothing is allocated on the hot path.
+struct LinearStrategy {
+  ScaleModeA act = ScaleModeA::kToken;
+  ScaleModeB weight = ScaleModeB::kChannel;
+};
+std::size_t linear_workspace_bytes(std::int64_t m, std::int64_t k, ScaleModeA act);
+void linear(const TensorView& x, const TensorView& w, const TensorView& w_scale, const LinearStrategy& strategy,
+            const TensorView& out, const std::optional<TensorView>& bias, const TensorView& workspace,
+            cudaStream_t stream, const ScaledMmOptions& options = {}, const QuantizeOptions& quant_options = {});
 
 }  // namespace fp8kit

@@ -1,0 +1,49 @@
+// Generated JIT sources of the GEMM-side helper kernels: the reference scaled GEMM (one kernel
+// per scale pair and out dtype) and the scale broadcast that feeds cuBLASLt's OUTER_VEC mode.
+// Pure code generation: the CPU suite compiles every one under NVRTC without a GPU.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "fp8kit/gemm.hpp"
+#include "jit/kernel_source.hpp"
+
+namespace fp8kit::ops {
+
+// "ref_scaled_gemm_a-group128_b-block128_bf16"
+jit::KernelSource reference_gemm_source(ScaleModeA mode_a, ScaleModeB mode_b, DType out);
+// All 9 pairs x {fp32, fp16, bf16}.
+std::vector<jit::KernelSource> reference_gemm_sources();
+jit::KernelSource scale_broadcast_source();
+
+constexpr int kRefGemmTile = 16;      // mirrors kRefTile in kernels/fp8kit/ref/scaled_gemm.cuh
+constexpr int kBroadcastThreads = 256;
+
+// Mirrors kernels/fp8kit/ref/scaled_gemm.cuh's RefGemmParams.
+struct RefGemmParams {
+  const void* a;
+  const void* b;
+  const float* scale_a;
+  const float* scale_b;
+  void* out;
+  const void* bias;
+  std::int64_t m, n, k;
+  std::int64_t lda, ldb, ldd;
+  std::int64_t scale_a_ld;
+  std::int64_t scale_b_ld;
+  int bias_dtype;
+};
+
+// Mirrors kernels/fp8kit/gemm/scale_broadcast.cuh's ScaleBroadcastParams.
+struct ScaleBroadcastParams {
+  const float* src;
+  float* dst;
+  std::int64_t n;
+};
+
+// GemmBias code of kernels/fp8kit/gemm/epilogue_store.cuh (0: none).
+int gemm_bias_code(const std::optional<DType>& bias);
+
+}  // namespace fp8kit::ops
