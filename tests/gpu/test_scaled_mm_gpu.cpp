@@ -1,0 +1,589 @@
+// scaled_mm / mm / linear on the GPU (DESIGN.md §6): the exact tier against the CPU reference
+// (small shapes), the tight tier cuBLASLt vs the reference kernel (large shapes, exact-by-
+// construction inputs so any difference is a bug), a statistical tier on realistic data, bias,
+// NaN-poisoned outputs, run-twice determinism, CUDA-graph capture, bad input, BF16 mm.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <span>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "bench/timing.hpp"
+#include "blas/cublaslt_gemm.hpp"
+#include "core/fp8_codec.hpp"
+#include "core/gemm_spec.hpp"
+#include "core/ref_gemm.hpp"
+#include "core/ref_quant.hpp"
+#include "cuda/resources.hpp"
+#include "fp8kit/gemm.hpp"
+#include "gpu_test_util.hpp"
+
+namespace fp8kit {
+namespace {
+
+constexpr ScaleModeA kModesA[] = {ScaleModeA::kTensor, ScaleModeA::kToken, ScaleModeA::kGroup128};
+constexpr ScaleModeB kModesB[] = {ScaleModeB::kTensor, ScaleModeB::kChannel, ScaleModeB::kBlock128};
+constexpr DType kOuts[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16};
+
+bool under_sanitizer() { return std::getenv("FP8KIT_UNDER_SANITIZER") != nullptr; }
+bool promoted(ScaleModeA a, ScaleModeB b) { return a == ScaleModeA::kGroup128 || b == ScaleModeB::kBlock128; }
+std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+// Host inputs of one problem.
+struct Problem {
+  GemmShape s;
+  ScaleModeA mode_a;
+  ScaleModeB mode_b;
+  std::vector<std::uint8_t> a, b;
+  std::vector<float> scale_a, scale_b;
+};
+
+// Exact-tier inputs (DESIGN.md §3): integers as E4M3 codes, power-of-two scales 2^[-2, 2], so
+// every fp32 partial, product and sum is exact: promoted modes use [-4, 4] (a 128-wide slice
+// sums to at most 2^11); unpromoted modes use {-1, 0, 1} (all of K sums to at most K < 2^13).
+// Padding entries of the scale layouts are poisoned with NaN: reading one shows in the output.
+Problem exact_problem(GemmShape s, ScaleModeA ma, ScaleModeB mb, std::mt19937_64& rng) {
+  Problem p{s, ma, mb, {}, {}, {}, {}};
+  const int lim = promoted(ma, mb) ? 4 : 1;
+  std::uniform_int_distribution<int> val(-lim, lim), ex(-2, 2);
+  auto codes = [&](std::int64_t n) {
+    std::vector<std::uint8_t> v(sz(n));
+    for (auto& c : v) c = e4m3_from_float(static_cast<float>(val(rng)));
+    return v;
+  };
+  p.a = codes(s.m * s.k);
+  p.b = codes(s.n * s.k);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  p.scale_a.assign(sz(scale_a_elems(ma, s.m, s.k)), nan);
+  p.scale_b.assign(sz(scale_b_elems(mb, s.n, s.k)), nan);
+  const std::int64_t kb = s.k / kGemmScaleBlock;
+  auto pow2 = [&] { return std::ldexp(1.0f, ex(rng)); };
+  if (ma == ScaleModeA::kGroup128) {
+    for (std::int64_t j = 0; j < kb; ++j)
+      for (std::int64_t i = 0; i < s.m; ++i) p.scale_a[sz(j * group128_scale_ld(s.m) + i)] = pow2();
+  } else {
+    for (auto& v : p.scale_a) v = pow2();
+  }
+  if (mb == ScaleModeB::kBlock128) {
+    for (std::int64_t i = 0; i < (s.n + 127) / 128; ++i)
+      for (std::int64_t j = 0; j < kb; ++j) p.scale_b[sz(i * block128_scale_ld(s.k) + j)] = pow2();
+  } else {
+    for (auto& v : p.scale_b) v = pow2();
+  }
+  return p;
+}
+
+// Device copies of a problem and an output, with TensorViews.
+struct DeviceProblem {
+  cuda::DeviceBuffer a, b, sa, sb, bias, out;
+  TensorView va, vb, vsa, vsb, vout;
+  std::optional<TensorView> vbias;
+  DType out_dtype;
+  GemmShape s;
+
+  DeviceProblem(const Problem& p, DType out_type, std::optional<DType> bias_dtype,
+                const std::vector<float>& bias_values)
+      : a(p.a.size()), b(p.b.size()), sa(p.scale_a.size() * 4), sb(p.scale_b.size() * 4),
+        out(sz(p.s.m * p.s.n) * dtype_size(out_type) + 16), out_dtype(out_type), s(p.s) {
+    a.upload(p.a);
+    b.upload(p.b);
+    sa.upload(p.scale_a);
+    sb.upload(p.scale_b);
+    va = TensorView::matrix(a.data(), DType::kE4M3, s.m, s.k, s.k);
+    vb = TensorView::matrix(b.data(), DType::kE4M3, s.n, s.k, s.k);
+    vsa = TensorView::contiguous(sa.data(), DType::kFloat32, {static_cast<std::int64_t>(p.scale_a.size())});
+    vsb = TensorView::contiguous(sb.data(), DType::kFloat32, {static_cast<std::int64_t>(p.scale_b.size())});
+    vout = TensorView::matrix(out.data(), out_type, s.m, s.n, s.n);
+    if (bias_dtype) {
+      bias = cuda::DeviceBuffer(bias_values.size() * 4);
+      if (*bias_dtype == DType::kFloat32) {
+        bias.upload(bias_values);
+      } else {
+        std::vector<std::uint16_t> bits(bias_values.size());
+        for (std::size_t i = 0; i < bits.size(); ++i)
+          bits[i] = *bias_dtype == DType::kFloat16 ? half_from_float(bias_values[i]) : bf16_from_float(bias_values[i]);
+        bias.upload(bits);
+      }
+      vbias = TensorView::contiguous(bias.data(), *bias_dtype, {s.n});
+    }
+  }
+
+  // Poisons the output with NaN, runs, returns the output bytes.
+  std::vector<std::uint8_t> run(const Problem& p, GemmBackend backend, cudaStream_t stream, bool fast_accum = false) {
+    out.fill_bytes(0xFF);
+    ScaledMmOptions o;
+    o.backend = backend;
+    o.fast_accum = fast_accum;
+    scaled_mm(va, vb, p.mode_a, vsa, p.mode_b, vsb, vout, vbias, stream, o);
+    FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+    std::vector<std::uint8_t> bytes(sz(s.m * s.n) * dtype_size(out_dtype));
+    out.download(bytes.data(), bytes.size());
+    return bytes;
+  }
+};
+
+std::vector<std::uint8_t> cpu_reference(const Problem& p, DType out, const std::vector<float>& bias) {
+  ref::ScaledGemmInputs in;
+  in.shape = p.s;
+  in.mode_a = p.mode_a;
+  in.mode_b = p.mode_b;
+  in.a = p.a;
+  in.lda = p.s.k;
+  in.b = p.b;
+  in.ldb = p.s.k;
+  in.scale_a = p.scale_a;
+  in.scale_b = p.scale_b;
+  in.bias = bias;
+  const std::vector<std::byte> bytes = ref::store(ref::scaled_gemm(in), p.s.m, p.s.n, out);
+  std::vector<std::uint8_t> u(bytes.size());
+  std::memcpy(u.data(), bytes.data(), bytes.size());
+  return u;
+}
+
+// Bit-for-bit comparison, reporting the first few mismatches as (row, column, want, got).
+::testing::AssertionResult same_bits(const std::vector<std::uint8_t>& want, const std::vector<std::uint8_t>& got,
+                                     std::int64_t n, DType dtype) {
+  if (want.size() != got.size()) return ::testing::AssertionFailure() << "size " << want.size() << " vs " << got.size();
+  const std::size_t e = dtype_size(dtype);
+  int bad = 0;
+  std::size_t count = 0;
+  std::string msg;
+  for (std::size_t i = 0; i < want.size() / e; ++i) {
+    if (std::memcmp(&want[i * e], &got[i * e], e) == 0) continue;
+    ++count;
+    if (bad++ < 5) {
+      const auto w = ref::load(std::as_bytes(std::span(want)).subspan(i * e, e), 1, 1, dtype, 1)[0];
+      const auto g = ref::load(std::as_bytes(std::span(got)).subspan(i * e, e), 1, 1, dtype, 1)[0];
+      msg += fmt::format(" ({}, {}): want {} got {};", static_cast<std::int64_t>(i) / n,
+                         static_cast<std::int64_t>(i) % n, w, g);
+    }
+  }
+  if (count == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << count << " elements differ:" << msg;
+}
+
+std::vector<float> small_int_bias(std::int64_t n, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> d(-8, 8);
+  std::vector<float> v(sz(n));
+  for (auto& x : v) x = static_cast<float>(d(rng));
+  return v;
+}
+
+// reference and auto always; cublaslt where auto would pick it (pair and out dtype supported).
+std::vector<GemmBackend> backends_for(ScaleModeA a, ScaleModeB b, DType out) {
+  std::vector<GemmBackend> v{GemmBackend::kReference, GemmBackend::kAuto};
+  if (resolve_gemm_backend(GemmBackend::kAuto, a, b, out, std::nullopt) == GemmBackend::kCublasLt) {
+    v.push_back(GemmBackend::kCublasLt);
+  }
+  return v;
+}
+
+// Exact tier: every pair x out dtype x backend against the CPU reference, ragged M and N,
+// K/128 = 3 (padded scale rows) and 4, with and without bias; twice for identical bits.
+TEST(ScaledMmGpu, ExactTierMatchesCpuReferenceForEveryPairOutAndBackend) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm exact tier"));
+  cuda::Stream stream;
+  const std::vector<GemmShape> shapes = {{1, 256, 384}, {7, 320, 512}, {129, 144, 384}, {64, 128, 256}};
+  int runs = 0;
+  for (const GemmShape& s : shapes) {
+    for (ScaleModeA ma : kModesA) {
+      for (ScaleModeB mb : kModesB) {
+        const Problem p = exact_problem(s, ma, mb, rng);
+        for (DType out : kOuts) {
+          for (bool with_bias : {false, true}) {
+            const std::vector<float> bias = with_bias ? small_int_bias(s.n, rng) : std::vector<float>{};
+            const auto want = cpu_reference(p, out, bias);
+            for (GemmBackend be : backends_for(ma, mb, out)) {
+              // The bias dtype each backend takes: cuBLASLt's table, fp32 for the reference.
+              std::optional<DType> bias_dtype;
+              if (with_bias) {
+                const bool lt = resolve_gemm_backend(be, ma, mb, out, std::nullopt) == GemmBackend::kCublasLt;
+                bias_dtype = lt ? (out == DType::kFloat16 ? DType::kFloat16 : DType::kBFloat16) : DType::kFloat32;
+              }
+              DeviceProblem d(p, out, bias_dtype, bias);
+              const std::string what = fmt::format("M={} N={} K={} a={} b={} out={} backend={} bias={}", s.m, s.n, s.k,
+                                                   scale_mode_name(ma), scale_mode_name(mb), dtype_name(out),
+                                                   gemm_backend_name(be), with_bias);
+              const auto got = d.run(p, be, stream.get());
+              EXPECT_TRUE(same_bits(want, got, s.n, out)) << what;
+              EXPECT_EQ(got, d.run(p, be, stream.get())) << "second run differs: " << what;
+              ++runs;
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("exact tier: %d configurations\n", runs);
+}
+
+// fast_accum on the unpromoted pairs: inputs in {-1, 0, 1} keep it exact too.
+TEST(ScaledMmGpu, FastAccumIsExactOnSmallIntegers) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm fast accum"));
+  cuda::Stream stream;
+  for (ScaleModeA ma : {ScaleModeA::kTensor, ScaleModeA::kToken}) {
+    for (ScaleModeB mb : {ScaleModeB::kTensor, ScaleModeB::kChannel}) {
+      const Problem p = exact_problem({33, 256, 1024}, ma, mb, rng);
+      DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+      EXPECT_TRUE(same_bits(cpu_reference(p, DType::kBFloat16, {}), d.run(p, GemmBackend::kCublasLt, stream.get(), true),
+                            256, DType::kBFloat16))
+          << scale_mode_name(ma) << " x " << scale_mode_name(mb);
+    }
+  }
+}
+
+// Tight tier at large shapes: cuBLASLt and the reference kernel on identical exact-by-construction
+// inputs must agree bit for bit; M from 1 to 16384, ragged N = 576, K = 2304 and 256 (K/128 = 18
+// and 2: the shapes where unpadded block-scale rows went wrong on cuBLASLt 13.1).
+TEST(ScaledMmGpu, CublasLtMatchesReferenceKernelOnLargeShapes) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm large shapes"));
+  cuda::Stream stream;
+  const std::vector<std::int64_t> ms = under_sanitizer() ? std::vector<std::int64_t>{1, 131}
+                                                         : std::vector<std::int64_t>{1, 127, 1024, 16384};
+  for (ScaleModeA ma : kModesA) {
+    for (ScaleModeB mb : kModesB) {
+      if (!backend_supports(GemmBackend::kCublasLt, ma, mb)) continue;
+      const std::vector<std::int64_t> ks = promoted(ma, mb) ? std::vector<std::int64_t>{2304, 256}
+                                                            : std::vector<std::int64_t>{2304};
+      for (std::int64_t k : ks) {
+        for (std::int64_t m : ms) {
+          const Problem p = exact_problem({m, 576, k}, ma, mb, rng);
+          for (DType out : kOuts) {
+            if (m == 16384 && out != DType::kBFloat16) continue;  // the largest M once is enough
+            if (resolve_gemm_backend(GemmBackend::kAuto, ma, mb, out, std::nullopt) != GemmBackend::kCublasLt) continue;
+            DeviceProblem d(p, out, std::nullopt, {});
+            const auto want = d.run(p, GemmBackend::kReference, stream.get());
+            const auto got = d.run(p, GemmBackend::kCublasLt, stream.get());
+            EXPECT_TRUE(same_bits(want, got, 576, out))
+                << fmt::format("M={} K={} a={} b={} out={}", m, k, scale_mode_name(ma), scale_mode_name(mb),
+                               dtype_name(out));
+            if (m <= 127) {  // small enough for the CPU oracle: the reference kernel itself
+              EXPECT_TRUE(same_bits(cpu_reference(p, out, {}), want, 576, out)) << "reference kernel vs CPU, M=" << m;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Statistical tier: realistic data (x ~ N(0, 1) with a few large channels, W ~ N(0, 0.02)),
+// quantized by the CPU reference quantizers, against a double product of the unquantized inputs.
+TEST(ScaledMmGpu, StatisticalTierWithinTheFp8Bound) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm statistical tier"));
+  cuda::Stream stream;
+  const std::int64_t m = 96, n = 512, k = 1024;
+  std::normal_distribution<float> nx(0.0f, 1.0f), nw(0.0f, 0.02f);
+  std::vector<float> x(sz(m * k)), w(sz(n * k));
+  for (auto& v : x) v = nx(rng);
+  for (std::int64_t r = 0; r < m; ++r) x[sz(r * k + 17)] *= 30.0f;  // an outlier channel
+  for (auto& v : w) v = nw(rng);
+  std::vector<double> exact(sz(m * n));
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (std::int64_t kk = 0; kk < k; ++kk) acc += double(x[sz(i * k + kk)]) * double(w[sz(j * k + kk)]);
+      exact[sz(i * n + j)] = acc;
+    }
+  auto spec_a = [](ScaleModeA a) {
+    QuantSpec q;
+    q.granularity = a == ScaleModeA::kTensor ? Granularity::kPerTensor
+                    : a == ScaleModeA::kToken ? Granularity::kPerToken
+                                              : Granularity::kPerGroup;
+    if (a == ScaleModeA::kGroup128) q.layout = ScaleLayout::kColMajorTmaAligned;
+    return q;
+  };
+  auto spec_b = [](ScaleModeB b) {
+    QuantSpec q;
+    q.granularity = b == ScaleModeB::kTensor ? Granularity::kPerTensor
+                    : b == ScaleModeB::kChannel ? Granularity::kPerChannel
+                                                : Granularity::kBlock128;
+    return q;
+  };
+  for (ScaleModeA ma : kModesA) {
+    for (ScaleModeB mb : kModesB) {
+      const auto qa = ref::quantize(x.data(), DType::kFloat32, m, k, k, spec_a(ma));
+      const auto qb = ref::quantize(w.data(), DType::kFloat32, n, k, k, spec_b(mb));
+      Problem p{{m, n, k}, ma, mb, qa.q, qb.q, qa.scales, qb.scales};
+      ASSERT_EQ(static_cast<std::int64_t>(p.scale_a.size()), scale_a_elems(ma, m, k));
+      ASSERT_EQ(static_cast<std::int64_t>(p.scale_b.size()), scale_b_elems(mb, n, k));
+      for (GemmBackend be : backends_for(ma, mb, DType::kBFloat16)) {
+        DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+        const auto got = d.run(p, be, stream.get());
+        const double err = ref::relative_error(exact, m, n, DType::kBFloat16, std::as_bytes(std::span(got)), n);
+        // E4M3 keeps 3 mantissa bits: each operand's rounding error is at most 2^-4 relative,
+        // about 2^-4/sqrt(3) RMS; two operands give about 5% norm-wise, per-tensor activation
+        // scales with an outlier channel a little more (small values land in subnormals).
+        EXPECT_LT(err, 0.08) << scale_mode_name(ma) << " x " << scale_mode_name(mb) << " " << gemm_backend_name(be);
+        EXPECT_GT(err, 1e-4) << "suspiciously exact: is the reference quantized?";
+        std::printf("statistical: a=%-8s b=%-8s %-9s rel err %.4f\n", scale_mode_name(ma).data(),
+                    scale_mode_name(mb).data(), gemm_backend_name(be).data(), err);
+      }
+    }
+  }
+}
+
+TEST(ScaledMmGpu, CudaGraphCaptureReplaysTheSameBitsWithoutNewPlans) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm graph"));
+  cuda::Stream stream;
+  for (auto [ma, mb] : {std::pair{ScaleModeA::kToken, ScaleModeB::kTensor},
+                        std::pair{ScaleModeA::kGroup128, ScaleModeB::kBlock128},
+                        std::pair{ScaleModeA::kTensor, ScaleModeB::kChannel}}) {
+    const Problem p = exact_problem({40, 256, 512}, ma, mb, rng);
+    for (GemmBackend be : {GemmBackend::kCublasLt, GemmBackend::kReference}) {
+      DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+      const auto direct = d.run(p, be, stream.get());  // first call: plans, workspace, JIT load
+      const std::size_t plans = blas::cublaslt_plan_count();
+      ScaledMmOptions o;
+      o.backend = be;
+      d.out.fill_bytes(0xFF);
+      cuda::Graph g = cuda::Graph::capture(stream.get(), [&] {
+        scaled_mm(d.va, d.vb, ma, d.vsa, mb, d.vsb, d.vout, std::nullopt, stream.get(), o);
+      });
+      g.launch(stream.get());
+      stream.synchronize();
+      std::vector<std::uint8_t> replay(direct.size());
+      d.out.download(replay.data(), replay.size());
+      EXPECT_TRUE(same_bits(direct, replay, 256, DType::kBFloat16)) << gemm_backend_name(be);
+      EXPECT_EQ(blas::cublaslt_plan_count(), plans);
+    }
+  }
+}
+
+TEST(ScaledMmGpu, FirstCallForAShapeDuringCaptureIsRefused) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm capture refusal"));
+  cuda::Stream stream;
+  const Problem p = exact_problem({24, 272, 512}, ScaleModeA::kToken, ScaleModeB::kChannel, rng);
+  DeviceProblem d(p, DType::kFloat16, std::nullopt, {});
+  ScaledMmOptions o;
+  o.backend = GemmBackend::kCublasLt;
+  EXPECT_THROW(cuda::Graph::capture(stream.get(), [&] {
+                 scaled_mm(d.va, d.vb, p.mode_a, d.vsa, p.mode_b, d.vsb, d.vout, std::nullopt, stream.get(), o);
+               }),
+               Error);
+  // The stream still works afterwards.
+  EXPECT_TRUE(same_bits(cpu_reference(p, DType::kFloat16, {}), d.run(p, GemmBackend::kCublasLt, stream.get()), 272,
+                        DType::kFloat16));
+}
+
+TEST(ScaledMmGpu, BadInputThrows) {
+  std::mt19937_64 rng(test::fresh_seed("scaled_mm bad input"));
+  cuda::Stream stream;
+  const Problem p = exact_problem({8, 128, 256}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+  DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+  auto call = [&](const TensorView& a, GemmBackend be, bool fast) {
+    ScaledMmOptions o;
+    o.backend = be;
+    o.fast_accum = fast;
+    scaled_mm(a, d.vb, p.mode_a, d.vsa, p.mode_b, d.vsb, d.vout, std::nullopt, stream.get(), o);
+  };
+  std::vector<std::uint8_t> host(p.a);
+  const TensorView host_a = TensorView::matrix(host.data(), DType::kE4M3, 8, 256, 256);
+  for (auto [fn, fragment] : std::vector<std::pair<std::function<void()>, std::string>>{
+           {[&] { call(host_a, GemmBackend::kReference, false); }, "a must be device memory"},
+           {[&] { call(d.va, GemmBackend::kFp8kit, false); }, "not built yet"},
+           {[&] { call(d.va, GemmBackend::kCublasLt, true); }, "fast_accum"},
+           {[&] {
+              const TensorView f32 = TensorView::matrix(d.out.data(), DType::kFloat32, 8, 64, 64);  // fits the buffer
+              const TensorView b64 = TensorView::matrix(d.b.data(), DType::kE4M3, 64, 256, 256);
+              ScaledMmOptions o;
+              o.backend = GemmBackend::kCublasLt;
+              scaled_mm(d.va, b64, p.mode_a, d.vsa, p.mode_b, d.vsb, f32, std::nullopt, stream.get(), o);
+            },
+            "no float out"}}) {
+    try {
+      fn();
+      ADD_FAILURE() << "expected an error containing " << fragment;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    }
+  }
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+// M = 0 does nothing (and touches nothing).
+TEST(ScaledMmGpu, EmptyMIsANoOp) {
+  cuda::Stream stream;
+  cuda::DeviceBuffer b(128 * 256), s(64), out(16);
+  out.fill_bytes(0xAB);
+  const TensorView a = TensorView::matrix(nullptr, DType::kE4M3, 0, 256, 256);
+  const TensorView vb = TensorView::matrix(b.data(), DType::kE4M3, 128, 256, 256);
+  const TensorView vs = TensorView::contiguous(s.data(), DType::kFloat32, {1});
+  const TensorView vout = TensorView::matrix(out.data(), DType::kBFloat16, 0, 128, 128);
+  for (GemmBackend be : {GemmBackend::kCublasLt, GemmBackend::kReference}) {
+    ScaledMmOptions o;
+    o.backend = be;
+    EXPECT_NO_THROW(scaled_mm(a, vb, ScaleModeA::kTensor, vs, ScaleModeB::kTensor, vs, vout, std::nullopt,
+                              stream.get(), o));
+  }
+  stream.synchronize();
+  for (auto byte : out.download_all<std::uint8_t>()) EXPECT_EQ(byte, 0xAB);
+}
+
+TEST(MmGpu, Bf16AndFp16MatchCpuReference) {
+  std::mt19937_64 rng(test::fresh_seed("mm"));
+  cuda::Stream stream;
+  std::uniform_int_distribution<int> val(-4, 4);
+  for (DType in : {DType::kBFloat16, DType::kFloat16}) {
+    for (DType out : {in, DType::kFloat32}) {
+      for (bool with_bias : {false, true}) {
+        const std::int64_t m = 37, n = 192, k = 512;
+        std::vector<std::uint16_t> a(sz(m * k)), b(sz(n * k));
+        auto enc = [&](float v) { return in == DType::kBFloat16 ? bf16_from_float(v) : half_from_float(v); };
+        for (auto& v : a) v = enc(static_cast<float>(val(rng)));
+        for (auto& v : b) v = enc(static_cast<float>(val(rng)));
+        const std::vector<float> bias = with_bias ? small_int_bias(n, rng) : std::vector<float>{};
+        ref::GemmInputs ri;
+        ri.shape = {m, n, k};
+        ri.dtype = in;
+        ri.a = std::as_bytes(std::span(a));
+        ri.lda = k;
+        ri.b = std::as_bytes(std::span(b));
+        ri.ldb = k;
+        ri.bias = bias;
+        const auto want_bytes = ref::store(ref::gemm(ri), m, n, out);
+        std::vector<std::uint8_t> want(want_bytes.size());
+        std::memcpy(want.data(), want_bytes.data(), want.size());
+
+        cuda::DeviceBuffer da(a.size() * 2), db(b.size() * 2), dout(want.size()), dbias(sz(n) * 4);
+        da.upload(a);
+        db.upload(b);
+        std::optional<TensorView> vbias;
+        if (with_bias) {
+          if (out == DType::kFloat32) {
+            dbias.upload(bias);
+          } else {
+            std::vector<std::uint16_t> bits(bias.size());
+            for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = enc(bias[i]);
+            dbias.upload(bits);
+          }
+          vbias = TensorView::contiguous(dbias.data(), out, {n});
+        }
+        dout.fill_bytes(0xFF);
+        mm(TensorView::matrix(da.data(), in, m, k, k), TensorView::matrix(db.data(), in, n, k, k),
+           TensorView::matrix(dout.data(), out, m, n, n), vbias, stream.get());
+        stream.synchronize();
+        EXPECT_TRUE(same_bits(want, dout.download_all<std::uint8_t>(), n, out))
+            << dtype_name(in) << " -> " << dtype_name(out) << " bias " << with_bias;
+      }
+    }
+  }
+}
+
+// linear(): fp8kit::quantize + scaled_mm equals the CPU quantizer + CPU GEMM when the activations
+// are exact in E4M3 after scaling (integers times a power of two), for every strategy cuBLASLt runs.
+TEST(ScaledMmGpu, LinearQuantizesAndMultiplies) {
+  std::mt19937_64 rng(test::fresh_seed("linear"));
+  cuda::Stream stream;
+  const std::int64_t m = 45, n = 256, k = 512;
+  std::uniform_int_distribution<int> val(-4, 4);
+  std::vector<std::uint16_t> x(sz(m * k));
+  std::vector<float> xf(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x[i] = bf16_from_float(static_cast<float>(val(rng)) * 0.5f);
+    xf[i] = bf16_to_float(x[i]);
+  }
+  cuda::DeviceBuffer dx(x.size() * 2);
+  dx.upload(x);
+  const TensorView vx = TensorView::matrix(dx.data(), DType::kBFloat16, m, k, k);
+  for (auto [ma, mb] : {std::pair{ScaleModeA::kTensor, ScaleModeB::kTensor},
+                        std::pair{ScaleModeA::kToken, ScaleModeB::kChannel},
+                        std::pair{ScaleModeA::kToken, ScaleModeB::kTensor},
+                        std::pair{ScaleModeA::kTensor, ScaleModeB::kChannel},
+                        std::pair{ScaleModeA::kGroup128, ScaleModeB::kBlock128}}) {
+    Problem p = exact_problem({m, n, k}, ma, mb, rng);
+    QuantSpec spec;
+    spec.granularity = ma == ScaleModeA::kTensor ? Granularity::kPerTensor
+                       : ma == ScaleModeA::kToken ? Granularity::kPerToken
+                                                  : Granularity::kPerGroup;
+    if (ma == ScaleModeA::kGroup128) spec.layout = ScaleLayout::kColMajorTmaAligned;
+    const auto qa = ref::quantize(xf.data(), DType::kFloat32, m, k, k, spec);
+    p.a = qa.q;
+    p.scale_a = qa.scales;
+    const auto want = cpu_reference(p, DType::kBFloat16, {});
+    DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+    cuda::DeviceBuffer ws(linear_workspace_bytes(m, k, ma));
+    const TensorView vws = TensorView::contiguous(ws.data(), DType::kE4M3, {static_cast<std::int64_t>(ws.bytes())});
+    d.out.fill_bytes(0xFF);
+    linear(vx, d.vb, d.vsb, LinearStrategy{ma, mb}, d.vout, std::nullopt, vws, stream.get());
+    stream.synchronize();
+    std::vector<std::uint8_t> got(want.size());
+    d.out.download(got.data(), got.size());
+    // The GPU quantizer matches the CPU one bit for bit (quant tests), so the GEMM inputs are
+    // identical; the products are not all exact here (x/s need not be a short integer), so allow
+    // the accumulation order to move the last bf16 bit.
+    const double err = ref::relative_error(ref::load(std::as_bytes(std::span(want)), m, n, DType::kBFloat16, n), m, n,
+                                           DType::kBFloat16, std::as_bytes(std::span(got)), n);
+    EXPECT_LT(err, 4e-3) << scale_mode_name(ma) << " x " << scale_mode_name(mb);
+  }
+}
+
+// Speed, not correctness (no assertion on the number): cuBLASLt FP8 per-tensor and BF16 at 8192^3,
+// graph replay median, after checking a few outputs are finite.
+TEST(ScaledMmPerf, CublasLtFp8AndBf16At8192) {
+  if (under_sanitizer()) GTEST_SKIP() << "timing under compute-sanitizer is meaningless";
+  const std::int64_t n = 8192;
+  std::mt19937_64 rng(test::fresh_seed("perf inputs"));
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<std::uint8_t> codes(sz(n * n));
+  for (auto& c : codes) {
+    c = static_cast<std::uint8_t>(byte(rng));
+    if ((c & 0x7F) == 0x7F || (c & 0x78) >= 0x60) c &= 0x87;  // no NaN, no huge values
+  }
+  cuda::DeviceBuffer a(codes.size()), b(codes.size()), s(16), out(sz(n * n) * 2), a16(sz(n * n) * 2),
+      b16(sz(n * n) * 2);
+  a.upload(codes);
+  b.upload(codes);
+  std::vector<float> one{1.0f / 64};
+  s.upload(one);
+  std::vector<std::uint16_t> h(sz(n * n));
+  for (std::size_t i = 0; i < h.size(); ++i) h[i] = bf16_from_float(e4m3_to_float(codes[i]) / 64.0f);
+  a16.upload(h);
+  b16.upload(h);
+  cuda::Stream stream;
+  const TensorView va = TensorView::matrix(a.data(), DType::kE4M3, n, n, n);
+  const TensorView vb = TensorView::matrix(b.data(), DType::kE4M3, n, n, n);
+  const TensorView vs = TensorView::contiguous(s.data(), DType::kFloat32, {1});
+  const TensorView vout = TensorView::matrix(out.data(), DType::kBFloat16, n, n, n);
+  const TensorView va16 = TensorView::matrix(a16.data(), DType::kBFloat16, n, n, n);
+  const TensorView vb16 = TensorView::matrix(b16.data(), DType::kBFloat16, n, n, n);
+  ScaledMmOptions lt;
+  lt.backend = GemmBackend::kCublasLt;
+  auto fp8 = [&](cudaStream_t st, int) {
+    scaled_mm(va, vb, ScaleModeA::kTensor, vs, ScaleModeB::kTensor, vs, vout, std::nullopt, st, lt);
+  };
+  ScaledMmOptions lt_fast = lt;
+  lt_fast.fast_accum = true;
+  auto fp8_fast = [&](cudaStream_t st, int) {
+    scaled_mm(va, vb, ScaleModeA::kTensor, vs, ScaleModeB::kTensor, vs, vout, std::nullopt, st, lt_fast);
+  };
+  auto bf16 = [&](cudaStream_t st, int) { mm(va16, vb16, vout, std::nullopt, st); };
+  const double flops = 2.0 * double(n) * double(n) * double(n);
+  for (auto [name, fn] : {std::pair<const char*, bench::LaunchFn>{"cublaslt fp8 per-tensor", fp8},
+                          std::pair<const char*, bench::LaunchFn>{"cublaslt fp8 per-tensor fast_accum", fp8_fast},
+                          std::pair<const char*, bench::LaunchFn>{"cublaslt bf16", bf16}}) {
+    out.fill_bytes(0xFF);
+    fn(stream.get(), 0);
+    stream.synchronize();
+    const auto sample = out.download_all<std::uint16_t>();
+    for (std::size_t i = 0; i < sample.size(); i += 100003) ASSERT_TRUE(std::isfinite(bf16_to_float(sample[i]))) << name;
+    bench::TimingConfig cfg;
+    cfg.target_replay_ms = 50;
+    const auto t = bench::time_launches(fn, 1, stream.get(), cfg);  // microseconds per call
+    std::printf("[perf] %s 8192^3: median %.1f us -> %.1f TFLOP/s (p20 %.1f us, p80 %.1f us)\n", name, t.median,
+                flops / (t.median * 1e6), t.p20, t.p80);
+  }
+}
+
+}  // namespace
+}  // namespace fp8kit
