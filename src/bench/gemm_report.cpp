@@ -1,0 +1,92 @@
+#include "bench/gemm_report.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace fp8kit::bench {
+namespace {
+
+template <typename Cell>
+Table shape_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs, Cell cell) {
+  Table t;
+  t.add_column("M", Align::kRight);
+  for (const GemmRun& r : runs) t.add_column(r.label, Align::kRight);
+  std::set<std::int64_t> ms;
+  for (const GemmMeasurement& r : rows) ms.insert(r.m);
+  for (std::int64_t m : ms) {
+    std::vector<std::string> cells{std::to_string(m)};
+    for (const GemmRun& run : runs) {
+      const auto it = std::find_if(rows.begin(), rows.end(),
+                                   [&](const GemmMeasurement& r) { return r.m == m && r.run.label == run.label; });
+      if (it == rows.end()) {
+        cells.emplace_back("-");
+      } else if (!it->ok()) {
+        cells.emplace_back("FAILED");
+      } else {
+        cells.push_back(cell(*it));
+      }
+    }
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+}  // namespace
+
+Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
+  return shape_table(rows, runs, [](const GemmMeasurement& r) {
+    return fmt::format("{} ({}-{})", format_number(r.tflops(r.us.median), 1), format_number(r.tflops(r.us.p80), 1),
+                       format_number(r.tflops(r.us.p20), 1));
+  });
+}
+
+Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
+  return shape_table(rows, runs, [](const GemmMeasurement& r) { return fmt::format("{:.2e}", r.rel_error); });
+}
+
+ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context) {
+  ResultRecord rec;
+  rec.suite = "gemm";
+  rec.name = row.run.label;
+  rec.params = {{"m", std::to_string(row.m)},
+                {"n", std::to_string(row.n)},
+                {"k", std::to_string(row.k)},
+                {"models", row.models},
+                {"tp", row.tps},
+                {"provider", row.run.provider.name()},
+                {"backend", std::string(gemm_backend_name(row.run.backend))},
+                {"out_dtype", "bfloat16"},
+                {"fast_accum", row.fast_accum ? "1" : "0"},
+                {"act_dist", std::string(act_dist_name(row.act_dist))},
+                {"seed", std::to_string(seed)},
+                {"error_rows", std::to_string(row.error_rows)}};
+  rec.status = row.status;
+  if (row.ok()) {
+    rec.metrics = {{"tflops_median", row.tflops(row.us.median)},
+                   {"tflops_p20", row.tflops(row.us.p80)},
+                   {"tflops_p80", row.tflops(row.us.p20)},
+                   {"us_median", row.us.median},
+                   {"us_p20", row.us.p20},
+                   {"us_p80", row.us.p80},
+                   {"rel_error", row.rel_error}};
+  }
+  rec.context = context;
+  return rec;
+}
+
+std::string progress_bar(std::size_t done, std::size_t total, std::string_view what, int width) {
+  const std::size_t w = static_cast<std::size_t>(std::max(width, 1));
+  const std::size_t filled = total == 0 ? w : std::min(w, done * w / total);
+  const std::size_t pct = total == 0 ? 100 : done * 100 / total;
+  const int digits = static_cast<int>(std::to_string(total).size());
+  return fmt::format("[{}{}] {:>{}}/{} {:>3}%  {}", std::string(filled, '#'), std::string(w - filled, '.'), done, digits,
+                     total, pct, what);
+}
+
+std::string plain_progress(std::size_t done, std::size_t total, std::string_view what) {
+  return fmt::format("[{}/{}] {}", done, total, what);
+}
+
+}  // namespace fp8kit::bench

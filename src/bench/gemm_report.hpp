@@ -1,0 +1,53 @@
+// What `fp8kit bench gemm` reports: one measurement per (shape, batch size, run), the per-shape
+// TFLOP/s and relative-error tables (speed and accuracy on one page), the result records and the
+// progress line. Pure C++: tested without a GPU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "bench/gemm_plan.hpp"
+#include "bench/table.hpp"
+#include "core/result.hpp"
+#include "core/stats.hpp"
+
+namespace fp8kit::bench {
+
+struct GemmMeasurement {
+  std::int64_t m = 0, n = 0, k = 0;
+  std::string models;  // GemmShapeEntry::models_text()
+  std::string tps;     // GemmShapeEntry::tps_text()
+  GemmRun run;
+  std::string status = "ok";  // or "FAILED: <why>": then neither time nor error is reported
+  Summary us;                 // per-call time, microseconds
+  double rel_error = 0;       // against the double product of the unquantized bf16 inputs
+  std::int64_t error_rows = 0;  // rows that rel_error covers (all M, or kSampleRows sampled)
+  bool fast_accum = false;    // as run (never with block scales or bf16)
+  ActDist act_dist = ActDist::kNormal;
+
+  bool ok() const { return status == "ok"; }
+  double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
+  double tflops(double us_value) const { return flops() / (us_value * 1e6); }
+};
+
+// Rows: batch size; one column per run label. TFLOP/s cell "median (p20-p80)" where p20/p80 are
+// the TFLOP/s of the p80/p20 times; "FAILED" for a failure; "-" where the run did not measure the
+// shape (skipped). `rows` holds the measurements of one (N, K).
+Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
+// Same layout; cell: relative error in scientific notation ("3.12e-02").
+Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
+
+// suite "gemm", name = run label; params m, n, k, models, tp, provider, backend, out_dtype (bfloat16),
+// fast_accum (0/1), act_dist, seed, error_rows; metrics (when ok) tflops_median/p20/p80,
+// us_median/p20/p80, rel_error.
+ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context);
+
+// "[#####.....]  12/40  30%  N=6144 K=4096 M=64" (bar `width` characters) for a terminal, redrawn
+// with '\r'; plain_progress gives "[12/40] N=6144 K=4096 M=64" for logs.
+std::string progress_bar(std::size_t done, std::size_t total, std::string_view what, int width = 30);
+std::string plain_progress(std::size_t done, std::size_t total, std::string_view what);
+
+}  // namespace fp8kit::bench
