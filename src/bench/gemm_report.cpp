@@ -22,8 +22,10 @@ Table shape_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun
                                    [&](const GemmMeasurement& r) { return r.m == m && r.run.label == run.label; });
       if (it == rows.end()) {
         cells.emplace_back("-");
-      } else if (!it->ok()) {
+      } else if (it->failed()) {
         cells.emplace_back("FAILED");
+      } else if (!it->ok()) {
+        cells.emplace_back("n/a");
       } else {
         cells.push_back(cell(*it));
       }

@@ -21,7 +21,10 @@ struct GemmMeasurement {
   std::string models;  // GemmShapeEntry::models_text()
   std::string tps;     // GemmShapeEntry::tps_text()
   GemmRun run;
-  std::string status = "ok";  // or "FAILED: <why>": then neither time nor error is reported
+  // "ok"; "FAILED: <why>" (wrong output or an error while running); "unsupported: <why>" (the
+  // backend refused the call, e.g. cuBLASLt's block scales with M % 4 != 0). Only "ok" rows carry
+  // a time and an error.
+  std::string status = "ok";
   Summary us;                 // per-call time, microseconds
   double rel_error = 0;       // against the double product of the unquantized bf16 inputs
   std::int64_t error_rows = 0;  // rows that rel_error covers (all M, or kSampleRows sampled)
@@ -29,13 +32,14 @@ struct GemmMeasurement {
   ActDist act_dist = ActDist::kNormal;
 
   bool ok() const { return status == "ok"; }
+  bool failed() const { return status.rfind("FAILED", 0) == 0; }
   double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
   double tflops(double us_value) const { return flops() / (us_value * 1e6); }
 };
 
 // Rows: batch size; one column per run label. TFLOP/s cell "median (p20-p80)" where p20/p80 are
-// the TFLOP/s of the p80/p20 times; "FAILED" for a failure; "-" where the run did not measure the
-// shape (skipped). `rows` holds the measurements of one (N, K).
+// the TFLOP/s of the p80/p20 times; "FAILED" for a failure; "n/a" where the backend refused the
+// call; "-" where the run did not measure the shape (skipped). `rows` holds the measurements of one (N, K).
 Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
 // Same layout; cell: relative error in scientific notation ("3.12e-02").
 Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
