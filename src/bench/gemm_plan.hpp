@@ -28,7 +28,7 @@ struct GemmProvider {
   bool operator==(const GemmProvider&) const = default;
 };
 
-std::vector<std::string> provider_names();  // every provider, in a stable order (13 names)
+std::vector<std::string> provider_names();  // every provider, in a stable order (11 names)
 // Throws fp8kit::Error(kInvalidArgument) naming the value and listing the known names.
 GemmProvider parse_provider(std::string_view name);
 // bench_fp8_gemm.py's defaults: bf16, tensor/tensor and channel/token, each with and without -noquant.

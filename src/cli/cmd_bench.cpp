@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/gemm_suite.hpp"
 #include "bench/quant_suite.hpp"
 #include "cli/commands.hpp"
 #include "fp8kit/types.hpp"
@@ -109,12 +110,67 @@ void add_quant_command(CLI::App& bench) {
   cmd->callback([args] { run_quant(*args); });
 }
 
+
+struct GemmArgs {
+  CommonBenchArgs common;
+  std::vector<std::string> models = bench::GemmSuiteOptions{}.models;
+  std::vector<int> tp_sizes = bench::GemmSuiteOptions{}.tp_sizes;
+  std::vector<std::int64_t> batch_sizes = bench::GemmSuiteOptions{}.batch_sizes;
+  std::vector<std::string> providers = [] {
+    std::vector<std::string> names;
+    for (const bench::GemmProvider& p : bench::default_providers()) names.push_back(p.name());
+    return names;
+  }();
+  std::vector<std::string> backends{"cublaslt"};
+  std::string act_dist = "normal";
+  bool fast_accum = false;
+};
+
+void run_gemm(const GemmArgs& a) {
+  bench::GemmSuiteOptions o;
+  o.models = a.models;
+  o.tp_sizes = a.tp_sizes;
+  o.batch_sizes = a.batch_sizes;
+  o.providers.clear();
+  for (const std::string& name : a.providers) o.providers.push_back(parse_flag("--providers", [&] { return bench::parse_provider(name); }));
+  o.backends.clear();
+  for (const std::string& name : a.backends) o.backends.push_back(parse_flag("--backends", [&] { return bench::parse_bench_backend(name); }));
+  o.act_dist = bench::parse_act_dist(a.act_dist);  // its message names --act-dist
+  o.fast_accum = a.fast_accum;
+  o.timing = bench::parse_timing_mode(a.common.timing);
+  o.out_dir = a.common.out;
+  o.seed = parse_seed(a.common.seed);
+  const bench::GemmSuiteResult result = bench::run_gemm_suite(o, command_line());  // flags and models first (2), then the GPU (3)
+  if (result.failed > 0) {
+    throw Error(ErrorKind::kCheckFailed, fmt::format("bench gemm: {} of {} measurements FAILED verification (see the tables and {})",
+                                                     result.failed, result.rows.size(), result.files.jsonl.string()));
+  }
+}
+
+void add_gemm_command(CLI::App& bench) {
+  auto args = std::make_shared<GemmArgs>();
+  CLI::App* cmd = bench.add_subcommand(
+      "gemm", "BF16 vs every FP8 scaling strategy on model shapes: TFLOP/s and relative error (vLLM's bench_fp8_gemm.py)");
+  cmd->add_option("--models", args->models, "model names (see `fp8kit shapes --list`) or config.json paths")->capture_default_str();
+  cmd->add_option("--tp-sizes", args->tp_sizes, "tensor-parallel sizes")->capture_default_str();
+  cmd->add_option("--batch-sizes", args->batch_sizes, "tokens M")->capture_default_str();
+  cmd->add_option("--providers", args->providers, "comma-separated: bf16, fp8-{tensor,channel}-w-{tensor,token}-a, fp8-block-w-group-a, each also -noquant")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--backends", args->backends, "comma-separated: cublaslt, reference, fp8kit")->delimiter(',')->capture_default_str();
+  cmd->add_option("--act-dist", args->act_dist, "activations: normal, or outliers (a few channels x50)")->capture_default_str();
+  cmd->add_flag("--fast-accum", args->fast_accum, "cuBLASLt fast accumulation for the non-block FP8 providers");
+  add_common_flags(*cmd, args->common);
+  cmd->callback([args] { run_gemm(*args); });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
   CLI::App* bench = app.add_subcommand("bench", "benchmark suites: verified, then timed; results as JSON lines + CSV");
   bench->require_subcommand(1);
   add_quant_command(*bench);
+  add_gemm_command(*bench);
 }
 
 }  // namespace fp8kit::cli
