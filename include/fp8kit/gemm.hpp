@@ -50,7 +50,8 @@ struct ScaledMmOptions {
 // Scale pairs a backend supports (each backend refuses the rest with a clear error):
 //   reference: all nine; auto: all nine (cublaslt where it supports the pair and the bias dtype,
 //   else reference); cublaslt: tensor x tensor, token x channel, token x tensor, tensor x channel,
-//   group128 x block128 (bf16/fp16 out only: no fp32-out block-scaled kernel on Hopper);
+//   group128 x block128 (bf16/fp16 out only: no fp32-out block-scaled kernel on Hopper; M % 4 == 0,
+//   auto sends other M to the reference kernel);
 //   fp8kit: none yet (the own-kernel issue adds them).
 bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b);
 

@@ -106,8 +106,12 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
                ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
                const std::optional<TensorView>& bias, cudaStream_t stream, const ScaledMmOptions& options) {
   const GemmShape s = ops::check_scaled_mm_args(a, b, mode_a, scale_a, mode_b, scale_b, out, bias);
-  const GemmBackend backend = resolve_gemm_backend(options.backend, mode_a, mode_b, out.dtype, bias_dtype(bias));
-  ops::check_backend_rules(backend, mode_a, mode_b, out.dtype, bias_dtype(bias), options);
+  GemmBackend backend = resolve_gemm_backend(options.backend, mode_a, mode_b, out.dtype, bias_dtype(bias));
+  if (options.backend == GemmBackend::kAuto && backend == GemmBackend::kCublasLt &&
+      !ops::cublaslt_supports_m(mode_a, mode_b, s.m)) {
+    backend = GemmBackend::kReference;
+  }
+  ops::check_backend_rules(backend, mode_a, mode_b, out.dtype, bias_dtype(bias), options, s.m);
   if (s.m == 0) return;
   require_device_pointer("scaled_mm", "a", a);
   require_device_pointer("scaled_mm", "b", b);

@@ -117,6 +117,11 @@ bool cublaslt_supports_out(ScaleModeA mode_a, ScaleModeB mode_b, DType out) {
   return !(block && out == DType::kFloat32);
 }
 
+bool cublaslt_supports_m(ScaleModeA mode_a, ScaleModeB mode_b, std::int64_t m) {
+  const bool block = mode_a == ScaleModeA::kGroup128 || mode_b == ScaleModeB::kBlock128;
+  return !block || m % 4 == 0;
+}
+
 DType cublaslt_fp8_bias_dtype(DType out) { return out == DType::kFloat16 ? DType::kFloat16 : DType::kBFloat16; }
 
 GemmShape check_scaled_mm_args(const TensorView& a, const TensorView& b, ScaleModeA mode_a,
@@ -183,7 +188,7 @@ GemmShape check_mm_args(const TensorView& a, const TensorView& b, const TensorVi
 }
 
 void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode_b, DType out,
-                         std::optional<DType> bias, const ScaledMmOptions& options) {
+                         std::optional<DType> bias, const ScaledMmOptions& options, std::int64_t m) {
   const bool promoted = mode_a == ScaleModeA::kGroup128 || mode_b == ScaleModeB::kBlock128;
   if (options.fast_accum && promoted) {
     fail(fmt::format("scaled_mm: fast_accum is refused with scale modes a={} b={}: 128-wide scales need promotion "
@@ -203,6 +208,12 @@ void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode
     fail(fmt::format("scaled_mm: backend cublaslt has no float out with scale modes a={} b={} (its block-scaled "
                      "kernels write bf16 or half only on Hopper); use bf16/half out or backend reference",
                      scale_mode_name(mode_a), scale_mode_name(mode_b)));
+  }
+  if (backend == GemmBackend::kCublasLt && !cublaslt_supports_m(mode_a, mode_b, m)) {
+    fail(fmt::format("scaled_mm: backend cublaslt needs M % 4 == 0 with scale modes a={} b={} (its block-scaled "
+                     "heuristic answered NOT_SUPPORTED for M = 1 and 45 on Hopper), got M = {}; use backend "
+                     "reference or auto",
+                     scale_mode_name(mode_a), scale_mode_name(mode_b), m));
   }
   if (backend == GemmBackend::kCublasLt && bias && *bias != cublaslt_fp8_bias_dtype(out)) {
     fail(fmt::format("scaled_mm: backend cublaslt needs a {} bias for {} out (cuBLASLt's FP8 datatype table), got "

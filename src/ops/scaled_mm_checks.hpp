@@ -21,7 +21,7 @@ GemmShape check_mm_args(const TensorView& a, const TensorView& b, const TensorVi
 
 // Rules of one backend for an already checked call: supported pair, bias dtype, fast_accum.
 void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode_b, DType out,
-                         std::optional<DType> bias, const ScaledMmOptions& options);
+                         std::optional<DType> bias, const ScaledMmOptions& options, std::int64_t m = 0);
 
 // The bias dtype cuBLASLt's FP8 epilogue takes for an out dtype (its datatype table): bf16 for
 // bf16 and fp32 out, fp16 for fp16 out.
@@ -31,6 +31,11 @@ DType cublaslt_fp8_bias_dtype(DType out);
 // BLK128x128_32F) have no fp32 output on Hopper (measured on an H200 with cuBLASLt 13.x: the
 // heuristic answers CUBLAS_STATUS_NOT_SUPPORTED), so that case is refused up front.
 bool cublaslt_supports_out(ScaleModeA mode_a, ScaleModeB mode_b, DType out);
+// cuBLASLt's block-scaled path with M % 4 != 0: its heuristic answered NOT_SUPPORTED on an H200
+// (cuBLASLt 13.x) at M = 1 and M = 45 for every out dtype. Our working hypothesis is that M must
+// be a multiple of 4 (the VEC128 scale rows are round_up(M, 4) long); such M are refused here
+// (auto falls back to the reference kernel) until a padded path is measured.
+bool cublaslt_supports_m(ScaleModeA mode_a, ScaleModeB mode_b, std::int64_t m);
 
 // The QuantSpec linear() uses for an activation scale mode.
 QuantSpec linear_quant_spec(ScaleModeA act);

@@ -123,6 +123,13 @@ TEST(ScaledMmChecks, BackendRules) {
   expect_error([&] { ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                               DType::kFloat32, std::nullopt, plain); },
                {"cublaslt", "no float out"});
+  expect_error([&] { ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                              DType::kBFloat16, std::nullopt, plain, 45); },
+               {"cublaslt", "M % 4 == 0", "45"});
+  EXPECT_NO_THROW(ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                           DType::kBFloat16, std::nullopt, plain, 44));
+  EXPECT_NO_THROW(ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kToken, ScaleModeB::kChannel,
+                                           DType::kBFloat16, std::nullopt, plain, 45));
 }
 
 TEST(ScaledMmChecks, GoodArgumentsPassForEveryPair) {

@@ -26,6 +26,7 @@
 #include "cuda/resources.hpp"
 #include "fp8kit/gemm.hpp"
 #include "gpu_test_util.hpp"
+#include "ops/scaled_mm_checks.hpp"
 
 namespace fp8kit {
 namespace {
@@ -179,9 +180,14 @@ std::vector<float> small_int_bias(std::int64_t n, std::mt19937_64& rng) {
 }
 
 // reference and auto always; cublaslt where auto would pick it (pair and out dtype supported).
-std::vector<GemmBackend> backends_for(ScaleModeA a, ScaleModeB b, DType out) {
+bool cublaslt_runs(ScaleModeA a, ScaleModeB b, DType out, std::int64_t m) {
+  return resolve_gemm_backend(GemmBackend::kAuto, a, b, out, std::nullopt) == GemmBackend::kCublasLt &&
+         ops::cublaslt_supports_m(a, b, m);
+}
+
+std::vector<GemmBackend> backends_for(ScaleModeA a, ScaleModeB b, DType out, std::int64_t m) {
   std::vector<GemmBackend> v{GemmBackend::kReference, GemmBackend::kAuto};
-  if (resolve_gemm_backend(GemmBackend::kAuto, a, b, out, std::nullopt) == GemmBackend::kCublasLt) {
+  if (cublaslt_runs(a, b, out, m)) {
     v.push_back(GemmBackend::kCublasLt);
   }
   return v;
@@ -192,7 +198,9 @@ std::vector<GemmBackend> backends_for(ScaleModeA a, ScaleModeB b, DType out) {
 TEST(ScaledMmGpu, ExactTierMatchesCpuReferenceForEveryPairOutAndBackend) {
   std::mt19937_64 rng(test::fresh_seed("scaled_mm exact tier"));
   cuda::Stream stream;
-  const std::vector<GemmShape> shapes = {{1, 256, 384}, {7, 320, 512}, {129, 144, 384}, {64, 128, 256}};
+  // M = 4, 64 and 132 reach cuBLASLt's block-scaled path (M % 4 == 0); 1, 7 and 129 do not.
+  const std::vector<GemmShape> shapes = {{1, 256, 384},  {7, 320, 512},   {129, 144, 384},
+                                         {4, 320, 384},  {64, 128, 256},  {132, 256, 512}};
   int runs = 0;
   for (const GemmShape& s : shapes) {
     for (ScaleModeA ma : kModesA) {
@@ -202,11 +210,12 @@ TEST(ScaledMmGpu, ExactTierMatchesCpuReferenceForEveryPairOutAndBackend) {
           for (bool with_bias : {false, true}) {
             const std::vector<float> bias = with_bias ? small_int_bias(s.n, rng) : std::vector<float>{};
             const auto want = cpu_reference(p, out, bias);
-            for (GemmBackend be : backends_for(ma, mb, out)) {
+            for (GemmBackend be : backends_for(ma, mb, out, s.m)) {
               // The bias dtype each backend takes: cuBLASLt's table, fp32 for the reference.
               std::optional<DType> bias_dtype;
               if (with_bias) {
-                const bool lt = resolve_gemm_backend(be, ma, mb, out, std::nullopt) == GemmBackend::kCublasLt;
+                const bool lt = be == GemmBackend::kCublasLt ||
+                                (be == GemmBackend::kAuto && cublaslt_runs(ma, mb, out, s.m));
                 bias_dtype = lt ? (out == DType::kFloat16 ? DType::kFloat16 : DType::kBFloat16) : DType::kFloat32;
               }
               DeviceProblem d(p, out, bias_dtype, bias);
@@ -259,14 +268,14 @@ TEST(ScaledMmGpu, CublasLtMatchesReferenceKernelOnLargeShapes) {
           const Problem p = exact_problem({m, 576, k}, ma, mb, rng);
           for (DType out : kOuts) {
             if (m == 16384 && out != DType::kBFloat16) continue;  // the largest M once is enough
-            if (resolve_gemm_backend(GemmBackend::kAuto, ma, mb, out, std::nullopt) != GemmBackend::kCublasLt) continue;
+            if (!cublaslt_runs(ma, mb, out, m)) continue;
             DeviceProblem d(p, out, std::nullopt, {});
             const auto want = d.run(p, GemmBackend::kReference, stream.get());
             const auto got = d.run(p, GemmBackend::kCublasLt, stream.get());
             EXPECT_TRUE(same_bits(want, got, 576, out))
                 << fmt::format("M={} K={} a={} b={} out={}", m, k, scale_mode_name(ma), scale_mode_name(mb),
                                dtype_name(out));
-            if (m <= 127) {  // small enough for the CPU oracle: the reference kernel itself
+            if (m <= 128) {  // small enough for the CPU oracle: the reference kernel itself
               EXPECT_TRUE(same_bits(cpu_reference(p, out, {}), want, 576, out)) << "reference kernel vs CPU, M=" << m;
             }
           }
@@ -316,7 +325,7 @@ TEST(ScaledMmGpu, StatisticalTierWithinTheFp8Bound) {
       Problem p{{m, n, k}, ma, mb, qa.q, qb.q, qa.scales, qb.scales};
       ASSERT_EQ(static_cast<std::int64_t>(p.scale_a.size()), scale_a_elems(ma, m, k));
       ASSERT_EQ(static_cast<std::int64_t>(p.scale_b.size()), scale_b_elems(mb, n, k));
-      for (GemmBackend be : backends_for(ma, mb, DType::kBFloat16)) {
+      for (GemmBackend be : backends_for(ma, mb, DType::kBFloat16, m)) {
         DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
         const auto got = d.run(p, be, stream.get());
         const double err = ref::relative_error(exact, m, n, DType::kBFloat16, std::as_bytes(std::span(got)), n);
