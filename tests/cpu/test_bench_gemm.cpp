@@ -1,0 +1,481 @@
+// `fp8kit bench gemm` without a GPU: providers and backends, the plan (labels, skips, shapes
+// deduplicated across models and TP), host inputs and output checks, the tables (golden), records,
+// progress text, and the CLI's exit codes (bad usage 2, no GPU 3 writing nothing).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "bench/gemm_plan.hpp"
+#include "bench/gemm_report.hpp"
+#include "bench/gemm_verify.hpp"
+#include "core/fp8_codec.hpp"
+#include "core/gemm_spec.hpp"
+#include "core/plot.hpp"
+#include "core/ref_gemm.hpp"
+#include "cuda/device.hpp"
+
+namespace fp8kit::bench {
+namespace {
+namespace fs = std::filesystem;
+
+template <typename Fn>
+std::string error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no fp8kit::Error thrown";
+  return "";
+}
+
+// --- providers and backends --------------------------------------------------------------------
+
+TEST(BenchGemmProviders, EveryNameRoundTrips) {
+  const std::vector<std::string> expected = {
+      "bf16",
+      "fp8-tensor-w-tensor-a",  "fp8-tensor-w-tensor-a-noquant",  "fp8-channel-w-token-a",
+      "fp8-channel-w-token-a-noquant", "fp8-tensor-w-token-a",    "fp8-tensor-w-token-a-noquant",
+      "fp8-channel-w-tensor-a", "fp8-channel-w-tensor-a-noquant", "fp8-block-w-group-a",
+      "fp8-block-w-group-a-noquant"};
+  EXPECT_EQ(provider_names(), expected);
+  for (const std::string& name : expected) EXPECT_EQ(parse_provider(name).name(), name);
+}
+
+TEST(BenchGemmProviders, ScaleModesAndNoquant) {
+  const GemmProvider bf16 = parse_provider("bf16");
+  EXPECT_FALSE(bf16.fp8);
+  const GemmProvider ct = parse_provider("fp8-channel-w-token-a");
+  EXPECT_TRUE(ct.fp8);
+  EXPECT_EQ(ct.weight, ScaleModeB::kChannel);
+  EXPECT_EQ(ct.act, ScaleModeA::kToken);
+  EXPECT_FALSE(ct.noquant);
+  const GemmProvider tc = parse_provider("fp8-tensor-w-token-a-noquant");
+  EXPECT_EQ(tc.weight, ScaleModeB::kTensor);
+  EXPECT_EQ(tc.act, ScaleModeA::kToken);
+  EXPECT_TRUE(tc.noquant);
+  const GemmProvider ct2 = parse_provider("fp8-channel-w-tensor-a");
+  EXPECT_EQ(ct2.weight, ScaleModeB::kChannel);
+  EXPECT_EQ(ct2.act, ScaleModeA::kTensor);
+  const GemmProvider block = parse_provider("fp8-block-w-group-a-noquant");
+  EXPECT_EQ(block.weight, ScaleModeB::kBlock128);
+  EXPECT_EQ(block.act, ScaleModeA::kGroup128);
+  EXPECT_TRUE(block.noquant);
+}
+
+TEST(BenchGemmProviders, UnknownNamesAreNamed) {
+  for (const char* bad : {"fp8", "bf16-noquant", "fp8-block-w-token-a", "FP8-tensor-w-tensor-a", "fp8-tensor-w-tensor-a-"}) {
+    const std::string what = error_of([&] { parse_provider(bad); });
+    EXPECT_NE(what.find(fmt::format("'{}'", bad)), std::string::npos) << what;
+    EXPECT_NE(what.find("fp8-block-w-group-a-noquant"), std::string::npos) << what;  // lists the known names
+  }
+}
+
+TEST(BenchGemmProviders, DefaultsAreTheScripts) {
+  std::vector<std::string> names;
+  for (const GemmProvider& p : default_providers()) names.push_back(p.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"bf16", "fp8-tensor-w-tensor-a", "fp8-tensor-w-tensor-a-noquant",
+                                             "fp8-channel-w-token-a", "fp8-channel-w-token-a-noquant"}));
+  const GemmSuiteOptions o;
+  EXPECT_EQ(o.models, (std::vector<std::string>{"meta-llama/Llama-3.1-8B-Instruct"}));
+  EXPECT_EQ(o.tp_sizes, (std::vector<int>{1}));
+  EXPECT_EQ(o.batch_sizes, (std::vector<std::int64_t>{1, 16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}));
+  EXPECT_EQ(o.backends, (std::vector<GemmBackend>{GemmBackend::kCublasLt}));
+  EXPECT_EQ(o.act_dist, ActDist::kNormal);
+  EXPECT_EQ(o.timing, TimingMode::kGraph);
+  EXPECT_FALSE(o.fast_accum);
+  EXPECT_EQ(o.out_dir, fs::path("bench_results"));
+}
+
+TEST(BenchGemmProviders, Backends) {
+  EXPECT_EQ(parse_bench_backend("cublaslt"), GemmBackend::kCublasLt);
+  EXPECT_EQ(parse_bench_backend("reference"), GemmBackend::kReference);
+  EXPECT_EQ(parse_bench_backend("fp8kit"), GemmBackend::kFp8kit);
+  EXPECT_NE(error_of([] { parse_bench_backend("cutlass"); }).find("'cutlass'"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_bench_backend("auto"); }).find("auto"), std::string::npos);
+  EXPECT_EQ(parse_act_dist("outliers"), ActDist::kOutliers);
+  EXPECT_NE(error_of([] { parse_act_dist("uniform"); }).find("--act-dist"), std::string::npos);
+}
+
+// --- the plan ------------------------------------------------------------------------------------
+
+TEST(BenchGemmPlan, OneBackendLabelsAreProviderNames) {
+  const GemmPlan plan = make_plan(GemmSuiteOptions{});
+  ASSERT_EQ(plan.runs.size(), 5u);
+  EXPECT_TRUE(plan.skipped.empty());
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    EXPECT_EQ(plan.runs[i].label, default_providers()[i].name());
+    EXPECT_EQ(plan.runs[i].backend, GemmBackend::kCublasLt);
+  }
+}
+
+TEST(BenchGemmPlan, SeveralBackendsLabelProviderAtBackendAndSkipUnsupportedPairs) {
+  GemmSuiteOptions o;
+  o.providers = {parse_provider("bf16"), parse_provider("fp8-block-w-group-a-noquant"), parse_provider("fp8-tensor-w-tensor-a")};
+  o.backends = {GemmBackend::kCublasLt, GemmBackend::kReference, GemmBackend::kFp8kit};
+  const GemmPlan plan = make_plan(o);
+  std::vector<std::string> labels;
+  for (const GemmRun& r : plan.runs) labels.push_back(r.label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"bf16@cublaslt", "fp8-block-w-group-a-noquant@cublaslt",
+                                              "fp8-block-w-group-a-noquant@reference", "fp8-tensor-w-tensor-a@cublaslt",
+                                              "fp8-tensor-w-tensor-a@reference"}));
+  // bf16 off cuBLASLt, and the fp8kit backend (no pairs yet) are skipped with a note.
+  std::vector<std::string> skipped;
+  for (const SkippedRun& s : plan.skipped) {
+    skipped.push_back(s.label);
+    EXPECT_FALSE(s.reason.empty());
+  }
+  EXPECT_EQ(skipped, (std::vector<std::string>{"bf16@reference", "bf16@fp8kit", "fp8-block-w-group-a-noquant@fp8kit",
+                                               "fp8-tensor-w-tensor-a@fp8kit"}));
+  EXPECT_NE(plan.skipped[2].reason.find("fp8kit"), std::string::npos) << plan.skipped[2].reason;
+}
+
+TEST(BenchGemmPlan, LlamaShapesAtTp1And2) {
+  const auto shapes = expand_shapes({"meta-llama/Llama-3.1-8B-Instruct"}, {1, 2});
+  const std::vector<std::pair<std::int64_t, std::int64_t>> expected = {
+      {6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336},  // TP 1
+      {3072, 4096}, {4096, 2048}, {14336, 4096}, {4096, 7168}};  // TP 2
+  ASSERT_EQ(shapes.size(), expected.size());
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    EXPECT_EQ(std::make_pair(shapes[i].n, shapes[i].k), expected[i]) << i;
+    EXPECT_EQ(shapes[i].tps_text(), i < 4 ? "1" : "2");
+    EXPECT_EQ(shapes[i].models_text(), "meta-llama/Llama-3.1-8B-Instruct");
+  }
+  EXPECT_EQ(shapes[0].layers_text(), "qkv_proj");
+}
+
+TEST(BenchGemmPlan, ShapesAreDeduplicatedAcrossModelsAndTp) {
+  // Llama-3-8b and Llama-3.1-8B-Instruct share every shape.
+  const auto shapes = expand_shapes({"meta-llama/Llama-3-8b", "meta-llama/Llama-3.1-8B-Instruct"}, {1, 2});
+  ASSERT_EQ(shapes.size(), 8u);
+  for (const GemmShapeEntry& s : shapes) EXPECT_EQ(s.models_text(), "meta-llama/Llama-3-8b,meta-llama/Llama-3.1-8B-Instruct");
+  // DeepSeek-V3 lists (24576, 7168) and (32768, 512) twice at TP 1 (never_split and n_split), and at
+  // TP 8 its never-split shapes meet the split ones of TP 1 only once each.
+  const auto ds = expand_shapes({"deepseek-ai/DeepSeek-V3"}, {1, 8});
+  std::set<std::pair<std::int64_t, std::int64_t>> unique;
+  for (const GemmShapeEntry& s : ds) EXPECT_TRUE(unique.insert({s.n, s.k}).second) << s.n << "x" << s.k;
+  const auto it = std::find_if(ds.begin(), ds.end(), [](const GemmShapeEntry& s) { return s.n == 576 && s.k == 7168; });
+  ASSERT_NE(it, ds.end());
+  EXPECT_EQ(it->tps_text(), "1,8");  // never split: the same shape at both TP sizes
+}
+
+TEST(BenchGemmPlan, UnknownModelIsNamed) {
+  GemmSuiteOptions o;
+  o.models = {"meta-llama/Llama-3.1-8B-Instruct", "no-org/no-model"};
+  const std::string what = error_of([&] { make_plan(o); });
+  EXPECT_NE(what.find("--models"), std::string::npos) << what;
+  EXPECT_NE(what.find("no-org/no-model"), std::string::npos) << what;
+}
+
+TEST(BenchGemmPlan, BadOptionsNameTheFlag) {
+  const std::vector<std::pair<std::function<void(GemmSuiteOptions&)>, std::string>> cases = {
+      {[](GemmSuiteOptions& o) { o.batch_sizes = {}; }, "--batch-sizes"},
+      {[](GemmSuiteOptions& o) { o.batch_sizes = {0}; }, "--batch-sizes"},
+      {[](GemmSuiteOptions& o) { o.batch_sizes = {16, 16}; }, "--batch-sizes"},
+      {[](GemmSuiteOptions& o) { o.tp_sizes = {0}; }, "--tp-sizes"},
+      {[](GemmSuiteOptions& o) { o.tp_sizes = {2, 2}; }, "--tp-sizes"},
+      {[](GemmSuiteOptions& o) { o.models = {}; }, "--models"},
+      {[](GemmSuiteOptions& o) { o.providers = {}; }, "--providers"},
+      {[](GemmSuiteOptions& o) { o.providers = {parse_provider("bf16"), parse_provider("bf16")}; }, "--providers"},
+      {[](GemmSuiteOptions& o) { o.backends = {GemmBackend::kAuto}; }, "--backends"},
+      {[](GemmSuiteOptions& o) { o.backends = {GemmBackend::kReference, GemmBackend::kReference}; }, "--backends"},
+  };
+  for (const auto& [mutate, flag] : cases) {
+    GemmSuiteOptions o;
+    mutate(o);
+    const std::string what = error_of([&] { validate_options(o); });
+    EXPECT_NE(what.find(flag), std::string::npos) << what;
+  }
+}
+
+TEST(BenchGemmPlan, ShapeSkipReasons) {
+  const GemmRun block{parse_provider("fp8-block-w-group-a"), GemmBackend::kCublasLt, "b"};
+  const GemmRun tensor{parse_provider("fp8-tensor-w-tensor-a"), GemmBackend::kCublasLt, "t"};
+  const GemmRun bf16{parse_provider("bf16"), GemmBackend::kCublasLt, "bf16"};
+  EXPECT_FALSE(shape_skip_reason(block, 576, 7168));  // ragged N is fine
+  ASSERT_TRUE(shape_skip_reason(block, 2048, 2064));  // K % 128 != 0
+  EXPECT_NE(shape_skip_reason(block, 2048, 2064)->find("128"), std::string::npos);
+  EXPECT_FALSE(shape_skip_reason(tensor, 2048, 2064));
+  EXPECT_FALSE(shape_skip_reason(bf16, 2048, 2064));
+  EXPECT_TRUE(shape_skip_reason(tensor, 2048, 1400));  // K % 16 != 0
+}
+
+// --- inputs and checks ---------------------------------------------------------------------------
+
+float bf16_at(const std::vector<std::byte>& m, std::size_t i) {
+  std::uint16_t v;
+  std::memcpy(&v, m.data() + 2 * i, 2);
+  return bf16_to_float(v);
+}
+
+TEST(BenchGemmVerify, InputsAreReproducibleAndPrefixesOfEachOther) {
+  const auto a = make_gemm_input(200, 256, ActDist::kNormal, 7);
+  EXPECT_EQ(a, make_gemm_input(200, 256, ActDist::kNormal, 7));
+  EXPECT_NE(a, make_gemm_input(200, 256, ActDist::kNormal, 8));
+  const auto prefix = make_gemm_input(70, 256, ActDist::kNormal, 7);
+  EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), a.begin()));
+}
+
+TEST(BenchGemmVerify, OutliersScaleAFewChannels) {
+  const std::int64_t rows = 64, cols = 1024;
+  const auto channels = outlier_channels(cols, 3);
+  EXPECT_EQ(channels.size(), 4u);  // 1024 / 256
+  EXPECT_TRUE(std::is_sorted(channels.begin(), channels.end()));
+  EXPECT_EQ(outlier_channels(100, 3).size(), 1u);  // at least one
+  const auto normal = make_gemm_input(rows, cols, ActDist::kNormal, 3);
+  const auto outl = make_gemm_input(rows, cols, ActDist::kOutliers, 3);
+  double in = 0, out = 0;
+  for (std::int64_t c = 0; c < cols; ++c) {
+    const bool is_outlier = std::find(channels.begin(), channels.end(), c) != channels.end();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const auto i = static_cast<std::size_t>(r * cols + c);
+      if (is_outlier) {
+        out += std::fabs(bf16_at(outl, i));
+        in += std::fabs(bf16_at(normal, i));
+      } else {
+        ASSERT_EQ(bf16_at(outl, i), bf16_at(normal, i));
+      }
+    }
+  }
+  EXPECT_NEAR(out / in, kOutlierGain, 0.5);
+}
+
+TEST(BenchGemmVerify, SampleRows) {
+  EXPECT_EQ(sample_rows(3, 16), (std::vector<std::int64_t>{0, 1, 2}));
+  const auto rows = sample_rows(4096, 16);
+  ASSERT_EQ(rows.size(), 16u);
+  EXPECT_EQ(rows.front(), 0);
+  EXPECT_EQ(rows.back(), 4095);
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+  EXPECT_EQ(std::adjacent_find(rows.begin(), rows.end()), rows.end());
+}
+
+// Small random FP8 operands with scales in every mode.
+HostScaledA random_a(ScaleModeA mode, std::int64_t m, std::int64_t k, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  HostScaledA a{m, k, mode, {}, {}};
+  for (std::int64_t i = 0; i < m * k; ++i) a.codes.push_back(static_cast<std::uint8_t>(rng() % 0x7E + (rng() % 2) * 0x80));
+  for (std::int64_t i = 0; i < scale_a_elems(mode, m, k); ++i) a.scales.push_back(std::ldexp(1.0f, static_cast<int>(rng() % 5) - 8));
+  return a;
+}
+
+TEST(BenchGemmVerify, ParallelScaledGemmAndSelectedRowsMatchTheReference) {
+  const std::int64_t m = 37, n = 48, k = 256;
+  for (ScaleModeA mode : {ScaleModeA::kTensor, ScaleModeA::kToken, ScaleModeA::kGroup128}) {
+    const HostScaledA a = random_a(mode, m, k, 11);
+    const HostScaledA b = random_a(ScaleModeA::kGroup128, n, k, 12);  // codes only
+    std::vector<float> sb(static_cast<std::size_t>(scale_b_elems(ScaleModeB::kBlock128, n, k)), 0.5f);
+    sb[0] = 0.25f;
+    ref::ScaledGemmInputs in{{m, n, k}, mode, ScaleModeB::kBlock128, a.codes, k, b.codes, k, a.scales, sb, {}};
+    const std::vector<double> full = ref::scaled_gemm(in);
+    EXPECT_EQ(parallel_scaled_gemm(a, b.codes, ScaleModeB::kBlock128, sb, n), full) << scale_mode_name(mode);
+    const std::vector<std::int64_t> rows = {0, 5, 36};
+    const std::vector<double> part = parallel_scaled_gemm(select_rows(a, rows), b.codes, ScaleModeB::kBlock128, sb, n);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        ASSERT_EQ(part[i * n + static_cast<std::size_t>(j)], full[static_cast<std::size_t>(rows[i] * n + j)]);
+      }
+    }
+  }
+}
+
+TEST(BenchGemmVerify, ParallelGemmMatchesTheReference) {
+  const std::int64_t m = 19, n = 32, k = 64;
+  const auto a = make_gemm_input(m, k, ActDist::kNormal, 1);
+  const auto b = make_gemm_input(n, k, ActDist::kNormal, 2);
+  const ref::GemmInputs in{{m, n, k}, DType::kBFloat16, a, k, b, k, {}};
+  EXPECT_EQ(parallel_gemm(a, m, b, n, k), ref::gemm(in));
+}
+
+TEST(BenchGemmVerify, CheckOutputAcceptsRoundedAndCatchesWrongOrNaN) {
+  const std::int64_t rows = 4, n = 32;
+  std::vector<double> expected(static_cast<std::size_t>(rows * n));
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = std::sin(static_cast<double>(i)) * 100.0 + 0.001;
+  std::vector<std::byte> got = ref::store(expected, rows, n, DType::kBFloat16);
+  EXPECT_FALSE(check_output(expected, got, rows, n, kVerifyTolerance, "x"));
+  EXPECT_FALSE(check_output_bf16(got, got, rows, n, kVerifyTolerance, "x"));
+  // One element off by 2x: the error is large and the message names it.
+  std::vector<std::byte> wrong = got;
+  const std::uint16_t big = bf16_from_float(static_cast<float>(expected[37] * 2));
+  std::memcpy(wrong.data() + 2 * 37, &big, 2);
+  const auto why = check_output(expected, wrong, rows, n, kVerifyTolerance, "the CPU", std::vector<std::int64_t>{10, 11, 12, 13});
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("row 11, col 5"), std::string::npos) << *why;
+  EXPECT_NE(why->find("the CPU"), std::string::npos) << *why;
+  EXPECT_TRUE(check_output_bf16(got, wrong, rows, n, kVerifyTolerance, "the reference backend"));
+  // A NaN left by the poison is never accepted.
+  std::vector<std::byte> nan = got;
+  const std::uint16_t poison = 0xFFFF;
+  std::memcpy(nan.data() + 2 * 100, &poison, 2);
+  const auto why_nan = check_output(expected, nan, rows, n, 1.0, "x");
+  ASSERT_TRUE(why_nan);
+  EXPECT_NE(why_nan->find("non-finite"), std::string::npos) << *why_nan;
+  EXPECT_NE(why_nan->find("row 3, col 4"), std::string::npos) << *why_nan;
+}
+
+// --- tables, records, progress -------------------------------------------------------------------
+
+GemmMeasurement measured(std::int64_t m, const GemmRun& run, double us, double err) {
+  GemmMeasurement r;
+  r.m = m;
+  r.n = 4096;
+  r.k = 4096;
+  r.models = "meta-llama/Llama-3.1-8B-Instruct";
+  r.tps = "1";
+  r.run = run;
+  r.us = Summary{us, us * 0.9, us * 1.1, us * 0.8, us * 1.2, 25};
+  r.rel_error = err;
+  r.error_rows = m;
+  return r;
+}
+
+std::vector<GemmRun> two_runs() {
+  return {{parse_provider("bf16"), GemmBackend::kCublasLt, "bf16"},
+          {parse_provider("fp8-tensor-w-tensor-a"), GemmBackend::kCublasLt, "fp8-tensor-w-tensor-a"}};
+}
+
+std::vector<GemmMeasurement> sample_rows_for_tables() {
+  const auto runs = two_runs();
+  std::vector<GemmMeasurement> rows = {measured(16, runs[0], 10.0, 0.0021), measured(16, runs[1], 6.0, 0.0312),
+                                       measured(4096, runs[0], 300.0, 0.0020), measured(4096, runs[1], 160.0, 0.0315)};
+  rows[3].status = "FAILED: relative error 0.5 against the reference backend";
+  return rows;
+}
+
+TEST(BenchGemmReport, TflopsTableGolden) {
+  const auto runs = two_runs();
+  auto rows = sample_rows_for_tables();
+  rows.erase(rows.begin() + 2);  // bf16 at M = 4096 not measured: "-"
+  const std::string golden =
+      "   M              bf16  fp8-tensor-w-tensor-a\n"
+      "---------------------------------------------\n"
+      "  16  53.7 (48.8-59.7)       89.5 (81.3-99.4)\n"
+      "4096                 -                 FAILED\n";
+  EXPECT_EQ(tflops_table(rows, runs).render(), golden) << tflops_table(rows, runs).render();
+}
+
+TEST(BenchGemmReport, ErrorTableGolden) {
+  const auto runs = two_runs();
+  auto rows = sample_rows_for_tables();
+  rows[0].status = "unsupported: backend refused";
+  const std::string golden =
+      "   M      bf16  fp8-tensor-w-tensor-a\n"
+      "-------------------------------------\n"
+      "  16       n/a               3.12e-02\n"
+      "4096  2.00e-03                 FAILED\n";
+  EXPECT_EQ(error_table(rows, runs).render(), golden) << error_table(rows, runs).render();
+}
+
+TEST(BenchGemmReport, RecordsAndPlots) {
+  const auto rows = sample_rows_for_tables();
+  RunContext ctx;
+  ctx.device = "test";
+  std::vector<ResultRecord> recs;
+  for (const GemmMeasurement& r : rows) recs.push_back(gemm_record(r, 42, ctx));
+  const ResultRecord& ok = recs[1];
+  EXPECT_EQ(ok.suite, "gemm");
+  EXPECT_EQ(ok.name, "fp8-tensor-w-tensor-a");
+  EXPECT_EQ(ok.status, "ok");
+  for (const char* key : {"m", "n", "k", "models", "tp", "provider", "backend", "out_dtype", "fast_accum", "act_dist", "seed"}) {
+    EXPECT_TRUE(ok.params.contains(key)) << key;
+  }
+  EXPECT_EQ(ok.params.at("backend"), "cublaslt");
+  EXPECT_EQ(ok.params.at("out_dtype"), "bfloat16");
+  EXPECT_EQ(ok.params.at("fast_accum"), "0");
+  EXPECT_DOUBLE_EQ(ok.metrics.at("tflops_median"), 2.0 * 16 * 4096 * 4096 / 6.0 / 1e6);
+  EXPECT_LT(ok.metrics.at("tflops_p20"), ok.metrics.at("tflops_median"));
+  EXPECT_GT(ok.metrics.at("tflops_p80"), ok.metrics.at("tflops_median"));
+  EXPECT_DOUBLE_EQ(ok.metrics.at("rel_error"), 0.0312);
+  EXPECT_EQ(ok.context, ctx);
+  EXPECT_TRUE(recs[3].metrics.empty());  // FAILED: no speed, no error
+  EXPECT_EQ(recs[3].status.rfind("FAILED", 0), 0u);
+  // The plot of the shape: one line per label, the FAILED point left out.
+  const auto plots = gemm_plots(recs);
+  ASSERT_EQ(plots.size(), 1u);
+  EXPECT_EQ(plots[0].first, "bench_fp8_res_n4096_k4096");
+  ASSERT_EQ(plots[0].second.series.size(), 2u);
+  EXPECT_EQ(plots[0].second.series[0].points.size(), 2u);  // bf16
+  EXPECT_EQ(plots[0].second.series[1].points.size(), 1u);  // fp8: M = 4096 FAILED
+}
+
+TEST(BenchGemmReport, Progress) {
+  EXPECT_EQ(progress_bar(3, 12, "N=6144 K=4096 M=64", 8), "[##......]  3/12  25%  N=6144 K=4096 M=64");
+  EXPECT_EQ(progress_bar(12, 12, "done", 4), "[####] 12/12 100%  done");
+  EXPECT_EQ(plain_progress(4, 12, "N=1 K=2 M=3"), "[4/12] N=1 K=2 M=3");
+}
+
+// --- the CLI -------------------------------------------------------------------------------------
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;
+};
+
+CliRun run_cli(const std::string& args) {
+  const std::string cmd = fmt::format("'{}' {} 2>&1", FP8KIT_CLI_PATH, args);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return {};
+  CliRun r;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(BenchGemmCli, Help) {
+  const CliRun r = run_cli("bench gemm --help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* flag : {"--models", "--tp-sizes", "--batch-sizes", "--providers", "--backends", "--timing",
+                           "--act-dist", "--fast-accum", "--out", "--seed"}) {
+    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(BenchGemmCli, BadFlagsExitTwoNamingTheFlag) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bench gemm --providers bf16,fp8-magic", "fp8-magic"},
+      {"bench gemm --backends cublaslt,cutlass", "cutlass"},
+      {"bench gemm --backends auto", "--backends"},
+      {"bench gemm --models no-org/no-model", "no-org/no-model"},
+      {"bench gemm --tp-sizes 0", "--tp-sizes"},
+      {"bench gemm --tp-sizes 3", "--models"},  // Llama-3.1-8B's 32 heads do not split 3 ways
+      {"bench gemm --batch-sizes 0", "--batch-sizes"},
+      {"bench gemm --batch-sizes x", "--batch-sizes"},
+      {"bench gemm --act-dist uniform", "--act-dist"},
+      {"bench gemm --timing warm", "--timing"},
+      {"bench gemm --seed -3", "--seed"},
+      {"bench gemm --bogus", "--bogus"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+  }
+}
+
+TEST(BenchGemmCli, NoGpuExitsThreeBeforeWritingAnything) {
+  if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
+  std::random_device rd;
+  const fs::path out = fs::temp_directory_path() / fmt::format("fp8kit-bench-gemm-nogpu-{:08x}", rd());
+  const CliRun r = run_cli(fmt::format("bench gemm --batch-sizes 16 --backends cublaslt,reference --out '{}'", out.string()));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("needs a CUDA GPU"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+}  // namespace
+}  // namespace fp8kit::bench
