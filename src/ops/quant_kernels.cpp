@@ -117,9 +117,10 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kTensorAmax:
       return fmt::format("quant_tensor_amax_{}_{}_t{}_u{}", dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kCast: {
-      const std::string scale = c.cast == CastScaleKind::kTensor ? "tensor"
-                                : c.cast == CastScaleKind::kRow  ? "row"
-                                                                 : fmt::format("group{}", c.group);
+      const std::string scale = c.cast == CastScaleKind::kTensor          ? "tensor"
+                                : c.cast == CastScaleKind::kTensorDynamic ? "tensordyn"
+                                : c.cast == CastScaleKind::kRow           ? "row"
+                                                                          : fmt::format("group{}", c.group);
       return fmt::format("quant_cast_{}_{}_{}_t{}_u{}", scale, dt, vec_tag(c.vector), c.threads, c.vecs);
     }
     case QuantKernelKind::kBlock128:
@@ -163,9 +164,10 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       break;
     case QuantKernelKind::kCast: {
       header = "fp8kit/quant/tensor_quant.cuh";
-      const std::string_view kind = c.cast == CastScaleKind::kTensor ? "kTensor"
-                                    : c.cast == CastScaleKind::kRow  ? "kRow"
-                                                                     : "kGroup";
+      const std::string_view kind = c.cast == CastScaleKind::kTensor          ? "kTensor"
+                                    : c.cast == CastScaleKind::kTensorDynamic ? "kTensorDynamic"
+                                    : c.cast == CastScaleKind::kRow           ? "kRow"
+                                                                              : "kGroup";
       call = fmt::format("fp8kit::scaled_cast<{}, fp8kit::CastScale::{}, {}, {}, {}, {}>(p)", in, kind, c.group,
                          c.threads, c.vecs, bool_lit(c.vector));
       break;
@@ -214,6 +216,7 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
       }
       all.push_back({QuantKernelKind::kTensorAmax, in, vector, kElementwiseThreads, kElementwiseUnroll});
       all.push_back(cast_config(in, vector, CastScaleKind::kTensor, 0));
+      all.push_back(cast_config(in, vector, CastScaleKind::kTensorDynamic, 0));
       all.push_back(cast_config(in, vector, CastScaleKind::kRow, 0));
       for (int g : kGroups) all.push_back(cast_config(in, vector, CastScaleKind::kGroup, g));
       all.push_back({QuantKernelKind::kBlock128, in, vector, 256, 1});
@@ -328,7 +331,7 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       plan.zero_scale0 = true;
       add({QuantKernelKind::kTensorAmax, pr.input, vector, kElementwiseThreads, kElementwiseUnroll},
           elementwise_grid(chunk_items), chunk_items);
-      add(cast_config(pr.input, vector, CastScaleKind::kTensor, 0), elementwise_grid(chunk_items), chunk_items);
+      add(cast_config(pr.input, vector, CastScaleKind::kTensorDynamic, 0), elementwise_grid(chunk_items), chunk_items);
       break;
     case Granularity::kPerToken:
     case Granularity::kPerChannel: {
@@ -481,3 +484,23 @@ void check_block_scale_args(const TensorView& in, const TensorView& out) {
 }
 
 }  // namespace fp8kit::ops
+
+namespace fp8kit {
+
+std::string_view quant_impl_name(QuantImpl impl) {
+  switch (impl) {
+    case QuantImpl::kFp8kit:
+      return "fp8kit";
+    case QuantImpl::kNaive:
+      return "naive";
+  }
+  throw_invalid_argument(fmt::format("quant_impl_name: unknown value {}", static_cast<int>(impl)));
+}
+
+QuantImpl parse_quant_impl(std::string_view name) {
+  if (name == "fp8kit") return QuantImpl::kFp8kit;
+  if (name == "naive") return QuantImpl::kNaive;
+  throw_invalid_argument(fmt::format("unknown quantization implementation '{}' (fp8kit or naive)", name));
+}
+
+}  // namespace fp8kit

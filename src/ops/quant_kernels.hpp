@@ -28,7 +28,7 @@ enum class QuantKernelKind : std::uint8_t {
   kCopyBlockScales,  // prepare_block_scales
 };
 
-enum class CastScaleKind : std::uint8_t { kTensor, kRow, kGroup };
+enum class CastScaleKind : std::uint8_t { kTensor, kRow, kGroup, kTensorDynamic };
 
 // Every field that shapes code; kernel_name() spells all of them.
 struct QuantKernelConfig {

@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -64,6 +65,8 @@ TEST(QuantKernels, EveryVariantCompilesForSm90aWithoutSpillsOrStack) {
   TempDir dir;
   jit::JitOptions options;
   options.cache_dir = dir.path();
+  // FP8KIT_CACHE_DIR set: fill that cache instead (e.g. to carry compiled kernels to a GPU machine).
+  if (std::getenv("FP8KIT_CACHE_DIR") != nullptr) options.cache_dir = jit::options_from_environment().cache_dir;
   options.fail_on_spill = true;
   const jit::KernelCompiler compiler(options);
   std::vector<jit::KernelSource> sources;
@@ -133,7 +136,7 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_TRUE(pt.zero_scale0);
   ASSERT_EQ(pt.launch_count, 2);
   EXPECT_EQ(kernel_name(pt.launches[0].config), "quant_tensor_amax_bf16_v8_t256_u4");
-  EXPECT_EQ(kernel_name(pt.launches[1].config), "quant_cast_tensor_bf16_v8_t256_u4");
+  EXPECT_EQ(kernel_name(pt.launches[1].config), "quant_cast_tensordyn_bf16_v8_t256_u4");
   EXPECT_LE(pt.launches[0].grid_x, 132u * 8u);
 
   const QuantPlan naive = plan_quantize(problem(64, 512, group(32, ScaleLayout::kColMajor), DType::kFloat16, QuantImpl::kNaive), 132);

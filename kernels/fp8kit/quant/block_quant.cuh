@@ -31,6 +31,7 @@ __device__ __forceinline__ void quant_block128(const QuantParams& p) {
   }
   amax = block_max<kThreads>(amax, red);
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
   float* srow = p.scales + static_cast<i64>(br) * p.s_rs;
   if (threadIdx.x == 0) srow[bc] = s;
   if (bc == p.scale_cols - 1 && threadIdx.x >= 1 && threadIdx.x < p.scale_cols_pad - p.scale_cols + 1) {
@@ -39,7 +40,7 @@ __device__ __forceinline__ void quant_block128(const QuantParams& p) {
 #pragma unroll
   for (int step = 0; step < kSteps; ++step) {
     const int row = br * 128 + step * kRowsPerStep + r0;
-    if (col_ok && row < p.rows) quantize_store_chunk<In, kVector>(c[step], s, output_row(p, row), ci, p.cols);
+    if (col_ok && row < p.rows) quantize_store_chunk<In, kVector>(c[step], d, output_row(p, row), ci, p.cols);
   }
 }
 

@@ -28,12 +28,13 @@ __device__ __forceinline__ void quant_row_warp(const QuantParams& p) {
   }
   amax = lanes_max<32>(amax);
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
   if (lane == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
 #pragma unroll
   for (int v = 0; v < kVecs; ++v) {
     const int ci = v * 32 + lane;
-    if (ci < chunks) quantize_store_chunk<In, kVector>(c[v], s, q, ci, p.cols);
+    if (ci < chunks) quantize_store_chunk<In, kVector>(c[v], d, q, ci, p.cols);
   }
 }
 
@@ -56,12 +57,13 @@ __device__ __forceinline__ void quant_row_block(const QuantParams& p) {
   }
   amax = block_max<kThreads>(amax, red);
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
   if (threadIdx.x == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
 #pragma unroll
   for (int v = 0; v < kVecs; ++v) {
     const int ci = v * kThreads + threadIdx.x;
-    if (ci < chunks) quantize_store_chunk<In, kVector>(c[v], s, q, ci, p.cols);
+    if (ci < chunks) quantize_store_chunk<In, kVector>(c[v], d, q, ci, p.cols);
   }
 }
 
@@ -87,6 +89,7 @@ __device__ __forceinline__ void quant_row_loop(const QuantParams& p) {
   }
   amax = block_max<kThreads>(amax, red);
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
   if (threadIdx.x == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
   for (int base = threadIdx.x; base < chunks; base += kThreads * kUnroll) {
@@ -97,7 +100,7 @@ __device__ __forceinline__ void quant_row_loop(const QuantParams& p) {
     }
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * kThreads < chunks) quantize_store_chunk<In, kVector>(c[u], s, q, base + u * kThreads, p.cols);
+      if (base + u * kThreads < chunks) quantize_store_chunk<In, kVector>(c[u], d, q, base + u * kThreads, p.cols);
     }
   }
 }
@@ -145,8 +148,9 @@ __device__ __forceinline__ void quant_group(const QuantParams& p) {
 #pragma unroll
   for (int u = 0; u < kUnroll; ++u) {
     const float s = dynamic_scale(amax[u], p.scale_ub, p.ue8m0 != 0);
+    const Divisor d = make_divisor(s);
     if (item[u] && lane == 0) p.scales[static_cast<i64>(row[u]) * p.s_rs + static_cast<i64>(grp[u]) * p.s_cs] = live[u] ? s : 0.0f;
-    if (live[u]) quantize_store_chunk<In, kVector>(c[u], s, output_row(p, row[u]), grp[u] * kLanes + lane, p.cols);
+    if (live[u]) quantize_store_chunk<In, kVector>(c[u], d, output_row(p, row[u]), grp[u] * kLanes + lane, p.cols);
   }
 }
 

@@ -44,7 +44,9 @@ __device__ __forceinline__ void tensor_amax(const QuantParams& p) {
   }
 }
 
-enum class CastScale : int { kTensor = 0, kRow = 1, kGroup = 2 };
+// kTensorDynamic: scales[0] came from tensor_amax (>= 2^-18 or +Inf), so the fast exact division
+// of quant_common.cuh applies; given scales may be anything and take the plain division.
+enum class CastScale : int { kTensor = 0, kRow = 1, kGroup = 2, kTensorDynamic = 3 };
 
 // q = e4m3(x / s) with s read from the scale buffer: scales[0] (kTensor), scales[row * s_rs]
 // (kRow) or scales[row * s_rs + (col / kGroup) * s_cs] (kGroup; a chunk never straddles groups).
@@ -52,14 +54,19 @@ template <class In, CastScale kScale, int kGroup, int kThreads, int kUnroll, boo
 __device__ __forceinline__ void scaled_cast(const QuantParams& p) {
   static_assert(kScale != CastScale::kGroup || kGroup % kChunk == 0, "a chunk lies in one group");
   float tensor_scale = 0.0f;
-  if constexpr (kScale == CastScale::kTensor) tensor_scale = p.scales[0];
+  if constexpr (kScale == CastScale::kTensor || kScale == CastScale::kTensorDynamic) tensor_scale = p.scales[0];
+  const Divisor tensor_divisor = make_divisor(tensor_scale);
   for_each_chunk<In, kThreads, kUnroll, kVector>(p, [&](const Chunk<In>& c, int row, int ci) {
     float s = tensor_scale;
     if constexpr (kScale == CastScale::kRow) s = p.scales[static_cast<i64>(row) * p.s_rs];
     if constexpr (kScale == CastScale::kGroup) {
       s = p.scales[static_cast<i64>(row) * p.s_rs + static_cast<i64>(ci / (kGroup / kChunk)) * p.s_cs];
     }
-    quantize_store_chunk<In, kVector>(c, s, output_row(p, row), ci, p.cols);
+    if constexpr (kScale == CastScale::kTensorDynamic) {
+      quantize_store_chunk<In, kVector>(c, tensor_divisor, output_row(p, row), ci, p.cols);
+    } else {
+      quantize_store_chunk<In, kVector, true>(c, Divisor{s, 0.0f, 0.0f}, output_row(p, row), ci, p.cols);
+    }
   });
 }
 
