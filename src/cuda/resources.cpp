@@ -30,16 +30,21 @@ static void check_range(std::size_t offset, std::size_t bytes, std::size_t capac
 
 void DeviceBuffer::upload(const void* host, std::size_t bytes, std::size_t offset) {
   check_range(offset, bytes, bytes_);
+  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
   if (bytes) FP8KIT_CUDA_CHECK(cudaMemcpy(static_cast<char*>(data_) + offset, host, bytes, cudaMemcpyHostToDevice));
+  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 void DeviceBuffer::download(void* host, std::size_t bytes, std::size_t offset) const {
   check_range(offset, bytes, bytes_);
+  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
   if (bytes) FP8KIT_CUDA_CHECK(cudaMemcpy(host, static_cast<const char*>(data_) + offset, bytes, cudaMemcpyDeviceToHost));
 }
 
 void DeviceBuffer::fill_bytes(unsigned char value) {
+  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
   if (bytes_) FP8KIT_CUDA_CHECK(cudaMemset(data_, value, bytes_));
+  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 Stream::Stream() { FP8KIT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }

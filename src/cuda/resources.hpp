@@ -26,6 +26,9 @@ class DeviceBuffer {
   T* as() const { return static_cast<T*>(data_); }
   std::size_t bytes() const { return bytes_; }
 
+  // Host <-> device copies and fills for tests and benchmarks, never for the hot path. Each first
+  // waits for the whole device: fp8kit's streams are non-blocking, so the legacy default stream
+  // that cudaMemcpy/cudaMemset use would not wait for kernels queued on them (nor they for it).
   void upload(const void* host, std::size_t bytes, std::size_t offset = 0);
   void download(void* host, std::size_t bytes, std::size_t offset = 0) const;
   template <typename T>
