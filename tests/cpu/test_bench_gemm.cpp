@@ -2,7 +2,6 @@
 // deduplicated across models and TP), host inputs and output checks, the tables (golden), records,
 // progress text, and the CLI's exit codes (bad usage 2, no GPU 3 writing nothing).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cmath>
@@ -17,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_runner.hpp"
 #include "bench/gemm_plan.hpp"
 #include "bench/gemm_report.hpp"
 #include "bench/gemm_verify.hpp"
@@ -419,22 +419,8 @@ TEST(BenchGemmReport, Progress) {
 
 // --- the CLI -------------------------------------------------------------------------------------
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;
-};
-
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = fmt::format("'{}' {} 2>&1", FP8KIT_CLI_PATH, args);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {};
-  CliRun r;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::CliRun;
+using test::run_cli;
 
 TEST(BenchGemmCli, Help) {
   const CliRun r = run_cli("bench gemm --help");

@@ -2,7 +2,6 @@
 // result against the reference, speedup summaries, the table printer, result files, and the CLI's
 // exit codes (bad usage 2, no GPU 3).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cmath>
@@ -13,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_runner.hpp"
 #include "bench/quant_plan.hpp"
 #include "bench/quant_report.hpp"
 #include "bench/quant_verify.hpp"
@@ -408,22 +408,8 @@ TEST(BenchResultFiles, WritesBothFilesAtomically) {
 
 // --- the CLI -----------------------------------------------------------------------------------
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;
-};
-
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = fmt::format("'{}' {} 2>&1", FP8KIT_CLI_PATH, args);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {};
-  CliRun r;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using test::CliRun;
+using test::run_cli;
 
 TEST(BenchQuantCli, Help) {
   for (const char* args : {"bench --help", "bench quant --help"}) {

@@ -1,37 +1,21 @@
 // The fp8kit binary as a user runs it: exit codes (DESIGN.md §8), help, shapes, cache, and info on
 // a machine without a GPU.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "cli_runner.hpp"
 #include "cuda/device.hpp"
 
 namespace {
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& args, const std::string& env = "") {
-  const std::string cmd = fmt::format("{} '{}' {} 2>&1", env, FP8KIT_CLI_PATH, args);
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {};
-  CliRun r;
-  std::array<char, 4096> buf{};
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using fp8kit::test::CliRun;
+using fp8kit::test::run_cli;
 
 TEST(Cli, HelpForEverySubcommand) {
   for (const char* sub : {"", "info", "shapes", "cache", "cache ls", "cache clear", "plot"}) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "common/test_util.hpp"
 #include "bench/ceilings.hpp"
 #include "core/files.hpp"
 #include "fp8kit/types.hpp"
@@ -20,19 +21,7 @@ namespace fp8kit::jit {
 namespace {
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / fmt::format("fp8kit-jit-test-{:08x}{:08x}", rd(), rd());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 KernelSource conversion_kernel(const std::string& name = "test_e4m3_convert") {
   return {name,

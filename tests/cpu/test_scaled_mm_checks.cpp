@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/test_util.hpp"
 #include "core/gemm_spec.hpp"
 #include "fp8kit/gemm.hpp"
 #include "jit/compiler.hpp"
@@ -270,19 +271,7 @@ TEST(ScaledMmChecks, LinearQuantSpecMatchesTheGemmScaleLayout) {
   }
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / fmt::format("fp8kit-gemm-test-{:08x}{:08x}", rd(), rd());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 TEST(ScaledMmChecks, EveryReferenceKernelCompilesWithoutSpills) {
   TempDir dir;

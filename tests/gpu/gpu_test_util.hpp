@@ -1,41 +1,4 @@
-// Shared by the GPU tests: fresh random seeds that are printed, and temporary cache folders.
+// The GPU tests' helpers are the shared ones.
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <cstdint>
-#include <filesystem>
-#include <random>
-
-#include <fmt/format.h>
-
-namespace fp8kit::test {
-
-// A fresh seed per call, printed so a failure can be replayed (FP8KIT_TEST_SEED overrides it).
-inline std::uint64_t fresh_seed(const char* what) {
-  std::uint64_t seed;
-  if (const char* env = std::getenv("FP8KIT_TEST_SEED")) {
-    seed = std::stoull(env);
-  } else {
-    std::random_device rd;
-    seed = (static_cast<std::uint64_t>(rd()) << 32) | rd();
-  }
-  std::printf("[seed] %s: FP8KIT_TEST_SEED=%llu\n", what, static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / fmt::format("fp8kit-gpu-test-{:08x}{:08x}", rd(), rd());
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-}  // namespace fp8kit::test
+#include "common/test_util.hpp"
