@@ -62,6 +62,41 @@ constexpr int kElementwiseThreads = 256, kElementwiseUnroll = 4;
 
 int group_unroll(DType input) { return input == DType::kFloat32 ? 1 : 2; }
 
+// Second generation (whole chunks; cols % 8 == 0 and aligned rows). Token: a warp per row up to
+// 128 chunks (1024 elements), then a block per row of at most kBlock2MaxThreads threads with
+// block2_vecs() chunks each, then the first generation's two-read loop.
+std::int64_t round_up32(std::int64_t a) { return (a + 31) / 32 * 32; }
+
+constexpr int kWarp2Vecs[] = {1, 2, 4};
+constexpr int kBlock2MaxThreads = 512;
+constexpr int kGroup2Threads = 256;
+
+// Measured on an H200 (bf16, 4096x7168 and 8192x4096, one run; % of the copy ceiling): 8 chunks
+// per thread when that still gives at least 128 threads (7168: 95.1% at 8 x 128 threads against
+// 93.2% at 4 x 224), else 4 (4096: 95.1% at 4 x 128 against 90.3% at 8 x 64 and 85.6% at 2 x 256).
+// fp32 chunks are twice as large: 4.
+int block2_vecs(DType input, std::int64_t chunks) {
+  if (input != DType::kFloat32 && round_up32(ceil_div(chunks, 8)) >= 128) return 8;
+  return 4;
+}
+
+// Groups per run, measured likewise: runs of 8 where neighbouring lanes take neighbouring rows
+// (column-major scales: 86.7-88.2% against 83.5-85.0% with 4), runs of 4 along rows (row-major:
+// 85.9-89.5% against 83.0-84.7% with 8); runs of 2 were slower everywhere (75-82%). A run needs
+// at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2.
+int group2_run(DType input, int group, bool rows_fastest) {
+  if (input == DType::kFloat32) return 2;
+  return rows_fastest && group >= 64 ? 8 : 4;
+}
+
+QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads) {
+  QuantKernelConfig c{QuantKernelKind::kGroup2, input, true, threads, run};
+  c.group = group;
+  c.rows_fastest = rows_fastest;
+  return c;
+}
+
+
 QuantKernelConfig token_config(DType input, bool vector, std::int64_t chunks) {
   for (const TokenShape& s : kTokenShapes) {
     if (chunks <= s.max_chunks) return {s.kind, input, vector, s.threads, s.vecs};
@@ -114,6 +149,13 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kGroup:
       return fmt::format("quant_group{}_{}_{}_{}_t{}_u{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
                          vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTokenWarp2:
+      return fmt::format("quant_token_warp2_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTokenBlock2:
+      return fmt::format("quant_token_block2_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kGroup2:
+      return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
+                         vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kTensorAmax:
       return fmt::format("quant_tensor_amax_{}_{}_t{}_u{}", dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kCast: {
@@ -137,6 +179,19 @@ std::string kernel_name(const QuantKernelConfig& c) {
   throw_invalid_argument("kernel_name: unknown quantization kernel kind");
 }
 
+namespace {
+
+// "threads" or "threads, min blocks per SM": kGroup2 with G >= 64 asks for 5 blocks of 256
+// threads per SM (at most 48 registers) up to runs of 4 (bf16 took 47-51 registers left alone;
+// G = 32 spills under that bound and is left alone; G = 64 spilled at 40 registers, 128 threads
+// x 12 blocks).
+std::string launch_bounds(const QuantKernelConfig& c) {
+  if (c.kind == QuantKernelKind::kGroup2 && c.group >= 64 && c.vecs <= 4) return fmt::format("{}, {}", c.threads, 1280 / c.threads);
+  return std::to_string(c.threads);
+}
+
+}  // namespace
+
 jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
   const std::string_view in = device_type(c.input);
   std::string header, call;
@@ -157,6 +212,19 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       header = "fp8kit/quant/row_quant.cuh";
       call = fmt::format("fp8kit::quant_group<{}, {}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest),
                          c.threads, c.vecs, bool_lit(c.vector));
+      break;
+    case QuantKernelKind::kTokenWarp2:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_row_warp2<{}, {}, {}>(p)", in, c.threads, c.vecs);
+      break;
+    case QuantKernelKind::kTokenBlock2:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_row_block2<{}, {}, {}>(p)", in, c.threads, c.vecs);
+      break;
+    case QuantKernelKind::kGroup2:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest), c.threads,
+                         c.vecs);
       break;
     case QuantKernelKind::kTensorAmax:
       header = "fp8kit/quant/tensor_quant.cuh";
@@ -202,7 +270,7 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       "extern \"C\" __global__ void __launch_bounds__({3}) fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
       "  {4};\n"
       "}}\n",
-      s.name, header, params_asserts(), c.threads, call);
+      s.name, header, params_asserts(), launch_bounds(c), call);
   return s;
 }
 
@@ -221,6 +289,20 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
       for (int g : kGroups) all.push_back(cast_config(in, vector, CastScaleKind::kGroup, g));
       all.push_back({QuantKernelKind::kBlock128, in, vector, 256, 1});
     }
+    // The heuristic's picks; for bf16 also the alternatives QuantTuning may ask for (benchmarks).
+    for (int v : kWarp2Vecs) all.push_back({QuantKernelKind::kTokenWarp2, in, true, 256, v});
+    for (int v : {2, 4, 8}) {
+      if ((v == 2 && in != DType::kBFloat16) || (v == 8 && in == DType::kFloat32)) continue;
+      all.push_back({QuantKernelKind::kTokenBlock2, in, true, kBlock2MaxThreads, v});
+    }
+    for (int g : kGroups) {
+      for (bool rows_fastest : {false, true}) {
+        const int pick = group2_run(in, g, rows_fastest);
+        for (int run : {2, 4, 8}) {
+          if (run == pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
+        }
+      }
+    }
     for (bool block_cells : {false, true}) {
       QuantKernelConfig c{QuantKernelKind::kNaiveAmax, in, false, 256, 1};
       c.block_cells = block_cells;
@@ -233,6 +315,14 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
   return all;
 }
 
+namespace {
+// QuantTuning may name only enumerated kernels (checked only when it names one).
+bool listed(const QuantKernelConfig& c) {
+  const std::vector<QuantKernelConfig> all = all_quant_kernel_configs();
+  return std::find(all.begin(), all.end(), c) != all.end();
+}
+}  // namespace
+
 QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
   const QuantSpec& spec = pr.spec;
   const ScaleGeometry geo = scale_geometry(spec, pr.rows, pr.cols);
@@ -241,6 +331,8 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
   const bool vector = pr.x_aligned16 && pr.q_aligned8 &&
                       (pr.rows <= 1 || ((pr.x_ld * in_bytes) % 16 == 0 && pr.q_ld % 8 == 0));
   const bool dynamic = !spec.static_scales;
+  // The second generation's kernels read whole 16-byte chunks only.
+  const bool vector2 = vector && pr.cols % 8 == 0 && pr.tuning.generation >= 2;
 
   QuantPlan plan;
   QuantParams& p = plan.params;
@@ -335,6 +427,27 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       break;
     case Granularity::kPerToken:
     case Granularity::kPerChannel: {
+      if (vector2 && chunks_per_row <= 32 * 4) {
+        int v = 1;
+        while (32 * v < chunks_per_row) v *= 2;
+        const QuantKernelConfig c{QuantKernelKind::kTokenWarp2, pr.input, true, 256, v};
+        add(c, ceil_div(pr.rows, c.threads / 32), pr.rows);
+        break;
+      }
+      if (vector2) {
+        int v = block2_vecs(pr.input, chunks_per_row);
+        const int tv = pr.tuning.vecs;
+        if (tv != 0 && tv != v && round_up32(ceil_div(chunks_per_row, tv)) <= kBlock2MaxThreads &&
+            listed({QuantKernelKind::kTokenBlock2, pr.input, true, kBlock2MaxThreads, tv})) {
+          v = tv;
+        }
+        const std::int64_t threads = round_up32(ceil_div(chunks_per_row, v));
+        if (threads <= kBlock2MaxThreads) {
+          add({QuantKernelKind::kTokenBlock2, pr.input, true, kBlock2MaxThreads, v}, pr.rows, pr.rows);
+          plan.launches[0].threads = static_cast<unsigned>(threads);
+          break;
+        }
+      }
       const QuantKernelConfig c = token_config(pr.input, vector, chunks_per_row);
       const std::int64_t grid = c.kind == QuantKernelKind::kTokenWarp ? ceil_div(pr.rows, c.threads / 32) : pr.rows;
       add(c, grid, pr.rows);
@@ -342,6 +455,17 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     }
     case Granularity::kPerGroup: {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
+      if (vector2) {
+        int run = group2_run(pr.input, spec.group_size, rows_fastest);
+        const int tr = pr.tuning.vecs;
+        if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads))) {
+          run = tr;
+        }
+        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
+        const std::int64_t items = std::int64_t{rows_fastest ? p.scale_rows_pad : p.rows} * ceil_div(geo.cols, run);
+        add(c, ceil_div(items, c.threads / (spec.group_size / 8)), items);
+        break;
+      }
       const QuantKernelConfig c = group_config(pr.input, vector, spec.group_size, rows_fastest);
       const std::int64_t items = std::int64_t{rows_fastest ? p.scale_rows_pad : p.rows} * geo.cols;
       const std::int64_t per_block = std::int64_t{c.threads / (spec.group_size / 8)} * c.vecs;

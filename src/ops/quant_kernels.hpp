@@ -19,6 +19,9 @@ enum class QuantKernelKind : std::uint8_t {
   kTokenBlock,  // per-token, a block per row, row in registers
   kTokenLoop,   // per-token, a block per row, two reads (rows too long for registers)
   kGroup,       // per-group 1xG, G/8 lanes per group
+  kTokenWarp2,  // second generation (whole chunks, loads issued before use): a warp per row
+  kTokenBlock2, // second generation: a block per row, launch width picked per row length
+  kGroup2,      // second generation: per-group, a run of `vecs` groups per set of G/8 lanes
   kTensorAmax,  // dynamic per-tensor pass 1
   kCast,        // q = x / s with given scales (static modes, per-tensor pass 2)
   kBlock128,    // 128x128 weight blocks, a CTA per block
@@ -35,8 +38,8 @@ struct QuantKernelConfig {
   QuantKernelKind kind = QuantKernelKind::kTokenBlock;
   DType input = DType::kBFloat16;
   bool vector = true;         // 16-byte loads and 8-byte stores (false: scalar, any alignment)
-  int threads = 256;          // threads per block
-  int vecs = 1;               // chunks of 8 elements per thread (token kernels) or unroll depth
+  int threads = 256;          // threads per block (kTokenBlock2: the most a launch may use)
+  int vecs = 1;               // chunks of 8 elements per thread (token kernels), unroll depth, kGroup2: run
   int group = 0;              // kGroup and kCast/kGroup: G
   bool rows_fastest = false;  // kGroup: neighbouring lanes take neighbouring rows (col-major scales)
   CastScaleKind cast = CastScaleKind::kTensor;  // kCast
@@ -84,6 +87,13 @@ struct QuantPlan {
   QuantParams params;  // pointers filled by the caller; items/atomic_amax per launch
 };
 
+// Overrides of the heuristic, for benchmarks and tests (0 = the heuristic's choice).
+struct QuantTuning {
+  int generation = 2;  // 1: the first kernels only (kept as the in-tool baseline of the second)
+  int vecs = 0;        // kTokenBlock2: chunks per thread; kGroup2: groups per run. Only a kernel
+                       // all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
+};
+
 // A quantize call reduced to what the heuristic needs (no pointers, only their alignment).
 struct QuantProblem {
   DType input = DType::kBFloat16;
@@ -93,6 +103,7 @@ struct QuantProblem {
   bool q_aligned8 = true;           // q's base address is 8-byte aligned
   QuantSpec spec;
   QuantImpl impl = QuantImpl::kFp8kit;
+  QuantTuning tuning;
 };
 
 // The heuristic: kernels, grids and parameters for a problem on a GPU with sm_count SMs.

@@ -92,10 +92,10 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   }
   EXPECT_EQ(all, all_quant_kernel_configs());
   const QuantKernelConfig g = plan_quantize(problem(64, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_u2");
+  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_run8");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
-  EXPECT_NE(src.find("fp8kit::quant_group<fp8kit::InBF16, 128, true, 256, 2, true>(p)"), std::string::npos) << src;
+  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8>(p)"), std::string::npos) << src;
 }
 
 TEST(QuantKernels, DeviceScaleFloorIsTheReferenceFloor) {
@@ -106,12 +106,52 @@ TEST(QuantKernels, DeviceScaleFloorIsTheReferenceFloor) {
 
 TEST(QuantKernels, HeuristicPicksPerShape) {
   auto first = [](const QuantProblem& p) { return kernel_name(plan_quantize(p, 132).launches[0].config); };
-  EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp_f16_v8_t256_c1");
-  EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block_f32_v8_t256_c2");
+  EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block2_bf16_v8_t512_c8");
+  EXPECT_EQ(first(problem(4096, 7168, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
+  EXPECT_EQ(first(problem(8192, 4096, token())), "quant_token_block2_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp2_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t256_c1");
+  EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
-  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_u2");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_run4");
+  // K not a multiple of 8: the first generation, whose vector path handles the ragged tail.
+  QuantProblem ragged = problem(9, 1003, token());
+  ragged.x_ld = ragged.q_ld = 1008;
+  EXPECT_EQ(first(ragged), "quant_token_warp_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run4");
+
+  // A block per row, as wide as the row needs: 896 chunks of 8 = 128 threads x 7 (of 8).
+  const QuantPlan b2 = plan_quantize(problem(4096, 7168, token()), 132);
+  EXPECT_EQ(b2.launches[0].grid_x, 4096u);
+  EXPECT_EQ(b2.launches[0].threads, 128u);
+  EXPECT_EQ(plan_quantize(problem(2, 32768, token()), 132).launches[0].threads, 512u);
+  QuantProblem tuned = problem(4096, 7168, token());
+  tuned.tuning.vecs = 4;
+  EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block2_bf16_v8_t512_c4");
+  EXPECT_EQ(plan_quantize(tuned, 132).launches[0].threads, 224u);
+  tuned.tuning.vecs = 2;
+  EXPECT_EQ(plan_quantize(tuned, 132).launches[0].threads, 448u);
+  tuned.tuning.vecs = 3;  // not listed: the heuristic's choice
+  EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block2_bf16_v8_t512_c8");
+  QuantProblem tuned16 = problem(4096, 7168, token(), DType::kFloat16);
+  tuned16.tuning.vecs = 2;  // listed for bf16 only
+  EXPECT_EQ(kernel_name(plan_quantize(tuned16, 132).launches[0].config), "quant_token_block2_f16_v8_t512_c8");
+  tuned.tuning.vecs = 0;
+  tuned.tuning.generation = 1;
+  EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block_bf16_v8_t256_c4");
+  QuantProblem g1 = problem(8, 1024, group(64, ScaleLayout::kRowMajor));
+  g1.tuning.generation = 1;
+  EXPECT_EQ(first(g1), "quant_group64_bf16_groupsfast_v8_t256_u2");
+  QuantProblem g8 = problem(4096, 7168, group(128, ScaleLayout::kRowMajor));
+  g8.tuning.vecs = 8;
+  const QuantPlan gp8 = plan_quantize(g8, 132);
+  EXPECT_EQ(kernel_name(gp8.launches[0].config), "quant_group128_bf16_groupsfast_v8_t256_run8");
+  EXPECT_EQ(gp8.launches[0].items, 4096u * 7u);  // 56 groups a row, runs of 8
+  EXPECT_EQ(gp8.launches[0].grid_x, 4096u * 7u / 16u);
+  // Column-major scales: runs of 8 (rows fastest); G = 32 has 4 lanes a group: runs of 4.
+  EXPECT_EQ(first(problem(64, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(problem(64, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
+  EXPECT_EQ(first(problem(64, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
 
   // One warp per row: 8 rows per block.
   const QuantPlan w = plan_quantize(problem(17, 512, token()), 132);
@@ -127,7 +167,7 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   // TMA-aligned column-major: the padding rows are work items too (they write the 0 scales).
   const QuantPlan tma = plan_quantize(problem(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
   ASSERT_EQ(tma.launch_count, 1);
-  EXPECT_EQ(tma.launches[0].items, 8u * 2u);
+  EXPECT_EQ(tma.launches[0].items, 8u * 1u);  // 8 padded rows x one run of 4 (2 groups)
   EXPECT_EQ(tma.params.scale_rows_pad, 8);
   EXPECT_EQ(tma.params.s_cs, 8);
 

@@ -88,6 +88,33 @@ __device__ __forceinline__ void ldg16(const void* p, u32* w) {
       : "l"(p));
 }
 
+// A 16-byte load that reads zeros when `pred` is false. One asm statement, so the load stays a
+// single predicated LDG that the compiler cannot put behind a branch: several of them issue back
+// to back before the first use.
+__device__ __forceinline__ void ldg16_if(const void* p, bool pred, u32* w) {
+  asm("{\n"
+      "  .reg .pred q;\n"
+      "  setp.ne.b32 q, %5, 0;\n"
+      "  mov.b32 %0, 0;\n"
+      "  mov.b32 %1, 0;\n"
+      "  mov.b32 %2, 0;\n"
+      "  mov.b32 %3, 0;\n"
+      "  @q ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+      "}\n"
+      : "=r"(w[0]), "=r"(w[1]), "=r"(w[2]), "=r"(w[3])
+      : "l"(p), "r"(static_cast<int>(pred)));
+}
+
+// Whole-chunk access for the vector kernels whose host guarantees cols % 8 == 0 and 16-byte
+// aligned input rows (8-byte aligned output rows): no ragged tail, so no scalar fallback code.
+// Chunk `ci` of `row`, or zeros when `pred` is false.
+template <class In>
+__device__ __forceinline__ void load_whole_chunk_if(const char* row, int ci, bool pred, Chunk<In>& c) {
+  const char* p = row + static_cast<i64>(ci) * (kChunk * In::kBytes);
+#pragma unroll
+  for (int v = 0; v < Chunk<In>::kWords / 4; ++v) ldg16_if(p + 16 * v, pred, c.w + 4 * v);
+}
+
 // Loads chunk `ci` (elements 8ci .. 8ci+7) of a row of `cols` elements. Elements past the row's
 // end read as +0, which leaves an amax unchanged. kVector: the row start is 16-byte aligned.
 template <class In, bool kVector>
@@ -202,6 +229,14 @@ __device__ __forceinline__ void quantize_store_chunk(const Chunk<In>& c, const D
   u32 lo, hi;
   quantize_chunk<kExact>(c, d, lo, hi);
   store_chunk<kVector>(row, ci, cols, lo, hi);
+}
+
+template <class In>
+__device__ __forceinline__ void quantize_store_whole_chunk(const Chunk<In>& c, const Divisor& d, u8* row, int ci) {
+  u32 lo, hi;
+  quantize_chunk<false>(c, d, lo, hi);
+  u8* p = row + static_cast<i64>(ci) * kChunk;
+  asm volatile("st.global.v2.u32 [%0], {%1, %2};" ::"l"(p), "r"(lo), "r"(hi) : "memory");
 }
 
 // Max over aligned groups of kLanes lanes (a power of two dividing 32); all 32 lanes must call it.

@@ -154,4 +154,133 @@ __device__ __forceinline__ void quant_group(const QuantParams& p) {
   }
 }
 
+
+// ---- Second generation: whole 16-byte chunks only (the host picks these when cols % 8 == 0 and
+// the rows are aligned). Every load of a thread is issued before the first use (predicated
+// ldg16_if, then the amax in a separate loop); the first generation above put each load behind
+// the ragged-tail branch and used it at once, so a thread had one 16-byte load in flight.
+
+// Per-token, one warp per row (rows of at most 32 * 8 * kVecs elements), kThreads / 32 rows per block.
+template <class In, int kThreads, int kVecs>
+__device__ __forceinline__ void quant_row_warp2(const QuantParams& p) {
+  static_assert(kThreads % 32 == 0 && kVecs >= 1, "whole warps");
+  const int lane = threadIdx.x % 32;
+  const int row = blockIdx.x * (kThreads / 32) + threadIdx.x / 32;
+  if (row >= p.rows) return;  // the whole warp leaves together
+  const char* x = input_row<In>(p, row);
+  const int chunks = p.cols / kChunk;
+  Chunk<In> c[kVecs];
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) load_whole_chunk_if<In>(x, v * 32 + lane, v * 32 + lane < chunks, c[v]);
+  float amax = 0.0f;
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) amax = chunk_amax(c[v], amax);  // absent chunks are +0
+  amax = lanes_max<32>(amax);
+  const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
+  if (lane == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
+  u8* q = output_row(p, row);
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) {
+    if (v * 32 + lane < chunks) quantize_store_whole_chunk<In>(c[v], d, q, v * 32 + lane);
+  }
+}
+
+// Per-token, one block per row; the launch picks blockDim.x (a multiple of 32, at most
+// kMaxThreads) so that blockDim.x * kVecs covers the row's chunks with the fewest idle slots.
+template <class In, int kMaxThreads, int kVecs>
+__device__ __forceinline__ void quant_row_block2(const QuantParams& p) {
+  static_assert(kMaxThreads % 32 == 0 && kVecs >= 1, "whole warps");
+  __shared__ float red[kMaxThreads / 32];
+  const int row = blockIdx.x;
+  const int tid = threadIdx.x, nt = blockDim.x;
+  const char* x = input_row<In>(p, row);
+  const int chunks = p.cols / kChunk;
+  Chunk<In> c[kVecs];
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) load_whole_chunk_if<In>(x, v * nt + tid, v * nt + tid < chunks, c[v]);
+  float amax = 0.0f;
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) amax = chunk_amax(c[v], amax);
+  amax = lanes_max<32>(amax);
+  if (nt > 32) {
+    if (tid % 32 == 0) red[tid / 32] = amax;
+    __syncthreads();
+    amax = red[0];
+#pragma unroll
+    for (int w = 1; w < kMaxThreads / 32; ++w) {
+      if (w < nt / 32) amax = fmaxf(amax, red[w]);
+    }
+  }
+  const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
+  const Divisor d = make_divisor(s);
+  if (tid == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
+  u8* q = output_row(p, row);
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) {
+    if (v * nt + tid < chunks) quantize_store_whole_chunk<In>(c[v], d, q, v * nt + tid);
+  }
+}
+
+// Per-group 1 x kGroup, kGroup / 8 lanes per group, and each set of lanes takes a run of kRun
+// consecutive groups of one row (kRun loads in flight per thread, one integer division per
+// thread). Work item r names a run: runs = ceil(scale_cols / kRun) per row;
+//   kRowsFastest (column-major scales): row = r % scale_rows_pad, run = r / scale_rows_pad, so
+//     neighbouring lanes write neighbouring scales; rows M .. scale_rows_pad-1 get 0 scales;
+//   otherwise: row = r / runs, run = r % runs.
+// p.items = (kRowsFastest ? scale_rows_pad : rows) * runs.
+template <class In, int kGroup, bool kRowsFastest, int kThreads, int kRun>
+__device__ __forceinline__ void quant_group2(const QuantParams& p) {
+  static_assert(kGroup == 32 || kGroup == 64 || kGroup == 128, "G in {32, 64, 128}");
+  constexpr int kLanes = kGroup / kChunk;
+  constexpr int kSlots = kThreads / kLanes;
+  static_assert(kRun <= kLanes, "a lane per group of a run computes its scale");
+  static_assert(kThreads % 32 == 0 && kRun >= 1, "whole warps");
+  const int sub = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
+  const u32 item = blockIdx.x * static_cast<u32>(kSlots) + static_cast<u32>(sub);
+  const u32 runs = (static_cast<u32>(p.scale_cols) + kRun - 1) / kRun;
+  u32 row, run;
+  if constexpr (kRowsFastest) {
+    run = item / static_cast<u32>(p.scale_rows_pad);
+    row = item - run * static_cast<u32>(p.scale_rows_pad);
+  } else {
+    row = item / runs;
+    run = item - row * runs;
+  }
+  const bool is_item = item < p.items;
+  const bool live = is_item && row < static_cast<u32>(p.rows);
+  const int g0 = static_cast<int>(run) * kRun;
+  const char* x = input_row<In>(p, live ? static_cast<int>(row) : 0);
+  Chunk<In> c[kRun];
+#pragma unroll
+  for (int u = 0; u < kRun; ++u) load_whole_chunk_if<In>(x, (g0 + u) * kLanes + lane, live && g0 + u < p.scale_cols, c[u]);
+  // Every lane gets every group's amax; lane j then computes the scale and the reciprocal of
+  // group j % kRun only (one fp32 division and one reciprocal per thread instead of kRun, whose
+  // slow paths are calls that would keep all runs' values live), and each group's lanes fetch
+  // theirs with a shuffle.
+  float mine = 0.0f;
+#pragma unroll
+  for (int u = 0; u < kRun; ++u) {
+    const float a = lanes_max<kLanes>(chunk_amax(c[u], 0.0f));  // every lane takes part
+    if (lane % kRun == u) mine = a;
+  }
+  const float s_mine = dynamic_scale(mine, p.scale_ub, p.ue8m0 != 0);
+  const float r_mine = __frcp_rn(s_mine);
+  const int base = static_cast<int>(threadIdx.x % 32) - lane;  // the first lane of this group's lanes
+  u8* q = output_row(p, live ? static_cast<int>(row) : 0);
+  float* srow = p.scales + static_cast<i64>(row) * p.s_rs;
+#pragma unroll
+  for (int u = 0; u < kRun; ++u) {
+    const int g = g0 + u;
+    Divisor d;
+    d.s = __shfl_sync(0xFFFFFFFFu, s_mine, base + u % kLanes);
+    d.r = __shfl_sync(0xFFFFFFFFu, r_mine, base + u % kLanes);
+    d.thr = d.s == __uint_as_float(0x7F800000u) ? 0.0f : __uint_as_float(0x71800000u);  // as make_divisor
+    if (is_item && g < p.scale_cols) {
+      if (lane == 0) srow[static_cast<i64>(g) * p.s_cs] = live ? d.s : 0.0f;
+      if (live) quantize_store_whole_chunk<In>(c[u], d, q, g * kLanes + lane);
+    }
+  }
+}
+
 }  // namespace fp8kit
