@@ -25,6 +25,7 @@
 #include "fp8kit/quant.hpp"
 #include "gpu_test_util.hpp"
 #include "jit/kernel_loader.hpp"
+#include "ops/quant_kernels.hpp"
 
 namespace fp8kit {
 namespace {
@@ -267,15 +268,16 @@ std::vector<QuantSpec> all_specs() {
   return specs;
 }
 
-// Shapes per granularity: each token kernel shape (warp c1/c2/c4, block c2/c4/c8, two-read
-// loop), K not a multiple of 8, ragged 128x128 edges, M not a multiple of 4.
+// Shapes per granularity: each token kernel shape (first generation: warp c1/c2/c4, block
+// c2/c4/c8, two-read loop; second: warp2 c1/c2/c4, block2 c4 at 128 and c8 at 128, 256 and 512 threads), K not a
+// multiple of 8 (first generation only), ragged 128x128 edges, M not a multiple of 4.
 std::vector<Shape> shapes_for(const QuantSpec& s) {
   switch (s.granularity) {
     case Granularity::kPerTensor:
       return {{1, 7}, {5, 1003}, {37, 4096}};
     case Granularity::kPerToken:
     case Granularity::kPerChannel:
-      return {{1, 200}, {5, 512}, {9, 1003}, {3, 4096}, {6, 7168}, {2, 12290}, {2, 20001}};
+      return {{1, 200}, {5, 512}, {7, 1016}, {9, 1003}, {3, 4096}, {6, 7168}, {2, 12290}, {4, 16000}, {3, 32000}, {2, 20001}};
     case Granularity::kPerGroup:
       return {{1, 384}, {5, 384}, {37, 1024}, {130, 896}};
     case Granularity::kBlock128:
@@ -450,11 +452,55 @@ TEST(QuantizeGpu, BadInputThrowsInvalidArgument) {
 }
 
 // Bandwidth of the fused kernels against the copy ceiling, and small-M latency against an empty
-// kernel: printed for docs/PERF.md, never asserted (DESIGN.md §6: no timed tests). The same
-// shapes are verified bit for bit by LargeShapesAreBitExact and the mode test.
+// kernel: printed for docs/PERF.md, never asserted (DESIGN.md §6: no timed tests). Each row is one
+// kernel plan: "gen1" the first-generation kernels, "gen2" the heuristic's pick, "gen2-vN" a
+// listed alternative; every plan's output is checked bit for bit against gen1's on the same input
+// (gen1 itself is checked against the CPU reference by LargeShapesAreBitExact and the mode test).
+struct BenchPlan {
+  std::string label;
+  ops::QuantPlan plan;
+  std::vector<const jit::LoadedKernel*> kernels;
+};
+
+BenchPlan bench_plan(std::string label, const ops::QuantProblem& pr, int sms, const void* x, void* q, void* s) {
+  BenchPlan b;
+  b.label = std::move(label);
+  b.plan = ops::plan_quantize(pr, sms);
+  b.plan.params.x = x;
+  b.plan.params.q = static_cast<std::uint8_t*>(q);
+  b.plan.params.scales = static_cast<float*>(s);
+  for (int i = 0; i < b.plan.launch_count; ++i) {
+    b.kernels.push_back(&jit::load_kernel(ops::quant_kernel_source(b.plan.launches[static_cast<std::size_t>(i)].config)));
+  }
+  return b;
+}
+
+void launch_bench_plan(const BenchPlan& b, cudaStream_t st) {
+  if (b.plan.zero_scale0) FP8KIT_CUDA_CHECK(cudaMemsetAsync(b.plan.params.scales, 0, sizeof(float), st));
+  for (int i = 0; i < b.plan.launch_count; ++i) {
+    const ops::QuantLaunch& l = b.plan.launches[static_cast<std::size_t>(i)];
+    ops::QuantParams params = b.plan.params;
+    params.items = l.items;
+    params.atomic_amax = l.atomic_amax;
+    b.kernels[static_cast<std::size_t>(i)]->launch_with(dim3(l.grid_x, l.grid_y), dim3(l.threads), 0, st, params);
+  }
+}
+
+std::string plan_names(const ops::QuantPlan& plan) {
+  std::string n;
+  for (int i = 0; i < plan.launch_count; ++i) {
+    const ops::QuantLaunch& l = plan.launches[static_cast<std::size_t>(i)];
+    n += fmt::format("{}{}[{}x{}]", i ? " + " : "", ops::kernel_name(l.config), l.grid_x * l.grid_y, l.threads);
+  }
+  return n;
+}
+
 TEST(QuantizeGpu, PrintBandwidth) {
   if (sanitized()) GTEST_SKIP() << "timings mean nothing under the sanitizer";
   cuda::Stream stream;
+  int device = 0, sms = 0;
+  FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
+  FP8KIT_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   const bench::CopyMeasurement copy = bench::measure_copy_bandwidth(stream.get(), std::size_t{1} << 30);
   std::printf("copy ceiling: %.0f GB/s (%s)\n", copy.gbps, copy.best.c_str());
   const jit::LoadedKernel& empty = jit::load_kernel({"gpu_test_empty_kernel", "extern \"C\" __global__ void fp8kit_entry() {}\n"});
@@ -475,7 +521,9 @@ TEST(QuantizeGpu, PrintBandwidth) {
                              {"per-tensor", spec_of(Granularity::kPerTensor)},
                              {"block128", spec_of(Granularity::kBlock128)}};
   std::mt19937_64 rng(7);
-  std::printf("%-24s %-6s %6s %6s %10s %9s %8s\n", "mode", "impl", "M", "K", "us", "GB/s", "%copy");
+  std::vector<std::string> table;
+  table.push_back(fmt::format("{:<23} {:<8} {:>5} {:>5} {:>8} {:>6} {:>6} {:>6} {:>7}", "mode", "plan", "M", "K", "us", "GB/s",
+                              "%copy", "xgen1", "xempty"));
   for (const Shape sh : {Shape{4096, 7168}, Shape{8192, 4096}, Shape{16, 7168}, Shape{16, 4096}, Shape{1, 4096}}) {
     Case c;
     c.rows = sh.rows;
@@ -486,21 +534,62 @@ TEST(QuantizeGpu, PrintBandwidth) {
     for (const Mode& mode : modes) {
       const ScaleGeometry geo = scale_geometry(mode.spec, sh.rows, sh.cols);
       cuda::DeviceBuffer ds(static_cast<std::size_t>(geo.alloc_elems) * 4);
-      const TensorView x = TensorView::matrix(dx.data(), DType::kBFloat16, sh.rows, sh.cols, sh.cols);
-      const TensorView q = TensorView::matrix(dq.data(), DType::kE4M3, sh.rows, sh.cols, sh.cols);
-      const TensorView s = TensorView::contiguous(ds.data(), DType::kFloat32, {geo.alloc_elems});
       const double reads = mode.spec.granularity == Granularity::kPerTensor ? 2.0 : 1.0;  // the two-read floor
       const double bytes = static_cast<double>(sh.rows * sh.cols) * (2.0 * reads + 1.0) + static_cast<double>(geo.alloc_elems) * 4.0;
-      for (QuantImpl impl : {QuantImpl::kFp8kit, QuantImpl::kNaive}) {
-        const Summary t = bench::time_launches(
-            [&](cudaStream_t st, int) { quantize(x, q, s, mode.spec, st, QuantizeOptions{impl}); }, 1, stream.get());
+      ops::QuantProblem pr;
+      pr.input = DType::kBFloat16;
+      pr.rows = sh.rows;
+      pr.cols = sh.cols;
+      pr.x_ld = sh.cols;
+      pr.q_ld = sh.cols;
+      pr.spec = mode.spec;
+      std::vector<BenchPlan> plans;
+      pr.tuning.generation = 1;
+      plans.push_back(bench_plan("gen1", pr, sms, dx.data(), dq.data(), ds.data()));
+      pr.tuning.generation = 2;
+      plans.push_back(bench_plan("gen2", pr, sms, dx.data(), dq.data(), ds.data()));
+      const bool tunable = mode.spec.granularity == Granularity::kPerToken ||
+                           (mode.spec.granularity == Granularity::kPerGroup && mode.spec.layout != ScaleLayout::kColMajor);
+      if (tunable && sh.rows >= 16) {
+        for (int v : {2, 4, 8}) {
+          pr.tuning.vecs = v;
+          BenchPlan b = bench_plan(fmt::format("gen2-v{}", v), pr, sms, dx.data(), dq.data(), ds.data());
+          if (plan_names(b.plan) != plan_names(plans[1].plan)) plans.push_back(std::move(b));
+        }
+        pr.tuning.vecs = 0;
+      }
+      std::vector<std::uint8_t> want_q;
+      std::vector<float> want_s;
+      double gen1_us = 0.0;
+      for (const BenchPlan& b : plans) {
+        dq.fill_bytes(0xFF);
+        ds.fill_bytes(0xFF);
+        FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
+        launch_bench_plan(b, stream.get());
+        FP8KIT_CUDA_CHECK(cudaGetLastError());
+        stream.synchronize();
+        const auto got_q = dq.download_all<std::uint8_t>();
+        const auto got_s = ds.download_all<float>();
+        if (want_q.empty()) {
+          want_q = got_q;
+          want_s = got_s;
+        } else {
+          EXPECT_TRUE(got_q == want_q) << mode.name << " " << b.label << " " << plan_names(b.plan) << ": q differs from gen1";
+          EXPECT_EQ(std::memcmp(got_s.data(), want_s.data(), want_s.size() * 4), 0)
+              << mode.name << " " << b.label << " " << plan_names(b.plan) << ": scales differ from gen1";
+        }
+        const Summary t = bench::time_launches([&](cudaStream_t st, int) { launch_bench_plan(b, st); }, 1, stream.get());
+        if (gen1_us == 0.0) gen1_us = t.median;
         const double gbps = bytes / (t.median * 1e3);
-        std::printf("%-24s %-6s %6lld %6lld %10.2f %9.0f %7.1f%%  (x%.2f empty)\n", mode.name,
-                    std::string(quant_impl_name(impl)).c_str(), static_cast<long long>(sh.rows),
-                    static_cast<long long>(sh.cols), t.median, gbps, 100.0 * gbps / copy.gbps, t.median / te.median);
+        table.push_back(fmt::format("{:<23} {:<8} {:>5} {:>5} {:>8.2f} {:>6.0f} {:>5.1f}% {:>6.2f} {:>7.2f}  {}", mode.name, b.label,
+                                    sh.rows, sh.cols, t.median, gbps, 100.0 * gbps / copy.gbps, gen1_us / t.median,
+                                    t.median / te.median, plan_names(b.plan)));
+        std::printf("%s\n", table.back().c_str());
       }
     }
   }
+  std::printf("\nsummary (copy ceiling %.0f GB/s, empty kernel %.2f us):\n", copy.gbps, te.median);
+  for (const std::string& row : table) std::printf("%s\n", row.c_str());
 }
 
 }  // namespace
