@@ -71,22 +71,27 @@ constexpr int kWarp2Vecs[] = {1, 2, 4};
 constexpr int kBlock2MaxThreads = 512;
 constexpr int kGroup2Threads = 256;
 
-// Measured on an H200 (bf16, 4096x7168 and 8192x4096, one run; % of the copy ceiling): 8 chunks
-// per thread when that still gives at least 128 threads (7168: 95.1% at 8 x 128 threads against
-// 93.2% at 4 x 224), else 4 (4096: 95.1% at 4 x 128 against 90.3% at 8 x 64 and 85.6% at 2 x 256).
+// Measured on an H200 (bf16, 4096x7168 and 8192x4096, two runs; % of the copy ceiling): 8 chunks
+// per thread when that still gives at least 128 threads (7168: 95.1-97.4% at 8 x 128 threads
+// against 93.2-93.4% at 4 x 224), else 4 (4096: 95.1-95.3% at 4 x 128 against 90.3-91.7% at 8 x 64
+// and 85.6-86.2% at 2 x 256). With fewer rows than SMs, 4 where 512 threads hold the row
+// (16x7168: 2.01 us against 2.13 at 8).
 // fp32 chunks are twice as large: 4.
-int block2_vecs(DType input, std::int64_t chunks) {
-  if (input != DType::kFloat32 && round_up32(ceil_div(chunks, 8)) >= 128) return 8;
+int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_count) {
+  if (input == DType::kFloat32) return 4;
+  const bool fits4 = round_up32(ceil_div(chunks, 4)) <= kBlock2MaxThreads;
+  if (round_up32(ceil_div(chunks, 8)) >= 128 && (rows >= sm_count || !fits4)) return 8;
   return 4;
 }
 
 // Groups per run, measured likewise: runs of 8 where neighbouring lanes take neighbouring rows
-// (column-major scales: 86.7-88.2% against 83.5-85.0% with 4), runs of 4 along rows (row-major:
-// 85.9-89.5% against 83.0-84.7% with 8); runs of 2 were slower everywhere (75-82%). A run needs
-// at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2.
-int group2_run(DType input, int group, bool rows_fastest) {
+// (column-major scales: 85.4-88.7% against 83.5-86.2% with 4), runs of 4 along rows (row-major:
+// 85.9-89.8% against 83.0-86.0% with 8); runs of 2 were slower on large shapes (75-82%). A run
+// needs at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2. `small`: runs of 8 would
+// give fewer blocks than SMs; then 4 (M = 16: 8 gave 7 blocks and 2.9-3.0 us, 4 gave 2.2 us).
+int group2_run(DType input, int group, bool rows_fastest, bool small) {
   if (input == DType::kFloat32) return 2;
-  return rows_fastest && group >= 64 ? 8 : 4;
+  return rows_fastest && group >= 64 && !small ? 8 : 4;
 }
 
 QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads) {
@@ -297,9 +302,9 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
     }
     for (int g : kGroups) {
       for (bool rows_fastest : {false, true}) {
-        const int pick = group2_run(in, g, rows_fastest);
         for (int run : {2, 4, 8}) {
-          if (run == pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
+          const bool pick = run == group2_run(in, g, rows_fastest, false) || run == group2_run(in, g, rows_fastest, true);
+          if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
         }
       }
     }
@@ -435,7 +440,7 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         break;
       }
       if (vector2) {
-        int v = block2_vecs(pr.input, chunks_per_row);
+        int v = block2_vecs(pr.input, chunks_per_row, pr.rows, sm_count);
         const int tv = pr.tuning.vecs;
         if (tv != 0 && tv != v && round_up32(ceil_div(chunks_per_row, tv)) <= kBlock2MaxThreads &&
             listed({QuantKernelKind::kTokenBlock2, pr.input, true, kBlock2MaxThreads, tv})) {
@@ -456,14 +461,17 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     case Granularity::kPerGroup: {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
       if (vector2) {
-        int run = group2_run(pr.input, spec.group_size, rows_fastest);
+        const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
+        const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
+        const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), slots) < sm_count;
+        int run = group2_run(pr.input, spec.group_size, rows_fastest, small);
         const int tr = pr.tuning.vecs;
         if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads))) {
           run = tr;
         }
         const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
-        const std::int64_t items = std::int64_t{rows_fastest ? p.scale_rows_pad : p.rows} * ceil_div(geo.cols, run);
-        add(c, ceil_div(items, c.threads / (spec.group_size / 8)), items);
+        const std::int64_t items = item_rows * ceil_div(geo.cols, run);
+        add(c, ceil_div(items, slots), items);
         break;
       }
       const QuantKernelConfig c = group_config(pr.input, vector, spec.group_size, rows_fastest);

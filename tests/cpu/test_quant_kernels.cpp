@@ -91,7 +91,7 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
     EXPECT_EQ(quant_kernel_source(c).name, kernel_name(c));
   }
   EXPECT_EQ(all, all_quant_kernel_configs());
-  const QuantKernelConfig g = plan_quantize(problem(64, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
+  const QuantKernelConfig g = plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
   EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_run8");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
@@ -124,7 +124,9 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   const QuantPlan b2 = plan_quantize(problem(4096, 7168, token()), 132);
   EXPECT_EQ(b2.launches[0].grid_x, 4096u);
   EXPECT_EQ(b2.launches[0].threads, 128u);
+  EXPECT_EQ(first(problem(2, 32768, token())), "quant_token_block2_bf16_v8_t512_c8");  // 4 a thread would need 1024
   EXPECT_EQ(plan_quantize(problem(2, 32768, token()), 132).launches[0].threads, 512u);
+  EXPECT_EQ(first(problem(2, 16384, token())), "quant_token_block2_bf16_v8_t512_c4");
   QuantProblem tuned = problem(4096, 7168, token());
   tuned.tuning.vecs = 4;
   EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block2_bf16_v8_t512_c4");
@@ -149,9 +151,19 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(gp8.launches[0].items, 4096u * 7u);  // 56 groups a row, runs of 8
   EXPECT_EQ(gp8.launches[0].grid_x, 4096u * 7u / 16u);
   // Column-major scales: runs of 8 (rows fastest); G = 32 has 4 lanes a group: runs of 4.
-  EXPECT_EQ(first(problem(64, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
-  EXPECT_EQ(first(problem(64, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
-  EXPECT_EQ(first(problem(64, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
+  EXPECT_EQ(first(problem(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(problem(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
+  EXPECT_EQ(first(problem(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
+  // Fewer blocks than SMs with runs of 8: runs of 4 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
+  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run4");
+  // K = 8192, G = 128: 8 runs of 8 a row, 16 runs a block (256 threads / 16 lanes): 132 blocks
+  // from 263 rows on.
+  EXPECT_EQ(first(problem(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run4");
+  // Per-token with fewer rows than SMs: 4 chunks a thread.
+  EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block2_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block2_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(132, 7168, token())), "quant_token_block2_bf16_v8_t512_c8");
 
   // One warp per row: 8 rows per block.
   const QuantPlan w = plan_quantize(problem(17, 512, token()), 132);
