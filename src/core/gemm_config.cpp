@@ -1,0 +1,235 @@
+#include "core/gemm_config.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <ostream>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "core/gemm_spec.hpp"
+
+namespace fp8kit {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+bool is_out_dtype(DType d) { return d == DType::kBFloat16 || d == DType::kFloat16 || d == DType::kFloat32; }
+
+std::string out_label(DType d) {
+  return is_out_dtype(d) ? std::string(gemm_out_name(d)) : std::string(dtype_name(d));
+}
+
+// Scale blocks of B (128 columns each) that the columns [j * bn, (j + 1) * bn) touch, at most, over
+// every tile j: the tile starts at a multiple of gcd(bn, 128) inside a block, so the worst start is
+// 128 - gcd(bn, 128) and the tile reaches 128 - gcd + bn - 1 columns past the block's start.
+int max_scale_b_blocks_per_tile(int bn) {
+  const int worst_start = kGemmBlockK - std::gcd(bn, kGemmBlockK);
+  return (worst_start + bn - 1) / kGemmBlockK + 1;
+}
+
+}  // namespace
+
+std::string_view gemm_out_name(DType out) {
+  switch (out) {
+    case DType::kBFloat16: return "bf16";
+    case DType::kFloat16: return "fp16";
+    case DType::kFloat32: return "fp32";
+    default: break;
+  }
+  throw_invalid_argument(fmt::format("GEMM out dtype must be bf16, fp16 or fp32, got {}", dtype_name(out)));
+}
+
+std::string to_string(const GemmConfig& c) {
+  return fmt::format(
+      "GemmConfig{{block_m={}, block_n={}, block_k={}, stages={}, consumer_warpgroups={}, cluster_m={}, "
+      "mode_a={}, mode_b={}, out={}, group_size_m={}}}",
+      c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, scale_mode_name(c.mode_a),
+      scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m);
+}
+
+std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os << to_string(config); }
+
+std::string kernel_name(const GemmConfig& c) {
+  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_c{}", scale_mode_name(c.mode_a),
+                     scale_mode_name(c.mode_b), gemm_out_name(c.out), c.block_m, c.block_n, c.block_k, c.stages,
+                     c.consumer_warpgroups, c.cluster_m);
+}
+
+int gemm_threads(const GemmConfig& c) { return kWarpgroupThreads * (1 + c.consumer_warpgroups); }
+
+int rows_per_warpgroup(const GemmConfig& c) {
+  return c.consumer_warpgroups > 0 ? c.block_m / c.consumer_warpgroups : 0;
+}
+
+bool gemm_needs_promotion(const GemmConfig& c) {
+  return c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128;
+}
+
+int consumer_register_budget(int consumer_warpgroups) {
+  if (consumer_warpgroups <= 0) return 0;
+  // What the producer gives back is shared by the consumers; setmaxnreg takes multiples of 8.
+  const int left = (kSm90RegistersPerSm - kWarpgroupThreads * kProducerRegisters) /
+                   (kWarpgroupThreads * consumer_warpgroups);
+  return std::min(kConsumerRegisterCap, left / 8 * 8);
+}
+
+int consumer_registers_needed(const GemmConfig& c) {
+  // A 64 x N wgmma leaves 64 * N / 128 = N / 2 fp32 accumulators in each of the 128 threads.
+  const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
+  const int scratch = gemm_needs_promotion(c) ? c.block_n / 2 : 0;
+  return accumulators + scratch + kConsumerRegisterOverhead;
+}
+
+GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
+  GemmSmemLayout s;
+  s.a_stage = std::int64_t{c.block_m} * c.block_k;
+  s.b_stage = std::int64_t{c.block_n} * c.block_k;
+  s.epilogue = std::int64_t{c.block_m} * c.block_n * (is_out_dtype(c.out) ? std::int64_t(dtype_size(c.out)) : 4);
+  s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
+  s.scale_b_stage = c.mode_b == ScaleModeB::kBlock128 ? 16 : 0;
+  s.barriers = std::int64_t{c.stages} * 2 * 8;
+  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage + s.scale_b_stage) + s.epilogue +
+            s.barriers;
+  return s;
+}
+
+std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
+  std::vector<std::string> e;
+  // One stage = one 128-wide K block, so each stage carries exactly one scale per row / block and
+  // promotion happens once per stage; 128 e4m3 bytes are also one 128B swizzle row.
+  if (c.block_k != kGemmBlockK) e.push_back(fmt::format("block_k: must be 128 (one scale block), got {}", c.block_k));
+  // Beyond 2 consumers (>= 512 threads) each gets <= 152 registers: too few for a promoted 64-row
+  // slice of a useful width, and block_m <= 256 has no more 64/128-row slices to hand out.
+  const bool wg_ok = c.consumer_warpgroups == 1 || c.consumer_warpgroups == 2;
+  if (!wg_ok) {
+    e.push_back(fmt::format("consumer_warpgroups: must be 1 or 2, got {}", c.consumer_warpgroups));
+  } else if (c.block_m % c.consumer_warpgroups != 0 ||
+             (rows_per_warpgroup(c) != kWgmmaM && rows_per_warpgroup(c) != 2 * kWgmmaM)) {
+    // wgmma covers 64 rows; a warpgroup takes one or two 64-row slices (more would not fit its
+    // accumulators), so block_m is 64 x warpgroups or 128 x warpgroups: 64, 128 or 256 (the TMA box limit).
+    e.push_back(fmt::format("block_m: must be 64 or 128 rows per consumer warpgroup (wgmma M = 64), got {} over {}",
+                            c.block_m, c.consumer_warpgroups));
+  }
+  // wgmma N is a multiple of 8 up to 256 (also the TMA box limit on B's rows); fp8kit instantiates
+  // multiples of 16, which keep each half of a multicast B tile whole 8-row swizzle atoms.
+  const bool n_ok = c.block_n >= 16 && c.block_n <= kTmaBoxMax && c.block_n % 16 == 0;
+  if (!n_ok) e.push_back(fmt::format("block_n: must be a multiple of 16 in [16, 256] (wgmma N), got {}", c.block_n));
+  // A tile whose columns touch 3 scale blocks of B would need 3 scales per K block and a 3-way
+  // select in the promotion; <= 2 keeps it one compare per column (block_n - gcd(block_n, 128) <= 128).
+  if (n_ok && c.mode_b == ScaleModeB::kBlock128 && max_scale_b_blocks_per_tile(c.block_n) > 2) {
+    e.push_back(fmt::format("scale_b span: block_n {} lets a tile touch {} 128-column scale blocks of B (at most 2)",
+                            c.block_n, max_scale_b_blocks_per_tile(c.block_n)));
+  }
+  // Two stages are the least that overlaps a load with the math; phase bits fit one u32.
+  if (c.stages < 2 || c.stages > kMaxStages) e.push_back(fmt::format("stages: must be in [2, 32], got {}", c.stages));
+  // Cluster 2 multicasts the B tile to the two CTAs of a cluster along M; more is a later feature.
+  if (c.cluster_m != 1 && c.cluster_m != 2) e.push_back(fmt::format("cluster_m: must be 1 or 2, got {}", c.cluster_m));
+  // Both CTAs of a cluster must take neighbouring M tiles of one N column, so a rasterization group
+  // holds whole clusters.
+  if (c.group_size_m < 1) {
+    e.push_back(fmt::format("group_size_m: must be >= 1, got {}", c.group_size_m));
+  } else if ((c.cluster_m == 1 || c.cluster_m == 2) && c.group_size_m % c.cluster_m != 0) {
+    e.push_back(fmt::format("group_size_m: must be a multiple of cluster_m {}, got {}", c.cluster_m, c.group_size_m));
+  }
+  if (!is_out_dtype(c.out)) e.push_back(fmt::format("out: must be bf16, fp16 or fp32, got {}", dtype_name(c.out)));
+  if (!e.empty()) return e;  // the budgets below assume sane fields
+
+  const int need = consumer_registers_needed(c);
+  const int budget = consumer_register_budget(c.consumer_warpgroups);
+  if (need > budget) {
+    e.push_back(fmt::format(
+        "registers: a consumer thread needs {} ({} accumulators{} + {} other) but setmaxnreg gives {} with {} "
+        "consumer warpgroup(s) (64K registers per SM, producer at {})",
+        need, rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2,
+        gemm_needs_promotion(c) ? fmt::format(" + {} promotion scratch", c.block_n / 2) : std::string(),
+        kConsumerRegisterOverhead, budget, c.consumer_warpgroups, kProducerRegisters));
+  }
+  const GemmSmemLayout smem = gemm_smem_layout(c);
+  if (smem.total > kSm90SmemPerBlock) {
+    e.push_back(fmt::format(
+        "shared memory: {} bytes ({} stages x {} + epilogue {} + barriers {}) exceed the 232448 (227 KiB) a block may "
+        "use",
+        smem.total, c.stages, smem.a_stage + smem.b_stage + smem.scale_a_stage + smem.scale_b_stage, smem.epilogue,
+        smem.barriers));
+  }
+  return e;
+}
+
+std::vector<std::string> gemm_config_errors(const GemmConfig& c, const GemmShape& shape) {
+  std::vector<std::string> e = gemm_config_errors(c);
+  try {
+    validate_gemm(shape, c.mode_a, c.mode_b);
+  } catch (const Error& err) {
+    e.push_back(fmt::format("shape: {}", err.what()));
+    return e;
+  }
+  // Every cluster takes two real M tiles of one N column: no CTA multicasts to a peer without rows.
+  if (c.cluster_m == 2 && c.block_m > 0 && ceil_div(shape.m, c.block_m) % 2 != 0) {
+    e.push_back(fmt::format("cluster_m: 2 needs an even number of M tiles, M = {} gives {} tiles of {}", shape.m,
+                            ceil_div(shape.m, c.block_m), c.block_m));
+  }
+  return e;
+}
+
+bool is_valid(const GemmConfig& config) { return gemm_config_errors(config).empty(); }
+bool is_valid(const GemmConfig& config, const GemmShape& shape) { return gemm_config_errors(config, shape).empty(); }
+
+namespace {
+void throw_first(const GemmConfig& config, const std::vector<std::string>& errors) {
+  if (errors.empty()) return;
+  std::string more = errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : std::string();
+  throw_invalid_argument(fmt::format("invalid GEMM config {}: {}{}", to_string(config), errors.front(), more));
+}
+}  // namespace
+
+void validate(const GemmConfig& config) { throw_first(config, gemm_config_errors(config)); }
+void validate(const GemmConfig& config, const GemmShape& shape) {
+  throw_first(config, gemm_config_errors(config, shape));
+}
+
+std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space) {
+  std::vector<GemmConfig> out;
+  std::unordered_set<GemmConfig> seen;
+  for (int bm : space.block_m)
+    for (int bn : space.block_n)
+      for (int s : space.stages)
+        for (int wg : space.consumer_warpgroups)
+          for (int cl : space.cluster_m)
+            for (int g : space.group_size_m) {
+              GemmConfig c;
+              c.block_m = bm;
+              c.block_n = bn;
+              c.stages = s;
+              c.consumer_warpgroups = wg;
+              c.cluster_m = cl;
+              c.group_size_m = g;
+              c.mode_a = space.mode_a;
+              c.mode_b = space.mode_b;
+              c.out = space.out;
+              if (is_valid(c) && seen.insert(c).second) out.push_back(c);
+            }
+  return out;
+}
+
+}  // namespace fp8kit
+
+std::size_t std::hash<fp8kit::GemmConfig>::operator()(const fp8kit::GemmConfig& c) const noexcept {
+  // splitmix64 finalizer over each field in turn: cheap, and every field moves every output bit.
+  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  auto mix = [&h](std::uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  };
+  for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.group_size_m}) {
+    mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)));
+  }
+  mix(static_cast<std::uint64_t>(c.mode_a));
+  mix(static_cast<std::uint64_t>(c.mode_b));
+  mix(static_cast<std::uint64_t>(c.out));
+  return static_cast<std::size_t>(h);
+}

@@ -1,0 +1,135 @@
+// GemmConfig: the single source of truth for one instance of the own Hopper FP8 GEMM (DESIGN.md §4):
+// its name, its validity rules (the host half of "validity is stated twice") and the search space
+// the tuner walks. Pure C++, no CUDA header.
+//
+// Kernel structure these rules assume (issue 5): one producer warpgroup issuing TMA loads of A, B
+// and the scales into a `stages`-deep shared-memory ring (full/empty mbarrier per stage), and
+// 1 or 2 consumer warpgroups issuing wgmma.m64nNk32.f32.e4m3.e4m3 from shared memory (128B
+// swizzle, K-major). Consumer warpgroup w owns rows [w * rows_per_wg, (w + 1) * rows_per_wg) of the
+// tile and every column: one wgmma per 64 rows per 32-wide K step, N = block_n. With 128-wide K
+// scales (A group128 and/or B block128) each 64-row slice accumulates one K block into a scratch
+// accumulator and is then promoted, `acc += sa * sb * scratch`, before the next slice (DeepGEMM's
+// order); so the scratch is one wgmma's accumulator (block_n / 2 fp32 per thread), not the tile's.
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "fp8kit/gemm.hpp"
+#include "fp8kit/types.hpp"
+
+namespace fp8kit {
+
+// --- Hopper (sm_90a) facts the rules are built on ----------------------------------------------
+constexpr int kSm90SmemPerBlock = 232448;     // 227 KiB: 228 KiB per SM less 1 KiB reserved per block
+constexpr int kSm90RegistersPerSm = 65536;    // 64K 32-bit registers per SM
+constexpr int kWarpgroupThreads = 128;        // 4 consecutive warps issue one wgmma
+constexpr int kWgmmaM = 64;                   // wgmma rows per instruction
+constexpr int kWgmmaK = 32;                   // wgmma K per instruction for e4m3 (32 bytes)
+constexpr int kTmaBoxMax = 256;               // a TMA box has at most 256 elements per dimension
+constexpr int kSwizzleAtomBytes = 1024;       // 128B swizzle repeats every 8 rows x 128 bytes
+constexpr int kGemmBlockK = 128;              // one K block = one 1x128 / 128x128 scale = 128 bytes of e4m3
+// setmaxnreg budgets: the producer drops to 40 (it only issues TMA), consumers take what is left of
+// the 64K register file, capped at 240 (255 is the per-thread limit; setmaxnreg wants multiples of 8).
+constexpr int kProducerRegisters = 40;
+constexpr int kConsumerRegisterCap = 240;
+// Registers a consumer thread needs besides accumulators (addresses, descriptors, loop state,
+// scales, barrier phases). An estimate: the kernel author calibrates it with ptxas's report (the
+// JIT fails on spills), keeping "every config the host accepts compiles without spills" true.
+constexpr int kConsumerRegisterOverhead = 40;
+constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage in a u32
+
+struct GemmConfig {
+  int block_m = 128;             // tile rows (M); split over the consumer warpgroups
+  int block_n = 128;             // tile columns (N) = wgmma N
+  int block_k = kGemmBlockK;     // K per stage; always 128 (one scale block)
+  int stages = 4;                // depth of the shared-memory ring
+  int consumer_warpgroups = 2;   // warpgroups issuing wgmma (plus one producer warpgroup)
+  int cluster_m = 1;             // CTAs per cluster along M; 2 = the B tile is TMA-multicast to both
+  ScaleModeA mode_a = ScaleModeA::kGroup128;
+  ScaleModeB mode_b = ScaleModeB::kBlock128;
+  DType out = DType::kBFloat16;
+  int group_size_m = 8;          // tile rasterization (run time; not in kernel_name)
+
+  friend auto operator<=>(const GemmConfig&, const GemmConfig&) = default;
+  friend bool operator==(const GemmConfig&, const GemmConfig&) = default;
+};
+
+// "GemmConfig{block_m=128, block_n=128, block_k=128, stages=4, consumer_warpgroups=2, cluster_m=1,
+//  mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}"
+std::string to_string(const GemmConfig& config);
+std::ostream& operator<<(std::ostream& os, const GemmConfig& config);
+
+// Every compile-time field, e.g. "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1".
+// Names the cache folder, log lines and result rows. group_size_m is a run-time value: configs that
+// differ only there share a kernel and a name.
+std::string kernel_name(const GemmConfig& config);
+std::string_view gemm_out_name(DType out);  // "bf16", "fp16", "fp32"; throws for other dtypes
+
+// --- derived quantities (the kernel's static_asserts must agree with these) ---------------------
+int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
+int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
+bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side
+int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
+int consumer_registers_needed(const GemmConfig& config); // accumulators + scratch + overhead
+
+// Shared memory, in the order the kernel lays it out; every tile buffer starts 1024-aligned (the
+// 128B swizzle atom), which holds because each size below is a multiple of 1024 bytes or comes last.
+struct GemmSmemLayout {
+  std::int64_t a_stage = 0;        // (block_m, 128) e4m3                    = block_m * 128
+  std::int64_t b_stage = 0;        // (block_n, 128) e4m3                    = block_n * 128
+  std::int64_t epilogue = 0;       // (block_m, block_n) out, staged for the TMA store
+  std::int64_t scale_a_stage = 0;  // (block_m) fp32 when A is group128     = block_m * 4
+  std::int64_t scale_b_stage = 0;  // 2 fp32 (a tile spans <= 2 B scale blocks) padded to 16 bytes
+  std::int64_t barriers = 0;       // full + empty mbarrier (8 bytes each) per stage
+  std::int64_t total = 0;
+};
+GemmSmemLayout gemm_smem_layout(const GemmConfig& config);
+
+// Broken rules, each one message that starts with the rule's tag ("block_k:", "block_m:",
+// "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "group_size_m:",
+// "out:", "registers:", "shared memory:") and says why. Empty when the config is valid.
+std::vector<std::string> gemm_config_errors(const GemmConfig& config);
+// Config rules plus the problem's: the GEMM's own shape rules (validate_gemm), and with cluster_m
+// = 2 an even number of M tiles (tag "cluster_m:").
+std::vector<std::string> gemm_config_errors(const GemmConfig& config, const GemmShape& shape);
+bool is_valid(const GemmConfig& config);
+bool is_valid(const GemmConfig& config, const GemmShape& shape);
+// Throw fp8kit::Error(kInvalidArgument) with the first broken rule (and how many more there are).
+void validate(const GemmConfig& config);
+void validate(const GemmConfig& config, const GemmShape& shape);
+
+// --- search space --------------------------------------------------------------------------------
+// The declared space the tuner searches (issue 6): the cross product of these lists for one scale
+// pair and out dtype, pruned by the config rules. Defaults: block_m {64, 128, 256}, block_n 16..256
+// step 16, stages 2..8, 1 or 2 consumer warpgroups, cluster 1 or 2, group_size_m 8.
+struct GemmSearchSpace {
+  std::vector<int> block_m = {64, 128, 256};
+  std::vector<int> block_n = {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256};
+  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8};
+  std::vector<int> consumer_warpgroups = {1, 2};
+  std::vector<int> cluster_m = {1, 2};
+  std::vector<int> group_size_m = {8};
+  ScaleModeA mode_a = ScaleModeA::kGroup128;
+  ScaleModeB mode_b = ScaleModeB::kBlock128;
+  DType out = DType::kBFloat16;
+};
+
+// Every valid config of `space`, in a stable order: nested loops block_m, block_n, stages,
+// consumer_warpgroups, cluster_m, group_size_m (outermost first) in the lists' order; a duplicate
+// (a value listed twice) is kept once, at its first position. The default space holds
+// kDefaultGemmSearchSpaceSize configs (tests pin it).
+std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 414;
+
+}  // namespace fp8kit
+
+template <>
+struct std::hash<fp8kit::GemmConfig> {
+  std::size_t operator()(const fp8kit::GemmConfig& config) const noexcept;
+};

@@ -1,0 +1,386 @@
+// GemmConfig: names, validity rules (one failing and one passing case each), the search space.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/gemm_config.hpp"
+#include "fp8kit/gemm.hpp"
+#include "fp8kit/types.hpp"
+
+namespace fp8kit {
+namespace {
+
+GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
+  GemmConfig c;
+  c.block_m = bm;
+  c.block_n = bn;
+  c.stages = stages;
+  c.consumer_warpgroups = wg;
+  c.cluster_m = cluster;
+  return c;
+}
+
+std::string joined(const std::vector<std::string>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += e + "\n";
+  return s;
+}
+
+// The config breaks exactly one rule, the one tagged `tag`.
+void expect_only_rule(const GemmConfig& c, const std::string& tag) {
+  const auto errors = gemm_config_errors(c);
+  ASSERT_EQ(errors.size(), 1u) << to_string(c) << "\n" << joined(errors);
+  EXPECT_TRUE(errors[0].starts_with(tag + ":")) << errors[0];
+  EXPECT_FALSE(is_valid(c));
+}
+
+void expect_valid(const GemmConfig& c) {
+  EXPECT_TRUE(gemm_config_errors(c).empty()) << to_string(c) << "\n" << joined(gemm_config_errors(c));
+  EXPECT_NO_THROW(validate(c));
+}
+
+TEST(GemmConfig, KernelNameGoldens) {
+  EXPECT_EQ(kernel_name(GemmConfig{}), "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1");
+  GemmConfig c = config(64, 48, 3, 1, 2);
+  c.mode_a = ScaleModeA::kToken;
+  c.mode_b = ScaleModeB::kChannel;
+  c.out = DType::kFloat32;
+  EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-token_b-channel_fp32_m64n48k128_s3_wg1_c2");
+  c = config(256, 192, 2, 2);
+  c.mode_a = ScaleModeA::kTensor;
+  c.mode_b = ScaleModeB::kTensor;
+  c.out = DType::kFloat16;
+  EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-tensor_b-tensor_fp16_m256n192k128_s2_wg2_c1");
+  // group_size_m is a run-time knob: same kernel, same name.
+  GemmConfig g;
+  g.group_size_m = 16;
+  EXPECT_EQ(kernel_name(g), kernel_name(GemmConfig{}));
+  GemmConfig e4m3_out;
+  e4m3_out.out = DType::kE4M3;
+  EXPECT_THROW(kernel_name(e4m3_out), Error);
+}
+
+TEST(GemmConfig, PrintsEveryField) {
+  EXPECT_EQ(to_string(GemmConfig{}),
+            "GemmConfig{block_m=128, block_n=128, block_k=128, stages=4, consumer_warpgroups=2, cluster_m=1, "
+            "mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}");
+  std::ostringstream os;
+  os << GemmConfig{};
+  EXPECT_EQ(os.str(), to_string(GemmConfig{}));
+  GemmConfig bad;
+  bad.out = DType::kE5M2;  // printable even when invalid
+  EXPECT_NE(to_string(bad).find("out=e5m2"), std::string::npos);
+}
+
+TEST(GemmConfig, EqualityOrderAndHash) {
+  const GemmConfig a;
+  GemmConfig b;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(std::hash<GemmConfig>{}(a), std::hash<GemmConfig>{}(b));
+  b.group_size_m = 16;  // a run-time field still makes a different config
+  EXPECT_NE(a, b);
+  EXPECT_NE(std::hash<GemmConfig>{}(a), std::hash<GemmConfig>{}(b));
+  EXPECT_LT(a, b);
+  GemmConfig c;
+  c.block_m = 64;  // block_m is the first field: it decides the order
+  c.group_size_m = 64;
+  EXPECT_LT(c, a);
+  EXPECT_GT(a, c);
+  GemmConfig d;
+  d.out = DType::kFloat32;
+  EXPECT_NE(a, d);
+  // Every config of the space hashes differently (64-bit hash, 414 values).
+  const auto space = gemm_search_space();
+  std::unordered_set<std::size_t> hashes;
+  for (const auto& x : space) hashes.insert(std::hash<GemmConfig>{}(x));
+  EXPECT_EQ(hashes.size(), space.size());
+  std::unordered_set<GemmConfig> set(space.begin(), space.end());
+  EXPECT_EQ(set.size(), space.size());
+}
+
+TEST(GemmConfig, DerivedQuantities) {
+  const GemmConfig c;
+  EXPECT_EQ(gemm_threads(c), 384);
+  EXPECT_EQ(rows_per_warpgroup(c), 64);
+  EXPECT_TRUE(gemm_needs_promotion(c));
+  EXPECT_EQ(consumer_registers_needed(c), 64 + 64 + kConsumerRegisterOverhead);
+  GemmConfig unpromoted = c;
+  unpromoted.mode_a = ScaleModeA::kToken;
+  unpromoted.mode_b = ScaleModeB::kChannel;
+  EXPECT_FALSE(gemm_needs_promotion(unpromoted));
+  EXPECT_EQ(consumer_registers_needed(unpromoted), 64 + kConsumerRegisterOverhead);
+  GemmConfig mixed = unpromoted;
+  mixed.mode_b = ScaleModeB::kBlock128;  // either side's 128-wide scales need promotion
+  EXPECT_TRUE(gemm_needs_promotion(mixed));
+  // 1 producer at 40 registers: (65536 - 128 * 40) / 256 = 236 -> 232 for two consumers; one
+  // consumer is capped at 240.
+  EXPECT_EQ(consumer_register_budget(1), 240);
+  EXPECT_EQ(consumer_register_budget(2), 232);
+  EXPECT_LE(128 * kProducerRegisters + 2 * 128 * consumer_register_budget(2), kSm90RegistersPerSm);
+  EXPECT_GT(128 * kProducerRegisters + 2 * 128 * (consumer_register_budget(2) + 8), kSm90RegistersPerSm);
+
+  const GemmSmemLayout s = gemm_smem_layout(c);
+  EXPECT_EQ(s.a_stage, 128 * 128);
+  EXPECT_EQ(s.b_stage, 128 * 128);
+  EXPECT_EQ(s.epilogue, 128 * 128 * 2);
+  EXPECT_EQ(s.scale_a_stage, 128 * 4);
+  EXPECT_EQ(s.scale_b_stage, 16);
+  EXPECT_EQ(s.barriers, 4 * 16);
+  EXPECT_EQ(s.total, 4 * (16384 + 16384 + 512 + 16) + 32768 + 64);
+  EXPECT_EQ(gemm_smem_layout(unpromoted).scale_a_stage, 0);
+  EXPECT_EQ(gemm_smem_layout(unpromoted).scale_b_stage, 0);
+}
+
+TEST(GemmConfigRules, BlockK) {
+  GemmConfig c;
+  c.block_k = 64;
+  expect_only_rule(c, "block_k");
+  c.block_k = 128;
+  expect_valid(c);
+}
+
+TEST(GemmConfigRules, ConsumerWarpgroups) {
+  expect_only_rule(config(128, 64, 4, 3), "consumer_warpgroups");
+  expect_only_rule(config(128, 64, 4, 0), "consumer_warpgroups");
+  expect_valid(config(128, 64, 4, 1));
+  expect_valid(config(128, 64, 4, 2));
+}
+
+TEST(GemmConfigRules, BlockMIsOneOrTwo64RowSlicesPerWarpgroup) {
+  expect_only_rule(config(64, 64, 4, 2), "block_m");   // 32 rows per warpgroup
+  expect_only_rule(config(256, 32, 4, 1), "block_m");  // 256 rows in one warpgroup
+  expect_only_rule(config(192, 64, 4, 2), "block_m");  // 96 rows
+  expect_only_rule(config(96, 64, 4, 1), "block_m");
+  expect_valid(config(64, 64, 4, 1));
+  expect_valid(config(128, 32, 4, 1));
+  expect_valid(config(128, 64, 4, 2));
+  expect_valid(config(256, 32, 4, 2));
+}
+
+TEST(GemmConfigRules, BlockNIsAWgmmaN) {
+  expect_only_rule(config(64, 8, 4, 1), "block_n");
+  expect_only_rule(config(64, 24, 4, 1), "block_n");  // a wgmma N, but not one fp8kit instantiates
+  expect_only_rule(config(64, 0, 4, 1), "block_n");
+  GemmConfig wide = config(64, 272, 2, 1);
+  wide.mode_a = ScaleModeA::kTensor;
+  wide.mode_b = ScaleModeB::kTensor;
+  expect_only_rule(wide, "block_n");
+  expect_valid(config(64, 16, 4, 1));
+  wide.block_n = 256;
+  expect_valid(wide);
+}
+
+TEST(GemmConfigRules, ATileTouchesAtMostTwoScaleBlocksOfB) {
+  // block_n 176: tile 5 covers columns 880..1055, which touch scale blocks 6 (768..895),
+  // 7 (896..1023) and 8 (1024..1151): three scales per K block, refused.
+  expect_only_rule(config(64, 176, 2, 1), "scale_b span");
+  GemmConfig per_channel = config(64, 176, 2, 1);
+  per_channel.mode_b = ScaleModeB::kChannel;  // no B blocks: any width
+  expect_valid(per_channel);
+  expect_valid(config(64, 144, 2, 1));  // 144 - gcd(144, 128) = 128: two blocks at most
+  expect_valid(config(64, 160, 2, 1));
+  expect_valid(config(64, 192, 2, 1));
+}
+
+TEST(GemmConfigRules, Stages) {
+  expect_only_rule(config(128, 128, 1, 2), "stages");
+  expect_only_rule(config(64, 16, 33, 1), "stages");
+  expect_valid(config(128, 128, 2, 2));
+  expect_valid(config(64, 16, 20, 1));
+}
+
+TEST(GemmConfigRules, ClusterAndRasterizationGroup) {
+  expect_only_rule(config(128, 128, 4, 2, 3), "cluster_m");
+  expect_only_rule(config(128, 128, 4, 2, 0), "cluster_m");
+  expect_valid(config(128, 128, 4, 2, 2));
+  GemmConfig c = config(128, 128, 4, 2, 2);
+  c.group_size_m = 3;  // a cluster pair would straddle two groups
+  expect_only_rule(c, "group_size_m");
+  c.group_size_m = 4;
+  expect_valid(c);
+  c.cluster_m = 1;
+  c.group_size_m = 3;
+  expect_valid(c);
+  c.group_size_m = 0;
+  expect_only_rule(c, "group_size_m");
+}
+
+TEST(GemmConfigRules, OutDtype) {
+  GemmConfig c;
+  c.out = DType::kE4M3;
+  expect_only_rule(c, "out");
+  for (DType ok : {DType::kBFloat16, DType::kFloat16, DType::kFloat32}) {
+    c.out = ok;
+    c.stages = 3;  // fp32 staging doubles the epilogue buffer
+    expect_valid(c);
+  }
+}
+
+TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
+  // Two consumers, 64 rows each: 96 accumulators + 96 scratch + 40 = 232 fits 232; 104 + 104 + 40 does not.
+  GemmConfig c = config(128, 192, 2, 2);
+  c.mode_b = ScaleModeB::kChannel;  // keeps block_n 208 free of the scale-span rule
+  expect_valid(c);
+  c.block_n = 208;
+  expect_only_rule(c, "registers");
+  // The same tile without promotion needs no scratch.
+  c.mode_a = ScaleModeA::kToken;
+  expect_valid(c);
+  // One consumer owning 128 rows: 128 + 64 + 40 = 232 <= 240 at N = 128; N = 144 needs 144 + 72 + 40.
+  expect_valid(config(128, 128, 2, 1));
+  expect_only_rule(config(128, 144, 2, 1), "registers");
+  // One consumer, 64 rows, budget 240: N = 192 needs 232; two consumers of 128 rows, N = 128: 232.
+  expect_valid(config(64, 192, 2, 1));
+  expect_valid(config(256, 128, 2, 2));
+  expect_only_rule(config(256, 144, 2, 2), "registers");
+}
+
+TEST(GemmConfigRules, SharedMemoryAt227KiB) {
+  // 128 x 128, bf16, promoted: 33296 bytes a stage + 32768 epilogue + 16 per stage of barriers.
+  expect_valid(config(128, 128, 5, 2));  // 199328 bytes
+  expect_only_rule(config(128, 128, 6, 2), "shared memory");  // 232640 > 232448
+  EXPECT_EQ(gemm_smem_layout(config(128, 128, 6, 2)).total, 232640);
+  GemmConfig f32 = config(128, 256, 2, 2);
+  f32.mode_a = ScaleModeA::kTensor;
+  f32.mode_b = ScaleModeB::kTensor;
+  f32.out = DType::kFloat32;  // 2 x 49152 + 131072 + 32 = 229408
+  expect_valid(f32);
+  f32.stages = 3;  // + 49168
+  expect_only_rule(f32, "shared memory");
+}
+
+TEST(GemmConfigRules, ValidateThrowsTheFirstRuleAndCountsTheRest) {
+  GemmConfig c = config(64, 8, 1, 2);  // block_m, block_n and stages
+  EXPECT_EQ(gemm_config_errors(c).size(), 3u);
+  try {
+    validate(c);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("block_m:"), std::string::npos) << what;
+    EXPECT_NE(what.find("(and 2 more)"), std::string::npos) << what;
+  }
+}
+
+TEST(GemmConfigRules, ProblemRules) {
+  const GemmConfig c;
+  EXPECT_TRUE(is_valid(c, {4096, 576, 7168}));  // ragged N tile: fine
+  EXPECT_TRUE(is_valid(c, {0, 576, 7168}));
+  EXPECT_TRUE(is_valid(c, {1, 16, 128}));
+  const auto n_bad = gemm_config_errors(c, {64, 72, 256});
+  ASSERT_EQ(n_bad.size(), 1u);
+  EXPECT_TRUE(n_bad[0].starts_with("shape:")) << n_bad[0];
+  EXPECT_NE(n_bad[0].find("N must be a positive multiple of 16"), std::string::npos);
+  const auto k_bad = gemm_config_errors(c, {64, 128, 200});
+  ASSERT_EQ(k_bad.size(), 1u);
+  EXPECT_NE(k_bad[0].find("K must be"), std::string::npos) << k_bad[0];
+  EXPECT_THROW(validate(c, {64, 128, 200}), Error);
+  EXPECT_NO_THROW(validate(c, {64, 128, 256}));
+
+  // Cluster pairs need an even number of M tiles.
+  const GemmConfig pair = config(128, 128, 4, 2, 2);
+  EXPECT_TRUE(is_valid(pair, {256, 1024, 1024}));
+  EXPECT_TRUE(is_valid(pair, {129, 1024, 1024}));  // 2 tiles, the second ragged
+  const auto odd = gemm_config_errors(pair, {384, 1024, 1024});
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_TRUE(odd[0].starts_with("cluster_m:")) << odd[0];
+  EXPECT_FALSE(is_valid(pair, {100, 1024, 1024}));
+  EXPECT_TRUE(is_valid(config(128, 128, 4, 2, 1), {384, 1024, 1024}));
+  // A broken config stays broken whatever the shape.
+  EXPECT_FALSE(is_valid(config(64, 8, 4, 1), {64, 128, 256}));
+}
+
+TEST(GemmSearchSpace, CountAndValidity) {
+  const auto space = gemm_search_space();
+  EXPECT_EQ(space.size(), kDefaultGemmSearchSpaceSize);
+  EXPECT_EQ(space.size(), 414u);  // of 3 * 16 * 7 * 2 * 2 = 1344 declared
+  for (const auto& c : space) {
+    EXPECT_TRUE(is_valid(c)) << to_string(c);
+    EXPECT_EQ(c.mode_a, ScaleModeA::kGroup128);
+    EXPECT_EQ(c.mode_b, ScaleModeB::kBlock128);
+    EXPECT_EQ(c.out, DType::kBFloat16);
+  }
+  // DESIGN.md's example and DeepGEMM's favourite shapes are in; the over-budget ones are not.
+  EXPECT_NE(std::find(space.begin(), space.end(), GemmConfig{}), space.end());
+  EXPECT_NE(std::find(space.begin(), space.end(), config(64, 128, 8, 1)), space.end());
+  EXPECT_EQ(std::find(space.begin(), space.end(), config(128, 256, 2, 2)), space.end());
+  // Every declared value of block_n that survives has a wgmma wrapper (multiples of 16 <= 256).
+  std::set<int> widths;
+  for (const auto& c : space) widths.insert(c.block_n);
+  EXPECT_EQ(widths, (std::set<int>{16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}));
+}
+
+TEST(GemmSearchSpace, StableOrderNoDuplicatesUniqueNames) {
+  const auto space = gemm_search_space();
+  EXPECT_EQ(space, gemm_search_space());
+  EXPECT_EQ(kernel_name(space.front()), "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n16k128_s2_wg1_c1");
+  EXPECT_EQ(kernel_name(space.back()), "sm90_fp8_gemm_a-group128_b-block128_bf16_m256n128k128_s3_wg2_c2");
+  // Nested-loop order: (block_m, block_n, stages, warpgroups, cluster) strictly increases, since
+  // every default list is ascending.
+  for (std::size_t i = 1; i < space.size(); ++i) {
+    const auto& p = space[i - 1];
+    const auto& c = space[i];
+    EXPECT_LT(std::tie(p.block_m, p.block_n, p.stages, p.consumer_warpgroups, p.cluster_m),
+              std::tie(c.block_m, c.block_n, c.stages, c.consumer_warpgroups, c.cluster_m))
+        << i;
+  }
+  std::set<std::string> names;
+  for (const auto& c : space) names.insert(kernel_name(c));
+  EXPECT_EQ(names.size(), space.size());
+}
+
+TEST(GemmSearchSpace, DuplicatesInTheDeclarationAreKeptOnce) {
+  GemmSearchSpace twice;
+  twice.block_m = {128, 64, 128};
+  twice.stages = {4, 4, 3};
+  GemmSearchSpace once;
+  once.block_m = {128, 64};
+  once.stages = {4, 3};
+  const auto a = gemm_search_space(twice);
+  EXPECT_EQ(a, gemm_search_space(once));
+  ASSERT_FALSE(a.empty());
+  EXPECT_EQ(a.front().block_m, 128);  // first position wins
+  EXPECT_EQ(a.front().stages, 4);
+}
+
+TEST(GemmSearchSpace, RunTimeGroupSizesShareKernels) {
+  GemmSearchSpace s;
+  s.group_size_m = {1, 8, 16};
+  const auto space = gemm_search_space(s);
+  std::map<std::string, int> per_name;
+  std::map<std::string, int> cluster_of;
+  for (const auto& c : space) {
+    ++per_name[kernel_name(c)];
+    cluster_of[kernel_name(c)] = c.cluster_m;
+  }
+  EXPECT_EQ(per_name.size(), kDefaultGemmSearchSpaceSize);
+  // group_size_m = 1 cannot hold a cluster pair: cluster-2 kernels come with 8 and 16 only.
+  std::size_t expected = 0;
+  for (const auto& [name, n] : per_name) {
+    EXPECT_EQ(n, cluster_of[name] == 1 ? 3 : 2) << name;
+    expected += cluster_of[name] == 1 ? 3 : 2;
+  }
+  EXPECT_EQ(space.size(), expected);
+  for (const auto& c : space) EXPECT_EQ(c.group_size_m % c.cluster_m, 0) << to_string(c);
+}
+
+TEST(GemmSearchSpace, OtherScalePairsAndOutputs) {
+  GemmSearchSpace s;
+  s.mode_a = ScaleModeA::kToken;
+  s.mode_b = ScaleModeB::kChannel;
+  const auto unpromoted = gemm_search_space(s);
+  EXPECT_EQ(unpromoted.size(), 524u);  // no scratch accumulator, no scale-span rule: more fit
+  for (const auto& c : unpromoted) EXPECT_FALSE(gemm_needs_promotion(c));
+  s.out = DType::kE4M3;
+  EXPECT_TRUE(gemm_search_space(s).empty());
+}
+
+}  // namespace
+}  // namespace fp8kit
