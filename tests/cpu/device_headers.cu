@@ -43,3 +43,77 @@ extern "C" __global__ void fp8kit_check_quant(const __grid_constant__ fp8kit::Qu
   fp8kit::naive_cast<fp8kit::InBF16>(p);
   fp8kit::copy_block_scales(p);
 }
+#include <fp8kit/ptx/address.cuh>
+#include <fp8kit/ptx/cluster.cuh>
+#include <fp8kit/ptx/fence.cuh>
+#include <fp8kit/ptx/mbarrier.cuh>
+#include <fp8kit/ptx/tma.cuh>
+#include <fp8kit/ptx/warpgroup.cuh>
+#include <fp8kit/ptx/wgmma.cuh>
+#include <fp8kit/ptx/wgmma_e4m3.cuh>
+// Calls every fp8kit/ptx wrapper once in the shape of the GEMM (producer + 2 consumer warpgroups,
+// setmaxnreg, a cluster pair) so ptxas assembles each inline asm; wgmma for every N of the space.
+namespace fp8kit_ptx_check {
+using namespace fp8kit;
+template <int N>
+__device__ void wgmma_twice(u64 da, u64 db, float* out) {
+  float d[N / 2];
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) d[i] = 0.0f;
+  ptx::wgmma_fence_operands(d);
+  ptx::wgmma_fence();
+  ptx::wgmma_m64k32_e4m3<N>(d, da, db, false);
+  ptx::wgmma_m64k32_e4m3<N>(d, ptx::wgmma_desc_advance(da, 32), ptx::wgmma_desc_advance(db, 32), true);
+  ptx::wgmma_commit_group();
+  ptx::wgmma_wait_group<0>();
+  ptx::wgmma_fence_operands(d);
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) out[i * 256 + threadIdx.x - 128] += d[i];
+}
+template <int... Ns>
+__device__ void wgmma_every_n(u64 da, u64 db, float* out) { (wgmma_twice<Ns>(da, db, out), ...); }
+}  // namespace fp8kit_ptx_check
+extern "C" __global__ void __launch_bounds__(384, 1)
+    fp8kit_check_ptx(const __grid_constant__ fp8kit::CUtensorMapOpaque map_a,
+                     const __grid_constant__ fp8kit::CUtensorMapOpaque map_d, float* out) {
+  using namespace fp8kit;
+  extern __shared__ __align__(1024) u8 smem[];
+  u8* tile_a = smem;                                                 // (64, 128) e4m3
+  u8* tile_b = smem + 64 * 128;                                      // (256, 128) e4m3
+  u64* bars = reinterpret_cast<u64*>(smem + 64 * 128 + 256 * 128);  // full, empty
+  if (threadIdx.x == 0) {
+    ptx::mbarrier_init(&bars[0], 1);
+    ptx::mbarrier_init(&bars[1], 256);
+    ptx::fence_mbarrier_init();
+  }
+  ptx::cluster_sync();
+  if (ptx::warpgroup_index() == 0) {
+    ptx::setmaxnreg_dec<40>();
+    if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) {
+      ptx::tma_prefetch_descriptor(&map_a);
+      ptx::mbarrier_arrive_expect_tx(&bars[0], 64 * 128);
+      ptx::mbarrier_expect_tx(&bars[0], 256 * 128);
+      ptx::tma_load_2d(tile_a, &map_a, &bars[0], 0, static_cast<i32>(blockIdx.x) * 64);
+      ptx::tma_load_2d_multicast(tile_b, &map_a, &bars[0], 0, 0, static_cast<u16>(0x3));
+      ptx::mbarrier_wait_parity(&bars[1], 0);
+    }
+  } else {
+    ptx::setmaxnreg_inc<232>();
+    ptx::mbarrier_wait_parity(&bars[0], 0);
+    fp8kit_ptx_check::wgmma_every_n<16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256>(
+        ptx::wgmma_desc_k_major_sw128(tile_a), ptx::wgmma_desc_k_major_sw128(tile_b), out);
+    ptx::mbarrier_arrive(&bars[1]);
+    if (ptx::thread_index_in_warpgroup() == 0) ptx::mbarrier_arrive_cluster(&bars[1], ptx::cluster_cta_rank() ^ 1u);
+    tile_a[threadIdx.x] = static_cast<u8>(ptx::cluster_num_ctas());
+    ptx::fence_proxy_async_shared();
+    ptx::named_barrier_sync(1, 256);
+    if (threadIdx.x == 128) {
+      ptx::tma_store_2d(&map_d, tile_a, 0, static_cast<i32>(blockIdx.x) * 64);
+      ptx::tma_store_commit_group();
+      ptx::tma_store_wait_read<0>();
+      ptx::tma_store_wait_all<0>();
+      ptx::fence_proxy_async_global();
+    }
+  }
+  ptx::cluster_sync();
+}
