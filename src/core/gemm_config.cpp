@@ -77,8 +77,8 @@ int consumer_register_budget(int consumer_warpgroups) {
 int consumer_registers_needed(const GemmConfig& c) {
   // A 64 x N wgmma leaves 64 * N / 128 = N / 2 fp32 accumulators in each of the 128 threads.
   const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
-  const int scratch = gemm_needs_promotion(c) ? c.block_n / 2 : 0;
-  return accumulators + scratch + kConsumerRegisterOverhead;
+  const int promotion = gemm_needs_promotion(c) ? c.block_n / 2 + kPromotionRegisterOverhead : 0;
+  return accumulators + promotion + kConsumerRegisterOverhead;
 }
 
 GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
@@ -142,7 +142,9 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
         "registers: a consumer thread needs {} ({} accumulators{} + {} other) but setmaxnreg gives {} with {} "
         "consumer warpgroup(s) (64K registers per SM, producer at {})",
         need, rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2,
-        gemm_needs_promotion(c) ? fmt::format(" + {} promotion scratch", c.block_n / 2) : std::string(),
+        gemm_needs_promotion(c)
+            ? fmt::format(" + {} promotion scratch + {} for scales", c.block_n / 2, kPromotionRegisterOverhead)
+            : std::string(),
         kConsumerRegisterOverhead, budget, c.consumer_warpgroups, kProducerRegisters));
   }
   const GemmSmemLayout smem = gemm_smem_layout(c);
