@@ -54,6 +54,28 @@ int swizzle_bytes(TensorMapSwizzle swizzle) {
   throw_invalid_argument(fmt::format("tensor map: unknown swizzle code {}", static_cast<int>(swizzle)));
 }
 
+TensorMap2d tensor_map_spec(const TensorView& view, int box_rows, int box_cols, TensorMapSwizzle swizzle,
+                            const char* what) {
+  if (view.rank != 2) {
+    throw_invalid_argument(fmt::format("tensor map for {}: needs a rank-2 tensor, got {}", what, view.describe()));
+  }
+  if (view.stride(1) != 1) {
+    throw_invalid_argument(
+        fmt::format("tensor map for {}: columns must be contiguous (stride 1), got {}", what, view.describe()));
+  }
+  TensorMap2d s;
+  s.data = view.data;
+  s.dtype = view.dtype;
+  s.rows = view.size(0);
+  s.cols = view.size(1);
+  s.row_stride = view.stride(0);
+  s.box_rows = box_rows;
+  s.box_cols = box_cols;
+  s.swizzle = swizzle;
+  s.what = what;
+  return s;
+}
+
 void check_tensor_map_2d(const TensorMap2d& s) {
   const std::int64_t elem = static_cast<std::int64_t>(dtype_size(s.dtype));
   (void)data_type(s.dtype);

@@ -26,6 +26,11 @@ struct TensorMap2d {
   const char* what = "tensor";  // names the argument in error messages ("a", "b", "scale_a", "out")
 };
 
+// The spec of a rank-2 view with unit column stride (what every GEMM operand is); throws
+// kInvalidArgument naming `what` for another rank or a strided column.
+TensorMap2d tensor_map_spec(const TensorView& view, int box_rows, int box_cols, TensorMapSwizzle swizzle,
+                            const char* what);
+
 // Throws fp8kit::Error(kInvalidArgument) naming the argument and the driver's rule: data non-null
 // and 16-byte aligned; rows, cols in [1, 2^32]; row stride >= cols, in bytes a multiple of 16 and
 // < 2^40; box dims in [1, 256] (a box may overhang the tensor's edge: TMA zero-fills loads and

@@ -150,6 +150,33 @@ TEST(TensorMapChecks, Boxes) {
   EXPECT_NO_THROW(check_tensor_map_2d(bf16));
 }
 
+TEST(TensorMapChecks, SpecFromATensorView) {
+  const TensorView a = TensorView::matrix(g_buffer, DType::kE4M3, 64, 256, 272);
+  const TensorMap2d s = tensor_map_spec(a, 64, 128, TensorMapSwizzle::k128B, "a");
+  EXPECT_EQ(s.data, static_cast<const void*>(g_buffer));
+  EXPECT_EQ(s.dtype, DType::kE4M3);
+  EXPECT_EQ(s.rows, 64);
+  EXPECT_EQ(s.cols, 256);
+  EXPECT_EQ(s.row_stride, 272);
+  EXPECT_EQ(s.box_rows, 64);
+  EXPECT_EQ(s.box_cols, 128);
+  EXPECT_EQ(s.swizzle, TensorMapSwizzle::k128B);
+  EXPECT_STREQ(s.what, "a");
+  EXPECT_NO_THROW(check_tensor_map_2d(s));
+  const TensorView vec = TensorView::contiguous(g_buffer, DType::kFloat32, {128});
+  EXPECT_THROW(tensor_map_spec(vec, 1, 128, TensorMapSwizzle::kNone, "bias"), Error);
+  TensorView transposed = TensorView::matrix(g_buffer, DType::kBFloat16, 64, 64, 64);
+  transposed.strides = {1, 64, 0, 0};
+  try {
+    (void)tensor_map_spec(transposed, 64, 64, TensorMapSwizzle::k128B, "out");
+    ADD_FAILURE() << "accepted a column stride of 64";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("tensor map for out: columns must be contiguous"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(TensorMapChecks, SwizzleWidths) {
   EXPECT_EQ(swizzle_bytes(TensorMapSwizzle::kNone), 0);
   EXPECT_EQ(swizzle_bytes(TensorMapSwizzle::k32B), 32);
