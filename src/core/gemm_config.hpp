@@ -40,11 +40,12 @@ constexpr int kProducerRegisters = 40;
 constexpr int kConsumerRegisterCap = 240;
 // Registers a consumer thread needs besides accumulators: addresses, descriptors, loop state and
 // barrier phases (all modes), plus with promotion the slice's A and B scales and the per-column
-// choice between two B scales. Measured, not guessed: tests/cpu/test_ptx_wrappers.cpp compiles a
-// consumer skeleton in the kernel's shape for every accepted (block_m, warpgroups, block_n) with
-// FAIL_ON_SPILL. On that skeleton (CUDA 13.0 ptxas) unpromoted tiles spilled with 16 spare
-// registers and not with 32; promoted ones spilled with 40 (and once with 48) spare, never with 56.
-// The real kernel must stay within these (its own no-spill test over the space is the final judge).
+// choice between two B scales. Measured, not guessed: a consumer skeleton in the kernel's shape
+// (tests/cpu/test_ptx_wrappers.cpp), swept over every block_n of each (block_m, warpgroups) with
+// CUDA 13.0's ptxas, spilled with 16 spare registers and never with 32 when unpromoted, and with
+// 40 (once 48) spare and never with 56 when promoted. The CPU test keeps compiling the binding
+// widths without spills. The real kernel must fit the same budget; its own no-spill test over the
+// space is the final judge, and where it needs more these two constants are what to raise.
 constexpr int kConsumerRegisterOverhead = 32;
 constexpr int kPromotionRegisterOverhead = 24;
 constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage in a u32
@@ -83,8 +84,10 @@ bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale o
 int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
 int consumer_registers_needed(const GemmConfig& config); // accumulators (+ scratch) + overheads
 
-// Shared memory, in the order the kernel lays it out; every tile buffer starts 1024-aligned (the
-// 128B swizzle atom), which holds because each size below is a multiple of 1024 bytes or comes last.
+// Shared memory, in the order the kernel lays it out: the tile buffers (A and B stages, epilogue)
+// come first and are each a multiple of 1024 bytes, so each starts 1024-aligned (the 128B swizzle
+// atom) behind a 1024-aligned base; the A-scale stages (256, 512 or 1024 bytes) keep TMA's 128-byte
+// alignment; barriers last (8-byte).
 struct GemmSmemLayout {
   std::int64_t a_stage = 0;        // (block_m, 128) e4m3                    = block_m * 128
   std::int64_t b_stage = 0;        // (block_n, 128) e4m3                    = block_n * 128
@@ -128,7 +131,9 @@ struct GemmSearchSpace {
 // Every valid config of `space`, in a stable order: nested loops block_m, block_n, stages,
 // consumer_warpgroups, cluster_m, group_size_m (outermost first) in the lists' order; a duplicate
 // (a value listed twice) is kept once, at its first position. The default space holds
-// kDefaultGemmSearchSpaceSize configs (tests pin it).
+// kDefaultGemmSearchSpaceSize configs (tests pin it): of the 1344 declared, the rules drop 64 x 2
+// warpgroups and 256 x 1 (block_m), block_n 176 (B-scale span), block_n > 160 with 64 rows per
+// warpgroup and > 112 with 128 (registers), and deep rings of wide tiles (shared memory).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
 constexpr std::size_t kDefaultGemmSearchSpaceSize = 386;
 
