@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/ceilings.hpp"
+#include "bench/gemm_ceilings.hpp"
 #include "cli/commands.hpp"
 #include "core/result.hpp"
 #include "cuda/device.hpp"
@@ -46,6 +47,10 @@ bench::DeviceCeilings measure(const cuda::DeviceInfo& device) {
   c.measured_utc = iso8601_utc_now();
   c.git_revision = std::string(git_revision());
   c.copy_gbps = copy.gbps;
+  for (const auto& [name, tflops] : bench::measure_gemm_ceilings(stream.get())) {
+    c.extra[name] = tflops;
+    std::fprintf(stderr, "%s %.1f (8192^3, graph replay median)\n", name.c_str(), tflops);
+  }
   for (const bench::CopyVariant& v : copy.variants) c.extra["copy_gbps_" + v.name] = v.gbps;
   bench::store_ceilings(file, c);
   for (const bench::CopyVariant& v : copy.variants) {
