@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/test_util.hpp"
 #include "core/files.hpp"
 #include "core/ref_quant.hpp"
 #include "jit/compiler.hpp"
@@ -21,19 +22,7 @@ namespace fp8kit::ops {
 namespace {
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / fmt::format("fp8kit-quant-test-{:08x}{:08x}", rd(), rd());
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 QuantSpec spec_of(Granularity g) {
   QuantSpec s;
