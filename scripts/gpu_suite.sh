@@ -2,7 +2,8 @@
 # The GPU machine's side of the workflow in docs/DEVELOPING.md: runs the GPU suite (whose tests run
 # each case twice and require identical bits), `fp8kit info --measure` and the suite under
 # compute-sanitizer, over a build made on a CPU machine and carried over.
-# Usage: scripts/gpu_suite.sh [BUILD_DIR]   (default build/release); logs go to $OUT when set.
+# Usage: scripts/gpu_suite.sh [BUILD_DIR]   (default build/release, or a slim folder holding
+# fp8kit and fp8kit_gpu_tests); logs go to $OUT when set.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build/release}"
@@ -10,9 +11,11 @@ out="${OUT:-/tmp/fp8kit-gpu-suite}"
 mkdir -p "$out"
 
 # ctest's files hold the build machine's absolute source path: make it resolve here too.
-src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
-if [ -n "$src" ] && [ "$src" != "$PWD" ] && [ ! -e "$src" ]; then
-  mkdir -p "$(dirname "$src")" && ln -s "$PWD" "$src"
+if [ -f "$build/CMakeCache.txt" ]; then
+  src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+  if [ -n "$src" ] && [ "$src" != "$PWD" ] && [ ! -e "$src" ]; then
+    mkdir -p "$(dirname "$src")" && ln -s "$PWD" "$src"
+  fi
 fi
 
 status=0
@@ -26,7 +29,11 @@ step() {  # step NAME COMMAND...: runs, logs to $out/NAME.log, remembers a failu
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
-step gpu-ctest ctest --test-dir "$build" -L gpu --output-on-failure
+if [ -f "$build/CTestTestfile.cmake" ]; then
+  step gpu-ctest ctest --test-dir "$build" -L gpu --output-on-failure
+else  # a slim folder with the binaries only (docs/DEVELOPING.md): the same suite, run directly
+  step gpu-tests "$build/fp8kit_gpu_tests" --gtest_brief=1
+fi
 step info-measure "$build/fp8kit" info --measure
 export FP8KIT_UNDER_SANITIZER=1  # timing bounds do not hold for instrumented kernels
 # No --leak-check: cuBLASLt workspaces (32 MiB per stream that ran a GEMM) are held until exit on
