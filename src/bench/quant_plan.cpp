@@ -27,23 +27,6 @@ bool is_group_flag_value(int g) { return g == kGroupPerTensor || g == kGroupPerT
 
 }  // namespace
 
-std::string_view impl_name(QuantImpl impl) {
-  switch (impl) {
-    case QuantImpl::kNaive:
-      return "naive";
-    case QuantImpl::kFp8kit:
-      return "fp8kit";
-  }
-  throw_invalid_argument(fmt::format("impl_name: unknown QuantImpl value {}", static_cast<int>(impl)));
-}
-
-QuantImpl parse_impl(std::string_view name) {
-  for (QuantImpl impl : {QuantImpl::kNaive, QuantImpl::kFp8kit}) {
-    if (name == impl_name(impl)) return impl;
-  }
-  throw_invalid_argument(fmt::format("unknown implementation '{}' (naive or fp8kit)", name));
-}
-
 void validate_options(const QuantSuiteOptions& options) {
   if (options.dtype != DType::kBFloat16 && options.dtype != DType::kFloat16 && options.dtype != DType::kFloat32) {
     throw_invalid_argument(
@@ -62,7 +45,7 @@ void validate_options(const QuantSuiteOptions& options) {
   if (options.impls.empty()) throw_invalid_argument("--impl: needs at least one implementation");
   std::set<QuantImpl> impls;
   for (QuantImpl impl : options.impls) {
-    if (!impls.insert(impl).second) throw_invalid_argument(fmt::format("--impl: {} is given twice", impl_name(impl)));
+    if (!impls.insert(impl).second) throw_invalid_argument(fmt::format("--impl: {} is given twice", quant_impl_name(impl)));
   }
   if (options.out_dir.empty()) throw_invalid_argument("--out: the folder name is empty");
 }

@@ -35,12 +35,6 @@ struct QuantSuiteOptions {
   std::optional<std::uint64_t> seed;  // fresh (and printed) when absent
 };
 
-// The implementations' names in tables, records and --impl. Bench-local because
-// fp8kit::quant_impl_name / parse_quant_impl are declared in quant.hpp but defined nowhere yet;
-// switch to them once they are (the names are the same).
-std::string_view impl_name(QuantImpl impl);  // "naive", "fp8kit"
-QuantImpl parse_impl(std::string_view name);  // throws fp8kit::Error(kInvalidArgument) naming the value
-
 // Throws fp8kit::Error(kInvalidArgument) naming the flag (--batch-sizes, --group-sizes, ...).
 void validate_options(const QuantSuiteOptions& options);
 

@@ -50,7 +50,7 @@ Table quant_table(std::span<const QuantMeasurement> rows) {
     const bool ok = r.ok();
     auto timed = [&](double v, int decimals) { return ok ? format_number(v, decimals) : std::string("-"); };
     t.add_row({std::to_string(r.config.m), std::to_string(r.config.h), r.config.group_label(), r.config.layout_label(),
-               std::string(impl_name(r.impl)), timed(r.us.median, 2), timed(r.us.p20, 2), timed(r.us.p80, 2),
+               std::string(quant_impl_name(r.impl)), timed(r.us.median, 2), timed(r.us.p20, 2), timed(r.us.p80, 2),
                timed(r.gbps(), 0), timed(r.pct_copy(), 1), timed(r.pct_floor(), 1), ok ? "ok" : "FAILED"});
   }
   return t;
@@ -91,7 +91,7 @@ Table speedup_table(std::span<const SpeedupGroup> groups, QuantImpl baseline, Qu
   Table t;
   t.add_column("layout", Align::kLeft)
       .add_column("group", Align::kLeft)
-      .add_column(fmt::format("{} / {}", impl_name(candidate), impl_name(baseline)), Align::kRight)
+      .add_column(fmt::format("{} / {}", quant_impl_name(candidate), quant_impl_name(baseline)), Align::kRight)
       .add_column("configs", Align::kRight)
       .add_column("excluded", Align::kRight);
   for (const SpeedupGroup& g : groups) {
@@ -104,7 +104,7 @@ Table speedup_table(std::span<const SpeedupGroup> groups, QuantImpl baseline, Qu
 ResultRecord quant_record(const QuantMeasurement& row, DType dtype, std::uint64_t seed, const RunContext& context) {
   ResultRecord r;
   r.suite = "quant";
-  r.name = std::string(impl_name(row.impl));
+  r.name = std::string(quant_impl_name(row.impl));
   r.params = {{"m", std::to_string(row.config.m)},
               {"h", std::to_string(row.config.h)},
               {"group", row.config.group_label()},

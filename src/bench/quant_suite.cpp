@@ -230,7 +230,7 @@ void print_block(std::span<const QuantMeasurement> rows) {
     if (r.ok()) continue;
     // The first line only: a compiler log can run to pages; the records keep all of it.
     const std::string first_line = r.status.substr(0, r.status.find('\n'));
-    fmt::print("{} M={} H={} {} {}: {}{}\n", impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
+    fmt::print("{} M={} H={} {} {}: {}{}\n", quant_impl_name(r.impl), r.config.m, r.config.h, r.config.group_label(),
                r.config.layout_label(), first_line, first_line.size() < r.status.size() ? " [...]" : "");
   }
   fmt::print("{}\n", quant_table(rows).render());

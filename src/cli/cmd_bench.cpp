@@ -72,7 +72,7 @@ bench::QuantSuiteOptions quant_options(const QuantArgs& a) {
   o.group_sizes = a.group_sizes;
   o.column_major = !a.no_column_major;
   o.impls.clear();
-  for (const std::string& name : a.impls) o.impls.push_back(parse_flag("--impl", [&] { return bench::parse_impl(name); }));
+  for (const std::string& name : a.impls) o.impls.push_back(parse_flag("--impl", [&] { return parse_quant_impl(name); }));
   o.timing = bench::parse_timing_mode(a.common.timing);  // its message names --timing
   o.out_dir = a.common.out;
   o.seed = parse_seed(a.common.seed);

@@ -118,11 +118,11 @@ TEST(BenchQuantPlan, SkipsHiddenSizesTheGroupDoesNotDivide) {
 }
 
 TEST(BenchQuantOptions, ImplNames) {
-  EXPECT_EQ(impl_name(QuantImpl::kNaive), "naive");
-  EXPECT_EQ(impl_name(QuantImpl::kFp8kit), "fp8kit");
-  EXPECT_EQ(parse_impl("naive"), QuantImpl::kNaive);
-  EXPECT_EQ(parse_impl("fp8kit"), QuantImpl::kFp8kit);
-  EXPECT_THROW(parse_impl("Naive"), Error);
+  EXPECT_EQ(quant_impl_name(QuantImpl::kNaive), "naive");
+  EXPECT_EQ(quant_impl_name(QuantImpl::kFp8kit), "fp8kit");
+  EXPECT_EQ(parse_quant_impl("naive"), QuantImpl::kNaive);
+  EXPECT_EQ(parse_quant_impl("fp8kit"), QuantImpl::kFp8kit);
+  EXPECT_THROW(parse_quant_impl("Naive"), Error);
 }
 
 TEST(BenchQuantOptions, BadValuesNameTheFlag) {
