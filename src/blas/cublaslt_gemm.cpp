@@ -297,25 +297,32 @@ bool cublaslt_supports(ScaleModeA a, ScaleModeB b) {
   return outer || (a == ScaleModeA::kGroup128 && b == ScaleModeB::kBlock128);
 }
 
+// The cache key of one call. A single row has no meaningful stride: use its length.
+static PlanKey plan_key(const TensorView& a, const TensorView& b, const TensorView& out, const std::optional<TensorView>& bias,
+                 cudaStream_t stream, int mode_a, int mode_b, bool fast_accum) {
+  const std::int64_t m = a.size(0), n = b.size(0);
+  return PlanKey{current_device(),
+                 stream,
+                 m,
+                 n,
+                 a.size(1),
+                 m > 1 ? a.stride(0) : a.size(1),
+                 n > 1 ? b.stride(0) : b.size(1),
+                 m > 1 ? out.stride(0) : out.size(1),
+                 a.dtype,
+                 out.dtype,
+                 mode_a,
+                 mode_b,
+                 bias ? static_cast<int>(bias->dtype) : -1,
+                 fast_accum};
+}
+
 void cublaslt_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
                         ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
                         const std::optional<TensorView>& bias, cudaStream_t stream, bool fast_accum) {
   const std::int64_t m = a.size(0);
   if (m == 0) return;
-  PlanKey key{current_device(),
-              stream,
-              m,
-              b.size(0),
-              a.size(1),
-              m > 1 ? a.stride(0) : a.size(1),
-              b.size(0) > 1 ? b.stride(0) : b.size(1),
-              m > 1 ? out.stride(0) : out.size(1),
-              DType::kE4M3,
-              out.dtype,
-              static_cast<int>(mode_a),
-              static_cast<int>(mode_b),
-              bias ? static_cast<int>(bias->dtype) : -1,
-              fast_accum};
+  const PlanKey key = plan_key(a, b, out, bias, stream, static_cast<int>(mode_a), static_cast<int>(mode_b), fast_accum);
   run(key, a.data, b.data, scale_a.data, scale_b.data, out.data, bias ? bias->data : nullptr, stream);
 }
 
@@ -323,20 +330,7 @@ void cublaslt_mm(const TensorView& a, const TensorView& b, const TensorView& out
                  const std::optional<TensorView>& bias, cudaStream_t stream) {
   const std::int64_t m = a.size(0);
   if (m == 0) return;
-  PlanKey key{current_device(),
-              stream,
-              m,
-              b.size(0),
-              a.size(1),
-              m > 1 ? a.stride(0) : a.size(1),
-              b.size(0) > 1 ? b.stride(0) : b.size(1),
-              m > 1 ? out.stride(0) : out.size(1),
-              a.dtype,
-              out.dtype,
-              -1,
-              -1,
-              bias ? static_cast<int>(bias->dtype) : -1,
-              false};
+  const PlanKey key = plan_key(a, b, out, bias, stream, -1, -1, false);
   run(key, a.data, b.data, nullptr, nullptr, out.data, bias ? bias->data : nullptr, stream);
 }
 
