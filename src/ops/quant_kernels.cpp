@@ -102,6 +102,35 @@ QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int r
 }
 
 
+// Third generation. Per-group in the per-token layout: chunks per thread as block2_vecs (at most
+// G / 8, 4 for fp32), a row per tpr = round_up32(ceil(chunks / vecs)) <= 512 threads, and
+// max(1, 128 / tpr) rows a block while that leaves at least two blocks per SM.
+constexpr int kGroupRowsMaxThreads = 512;
+
+int group_rows_vecs(DType input, int group, std::int64_t chunks, std::int64_t rows, int sm_count) {
+  return std::min(block2_vecs(input, chunks, rows, sm_count), group / 8);
+}
+std::int64_t group_rows_tpr(std::int64_t chunks, int vecs) { return round_up32(ceil_div(chunks, vecs)); }
+
+QuantKernelConfig group_rows_config(DType input, int group, int vecs) {
+  QuantKernelConfig c{QuantKernelKind::kGroupRows, input, true, kGroupRowsMaxThreads, vecs};
+  c.group = group;
+  return c;
+}
+
+// Dynamic per-tensor in one launch while x fits the registers of one cluster: kSingleThreads
+// threads a CTA, 1, 2 or 4 chunks each (the fewest that fit: more threads, less serial work),
+// one CTA up to kSingleThreads * 4 chunks, else a cluster of kSingleCluster.
+constexpr int kSingleThreads = 512;
+constexpr int kSingleCluster = 8;
+constexpr int kSingleVecs[] = {1, 2, 4};
+
+QuantKernelConfig tensor_single_config(DType input, int cluster, int vecs) {
+  QuantKernelConfig c{QuantKernelKind::kTensorSingle, input, true, kSingleThreads, vecs};
+  c.cluster = cluster;
+  return c;
+}
+
 QuantKernelConfig token_config(DType input, bool vector, std::int64_t chunks) {
   for (const TokenShape& s : kTokenShapes) {
     if (chunks <= s.max_chunks) return {s.kind, input, vector, s.threads, s.vecs};
@@ -137,8 +166,9 @@ std::uint64_t QuantKernelConfig::key() const {
   k = k << 5 | static_cast<std::uint64_t>(vecs);
   k = k << 8 | static_cast<std::uint64_t>(group);
   k = k << 1 | (rows_fastest ? 1u : 0u);
-  k = k << 2 | static_cast<std::uint64_t>(cast);
+  k = k << 3 | static_cast<std::uint64_t>(cast);
   k = k << 1 | (block_cells ? 1u : 0u);
+  k = k << 4 | static_cast<std::uint64_t>(cluster);
   return k;
 }
 
@@ -161,11 +191,16 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kGroup2:
       return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
                          vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kGroupRows:
+      return fmt::format("quant_group{}_rows_{}_{}_t{}_c{}", c.group, dt, vec_tag(c.vector), c.threads, c.vecs);
+    case QuantKernelKind::kTensorSingle:
+      return fmt::format("quant_tensor_single_{}_{}_t{}_c{}_k{}", dt, vec_tag(c.vector), c.threads, c.vecs, c.cluster);
     case QuantKernelKind::kTensorAmax:
       return fmt::format("quant_tensor_amax_{}_{}_t{}_u{}", dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kCast: {
-      const std::string scale = c.cast == CastScaleKind::kTensor          ? "tensor"
-                                : c.cast == CastScaleKind::kTensorDynamic ? "tensordyn"
+      const std::string scale = c.cast == CastScaleKind::kTensor                 ? "tensor"
+                                : c.cast == CastScaleKind::kTensorDynamic        ? "tensordyn"
+                                : c.cast == CastScaleKind::kTensorDynamicReverse ? "tensordynrev"
                                 : c.cast == CastScaleKind::kRow           ? "row"
                                                                           : fmt::format("group{}", c.group);
       return fmt::format("quant_cast_{}_{}_{}_t{}_u{}", scale, dt, vec_tag(c.vector), c.threads, c.vecs);
@@ -231,14 +266,23 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest), c.threads,
                          c.vecs);
       break;
+    case QuantKernelKind::kGroupRows:
+      header = "fp8kit/quant/row_quant.cuh";
+      call = fmt::format("fp8kit::quant_group_rows<{}, {}, {}>(p)", in, c.group, c.vecs);
+      break;
+    case QuantKernelKind::kTensorSingle:
+      header = "fp8kit/quant/tensor_quant.cuh";
+      call = fmt::format("fp8kit::tensor_quant_single<{}, {}, {}, {}>(p)", in, c.cluster, c.vecs, c.threads);
+      break;
     case QuantKernelKind::kTensorAmax:
       header = "fp8kit/quant/tensor_quant.cuh";
       call = fmt::format("fp8kit::tensor_amax<{}, {}, {}, {}>(p)", in, c.threads, c.vecs, bool_lit(c.vector));
       break;
     case QuantKernelKind::kCast: {
       header = "fp8kit/quant/tensor_quant.cuh";
-      const std::string_view kind = c.cast == CastScaleKind::kTensor          ? "kTensor"
-                                    : c.cast == CastScaleKind::kTensorDynamic ? "kTensorDynamic"
+      const std::string_view kind = c.cast == CastScaleKind::kTensor                 ? "kTensor"
+                                    : c.cast == CastScaleKind::kTensorDynamic        ? "kTensorDynamic"
+                                    : c.cast == CastScaleKind::kTensorDynamicReverse ? "kTensorDynamicReverse"
                                     : c.cast == CastScaleKind::kRow           ? "kRow"
                                                                               : "kGroup";
       call = fmt::format("fp8kit::scaled_cast<{}, fp8kit::CastScale::{}, {}, {}, {}, {}>(p)", in, kind, c.group,
@@ -272,10 +316,11 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       "// generated: {0}\n"
       "#include <{1}>\n"
       "{2}"
-      "extern \"C\" __global__ void __launch_bounds__({3}) fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
+      "extern \"C\" __global__ void __launch_bounds__({3}) {5}fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
       "  {4};\n"
       "}}\n",
-      s.name, header, params_asserts(), launch_bounds(c), call);
+      s.name, header, params_asserts(), launch_bounds(c), call,
+      c.cluster > 1 ? fmt::format("__cluster_dims__({}, 1, 1) ", c.cluster) : std::string());
   return s;
 }
 
@@ -290,6 +335,7 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
       all.push_back({QuantKernelKind::kTensorAmax, in, vector, kElementwiseThreads, kElementwiseUnroll});
       all.push_back(cast_config(in, vector, CastScaleKind::kTensor, 0));
       all.push_back(cast_config(in, vector, CastScaleKind::kTensorDynamic, 0));
+      all.push_back(cast_config(in, vector, CastScaleKind::kTensorDynamicReverse, 0));
       all.push_back(cast_config(in, vector, CastScaleKind::kRow, 0));
       for (int g : kGroups) all.push_back(cast_config(in, vector, CastScaleKind::kGroup, g));
       all.push_back({QuantKernelKind::kBlock128, in, vector, 256, 1});
@@ -307,6 +353,16 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
           if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
         }
       }
+    }
+    // Third generation: per-group rows (bf16 all of 2/4/8 for QuantTuning), one-launch per-tensor.
+    for (int g : kGroups) {
+      for (int v : {2, 4, 8}) {
+        if (v > g / 8 || (in == DType::kFloat32 && v > 4) || (in != DType::kBFloat16 && v == 2)) continue;
+        all.push_back(group_rows_config(in, g, v));
+      }
+    }
+    for (int cluster : {1, kSingleCluster}) {
+      for (int v : kSingleVecs) all.push_back(tensor_single_config(in, cluster, v));
     }
     for (bool block_cells : {false, true}) {
       QuantKernelConfig c{QuantKernelKind::kNaiveAmax, in, false, 256, 1};
@@ -338,6 +394,7 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
   const bool dynamic = !spec.static_scales;
   // The second generation's kernels read whole 16-byte chunks only.
   const bool vector2 = vector && pr.cols % 8 == 0 && pr.tuning.generation >= 2;
+  const bool gen3 = vector2 && pr.tuning.generation >= 3;
 
   QuantPlan plan;
   QuantParams& p = plan.params;
@@ -424,12 +481,27 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     return plan;
   }
   switch (spec.granularity) {
-    case Granularity::kPerTensor:
+    case Granularity::kPerTensor: {
+      if (gen3 && chunk_items <= std::int64_t{kSingleCluster} * kSingleThreads * 4) {
+        const int cluster = chunk_items <= kSingleThreads * 4 ? 1 : kSingleCluster;
+        int v = 4;
+        for (int cand : kSingleVecs) {
+          if (ceil_div(chunk_items, std::int64_t{cluster} * cand) <= kSingleThreads) {
+            v = cand;
+            break;
+          }
+        }
+        add(tensor_single_config(pr.input, cluster, v), cluster, chunk_items);
+        plan.launches[0].threads = static_cast<unsigned>(round_up32(ceil_div(chunk_items, std::int64_t{cluster} * v)));
+        break;
+      }
       plan.zero_scale0 = true;
       add({QuantKernelKind::kTensorAmax, pr.input, vector, kElementwiseThreads, kElementwiseUnroll},
           elementwise_grid(chunk_items), chunk_items);
-      add(cast_config(pr.input, vector, CastScaleKind::kTensorDynamic, 0), elementwise_grid(chunk_items), chunk_items);
+      const CastScaleKind cast = gen3 ? CastScaleKind::kTensorDynamicReverse : CastScaleKind::kTensorDynamic;
+      add(cast_config(pr.input, vector, cast, 0), elementwise_grid(chunk_items), chunk_items);
       break;
+    }
     case Granularity::kPerToken:
     case Granularity::kPerChannel: {
       if (vector2 && chunks_per_row <= 32 * 4) {
@@ -460,6 +532,20 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     }
     case Granularity::kPerGroup: {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
+      if (gen3) {
+        int v = group_rows_vecs(pr.input, spec.group_size, chunks_per_row, pr.rows, sm_count);
+        const int tv = pr.tuning.vecs;
+        if (tv != 0 && tv != v && listed(group_rows_config(pr.input, spec.group_size, tv))) v = tv;
+        const std::int64_t tpr = group_rows_tpr(chunks_per_row, v);
+        if (tpr <= kGroupRowsMaxThreads) {
+          const std::int64_t item_rows = p.scale_rows_pad;
+          std::int64_t rows_per_block = std::max<std::int64_t>(1, 128 / tpr);  // as per-token: 128-thread blocks
+          while (rows_per_block > 1 && ceil_div(item_rows, rows_per_block) < 2 * std::int64_t{sm_count}) rows_per_block /= 2;
+          add(group_rows_config(pr.input, spec.group_size, v), ceil_div(item_rows, rows_per_block), item_rows);
+          plan.launches[0].threads = static_cast<unsigned>(tpr * rows_per_block);
+          break;
+        }
+      }
       if (vector2) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);

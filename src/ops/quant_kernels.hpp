@@ -22,6 +22,8 @@ enum class QuantKernelKind : std::uint8_t {
   kTokenWarp2,  // second generation (whole chunks, loads issued before use): a warp per row
   kTokenBlock2, // second generation: a block per row, launch width picked per row length
   kGroup2,      // second generation: per-group, a run of `vecs` groups per set of G/8 lanes
+  kGroupRows,   // third generation: per-group in the per-token layout, `vecs` chunks a thread
+  kTensorSingle,  // third generation: dynamic per-tensor of a small tensor in one launch (a cluster)
   kTensorAmax,  // dynamic per-tensor pass 1
   kCast,        // q = x / s with given scales (static modes, per-tensor pass 2)
   kBlock128,    // 128x128 weight blocks, a CTA per block
@@ -31,7 +33,7 @@ enum class QuantKernelKind : std::uint8_t {
   kCopyBlockScales,  // prepare_block_scales
 };
 
-enum class CastScaleKind : std::uint8_t { kTensor, kRow, kGroup, kTensorDynamic };
+enum class CastScaleKind : std::uint8_t { kTensor, kRow, kGroup, kTensorDynamic, kTensorDynamicReverse };
 
 // Every field that shapes code; kernel_name() spells all of them.
 struct QuantKernelConfig {
@@ -44,6 +46,7 @@ struct QuantKernelConfig {
   bool rows_fastest = false;  // kGroup: neighbouring lanes take neighbouring rows (col-major scales)
   CastScaleKind cast = CastScaleKind::kTensor;  // kCast
   bool block_cells = false;   // kNaiveAmax: a block (not a warp) per scale cell
+  int cluster = 1;            // kTensorSingle: CTAs per cluster (the whole grid)
 
   std::uint64_t key() const;  // a packed, unique integer of every field
   friend bool operator==(const QuantKernelConfig&, const QuantKernelConfig&) = default;
@@ -89,9 +92,10 @@ struct QuantPlan {
 
 // Overrides of the heuristic, for benchmarks and tests (0 = the heuristic's choice).
 struct QuantTuning {
-  int generation = 2;  // 1: the first kernels only (kept as the in-tool baseline of the second)
-  int vecs = 0;        // kTokenBlock2: chunks per thread; kGroup2: groups per run. Only a kernel
-                       // all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
+  int generation = 3;  // 1: the first kernels only (the in-tool baseline); 2: the second, without
+                       // the third's per-group rows kernel and one-launch / reversed per-tensor
+  int vecs = 0;        // kTokenBlock2, kGroupRows: chunks per thread; kGroup2: groups per run. Only
+                       // a kernel all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
 };
 
 // A quantize call reduced to what the heuristic needs (no pointers, only their alignment).

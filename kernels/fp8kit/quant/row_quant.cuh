@@ -284,3 +284,56 @@ __device__ __forceinline__ void quant_group2(const QuantParams& p) {
 }
 
 }  // namespace fp8kit
+
+namespace fp8kit {
+
+// ---- Third generation, per-group 1 x kGroup in the per-token layout (whole chunks only): a row
+// is held by tpr = round_up(ceil(chunks / kVecs), 32) threads, chunk v * tpr + t, so the kGroup / 8
+// consecutive lanes of one v hold one group and a warp's loads cover 512 contiguous bytes per v
+// (what lets per-token reach 88-90% of copy where runs of groups stayed at 80-87%). A block holds
+// blockDim.x / tpr rows; rows M .. scale_rows_pad - 1 (TMA padding) only write 0 scales. The host
+// computes tpr the same way.
+template <class In, int kGroup, int kVecs>
+__device__ __forceinline__ void quant_group_rows(const QuantParams& p) {
+  static_assert(kGroup == 32 || kGroup == 64 || kGroup == 128, "G in {32, 64, 128}");
+  constexpr int kLanes = kGroup / kChunk;
+  static_assert(kVecs >= 1 && kVecs <= kLanes, "a lane per group of a thread computes its scale");
+  const int chunks = p.cols / kChunk;  // a multiple of kLanes (cols % G == 0)
+  const int tpr = ((chunks + kVecs - 1) / kVecs + 31) / 32 * 32;
+  const int t = static_cast<int>(threadIdx.x) % tpr;
+  const int row = static_cast<int>(blockIdx.x) * (static_cast<int>(blockDim.x) / tpr) + static_cast<int>(threadIdx.x) / tpr;
+  if (row >= p.scale_rows_pad) return;  // whole warps leave (tpr is a multiple of 32)
+  const bool live = row < p.rows;
+  const char* x = input_row<In>(p, live ? row : 0);
+  Chunk<In> c[kVecs];
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) load_whole_chunk_if<In>(x, v * tpr + t, live && v * tpr + t < chunks, c[v]);
+  // As quant_group2: lane j of a group's lanes computes the scale of vec j % kVecs only, and each
+  // group's lanes fetch theirs with a shuffle (one division and one reciprocal per thread).
+  const int lane = t % kLanes;
+  float mine = 0.0f;
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) {
+    const float a = lanes_max<kLanes>(chunk_amax(c[v], 0.0f));  // every lane takes part
+    if (lane % kVecs == v) mine = a;
+  }
+  const float s_mine = dynamic_scale(mine, p.scale_ub, p.ue8m0 != 0);
+  const float r_mine = __frcp_rn(s_mine);
+  const int base = static_cast<int>(threadIdx.x % 32) - lane;
+  u8* q = output_row(p, live ? row : 0);
+  float* srow = p.scales + static_cast<i64>(row) * p.s_rs;
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) {
+    Divisor d;
+    d.s = __shfl_sync(0xFFFFFFFFu, s_mine, base + v);
+    d.r = __shfl_sync(0xFFFFFFFFu, r_mine, base + v);
+    d.thr = d.s == __uint_as_float(0x7F800000u) ? 0.0f : __uint_as_float(0x71800000u);  // as make_divisor
+    const int ci = v * tpr + t;
+    if (ci < chunks) {
+      if (lane == 0) srow[static_cast<i64>(ci / kLanes) * p.s_cs] = live ? d.s : 0.0f;
+      if (live) quantize_store_whole_chunk<In>(c[v], d, q, ci);
+    }
+  }
+}
+
+}  // namespace fp8kit
