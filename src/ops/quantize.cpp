@@ -1,6 +1,7 @@
 // fp8kit::quantize and prepare_block_scales: argument checks, the heuristic's plan, launches.
-// The hot path after the first call: a few integer checks, three cudaPointerGetAttributes, a
-// lookup of the loaded kernel by a packed integer key, and the launches.
+// The hot path after the first call: a few integer checks, a per-thread memo of pointers already
+// found to be device memory (cudaPointerGetAttributes only for new ones), a lookup of the loaded
+// kernel by a packed integer key, and the launches.
 #include <cuda_runtime_api.h>
 
 #include <array>
@@ -52,6 +53,36 @@ void check_device_pointer(const void* p, const char* arg, int device, const char
   }
 }
 
+// The last kMemo (pointer, device) pairs this thread found to be device memory, newest first.
+// Serving calls quantize on a handful of activation buffers, so the attribute query (about as
+// long as a launch on the host) runs once per buffer instead of three times per call. Not
+// detected: a pointer freed and its address reused for host memory while still in the memo.
+constexpr int kMemo = 16;
+struct DevicePointerMemo {
+  std::array<const void*, kMemo> ptr{};
+  std::array<int, kMemo> device{};
+  int next = 0;
+
+  bool contains(const void* p, int dev) const {
+    for (int i = 0; i < kMemo; ++i) {
+      if (ptr[static_cast<std::size_t>(i)] == p && device[static_cast<std::size_t>(i)] == dev) return true;
+    }
+    return false;
+  }
+  void add(const void* p, int dev) {
+    ptr[static_cast<std::size_t>(next)] = p;
+    device[static_cast<std::size_t>(next)] = dev;
+    next = (next + 1) % kMemo;
+  }
+};
+
+void check_device_pointer_memo(const void* p, const char* arg, int device, const char* what) {
+  thread_local DevicePointerMemo memo;
+  if (p != nullptr && memo.contains(p, device)) return;  // empty slots hold nullptr: never trusted
+  check_device_pointer(p, arg, device, what);
+  memo.add(p, device);
+}
+
 const jit::LoadedKernel& kernel_for(const ops::QuantKernelConfig& config) {
   static std::mutex mutex;
   static std::unordered_map<std::uint64_t, const jit::LoadedKernel*> kernels;
@@ -83,9 +114,9 @@ void quantize(const TensorView& x, const TensorView& q, const TensorView& scales
   int device = 0;
   const int sms = checked_sm_count(device, "fp8kit::quantize");
   if (x.numel() == 0) return;  // M = 0 (or K = 0): nothing to read, nothing written
-  check_device_pointer(x.data, "x", device, "quantize");
-  check_device_pointer(q.data, "q", device, "quantize");
-  check_device_pointer(scales.data, "scales", device, "quantize");
+  check_device_pointer_memo(x.data, "x", device, "quantize");
+  check_device_pointer_memo(q.data, "q", device, "quantize");
+  check_device_pointer_memo(scales.data, "scales", device, "quantize");
 
   ops::QuantProblem pr;
   pr.input = x.dtype;
