@@ -548,6 +548,9 @@ TEST(QuantizeGpu, PrintBandwidth) {
                              {"group128 col-major", spec_of(Granularity::kPerGroup, 128, ScaleLayout::kColMajor)},
                              {"per-tensor", spec_of(Granularity::kPerTensor)},
                              {"block128", spec_of(Granularity::kBlock128)}};
+  bench::TimingConfig quick;  // about 300 plans: shorter replays than the benchmark's
+  quick.samples = 11;
+  quick.target_replay_ms = 3;
   std::mt19937_64 rng(7);
   std::vector<std::string> table;
   table.push_back(fmt::format("{:<23} {:<8} {:>5} {:>5} {:>8} {:>6} {:>6} {:>6} {:>7}", "mode", "plan", "M", "K", "us", "GB/s",
@@ -626,7 +629,7 @@ TEST(QuantizeGpu, PrintBandwidth) {
           EXPECT_EQ(std::memcmp(got_s.data(), want_s.data(), want_s.size() * 4), 0)
               << mode.name << " " << b.label << " " << plan_names(b.plan) << ": scales differ from gen1";
         }
-        const Summary t = bench::time_launches([&](cudaStream_t st, int) { launch_bench_plan(b, st); }, 1, stream.get());
+        const Summary t = bench::time_launches([&](cudaStream_t st, int) { launch_bench_plan(b, st); }, 1, stream.get(), quick);
         if (gen1_us == 0.0) gen1_us = t.median;
         const double gbps = bytes / (t.median * 1e3);
         table.push_back(fmt::format("{:<23} {:<8} {:>5} {:>5} {:>8.2f} {:>6.0f} {:>5.1f}% {:>6.2f} {:>7.2f}  {}", mode.name, b.label,
