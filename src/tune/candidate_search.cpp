@@ -1,0 +1,124 @@
+#include "tune/candidate_search.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace fp8kit::tune {
+namespace {
+
+using Knob = int GemmConfig::*;
+constexpr Knob kKnobs[] = {&GemmConfig::stages, &GemmConfig::consumer_warpgroups, &GemmConfig::cluster_m,
+                           &GemmConfig::group_size_m, &GemmConfig::block_n, &GemmConfig::block_m};
+
+bool same_except(const GemmConfig& a, const GemmConfig& b, Knob knob) {
+  GemmConfig x = a;
+  x.*knob = b.*knob;
+  return x == b;
+}
+
+}  // namespace
+
+CandidateSearch::CandidateSearch(std::vector<GemmConfig> candidates, const GemmShape& shape, const DeviceModel& device,
+                                 const SearchOptions& options)
+    : ranked_(rank_by_cost(std::move(candidates), shape, device)), options_(options) {
+  for (std::size_t i = 0; i < ranked_.size(); ++i) rank_of_.emplace(ranked_[i], i);
+  std::set<std::pair<int, int>> tiles;
+  for (const GemmConfig& c : ranked_) {
+    if (static_cast<int>(coarse_.size()) >= options_.coarse_tiles) break;
+    if (tiles.emplace(c.block_m, c.block_n).second) coarse_.push_back(c);  // first seen = model's best variant
+  }
+}
+
+std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig>& configs) const {
+  std::vector<GemmConfig> out;
+  for (const GemmConfig& c : configs) {
+    if (!recorded(c) && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
+  return out;
+}
+
+std::optional<GemmConfig> CandidateSearch::tile_representative(int block_m, int block_n) const {
+  for (const GemmConfig& c : ranked_) {
+    if (c.block_m == block_m && c.block_n == block_n) return c;
+  }
+  return std::nullopt;
+}
+
+std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) const {
+  std::vector<GemmConfig> out;
+  for (Knob knob : kKnobs) {
+    const GemmConfig* below = nullptr;
+    const GemmConfig* above = nullptr;
+    for (const GemmConfig& c : ranked_) {
+      if (!same_except(from, c, knob) || c.*knob == from.*knob) continue;
+      if (c.*knob < from.*knob && (below == nullptr || c.*knob > below->*knob)) below = &c;
+      if (c.*knob > from.*knob && (above == nullptr || c.*knob < above->*knob)) above = &c;
+    }
+    for (const GemmConfig* n : {below, above}) {
+      if (n != nullptr) out.push_back(*n);
+    }
+    // A tile neighbour may need other stages or warpgroups to be valid: take the model's best
+    // variant of the nearest tile on each side.
+    if (knob != &GemmConfig::block_n && knob != &GemmConfig::block_m) continue;
+    const bool along_n = knob == &GemmConfig::block_n;
+    std::optional<int> lower, upper;
+    for (const GemmConfig& c : ranked_) {
+      if ((along_n ? c.block_m != from.block_m : c.block_n != from.block_n)) continue;
+      const int v = c.*knob;
+      if (v < from.*knob && (!lower || v > *lower) && below == nullptr) lower = v;
+      if (v > from.*knob && (!upper || v < *upper) && above == nullptr) upper = v;
+    }
+    for (const std::optional<int>& v : {lower, upper}) {
+      if (!v) continue;
+      const auto rep = along_n ? tile_representative(from.block_m, *v) : tile_representative(*v, from.block_n);
+      if (rep) out.push_back(*rep);
+    }
+  }
+  std::vector<GemmConfig> unique;
+  for (const GemmConfig& c : out) {
+    if (std::find(unique.begin(), unique.end(), c) == unique.end()) unique.push_back(c);
+  }
+  return unique;
+}
+
+std::vector<GemmConfig> CandidateSearch::next_batch() {
+  const int budget = options_.max_candidates - measured();
+  if (budget <= 0) return {};
+  std::vector<GemmConfig> batch = unrecorded(coarse_);
+  if (batch.empty()) {
+    if (const auto b = best()) {
+      batch = unrecorded(neighbours(b->config));
+    } else {
+      // Everything so far failed: go on down the model's ranking.
+      batch = unrecorded(ranked_);
+      if (static_cast<int>(batch.size()) > options_.coarse_tiles) batch.resize(static_cast<std::size_t>(options_.coarse_tiles));
+    }
+  }
+  if (static_cast<int>(batch.size()) > budget) batch.resize(static_cast<std::size_t>(budget));
+  return batch;
+}
+
+void CandidateSearch::record(const GemmConfig& config, std::optional<double> us) { results_[config] = us; }
+
+std::optional<MeasuredConfig> CandidateSearch::best() const {
+  std::optional<MeasuredConfig> best;
+  std::size_t best_rank = 0;
+  for (const auto& [config, us] : results_) {
+    if (!us) continue;
+    const auto it = rank_of_.find(config);
+    const std::size_t rank = it == rank_of_.end() ? ranked_.size() : it->second;
+    // Equal times: the model's favourite, then the config order (results_ is ordered).
+    if (!best || *us < best->us || (*us == best->us && rank < best_rank)) {
+      best = MeasuredConfig{config, *us};
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+int CandidateSearch::failed() const {
+  return static_cast<int>(std::count_if(results_.begin(), results_.end(), [](const auto& r) { return !r.second; }));
+}
+
+}  // namespace fp8kit::tune

@@ -1,0 +1,62 @@
+// Coarse-to-fine search for the fastest config of one (N, K, M), driven by measurements:
+//   coarse: the cost model's best variant of each of its `coarse_tiles` best (block_m, block_n)
+//           tiles;
+//   fine:   hill climbing from the fastest measured config over its neighbours (one knob moved to
+//           the nearest listed value above or below), until no neighbour is faster or the budget
+//           of measurements is spent.
+// The search is a pure function of the candidates and the recorded results, so a resumed tune that
+// records its journal first replays the same path and measures only what is missing.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/gemm_config.hpp"
+#include "tune/cost_model.hpp"
+
+namespace fp8kit::tune {
+
+struct SearchOptions {
+  int coarse_tiles = 12;
+  int max_candidates = 40;  // measurements per (N, K, M), failed ones included
+};
+
+struct MeasuredConfig {
+  GemmConfig config;
+  double us = 0;
+};
+
+class CandidateSearch {
+ public:
+  // `candidates`: the configs valid for `shape` (the declared space, pruned by the rules).
+  CandidateSearch(std::vector<GemmConfig> candidates, const GemmShape& shape, const DeviceModel& device,
+                  const SearchOptions& options);
+
+  // Configs to measure next (none recorded yet); empty when the search is over.
+  std::vector<GemmConfig> next_batch();
+  // A measured time in µs, or nullopt for a failed candidate (never chosen). Any config may be
+  // recorded (the default config, journal entries); the last record of a config wins.
+  void record(const GemmConfig& config, std::optional<double> us);
+
+  std::optional<MeasuredConfig> best() const;
+  int measured() const { return static_cast<int>(results_.size()); }
+  int failed() const;
+  const std::vector<GemmConfig>& ranked() const { return ranked_; }
+  const std::vector<GemmConfig>& coarse() const { return coarse_; }
+  // The neighbours hill climbing looks at from `config`, in a fixed order.
+  std::vector<GemmConfig> neighbours(const GemmConfig& config) const;
+
+ private:
+  bool recorded(const GemmConfig& c) const { return results_.contains(c); }
+  std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
+  std::optional<GemmConfig> tile_representative(int block_m, int block_n) const;
+
+  std::vector<GemmConfig> ranked_;  // candidates, predicted fastest first
+  std::vector<GemmConfig> coarse_;
+  std::map<GemmConfig, std::optional<double>> results_;
+  std::map<GemmConfig, std::size_t> rank_of_;
+  SearchOptions options_;
+};
+
+}  // namespace fp8kit::tune
