@@ -1,0 +1,70 @@
+#include "tune/tune_plan.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "core/gemm_config.hpp"
+#include "tune/gemm_config_json.hpp"
+
+namespace fp8kit::tune {
+
+std::vector<std::int64_t> default_tune_batch_sizes() {
+  return {1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024, 1536, 2048, 3072, 4096};
+}
+
+NK parse_shape_arg(std::string_view text) {
+  const auto comma = text.find(',');
+  const auto number = [&](std::string_view part) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc{} || end != part.data() + part.size() || v < 1) {
+      throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K with positive integers", text));
+    }
+    return v;
+  };
+  if (comma == std::string_view::npos) throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K", text));
+  return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
+}
+
+std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType out, std::vector<std::int64_t> batch_sizes) {
+  (void)tuned_out_name(out);  // throws for a dtype the GEMM cannot write
+  if (shapes.empty()) throw_invalid_argument("tune: no shapes to tune");
+  if (batch_sizes.empty()) throw_invalid_argument("tune: no batch sizes");
+  std::sort(batch_sizes.begin(), batch_sizes.end());
+  batch_sizes.erase(std::unique(batch_sizes.begin(), batch_sizes.end()), batch_sizes.end());
+  if (batch_sizes.front() < 1) throw_invalid_argument(fmt::format("tune: batch size {} is not positive", batch_sizes.front()));
+  std::vector<TuneWorkItem> items;
+  for (const NK& s : shapes) {
+    if (s.n % 16 != 0 || s.k % kGemmBlockK != 0) {
+      throw_invalid_argument(fmt::format("tune: shape N={}, K={}: N must be a multiple of 16 and K of 128", s.n, s.k));
+    }
+    const bool seen = std::any_of(items.begin(), items.end(), [&](const TuneWorkItem& i) { return i.n == s.n && i.k == s.k; });
+    if (!seen) items.push_back({s.n, s.k, out, batch_sizes});
+  }
+  return items;
+}
+
+std::string device_file_tag(std::string_view device_name) {
+  std::string tag(device_name);
+  for (char& c : tag) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '-' || c == '_';
+    if (!keep) c = '_';
+  }
+  return tag.empty() ? std::string("unknown") : tag;
+}
+
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name) {
+  return fmt::format("{}N={},K={},out={},device={}.json", kTunedFilePrefix, n, k, tuned_out_name(out),
+                     device_file_tag(device_name));
+}
+
+std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
+                                   std::string_view device_name) {
+  const std::filesystem::path name = tuned_config_file_name(n, k, out, device_name);
+  return save_path / ".fp8kit-tune-state" / name.stem().concat(".jsonl");
+}
+
+}  // namespace fp8kit::tune

@@ -1,0 +1,51 @@
+// What `fp8kit tune` measures: one work item per (N, K, out dtype) covering every batch size, and
+// the names of the files it writes. A work item is the unit that one GPU tunes and writes at once.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fp8kit/types.hpp"
+
+namespace fp8kit::tune {
+
+// 1 2 4 8 16 24 32 48 64 96 128 256 512 1024 1536 2048 3072 4096 (vLLM's tuning list).
+std::vector<std::int64_t> default_tune_batch_sizes();
+inline constexpr std::string_view kDefaultTuneModel = "deepseek-ai/DeepSeek-V3";
+
+struct TuneWorkItem {
+  std::int64_t n = 0, k = 0;
+  DType out = DType::kBFloat16;
+  std::vector<std::int64_t> batch_sizes;  // ascending, unique
+  bool operator==(const TuneWorkItem&) const = default;
+};
+
+struct NK {
+  std::int64_t n = 0, k = 0;
+  bool operator==(const NK&) const = default;
+};
+
+// "7168,2048" -> {7168, 2048}; throws kInvalidArgument naming the text.
+NK parse_shape_arg(std::string_view text);
+
+// One item per distinct (N, K) in first-seen order; batch sizes sorted and deduplicated. Throws
+// kInvalidArgument for an empty list, M < 1, N % 16, K % 128 (the block-scaled GEMM's rules).
+std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType out,
+                                         std::vector<std::int64_t> batch_sizes);
+
+// "NVIDIA H100 80GB HBM3" -> "NVIDIA_H100_80GB_HBM3": spaces (and anything but letters, digits,
+// '.', '-', '_') become '_', so the name is one safe path component.
+std::string device_file_tag(std::string_view device_name);
+
+// fp8kit_w8a8_block128x128_N={N},K={K},out={dtype},device={tag}.json
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name);
+inline constexpr std::string_view kTunedFilePrefix = "fp8kit_w8a8_block128x128_";
+
+// Where a work item's resume journal lives: <save>/.fp8kit-tune-state/<file stem>.jsonl.
+std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
+                                   std::string_view device_name);
+
+}  // namespace fp8kit::tune
