@@ -75,12 +75,14 @@ constexpr int kGroup2Threads = 256;
 // per thread when that still gives at least 128 threads (7168: 95.1-97.4% at 8 x 128 threads
 // against 93.2-93.4% at 4 x 224), else 4 (4096: 95.1-95.3% at 4 x 128 against 90.3-91.7% at 8 x 64
 // and 85.6-86.2% at 2 x 256). With fewer rows than SMs, 4 where 512 threads hold the row
-// (16x7168: 2.01 us against 2.13 at 8).
+// (16x7168: 2.01 us against 2.13 at 8), and 2 where 512 threads hold the row at 2 (2026-11-22,
+// A/B in one process: 16x4096 1.68 us against 1.76 at 4, 16x7168 1.99 against 2.01).
 // fp32 chunks are twice as large: 4.
 int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_count) {
   if (input == DType::kFloat32) return 4;
   const bool fits4 = round_up32(ceil_div(chunks, 4)) <= kBlock2MaxThreads;
   if (round_up32(ceil_div(chunks, 8)) >= 128 && (rows >= sm_count || !fits4)) return 8;
+  if (rows < sm_count && round_up32(ceil_div(chunks, 2)) <= kBlock2MaxThreads) return 2;
   return 4;
 }
 
@@ -88,10 +90,13 @@ int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_coun
 // (column-major scales: 85.4-88.7% against 83.5-86.2% with 4), runs of 4 along rows (row-major:
 // 85.9-89.8% against 83.0-86.0% with 8); runs of 2 were slower on large shapes (75-82%). A run
 // needs at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2. `small`: runs of 8 would
-// give fewer blocks than SMs; then 4 (M = 16: 8 gave 7 blocks and 2.9-3.0 us, 4 gave 2.2 us).
+// give fewer blocks than SMs; then 2 (2026-11-22, A/B in one process, M = 16, H = 4096 and 7168,
+// G = 64 and 128, every layout: 1.70-1.77 us at 2 against 2.16-2.24 at 4 and 2.9-3.0 at 8; a
+// per-token-like layout, a row per block with G / 8 lanes a group, gave 1.97-2.29 here and lost
+// 2-6 points of copy at large M, so it was not kept).
 int group2_run(DType input, int group, bool rows_fastest, bool small) {
-  if (input == DType::kFloat32) return 2;
-  return rows_fastest && group >= 64 && !small ? 8 : 4;
+  if (input == DType::kFloat32 || small) return 2;
+  return rows_fastest && group >= 64 ? 8 : 4;
 }
 
 QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads) {
@@ -101,22 +106,6 @@ QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int r
   return c;
 }
 
-
-// Third generation. Per-group in the per-token layout: chunks per thread as block2_vecs (at most
-// G / 8, 4 for fp32), a row per tpr = round_up32(ceil(chunks / vecs)) <= 512 threads, and
-// max(1, 128 / tpr) rows a block while that leaves at least two blocks per SM.
-constexpr int kGroupRowsMaxThreads = 512;
-
-int group_rows_vecs(DType input, int group, std::int64_t chunks, std::int64_t rows, int sm_count) {
-  return std::min(block2_vecs(input, chunks, rows, sm_count), group / 8);
-}
-std::int64_t group_rows_tpr(std::int64_t chunks, int vecs) { return round_up32(ceil_div(chunks, vecs)); }
-
-QuantKernelConfig group_rows_config(DType input, int group, int vecs) {
-  QuantKernelConfig c{QuantKernelKind::kGroupRows, input, true, kGroupRowsMaxThreads, vecs};
-  c.group = group;
-  return c;
-}
 
 // Dynamic per-tensor in one launch while x fits the registers of one cluster: kSingleThreads
 // threads a CTA, 1, 2 or 4 chunks each (the fewest that fit: more threads, less serial work),
@@ -191,8 +180,6 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kGroup2:
       return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
                          vec_tag(c.vector), c.threads, c.vecs);
-    case QuantKernelKind::kGroupRows:
-      return fmt::format("quant_group{}_rows_{}_{}_t{}_c{}", c.group, dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kTensorSingle:
       return fmt::format("quant_tensor_single_{}_{}_t{}_c{}_k{}", dt, vec_tag(c.vector), c.threads, c.vecs, c.cluster);
     case QuantKernelKind::kTensorAmax:
@@ -265,10 +252,6 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       header = "fp8kit/quant/row_quant.cuh";
       call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest), c.threads,
                          c.vecs);
-      break;
-    case QuantKernelKind::kGroupRows:
-      header = "fp8kit/quant/row_quant.cuh";
-      call = fmt::format("fp8kit::quant_group_rows<{}, {}, {}>(p)", in, c.group, c.vecs);
       break;
     case QuantKernelKind::kTensorSingle:
       header = "fp8kit/quant/tensor_quant.cuh";
@@ -343,7 +326,7 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
     // The heuristic's picks; for bf16 also the alternatives QuantTuning may ask for (benchmarks).
     for (int v : kWarp2Vecs) all.push_back({QuantKernelKind::kTokenWarp2, in, true, 256, v});
     for (int v : {2, 4, 8}) {
-      if ((v == 2 && in != DType::kBFloat16) || (v == 8 && in == DType::kFloat32)) continue;
+      if ((v == 2 && in == DType::kFloat32) || (v == 8 && in == DType::kFloat32)) continue;
       all.push_back({QuantKernelKind::kTokenBlock2, in, true, kBlock2MaxThreads, v});
     }
     for (int g : kGroups) {
@@ -354,13 +337,7 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
         }
       }
     }
-    // Third generation: per-group rows (bf16 all of 2/4/8 for QuantTuning), one-launch per-tensor.
-    for (int g : kGroups) {
-      for (int v : {2, 4, 8}) {
-        if (v > g / 8 || (in == DType::kFloat32 && v > 4) || (in != DType::kBFloat16 && v == 2)) continue;
-        all.push_back(group_rows_config(in, g, v));
-      }
-    }
+    // Third generation: dynamic per-tensor in one launch.
     for (int cluster : {1, kSingleCluster}) {
       for (int v : kSingleVecs) all.push_back(tensor_single_config(in, cluster, v));
     }
@@ -532,20 +509,6 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     }
     case Granularity::kPerGroup: {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
-      if (gen3) {
-        int v = group_rows_vecs(pr.input, spec.group_size, chunks_per_row, pr.rows, sm_count);
-        const int tv = pr.tuning.vecs;
-        if (tv != 0 && tv != v && listed(group_rows_config(pr.input, spec.group_size, tv))) v = tv;
-        const std::int64_t tpr = group_rows_tpr(chunks_per_row, v);
-        if (tpr <= kGroupRowsMaxThreads) {
-          const std::int64_t item_rows = p.scale_rows_pad;
-          std::int64_t rows_per_block = std::max<std::int64_t>(1, 128 / tpr);  // as per-token: 128-thread blocks
-          while (rows_per_block > 1 && ceil_div(item_rows, rows_per_block) < 2 * std::int64_t{sm_count}) rows_per_block /= 2;
-          add(group_rows_config(pr.input, spec.group_size, v), ceil_div(item_rows, rows_per_block), item_rows);
-          plan.launches[0].threads = static_cast<unsigned>(tpr * rows_per_block);
-          break;
-        }
-      }
       if (vector2) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);

@@ -22,7 +22,6 @@ enum class QuantKernelKind : std::uint8_t {
   kTokenWarp2,  // second generation (whole chunks, loads issued before use): a warp per row
   kTokenBlock2, // second generation: a block per row, launch width picked per row length
   kGroup2,      // second generation: per-group, a run of `vecs` groups per set of G/8 lanes
-  kGroupRows,   // third generation: per-group in the per-token layout, `vecs` chunks a thread
   kTensorSingle,  // third generation: dynamic per-tensor of a small tensor in one launch (a cluster)
   kTensorAmax,  // dynamic per-tensor pass 1
   kCast,        // q = x / s with given scales (static modes, per-tensor pass 2)
@@ -93,8 +92,8 @@ struct QuantPlan {
 // Overrides of the heuristic, for benchmarks and tests (0 = the heuristic's choice).
 struct QuantTuning {
   int generation = 3;  // 1: the first kernels only (the in-tool baseline); 2: the second, without
-                       // the third's per-group rows kernel and one-launch / reversed per-tensor
-  int vecs = 0;        // kTokenBlock2, kGroupRows: chunks per thread; kGroup2: groups per run. Only
+                       // the third's one-launch (small) and reversed-cast (large) per-tensor
+  int vecs = 0;        // kTokenBlock2: chunks per thread; kGroup2: groups per run. Only
                        // a kernel all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
 };
 

@@ -89,9 +89,6 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
   EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8>(p)"), std::string::npos) << src;
-  const QuantKernelConfig g3 = plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(g3), "quant_group128_rows_bf16_v8_t512_c8");
-  EXPECT_NE(quant_kernel_source(g3).source.find("fp8kit::quant_group_rows<fp8kit::InBF16, 128, 8>(p)"), std::string::npos);
   // The one-launch per-tensor kernel of a cluster carries its compile-time cluster shape.
   const QuantKernelConfig ts = plan_quantize(problem(16, 7168, spec_of(Granularity::kPerTensor)), 132).launches[0].config;
   EXPECT_EQ(kernel_name(ts), "quant_tensor_single_bf16_v8_t512_c4_k8");
@@ -113,14 +110,13 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t256_c1");
   EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
-  EXPECT_EQ(first(gen2(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_run4");
-  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_rows_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_run2");
   // K not a multiple of 8: the first generation, whose vector path handles the ragged tail.
   QuantProblem ragged = problem(9, 1003, token());
   ragged.x_ld = ragged.q_ld = 1008;
   EXPECT_EQ(first(ragged), "quant_token_warp_bf16_v8_t256_c4");
-  EXPECT_EQ(first(gen2(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run4");
-  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_rows_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run2");
+  EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run4");
 
   // A block per row, as wide as the row needs: 896 chunks of 8 = 128 threads x 7 (of 8).
   const QuantPlan b2 = plan_quantize(problem(4096, 7168, token()), 132);
@@ -137,9 +133,9 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(plan_quantize(tuned, 132).launches[0].threads, 448u);
   tuned.tuning.vecs = 3;  // not listed: the heuristic's choice
   EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block2_bf16_v8_t512_c8");
-  QuantProblem tuned16 = problem(4096, 7168, token(), DType::kFloat16);
-  tuned16.tuning.vecs = 2;  // listed for bf16 only
-  EXPECT_EQ(kernel_name(plan_quantize(tuned16, 132).launches[0].config), "quant_token_block2_f16_v8_t512_c8");
+  QuantProblem tuned32 = problem(4096, 7168, token(), DType::kFloat32);
+  tuned32.tuning.vecs = 2;  // listed for 16-bit inputs only
+  EXPECT_EQ(kernel_name(plan_quantize(tuned32, 132).launches[0].config), "quant_token_block2_f32_v8_t512_c4");
   tuned.tuning.vecs = 0;
   tuned.tuning.generation = 1;
   EXPECT_EQ(kernel_name(plan_quantize(tuned, 132).launches[0].config), "quant_token_block_bf16_v8_t256_c4");
@@ -156,15 +152,17 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
   EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
-  // Fewer blocks than SMs with runs of 8: runs of 4 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
-  EXPECT_EQ(first(gen2(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run4");
+  // Fewer blocks than SMs with runs of 8: runs of 2 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
+  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run2");
   // K = 8192, G = 128: 8 runs of 8 a row, 16 runs a block (256 threads / 16 lanes): 132 blocks
   // from 263 rows on.
   EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run8");
-  EXPECT_EQ(first(gen2(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run4");
-  // Per-token with fewer rows than SMs: 4 chunks a thread.
-  EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block2_bf16_v8_t512_c4");
-  EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block2_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run2");
+  // Per-token with fewer rows than SMs: 2 chunks a thread where 512 threads hold the row, else 4.
+  EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block2_bf16_v8_t512_c2");
+  EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block2_bf16_v8_t512_c2");
+  EXPECT_EQ(first(problem(16, 7168, token(), DType::kFloat16)), "quant_token_block2_f16_v8_t512_c2");
+  EXPECT_EQ(first(problem(16, 12288, token())), "quant_token_block2_bf16_v8_t512_c4");
   EXPECT_EQ(first(problem(132, 7168, token())), "quant_token_block2_bf16_v8_t512_c8");
 
   // One warp per row: 8 rows per block.
@@ -178,31 +176,10 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   misaligned.x_aligned16 = false;
   EXPECT_EQ(first(misaligned), "quant_token_warp_bf16_v1_t256_c4");
 
-  // Third generation per-group: a row per round_up32(chunks / vecs) threads; up to 128 threads
-  // of rows a block while that leaves two blocks an SM; fp32 and G = 32 at most 4 chunks a thread.
-  const QuantPlan r3 = plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kRowMajor)), 132);
-  EXPECT_EQ(r3.launches[0].threads, 128u);
-  EXPECT_EQ(r3.launches[0].grid_x, 4096u);
-  const QuantPlan r896 = plan_quantize(problem(8192, 896, group(64, ScaleLayout::kColMajor)), 132);
-  EXPECT_EQ(kernel_name(r896.launches[0].config), "quant_group64_rows_bf16_v8_t512_c4");
-  EXPECT_EQ(r896.launches[0].threads, 128u);  // 28 threads a row -> 32, 4 rows
-  EXPECT_EQ(r896.launches[0].grid_x, 2048u);
-  EXPECT_EQ(plan_quantize(problem(16, 896, group(64, ScaleLayout::kColMajor)), 132).launches[0].threads, 32u);
-  EXPECT_EQ(first(problem(4096, 7168, group(128, ScaleLayout::kRowMajor), DType::kFloat32)), "quant_group128_rows_f32_v8_t512_c4");
-  EXPECT_EQ(first(problem(4096, 7168, group(32, ScaleLayout::kRowMajor))), "quant_group32_rows_bf16_v8_t512_c4");
-  QuantProblem r3v = problem(4096, 7168, group(128, ScaleLayout::kRowMajor));
-  r3v.tuning.vecs = 2;
-  EXPECT_EQ(plan_quantize(r3v, 132).launches[0].threads, 448u);
-  EXPECT_EQ(first(problem(2, 65536, group(128, ScaleLayout::kRowMajor))), "quant_group128_bf16_groupsfast_v8_t256_run4");  // > 512 threads a row
-  // TMA padding rows are rows of the grid too (5 rows padded to 8: 8 blocks of one row).
-  const QuantPlan tma3 = plan_quantize(problem(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
-  EXPECT_EQ(tma3.launches[0].items, 8u);
-  EXPECT_EQ(tma3.launches[0].grid_x, 8u);
-
   // TMA-aligned column-major: the padding rows are work items too (they write the 0 scales).
   const QuantPlan tma = plan_quantize(gen2(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
   ASSERT_EQ(tma.launch_count, 1);
-  EXPECT_EQ(tma.launches[0].items, 8u * 1u);  // 8 padded rows x one run of 4 (2 groups)
+  EXPECT_EQ(tma.launches[0].items, 8u * 1u);  // 8 padded rows x one run of 2 (2 groups)
   EXPECT_EQ(tma.params.scale_rows_pad, 8);
   EXPECT_EQ(tma.params.s_cs, 8);
 

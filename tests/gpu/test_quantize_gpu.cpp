@@ -713,7 +713,7 @@ TEST(QuantizeGpu, TunedPlansAreBitExact) {
     const bool token = spec.granularity == Granularity::kPerToken;
     std::vector<Shape> shapes = {{5, 384}, {37, 1024}, {130, 896}, {6, 7168}};
     if (token) shapes.push_back({3, 32000});
-    if (!token) shapes.push_back({4099, 384});  // third generation: 4 rows a block, a partial last block
+    if (!token) shapes.push_back({4099, 384});  // more items than SMs can hold at once, a partial last block
     for (const Shape& sh : shapes) {
       for (Data data : {Data::kRandom, Data::kAdversarial}) {
         Case c;
