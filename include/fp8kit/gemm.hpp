@@ -52,7 +52,8 @@ struct ScaledMmOptions {
 //   else reference); cublaslt: tensor x tensor, token x channel, token x tensor, tensor x channel,
 //   group128 x block128 (bf16/fp16 out only: no fp32-out block-scaled kernel on Hopper; M % 4 == 0,
 //   auto sends other M to the reference kernel);
-//   fp8kit: none yet (the own-kernel issue adds them).
+//   fp8kit: all nine, any out dtype and bias dtype; the unpromoted pairs (no group128 / block128
+//   side) accumulate all of K on the tensor cores and therefore require fast_accum = true.
 bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b);
 
 // The backend `auto` picks for a pair, an out dtype and an optional bias dtype (never kAuto).

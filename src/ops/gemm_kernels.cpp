@@ -16,14 +16,6 @@ std::string_view out_tag(DType out) {
                                                        dtype_name(out)));
 }
 
-std::string_view out_enum(DType out) {
-  switch (out) {
-    case DType::kFloat32: return "fp8kit::kGemmOutF32";
-    case DType::kFloat16: return "fp8kit::kGemmOutF16";
-    default: return "fp8kit::kGemmOutBF16";
-  }
-}
-
 std::string_view a_enum(ScaleModeA m) {
   switch (m) {
     case ScaleModeA::kTensor: return "fp8kit::kRefScaleATensor";
@@ -55,7 +47,7 @@ jit::KernelSource reference_gemm_source(ScaleModeA mode_a, ScaleModeB mode_b, DT
       "fp8kit::RefGemmParams p) {{\n"
       "  fp8kit::ref_scaled_gemm<{2}, {3}, {4}>(p);\n"
       "}}\n",
-      s.name, kRefGemmTile, a_enum(mode_a), b_enum(mode_b), out_enum(out));
+      s.name, kRefGemmTile, a_enum(mode_a), b_enum(mode_b), gemm_out_enum(out));
   return s;
 }
 
@@ -82,6 +74,15 @@ jit::KernelSource scale_broadcast_source() {
       "}}\n",
       kBroadcastThreads);
   return s;
+}
+
+std::string_view gemm_out_enum(DType out) {
+  out_tag(out);  // throws for a dtype that is not an out dtype
+  switch (out) {
+    case DType::kFloat32: return "fp8kit::kGemmOutF32";
+    case DType::kFloat16: return "fp8kit::kGemmOutF16";
+    default: return "fp8kit::kGemmOutBF16";
+  }
 }
 
 int gemm_bias_code(const std::optional<DType>& bias) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "fp8kit/gemm.hpp"
@@ -42,6 +43,9 @@ struct ScaleBroadcastParams {
   float* dst;
   std::int64_t n;
 };
+
+// The GemmOut enumerator of kernels/fp8kit/gemm/epilogue_store.cuh for an out dtype, as source text.
+std::string_view gemm_out_enum(DType out);
 
 // GemmBias code of kernels/fp8kit/gemm/epilogue_store.cuh (0: none).
 int gemm_bias_code(const std::optional<DType>& bias);

@@ -1,6 +1,9 @@
 // fp8kit::scaled_mm / mm / linear: argument checks, backend choice and the reference launcher.
 #include <cuda_runtime_api.h>
 
+#include <array>
+#include <atomic>
+
 #include <fmt/format.h>
 
 #include "blas/cublaslt_gemm.hpp"
@@ -9,6 +12,7 @@
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
+#include "ops/fp8kit_gemm.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
 
@@ -65,6 +69,20 @@ void reference_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mo
   kernel.launch_with(dim3(tiles(s.n), tiles(s.m)), dim3(ops::kRefGemmTile, ops::kRefGemmTile), 0, stream, p);
 }
 
+// SM count of the current device, asked once per device (the default config heuristic's input).
+int current_sm_count() {
+  static std::array<std::atomic<int>, 64> counts{};
+  int device = 0;
+  FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
+  if (device < 0 || device >= 64) return 132;
+  int n = counts[static_cast<std::size_t>(device)].load(std::memory_order_relaxed);
+  if (n == 0) {
+    FP8KIT_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+    counts[static_cast<std::size_t>(device)].store(n, std::memory_order_relaxed);
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string_view gemm_backend_name(GemmBackend b) {
@@ -89,7 +107,7 @@ bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b) {
     case GemmBackend::kAuto:
     case GemmBackend::kReference: return true;
     case GemmBackend::kCublasLt: return blas::cublaslt_supports(a, b);
-    case GemmBackend::kFp8kit: return false;  // the own-kernel issue adds its pairs here
+    case GemmBackend::kFp8kit: return ops::fp8kit_gemm_supports(a, b);
   }
   return false;
 }
@@ -125,6 +143,10 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       return;
     case GemmBackend::kReference:
       reference_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, s);
+      return;
+    case GemmBackend::kFp8kit:
+      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream,
+                            ops::default_gemm_config(s, mode_a, mode_b, out.dtype, current_sm_count()));
       return;
     default: break;
   }

@@ -196,12 +196,13 @@ void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode
                      scale_mode_name(mode_a), scale_mode_name(mode_b)));
   }
   if (!backend_supports(backend, mode_a, mode_b)) {
-    if (backend == GemmBackend::kFp8kit) {
-      fail(fmt::format("scaled_mm: backend fp8kit is not built yet (own Hopper kernels arrive with the own-kernel "
-                       "issue); use cublaslt, reference or auto for a={} b={}",
-                       scale_mode_name(mode_a), scale_mode_name(mode_b)));
-    }
     fail(fmt::format("scaled_mm: backend {} does not support scale modes a={} b={}", gemm_backend_name(backend),
+                     scale_mode_name(mode_a), scale_mode_name(mode_b)));
+  }
+  if (backend == GemmBackend::kFp8kit && !promoted && !options.fast_accum) {
+    fail(fmt::format("scaled_mm: backend fp8kit accumulates all of K on the tensor cores for scale modes a={} b={} "
+                     "(no 128-wide scales to promote at): pass fast_accum = true (--fast-accum) to accept that, or "
+                     "use backend cublaslt or reference",
                      scale_mode_name(mode_a), scale_mode_name(mode_b)));
   }
   if (backend == GemmBackend::kCublasLt && !cublaslt_supports_out(mode_a, mode_b, out)) {

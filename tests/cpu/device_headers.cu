@@ -19,6 +19,17 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
   fp8kit::ref_scaled_gemm<fp8kit::kRefScaleAToken, fp8kit::kRefScaleBChannel, fp8kit::kGemmOutF16>(p);
   fp8kit::ref_scaled_gemm<fp8kit::kRefScaleATensor, fp8kit::kRefScaleBTensor, fp8kit::kGemmOutF32>(p);
 }
+#include <fp8kit/gemm/sm90_fp8_gemm.cuh>
+struct CheckGemmCfg {
+  static constexpr int kBlockM = 128, kBlockN = 144, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 2;
+  static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
+};
+extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm(const __grid_constant__ fp8kit::Sm90GemmParams p) {
+  fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);
+}
+extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_unpromoted(const __grid_constant__ fp8kit::Sm90GemmParams p) {
+  fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF32>(p);
+}
 extern "C" __global__ void fp8kit_check_scale_broadcast(const __grid_constant__ fp8kit::ScaleBroadcastParams p) {
   fp8kit::broadcast_scale(p);
 }

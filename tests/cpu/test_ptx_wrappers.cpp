@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/test_util.hpp"
+#include "cpu/jit_checks.hpp"
 #include "core/gemm_config.hpp"
 #include "fp8kit/types.hpp"
 #include "jit/compiler.hpp"
@@ -20,13 +21,6 @@ namespace fp8kit::jit {
 namespace {
 
 using test::TempDir;
-
-JitOptions strict_options(const TempDir& dir) {
-  JitOptions o;
-  o.cache_dir = dir.path();
-  o.fail_on_spill = true;
-  return o;
-}
 
 // One warpgroup: a 128-wide K block as 4 wgmma k32 steps, descriptors moving 32 bytes each.
 KernelSource wgmma_kernel(int n) {
@@ -283,14 +277,6 @@ bool is_elf(const std::string& bytes) { return bytes.size() > 4 && bytes.compare
 
 // ptxas reports (at "info" level, so -Werror misses them) that mean a wrapper silently lost its
 // point; each was seen to appear in the log for a kernel built to provoke it.
-void expect_no_lost_features(const CompiledKernel& k) {
-  EXPECT_EQ(k.log.find("C7508"), std::string::npos) << k.name << ": setmaxnreg ignored\n" << k.log;
-  EXPECT_EQ(k.log.find("serialized"), std::string::npos) << k.name << ": wgmma serialized (C7511...)\n" << k.log;
-  // C7517/C7519: ptxas had to insert warpgroup.wait/arrive because accumulators were touched
-  // between fence and wait: the protocol in the wrapper's comment was broken.
-  EXPECT_EQ(k.log.find("is injected"), std::string::npos) << k.name << ": wgmma protocol repaired\n" << k.log;
-}
-
 TEST(PtxWrappers, EveryWgmmaNOfTheSearchSpaceCompiles) {
   std::set<int> widths;
   for (const GemmConfig& c : gemm_search_space()) widths.insert(c.block_n);

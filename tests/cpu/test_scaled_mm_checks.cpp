@@ -69,7 +69,7 @@ TEST(ScaledMmChecks, SupportMatrix) {
     for (ScaleModeB b : kModesB) {
       EXPECT_TRUE(backend_supports(GemmBackend::kReference, a, b));
       EXPECT_TRUE(backend_supports(GemmBackend::kAuto, a, b));
-      EXPECT_FALSE(backend_supports(GemmBackend::kFp8kit, a, b));
+      EXPECT_TRUE(backend_supports(GemmBackend::kFp8kit, a, b));  // all nine
       cublaslt += backend_supports(GemmBackend::kCublasLt, a, b);
     }
   }
@@ -110,9 +110,13 @@ TEST(ScaledMmChecks, BackendRules) {
   expect_error([&] { ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                               DType::kBFloat16, std::nullopt, fast); },
                {"fast_accum", "promotion"});
-  expect_error([&] { ops::check_backend_rules(GemmBackend::kFp8kit, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+  EXPECT_NO_THROW(ops::check_backend_rules(GemmBackend::kFp8kit, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                           DType::kFloat32, DType::kFloat16, plain));
+  expect_error([&] { ops::check_backend_rules(GemmBackend::kFp8kit, ScaleModeA::kToken, ScaleModeB::kChannel,
                                               DType::kBFloat16, std::nullopt, plain); },
-               {"fp8kit", "not built yet"});
+               {"fp8kit", "tensor cores", "fast_accum"});
+  EXPECT_NO_THROW(ops::check_backend_rules(GemmBackend::kFp8kit, ScaleModeA::kToken, ScaleModeB::kChannel,
+                                           DType::kBFloat16, std::nullopt, fast));
   expect_error([&] { ops::check_backend_rules(GemmBackend::kCublasLt, ScaleModeA::kGroup128, ScaleModeB::kChannel,
                                               DType::kBFloat16, std::nullopt, plain); },
                {"cublaslt", "does not support", "group128", "channel"});

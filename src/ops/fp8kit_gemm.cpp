@@ -1,0 +1,217 @@
+#include "ops/fp8kit_gemm.hpp"
+
+#include <cuda.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "core/gemm_spec.hpp"
+#include "cuda/check.hpp"
+#include "cuda/device.hpp"
+#include "cuda/tensor_map.hpp"
+#include "jit/kernel_loader.hpp"
+#include "ops/gemm_kernels.hpp"
+
+namespace fp8kit::ops {
+namespace {
+
+// Mirrors kernels/fp8kit/gemm/sm90_fp8_gemm.cuh's Sm90GemmParams.
+struct Sm90GemmParams {
+  CUtensorMap map_a;
+  CUtensorMap map_b;
+  CUtensorMap map_sa;
+  const float* scale_a;
+  const float* scale_b;
+  void* out;
+  const void* bias;
+  std::int64_t ldd;
+  std::int32_t m, n, k;
+  std::int32_t scale_b_ld;
+  std::int32_t group_size_m;
+  std::int32_t bias_dtype;
+};
+// Same member offsets as the device struct (whose CUtensorMapOpaque is 64-aligned, so it ends at
+// 448 bytes; the launch copies the kernel's declared parameter size).
+static_assert(offsetof(Sm90GemmParams, map_sa) == 256 && offsetof(Sm90GemmParams, scale_a) == 384 &&
+                  offsetof(Sm90GemmParams, ldd) == 416 && offsetof(Sm90GemmParams, bias_dtype) == 444,
+              "Sm90GemmParams must match kernels/fp8kit/gemm/sm90_fp8_gemm.cuh");
+
+[[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::kInvalidArgument, message); }
+
+std::string_view scale_a_enum(ScaleModeA m) {
+  switch (m) {
+    case ScaleModeA::kTensor: return "fp8kit::kGemmScaleATensor";
+    case ScaleModeA::kToken: return "fp8kit::kGemmScaleAToken";
+    case ScaleModeA::kGroup128: return "fp8kit::kGemmScaleAGroup128";
+  }
+  fail("unknown ScaleModeA");
+}
+
+std::string_view scale_b_enum(ScaleModeB m) {
+  switch (m) {
+    case ScaleModeB::kTensor: return "fp8kit::kGemmScaleBTensor";
+    case ScaleModeB::kChannel: return "fp8kit::kGemmScaleBChannel";
+    case ScaleModeB::kBlock128: return "fp8kit::kGemmScaleBBlock128";
+  }
+  fail("unknown ScaleModeB");
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// The largest ring that the config's rules allow (shared memory), at most 8 deep: beyond that a
+// 128-wide K block is already several microseconds of prefetch.
+int deepest_valid_stages(GemmConfig c) {
+  for (int s = 8; s >= 2; --s) {
+    c.stages = s;
+    if (is_valid(c)) return s;
+  }
+  return 0;
+}
+
+// One launch's kernel, loaded once per config per process; the dynamic shared-memory limit is
+// raised once per device.
+struct GemmKernel {
+  const jit::LoadedKernel* kernel = nullptr;
+  std::array<bool, 64> smem_set_on_device{};
+};
+
+GemmKernel& kernel_for(const GemmConfig& config) {
+  static std::mutex mutex;
+  static std::unordered_map<GemmConfig, GemmKernel> kernels;
+  std::lock_guard lock(mutex);
+  GemmConfig key = config;
+  key.group_size_m = 0;  // a run-time value: one kernel serves every group size
+  auto [it, inserted] = kernels.try_emplace(key);
+  if (inserted) {
+    try {
+      it->second.kernel = &jit::load_kernel(fp8kit_gemm_source(config));
+    } catch (...) {
+      kernels.erase(it);
+      throw;
+    }
+  }
+  int device = 0;
+  FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
+  if (device < 0 || device >= 64) fail(fmt::format("scaled_mm: device index {} out of range", device));
+  if (!it->second.smem_set_on_device[static_cast<std::size_t>(device)]) {
+    it->second.kernel->set_max_dynamic_smem(static_cast<std::size_t>(gemm_smem_layout(config).total));
+    it->second.smem_set_on_device[static_cast<std::size_t>(device)] = true;
+  }
+  return it->second;
+}
+
+}  // namespace
+
+bool fp8kit_gemm_supports(ScaleModeA, ScaleModeB) { return true; }
+
+jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
+  validate(c);
+  jit::KernelSource s;
+  s.name = kernel_name(c);
+  s.source = fmt::format(
+      "// generated: {0}\n"
+      "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>\n"
+      "struct Cfg {{\n"
+      "  static constexpr int kBlockM = {1}, kBlockN = {2}, kBlockK = {3}, kStages = {4};\n"
+      "  static constexpr int kConsumerWarpgroups = {5}, kClusterM = {6};\n"
+      "  static constexpr int kProducerRegisters = {7}, kConsumerRegisters = {8};\n"
+      "}};\n"
+      "extern \"C\" __global__ void __launch_bounds__({9}, 1) __cluster_dims__({6}, 1, 1)\n"
+      "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
+      "  fp8kit::sm90_fp8_gemm<Cfg, {10}, {11}, {12}>(p);\n"
+      "}}\n",
+      s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
+      consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), scale_a_enum(c.mode_a),
+      scale_b_enum(c.mode_b), gemm_out_enum(c.out));
+  return s;
+}
+
+GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleModeB mode_b, DType out,
+                               int sm_count) {
+  GemmConfig best;
+  best.mode_a = mode_a;
+  best.mode_b = mode_b;
+  best.out = out;
+  best.cluster_m = 1;
+  // Small M: one 64-row consumer warpgroup (a 128-row tile would be mostly padding).
+  if (shape.m <= 64) {
+    best.block_m = 64;
+    best.consumer_warpgroups = 1;
+  } else {
+    best.block_m = 128;
+    best.consumer_warpgroups = 2;
+  }
+  // N tile: the least wave-quantized time, a tile's time taken as proportional to its width plus
+  // a fixed cost (prologue, epilogue); ties go to the wider tile (fewer re-reads of A).
+  const int sms = std::max(sm_count, 1);
+  double best_cost = 0;
+  int best_n = 0;
+  for (int bn : {32, 64, 96, 128, 160}) {
+    GemmConfig c = best;
+    c.block_n = bn;
+    c.stages = deepest_valid_stages(c);
+    if (c.stages == 0) continue;
+    const std::int64_t tiles = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, bn);
+    const double cost = static_cast<double>(ceil_div(tiles, sms)) * (bn + 32);
+    if (best_n == 0 || cost <= best_cost) {
+      best_cost = cost;
+      best_n = bn;
+      best.stages = c.stages;
+    }
+  }
+  best.block_n = best_n;
+  return best;
+}
+
+void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
+                      ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
+                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& config) {
+  if (config.mode_a != mode_a || config.mode_b != mode_b || config.out != out.dtype) {
+    fail(fmt::format("scaled_mm: config {} does not match the call (a={} b={} out={})", to_string(config),
+                     scale_mode_name(mode_a), scale_mode_name(mode_b), dtype_name(out.dtype)));
+  }
+  const GemmShape s{a.size(0), b.size(0), a.size(1)};
+  if (s.m == 0) return;
+  validate(config, s);
+  constexpr std::int64_t kIntMax = 0x7FFFFFFF;
+  if (s.m > kIntMax || s.n > kIntMax || s.k > kIntMax) {
+    fail(fmt::format("scaled_mm: backend fp8kit needs M, N, K < 2^31, got {}x{}x{}", s.m, s.n, s.k));
+  }
+  cuda::require_sm90("scaled_mm backend fp8kit");
+  GemmKernel& k = kernel_for(config);
+
+  Sm90GemmParams p{};
+  const std::int64_t lda = s.m > 1 ? a.stride(0) : s.k;
+  const std::int64_t ldb = s.n > 1 ? b.stride(0) : s.k;
+  p.map_a = cuda::encode_tensor_map_2d(
+      {a.data, DType::kE4M3, s.m, s.k, lda, config.block_m, 128, cuda::TensorMapSwizzle::k128B, "a"});
+  p.map_b = cuda::encode_tensor_map_2d({b.data, DType::kE4M3, s.n, s.k, ldb, config.block_n / config.cluster_m, 128,
+                                        cuda::TensorMapSwizzle::k128B, "b"});
+  if (mode_a == ScaleModeA::kGroup128) {
+    p.map_sa = cuda::encode_tensor_map_2d({scale_a.data, DType::kFloat32, s.k / 128, s.m, group128_scale_ld(s.m), 1,
+                                           config.block_m, cuda::TensorMapSwizzle::kNone, "scale_a"});
+  }
+  p.scale_a = static_cast<const float*>(scale_a.data);
+  p.scale_b = static_cast<const float*>(scale_b.data);
+  p.out = out.data;
+  p.bias = bias ? bias->data : nullptr;
+  p.ldd = s.m > 1 ? out.stride(0) : s.n;
+  p.m = static_cast<std::int32_t>(s.m);
+  p.n = static_cast<std::int32_t>(s.n);
+  p.k = static_cast<std::int32_t>(s.k);
+  p.scale_b_ld = static_cast<std::int32_t>(block128_scale_ld(s.k));
+  p.group_size_m = config.group_size_m;
+  p.bias_dtype = gemm_bias_code(bias ? std::optional<DType>(bias->dtype) : std::nullopt);
+
+  const std::int64_t blocks = ceil_div(s.m, config.block_m) * ceil_div(s.n, config.block_n);
+  if (blocks > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the grid limit", blocks));
+  k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
+                        static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p);
+}
+
+}  // namespace fp8kit::ops

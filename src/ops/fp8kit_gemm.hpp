@@ -1,0 +1,32 @@
+// Backend `fp8kit` of scaled_mm: the own Hopper FP8 GEMM (kernels/fp8kit/gemm/sm90_fp8_gemm.cuh),
+// one JIT-compiled kernel per GemmConfig. Code generation works without a GPU (CPU tests compile
+// it under NVRTC); running needs an sm_90 device.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <optional>
+#include <vector>
+
+#include "core/gemm_config.hpp"
+#include "fp8kit/gemm.hpp"
+#include "jit/kernel_source.hpp"
+
+namespace fp8kit::ops {
+
+// The generated translation unit of one config; its name is kernel_name(config).
+jit::KernelSource fp8kit_gemm_source(const GemmConfig& config);
+
+// The config used when no tuned one exists (a shape heuristic over tile counts and SM count).
+GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleModeB mode_b, DType out, int sm_count);
+
+// Scale pairs the kernel family implements.
+bool fp8kit_gemm_supports(ScaleModeA mode_a, ScaleModeB mode_b);
+
+// D = A · Bᵀ with `config` (arguments already checked by scaled_mm's check_scaled_mm_args; the
+// config is validated against the shape here and refused with fp8kit::Error otherwise).
+void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
+                      ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
+                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& config);
+
+}  // namespace fp8kit::ops

@@ -1,0 +1,139 @@
+// The own GEMM's code generation without a GPU: the generated source spells the config, the
+// default heuristic picks valid configs, and a stratified sample of the search space (every
+// (block_m, warpgroups, cluster) at its narrowest and widest block_n, shallowest and deepest ring,
+// plus every scale pair and out dtype) compiles under NVRTC for sm_90a with no spills and no lost
+// Hopper feature (setmaxnreg honoured, wgmma not serialized).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "common/test_util.hpp"
+#include "core/gemm_config.hpp"
+#include "cpu/jit_checks.hpp"
+#include "jit/compiler.hpp"
+#include "ops/fp8kit_gemm.hpp"
+
+namespace fp8kit {
+namespace {
+
+TEST(Fp8kitGemmSource, SpellsTheConfig) {
+  GemmConfig c;
+  c.block_n = 112;
+  c.stages = 5;
+  c.cluster_m = 2;
+  c.group_size_m = 16;
+  const jit::KernelSource s = ops::fp8kit_gemm_source(c);
+  EXPECT_EQ(s.name, kernel_name(c));
+  EXPECT_EQ(s.name, "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2");
+  EXPECT_EQ(s.entry, "fp8kit_entry");
+  for (const char* part :
+       {"// generated: sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2\n",
+        "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>",
+        "kBlockM = 128, kBlockN = 112, kBlockK = 128, kStages = 5;", "kConsumerWarpgroups = 2, kClusterM = 2;",
+        "kProducerRegisters = 40, kConsumerRegisters = 232;", "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
+        "fp8kit::sm90_fp8_gemm<Cfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p)"}) {
+    EXPECT_NE(s.source.find(part), std::string::npos) << part << "\n" << s.source;
+  }
+  // group_size_m is a run-time value: it changes neither the name nor the source.
+  GemmConfig other = c;
+  other.group_size_m = 8;
+  EXPECT_EQ(ops::fp8kit_gemm_source(other).source, s.source);
+  GemmConfig bad = c;
+  bad.block_n = 24;
+  EXPECT_THROW(ops::fp8kit_gemm_source(bad), Error);
+}
+
+TEST(Fp8kitGemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
+  for (std::int64_t m : {1, 16, 64, 65, 128, 1000, 4096}) {
+    for (const GemmShape& nk : {GemmShape{0, 576, 7168}, GemmShape{0, 7168, 2048}, GemmShape{0, 24576, 1536},
+                                GemmShape{0, 16, 128}}) {
+      const GemmShape s{m, nk.n, nk.k};
+      for (ScaleModeA a : {ScaleModeA::kTensor, ScaleModeA::kToken, ScaleModeA::kGroup128}) {
+        for (ScaleModeB b : {ScaleModeB::kTensor, ScaleModeB::kChannel, ScaleModeB::kBlock128}) {
+          for (DType out : {DType::kBFloat16, DType::kFloat32}) {
+            const GemmConfig c = ops::default_gemm_config(s, a, b, out, 132);
+            EXPECT_TRUE(is_valid(c, s)) << to_string(c) << " for " << m << "x" << s.n << "x" << s.k;
+            EXPECT_EQ(c.block_m, m <= 64 ? 64 : 128);
+          }
+        }
+      }
+    }
+  }
+  // Few tiles: narrow N tiles spread a decode-sized GEMM over more SMs.
+  EXPECT_LT(ops::default_gemm_config({1, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                     DType::kBFloat16, 132).block_n,
+            128);
+}
+
+// The sample: per (block_m, warpgroups, cluster) the narrowest and widest block_n at the
+// shallowest and deepest ring the rules allow (the binding corners of the register and shared
+// memory rules).
+std::vector<GemmConfig> stratified_sample(const GemmSearchSpace& space) {
+  std::map<std::tuple<int, int, int>, std::vector<GemmConfig>> by_shape;
+  for (const GemmConfig& c : gemm_search_space(space)) by_shape[{c.block_m, c.consumer_warpgroups, c.cluster_m}].push_back(c);
+  std::vector<GemmConfig> sample;
+  for (auto& [shape, list] : by_shape) {
+    int narrow = list.front().block_n, wide = list.front().block_n;
+    for (const GemmConfig& c : list) {
+      narrow = std::min(narrow, c.block_n);
+      wide = std::max(wide, c.block_n);
+    }
+    for (int bn : {narrow, wide}) {
+      const GemmConfig* shallow = nullptr;
+      const GemmConfig* deep = nullptr;
+      for (const GemmConfig& c : list) {
+        if (c.block_n != bn) continue;
+        if (!shallow || c.stages < shallow->stages) shallow = &c;
+        if (!deep || c.stages > deep->stages) deep = &c;
+      }
+      sample.push_back(*shallow);
+      if (deep->stages != shallow->stages) sample.push_back(*deep);
+    }
+  }
+  return sample;
+}
+
+void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {
+  test::TempDir dir;
+  std::vector<jit::KernelSource> sources;
+  for (const GemmConfig& c : configs) sources.push_back(ops::fp8kit_gemm_source(c));
+  const auto compiled = jit::KernelCompiler(jit::strict_options(dir)).compile_all(sources, 2);
+  ASSERT_EQ(compiled.size(), configs.size());
+  for (std::size_t i = 0; i < compiled.size(); ++i) {
+    const jit::CompiledKernel& k = compiled[i];
+    EXPECT_FALSE(k.usage.spills()) << k.name << "\n" << k.log;
+    EXPECT_EQ(k.usage.stack_frame_bytes, 0) << k.name << "\n" << k.log;
+    jit::expect_no_lost_features(k);
+    std::printf("  %s: %d registers\n", k.name.c_str(), k.usage.registers);
+  }
+  std::printf("compiled %zu GEMM kernels\n", compiled.size());
+}
+
+TEST(Fp8kitGemmSource, StratifiedSampleOfTheBlockScaledSpaceCompilesWithoutSpills) {
+  expect_compiles_cleanly(stratified_sample(GemmSearchSpace{}));
+}
+
+TEST(Fp8kitGemmSource, EveryScalePairAndOutDtypeCompiles) {
+  std::vector<GemmConfig> configs;
+  for (ScaleModeA a : {ScaleModeA::kTensor, ScaleModeA::kToken, ScaleModeA::kGroup128}) {
+    for (ScaleModeB b : {ScaleModeB::kTensor, ScaleModeB::kChannel, ScaleModeB::kBlock128}) {
+      for (DType out : {DType::kBFloat16, DType::kFloat16, DType::kFloat32}) {
+        if (a == ScaleModeA::kGroup128 && b == ScaleModeB::kBlock128 && out == DType::kBFloat16) continue;  // above
+        GemmConfig c;
+        c.mode_a = a;
+        c.mode_b = b;
+        c.out = out;
+        c.block_n = 144;  // straddles two B scale blocks: the two-scale promotion path
+        c.stages = 4;
+        ASSERT_TRUE(is_valid(c)) << to_string(c);
+        configs.push_back(c);
+      }
+    }
+  }
+  expect_compiles_cleanly(configs);
+}
+
+}  // namespace
+}  // namespace fp8kit
