@@ -51,7 +51,8 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
     const GemmConfig* below = nullptr;
     const GemmConfig* above = nullptr;
     for (const GemmConfig& c : ranked_) {
-      if (!same_except(from, c, knob) || c.*knob == from.*knob) continue;
+      // A failed config does not block its direction: the climb steps over it.
+      if (!same_except(from, c, knob) || c.*knob == from.*knob || failed(c)) continue;
       if (c.*knob < from.*knob && (below == nullptr || c.*knob > below->*knob)) below = &c;
       if (c.*knob > from.*knob && (above == nullptr || c.*knob < above->*knob)) above = &c;
     }
@@ -87,8 +88,14 @@ std::vector<GemmConfig> CandidateSearch::next_batch() {
   if (budget <= 0) return {};
   std::vector<GemmConfig> batch = unrecorded(coarse_);
   if (batch.empty()) {
-    if (const auto b = best()) {
-      batch = unrecorded(neighbours(b->config));
+    const std::vector<MeasuredConfig> leaders = fastest(options_.climb_width);
+    if (!leaders.empty()) {
+      for (const MeasuredConfig& l : leaders) {
+        for (const GemmConfig& c : unrecorded(neighbours(l.config))) {
+          if (std::find(batch.begin(), batch.end(), c) == batch.end()) batch.push_back(c);
+        }
+        if (!batch.empty()) break;  // climb from the fastest that still has unmeasured neighbours
+      }
     } else {
       // Everything so far failed: go on down the model's ranking.
       batch = unrecorded(ranked_);
@@ -101,20 +108,31 @@ std::vector<GemmConfig> CandidateSearch::next_batch() {
 
 void CandidateSearch::record(const GemmConfig& config, std::optional<double> us) { results_[config] = us; }
 
-std::optional<MeasuredConfig> CandidateSearch::best() const {
-  std::optional<MeasuredConfig> best;
-  std::size_t best_rank = 0;
+std::vector<MeasuredConfig> CandidateSearch::fastest(int count) const {
+  std::vector<std::pair<std::size_t, MeasuredConfig>> ok;  // (model rank, result)
   for (const auto& [config, us] : results_) {
     if (!us) continue;
     const auto it = rank_of_.find(config);
-    const std::size_t rank = it == rank_of_.end() ? ranked_.size() : it->second;
-    // Equal times: the model's favourite, then the config order (results_ is ordered).
-    if (!best || *us < best->us || (*us == best->us && rank < best_rank)) {
-      best = MeasuredConfig{config, *us};
-      best_rank = rank;
-    }
+    ok.emplace_back(it == rank_of_.end() ? ranked_.size() : it->second, MeasuredConfig{config, *us});
   }
-  return best;
+  // Equal times: the model's favourite, then the config order (results_ is ordered).
+  std::stable_sort(ok.begin(), ok.end(), [](const auto& a, const auto& b) {
+    return a.second.us != b.second.us ? a.second.us < b.second.us : a.first < b.first;
+  });
+  std::vector<MeasuredConfig> out;
+  for (std::size_t i = 0; i < ok.size() && static_cast<int>(i) < count; ++i) out.push_back(ok[i].second);
+  return out;
+}
+
+std::optional<MeasuredConfig> CandidateSearch::best() const {
+  const auto f = fastest(1);
+  if (f.empty()) return std::nullopt;
+  return f.front();
+}
+
+bool CandidateSearch::failed(const GemmConfig& c) const {
+  const auto it = results_.find(c);
+  return it != results_.end() && !it->second;
 }
 
 int CandidateSearch::failed() const {

@@ -1,9 +1,10 @@
 // Coarse-to-fine search for the fastest config of one (N, K, M), driven by measurements:
 //   coarse: the cost model's best variant of each of its `coarse_tiles` best (block_m, block_n)
 //           tiles;
-//   fine:   hill climbing from the fastest measured config over its neighbours (one knob moved to
-//           the nearest listed value above or below), until no neighbour is faster or the budget
-//           of measurements is spent.
+//   fine:   hill climbing from the `climb_width` fastest measured configs over their neighbours
+//           (one knob moved to the nearest listed value above or below), until every neighbour of
+//           the fastest few is measured or the budget of measurements is spent. A width above one
+//           keeps a single noisy or unlucky neighbour from ending the climb early.
 // The search is a pure function of the candidates and the recorded results, so a resumed tune that
 // records its journal first replays the same path and measures only what is missing.
 #pragma once
@@ -20,6 +21,7 @@ namespace fp8kit::tune {
 struct SearchOptions {
   int coarse_tiles = 12;
   int max_candidates = 40;  // measurements per (N, K, M), failed ones included
+  int climb_width = 2;
 };
 
 struct MeasuredConfig {
@@ -40,15 +42,17 @@ class CandidateSearch {
   void record(const GemmConfig& config, std::optional<double> us);
 
   std::optional<MeasuredConfig> best() const;
+  std::vector<MeasuredConfig> fastest(int count) const;  // fastest first
   int measured() const { return static_cast<int>(results_.size()); }
   int failed() const;
   const std::vector<GemmConfig>& ranked() const { return ranked_; }
   const std::vector<GemmConfig>& coarse() const { return coarse_; }
-  // The neighbours hill climbing looks at from `config`, in a fixed order.
+  // The neighbours hill climbing looks at from `config`, in a fixed order (failed configs skipped).
   std::vector<GemmConfig> neighbours(const GemmConfig& config) const;
 
  private:
   bool recorded(const GemmConfig& c) const { return results_.contains(c); }
+  bool failed(const GemmConfig& c) const;
   std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
   std::optional<GemmConfig> tile_representative(int block_m, int block_n) const;
 

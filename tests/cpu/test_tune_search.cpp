@@ -1,0 +1,244 @@
+// The tuner's search without a GPU: the candidates of a shape (the declared space pruned by the
+// rules), the cost model's verdicts on fixed inputs, and the coarse-to-fine search driven by a
+// synthetic timing function.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <set>
+
+#include "core/gemm_config.hpp"
+#include "tune/candidate_search.hpp"
+#include "tune/cost_model.hpp"
+#include "core/model_shapes.hpp"
+#include "tune/fake_measurer.hpp"
+#include "tune/tune_plan.hpp"
+
+namespace fp8kit::tune {
+namespace {
+
+GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
+  GemmConfig c;
+  c.block_m = bm;
+  c.block_n = bn;
+  c.stages = stages;
+  c.consumer_warpgroups = wg;
+  c.cluster_m = cluster;
+  return c;
+}
+
+std::vector<GemmConfig> candidates_for(const GemmShape& shape) {
+  std::vector<GemmConfig> out;
+  for (const GemmConfig& c : gemm_search_space()) {
+    if (is_valid(c, shape)) out.push_back(c);
+  }
+  return out;
+}
+
+TEST(TuneCandidates, ShapeRulesPruneOnlyOddClusterPairs) {
+  // M = 4096 has an even tile count for every block_m: nothing pruned. M = 64 with block_m 64 is
+  // one tile: cluster_m = 2 configs go.
+  EXPECT_EQ(candidates_for({4096, 7168, 2048}).size(), kDefaultGemmSearchSpaceSize);
+  const auto small = candidates_for({64, 7168, 2048});
+  EXPECT_LT(small.size(), kDefaultGemmSearchSpaceSize);
+  for (const GemmConfig& c : small) {
+    EXPECT_FALSE(c.cluster_m == 2 && c.block_m >= 64) << to_string(c);  // 1 M tile: no pairs at all
+  }
+  const std::set<GemmConfig> unique(small.begin(), small.end());
+  EXPECT_EQ(unique.size(), small.size());
+}
+
+TEST(TuneCostModel, RaggedNCostsPaddedTiles) {
+  const GemmShape s{4096, 576, 7168};
+  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 192, 4, 2), s).tile_efficiency, 1.0);      // 576 = 3 x 192
+  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 128, 4, 2), s).tile_efficiency, 576.0 / 640);
+  EXPECT_EQ(estimate_cost(config(128, 128, 4, 2), s).tiles, 32 * 5);
+}
+
+TEST(TuneCostModel, RaggedMCostsPaddedTiles) {
+  const GemmShape s{65, 7168, 2048};
+  EXPECT_DOUBLE_EQ(estimate_cost(config(64, 128, 4, 1), s).tile_efficiency, 65.0 / 128);
+  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 128, 4, 2), s).tile_efficiency, 65.0 / 128);
+}
+
+TEST(TuneCostModel, WavesCountConcurrentCtas) {
+  DeviceModel d;
+  d.sm_count = 132;
+  const GemmConfig c = config(128, 128, 4, 2);
+  const CostEstimate e = estimate_cost(c, {128 * 133, 128, 1024}, d);  // 133 tiles
+  ASSERT_EQ(e.ctas_per_sm, 1);                                          // 4 stages of 128x128: > 114 KiB
+  EXPECT_NEAR(e.waves, 133.0 / 132, 1e-12);
+  EXPECT_NEAR(e.wave_efficiency, 133.0 / 264, 1e-12);                  // a second, nearly empty wave
+}
+
+TEST(TuneCostModel, ClusterMulticastHalvesTheBTraffic) {
+  const GemmShape s{4096, 7168, 7168};
+  const double one = estimate_cost(config(128, 128, 4, 2, 1), s).bytes_per_flop;
+  const double two = estimate_cost(config(128, 128, 4, 2, 2), s).bytes_per_flop;
+  EXPECT_LT(two, one);
+}
+
+TEST(TuneCostModel, BiggerTilesMoveFewerBytesPerFlop) {
+  const GemmShape s{4096, 7168, 7168};
+  EXPECT_LT(estimate_cost(config(128, 128, 4, 2), s).bytes_per_flop, estimate_cost(config(64, 64, 4, 1), s).bytes_per_flop);
+  EXPECT_LT(estimate_cost(config(128, 256, 3, 2), s).bytes_per_flop, estimate_cost(config(128, 128, 4, 2), s).bytes_per_flop);
+}
+
+TEST(TuneCostModel, ShallowRingsAndNarrowWgmmaAreSlower) {
+  const GemmShape s{4096, 7168, 7168};
+  EXPECT_GT(estimate_cost(config(128, 128, 2, 2), s).time_us, estimate_cost(config(128, 128, 4, 2), s).time_us);
+  EXPECT_GT(estimate_cost(config(128, 32, 4, 2), s).time_us, estimate_cost(config(128, 128, 4, 2), s).time_us);
+}
+
+// The ordering the search starts from, pinned on fixed inputs: large M wants large tiles; M = 1
+// wants block_m 64 and a narrower N than the widest tile (more CTAs pulling the weights).
+TEST(TuneCostModel, RankingOnFixedShapes) {
+  const GemmShape large{4096, 7168, 7168};
+  const auto ranked_large = rank_by_cost(candidates_for(large), large);
+  ASSERT_FALSE(ranked_large.empty());
+  EXPECT_EQ(ranked_large.front().block_m, 128) << to_string(ranked_large.front());
+  EXPECT_GE(ranked_large.front().block_n, 128) << to_string(ranked_large.front());
+  EXPECT_EQ(ranked_large.front().consumer_warpgroups, 2) << to_string(ranked_large.front());
+
+  const GemmShape gemv{1, 7168, 7168};
+  const auto ranked_gemv = rank_by_cost(candidates_for(gemv), gemv);
+  ASSERT_FALSE(ranked_gemv.empty());
+  EXPECT_EQ(ranked_gemv.front().block_m, 64) << to_string(ranked_gemv.front());
+  EXPECT_LT(ranked_gemv.front().block_n, 256) << to_string(ranked_gemv.front());
+  // The order is stable: ranking twice gives the same list.
+  EXPECT_EQ(rank_by_cost(candidates_for(gemv), gemv), ranked_gemv);
+}
+
+TEST(TuneCostModel, RankIsStableForTies) {
+  const GemmShape s{4096, 7168, 7168};
+  const GemmConfig a = config(128, 128, 4, 2), b = [&] {
+    GemmConfig c = a;
+    c.group_size_m = 16;  // run time only: the model cannot tell them apart
+    return c;
+  }();
+  EXPECT_EQ(rank_by_cost({a, b}, s), (std::vector<GemmConfig>{a, b}));
+  EXPECT_EQ(rank_by_cost({b, a}, s), (std::vector<GemmConfig>{b, a}));
+}
+
+// Drives a search to its end with `time_of` (nullopt: the candidate fails).
+std::optional<MeasuredConfig> run_search(CandidateSearch& search, const std::function<std::optional<double>(const GemmConfig&)>& time_of) {
+  for (int rounds = 0; rounds < 1000; ++rounds) {
+    const auto batch = search.next_batch();
+    if (batch.empty()) return search.best();
+    for (const GemmConfig& c : batch) search.record(c, time_of(c));
+  }
+  ADD_FAILURE() << "the search did not end";
+  return std::nullopt;
+}
+
+TEST(TuneSearch, CoarsePassTakesOneVariantPerTile) {
+  const GemmShape s{256, 7168, 2048};
+  CandidateSearch search(candidates_for(s), s, {}, {.coarse_tiles = 10, .max_candidates = 40});
+  ASSERT_EQ(search.coarse().size(), 10u);
+  std::set<std::pair<int, int>> tiles;
+  for (const GemmConfig& c : search.coarse()) EXPECT_TRUE(tiles.emplace(c.block_m, c.block_n).second) << to_string(c);
+  EXPECT_EQ(search.next_batch(), search.coarse());
+}
+
+TEST(TuneSearch, NeighboursMoveOneKnob) {
+  const GemmShape s{4096, 7168, 2048};
+  CandidateSearch search(candidates_for(s), s, {}, {});
+  const GemmConfig from = config(128, 128, 4, 2);
+  const auto n = search.neighbours(from);
+  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 3, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 5, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 4, 2, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 112, 4, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 144, 4, 2)), n.end());
+  for (const GemmConfig& c : n) {
+    EXPECT_NE(c, from);
+    EXPECT_TRUE(is_valid(c, s)) << to_string(c);
+  }
+}
+
+TEST(TuneSearch, FindsTheFakeOptimumWithinBudgetAndNeverPicksAFailure) {
+  for (const GemmShape s : {GemmShape{1, 7168, 2048}, GemmShape{64, 576, 7168}, GemmShape{4096, 7168, 2048}}) {
+    const auto all = candidates_for(s);
+    CandidateSearch search(all, s, {}, {.coarse_tiles = 12, .max_candidates = 40});
+    const GemmConfig poisoned = search.coarse().front();  // the model's favourite fails
+    double exhaustive = INFINITY;
+    for (const GemmConfig& c : all) {
+      if (c != poisoned) exhaustive = std::min(exhaustive, fake_time_us(s, c, 132));
+    }
+    const auto best = run_search(search, [&](const GemmConfig& c) -> std::optional<double> {
+      if (c == poisoned) return std::nullopt;
+      return fake_time_us(s, c, 132);
+    });
+    ASSERT_TRUE(best) << s.m;
+    EXPECT_NE(best->config, poisoned);
+    EXPECT_LE(search.measured(), 40);
+    EXPECT_EQ(search.failed(), 1);
+    // The fake's times are the model's within 15%, so the search lands within that of the optimum.
+    EXPECT_LE(best->us, exhaustive * 1.15) << "M=" << s.m << " best " << to_string(best->config);
+  }
+}
+
+// The whole default tune (DeepSeek-V3 at TP 8, every default M) against an exhaustive search of
+// the fake's times (the model's within 15%, unstructured): the search measures a small fraction of
+// the space and lands close to the optimum. Measured when written: 21.8 measurements on average,
+// 240 of 270 within 3%, worst 6%.
+TEST(TuneSearch, DefaultTuneStaysNearTheExhaustiveOptimumOnTheFake) {
+  int cases = 0, within_3_percent = 0, measured = 0;
+  double worst = 1;
+  for (const LinearShape& ls : model_shapes("deepseek-ai/DeepSeek-V3", 8)) {
+    for (std::int64_t m : default_tune_batch_sizes()) {
+      const GemmShape s{m, ls.n, ls.k};
+      const auto all = candidates_for(s);
+      double exhaustive = INFINITY;
+      for (const GemmConfig& c : all) exhaustive = std::min(exhaustive, fake_time_us(s, c, 132));
+      CandidateSearch search(all, s, {}, {});
+      const auto best = run_search(search, [&](const GemmConfig& c) -> std::optional<double> { return fake_time_us(s, c, 132); });
+      ASSERT_TRUE(best);
+      const double ratio = best->us / exhaustive;
+      worst = std::max(worst, ratio);
+      within_3_percent += ratio <= 1.03;
+      measured += search.measured();
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 15 * 18);
+  EXPECT_LE(worst, 1.10);
+  EXPECT_GE(within_3_percent, cases * 8 / 10);
+  EXPECT_LE(measured, cases * 30);
+}
+
+TEST(TuneSearch, ReplayingRecordedResultsMeasuresNothingTwice) {
+  const GemmShape s{128, 4608, 7168};
+  const auto time_of = [&](const GemmConfig& c) -> std::optional<double> { return fake_time_us(s, c, 132); };
+  CandidateSearch fresh(candidates_for(s), s, {}, {});
+  std::vector<GemmConfig> order;
+  const auto fresh_best = run_search(fresh, [&](const GemmConfig& c) {
+    order.push_back(c);
+    return time_of(c);
+  });
+  // Interrupted after 7 measurements, then resumed: the journal is replayed first.
+  CandidateSearch resumed(candidates_for(s), s, {}, {});
+  for (std::size_t i = 0; i < 7; ++i) resumed.record(order[i], time_of(order[i]));
+  std::vector<GemmConfig> more;
+  const auto resumed_best = run_search(resumed, [&](const GemmConfig& c) {
+    more.push_back(c);
+    return time_of(c);
+  });
+  ASSERT_TRUE(fresh_best && resumed_best);
+  EXPECT_EQ(resumed_best->config, fresh_best->config);
+  EXPECT_EQ(more.size(), order.size() - 7);
+  for (const GemmConfig& c : more) EXPECT_EQ(std::count(order.begin(), order.begin() + 7, c), 0) << to_string(c);
+}
+
+TEST(TuneSearch, AllFailedGoesOnDownTheRanking) {
+  const GemmShape s{64, 7168, 2048};
+  CandidateSearch search(candidates_for(s), s, {}, {.coarse_tiles = 4, .max_candidates = 10});
+  const auto best = run_search(search, [](const GemmConfig&) { return std::optional<double>{}; });
+  EXPECT_FALSE(best);
+  EXPECT_EQ(search.measured(), 10);
+  EXPECT_EQ(search.failed(), 10);
+}
+
+}  // namespace
+}  // namespace fp8kit::tune
