@@ -116,10 +116,17 @@ TunedConfigFile parse_tuned_config_file(std::string_view text, std::string_view 
   TunedConfigFile f;
   f.n = typed<std::int64_t>(meta, "n", meta_where);
   f.k = typed<std::int64_t>(meta, "k", meta_where);
-  f.out = parse_dtype(typed<std::string>(meta, "out", meta_where));
-  (void)tuned_out_name(f.out);
-  f.mode_a = parse_scale_mode_a(typed<std::string>(meta, "mode_a", meta_where));
-  f.mode_b = parse_scale_mode_b(typed<std::string>(meta, "mode_b", meta_where));
+  const auto named = [&](auto parse) {  // the parsers' messages lack the file's name
+    try {
+      return parse();
+    } catch (const Error& e) {
+      throw Error(e.kind(), fmt::format("{}: {}", meta_where, e.what()));
+    }
+  };
+  f.out = named([&] { return parse_dtype(typed<std::string>(meta, "out", meta_where)); });
+  named([&] { return tuned_out_name(f.out); });
+  f.mode_a = named([&] { return parse_scale_mode_a(typed<std::string>(meta, "mode_a", meta_where)); });
+  f.mode_b = named([&] { return parse_scale_mode_b(typed<std::string>(meta, "mode_b", meta_where)); });
   f.device = typed<std::string>(meta, "device", meta_where);
   f.date_utc = typed<std::string>(meta, "date", meta_where);
   f.time_spent_s = typed<double>(meta, "time_spent_s", meta_where);
