@@ -1,11 +1,86 @@
-// fp8kit cache ls|clear: the JIT kernel cache.
+// fp8kit cache ls|clear|warm: the JIT kernel cache.
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/model_shapes.hpp"
+#include "cuda/device.hpp"
+#include "jit/compiler.hpp"
 #include "jit/disk_cache.hpp"
 #include "jit/options.hpp"
+#include "ops/fp8kit_gemm.hpp"
+#include "tune/cache_warm.hpp"
+#include "tune/tuned_configs.hpp"
 
 namespace fp8kit::cli {
+namespace {
+
+struct WarmArgs {
+  std::string model;
+  int tp = 1;
+  std::vector<std::int64_t> batch_sizes = tune::default_tune_batch_sizes();
+  std::string out_dtype = "bfloat16";
+  std::string config_dir;  // default: FP8KIT_CONFIG_DIR
+  std::string device_name;  // default: the GPU's (needed to match tuned files without a GPU)
+  int sm_count = 0;         // default: the GPU's, else 132 (H100 SXM)
+};
+
+// Compiles (N, K) x M of the model into the JIT cache so serving never compiles on a request.
+void run_warm(const WarmArgs& a) {
+  const DType out = parse_dtype(a.out_dtype);
+  std::vector<tune::NK> shapes;
+  for (const LinearShape& s : model_shapes(a.model, a.tp)) shapes.push_back({s.n, s.k});
+  std::string device = a.device_name;
+  int sm_count = a.sm_count;
+  if (cuda::device_count() > 0 && (device.empty() || sm_count == 0)) {
+    const cuda::DeviceInfo info = cuda::current_device_info();
+    if (device.empty()) device = info.name;
+    if (sm_count == 0) sm_count = info.sm_count;
+  }
+  if (sm_count == 0) sm_count = 132;
+  std::optional<std::filesystem::path> dir;
+  if (!a.config_dir.empty()) dir = a.config_dir;
+  else if (const char* env = std::getenv("FP8KIT_CONFIG_DIR"); env != nullptr && *env != '\0') dir = env;
+  std::optional<tune::TunedConfigLookup> lookup;
+  if (dir && !device.empty()) {
+    lookup.emplace(dir, [](const std::string& w) { fmt::print(stderr, "fp8kit: warning: {}\n", w); });
+  } else if (dir) {
+    fmt::print(stderr, "fp8kit: warning: no GPU and no --device-name: tuned configs in {} cannot be matched\n", dir->string());
+  }
+  const auto kernels = tune::kernels_to_warm(
+      shapes, a.batch_sizes,
+      [&](const GemmShape& s) -> std::optional<GemmConfig> {
+        return lookup ? lookup->find(s, out, device) : std::nullopt;
+      },
+      [&](const GemmShape& s) {
+        return ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, out, sm_count);
+      });
+  std::vector<jit::KernelSource> sources;
+  int tuned = 0;
+  for (const tune::WarmKernel& k : kernels) {
+    sources.push_back(ops::fp8kit_gemm_source(k.config));
+    tuned += k.tuned;
+  }
+  jit::JitOptions options = jit::global_options();
+  options.fail_on_spill = true;
+  const jit::KernelCompiler compiler(options);
+  const auto start = std::chrono::steady_clock::now();
+  const auto compiled = compiler.compile_all(sources);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int hits = 0;
+  for (const auto& c : compiled) hits += c.from_disk_cache;
+  fmt::print("# {} at TP {}: {} shapes x {} batch sizes -> {} kernels ({} tuned, {} default heuristic{})\n", a.model,
+             a.tp, shapes.size(), a.batch_sizes.size(), kernels.size(), tuned, kernels.size() - tuned,
+             device.empty() ? "" : ", device " + device);
+  fmt::print("{} compiled, {} already cached, {:.2f} s, cache {}\n", compiled.size() - hits, hits, seconds,
+             compiler.disk_cache().root().string());
+}
+
+}  // namespace
 
 void add_cache_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("cache", "list or clear the JIT kernel cache");
@@ -26,6 +101,17 @@ void add_cache_command(CLI::App& app) {
     const std::size_t removed = cache.clear();
     fmt::print("removed {} cached kernels from {}\n", removed, cache.root().string());
   });
+  auto warm = std::make_shared<WarmArgs>();
+  CLI::App* w = cmd->add_subcommand("warm", "compile every GEMM kernel a model will use (tuned or default) into the cache");
+  w->add_option("--model", warm->model, "model name (see shapes --list) or config.json")->required();
+  w->add_option("--tp", warm->tp, "tensor-parallel size")->capture_default_str()->check(CLI::PositiveNumber);
+  w->add_option("--batch-sizes", warm->batch_sizes, "batch sizes M served")->capture_default_str()->check(CLI::PositiveNumber);
+  w->add_option("--out-dtype", warm->out_dtype, "GEMM output dtype")->capture_default_str();
+  w->add_option("--config-dir", warm->config_dir, "tuned configs (default: FP8KIT_CONFIG_DIR)")->type_name("DIR");
+  w->add_option("--device-name", warm->device_name, "device the tuned configs are for (default: this GPU's)");
+  w->add_option("--sm-count", warm->sm_count, "SMs for the default heuristic (default: this GPU's, else 132)")
+      ->check(CLI::PositiveNumber);
+  w->callback([warm] { run_warm(*warm); });
 }
 
 }  // namespace fp8kit::cli

@@ -17,5 +17,6 @@ void add_shapes_command(CLI::App& app);
 void add_cache_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench quant (bench gemm joins it)
+void add_tune_command(CLI::App& app);   // tune, and its hidden tune-worker
 
 }  // namespace fp8kit::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
     fp8kit::cli::add_cache_command(app);
     fp8kit::cli::add_plot_command(app);
     fp8kit::cli::add_bench_command(app);
+    fp8kit::cli::add_tune_command(app);
     fp8kit::cli::set_command_line(fp8kit::shell_quote_command(argc, argv));
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

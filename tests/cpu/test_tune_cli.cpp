@@ -1,0 +1,149 @@
+// `fp8kit tune` as a user runs it: flags, exit codes (DESIGN.md §8), and a whole tune with the
+// fake worker (no GPU) whose files land in --save-path.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "cli_runner.hpp"
+#include "tune/tune_args.hpp"
+#include "tune/tuned_config_file.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using fp8kit::test::CliRun;
+using fp8kit::test::run_cli;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / fmt::format("fp8kit-tune-cli-{:08x}", rd());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(TuneCli, HelpListsTheFlagsAndHidesTheWorker) {
+  const CliRun help = run_cli("tune --help");
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  for (const char* flag : {"--tp-size", "--input-type", "--out-dtype", "--block-n", "--block-k", "--batch-size",
+                           "--batch-sizes", "--model", "--shapes", "--save-path", "--gpus", "--resume", "--time-budget"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(help.output.find("--fake-worker"), std::string::npos);
+  const CliRun top = run_cli("--help");
+  EXPECT_NE(top.output.find("tune"), std::string::npos);
+  EXPECT_EQ(top.output.find("tune-worker"), std::string::npos);
+}
+
+TEST(TuneCli, BadUsageExitsTwo) {
+  const std::string fake = "--fake-worker sleep-ms=0 --save-path /tmp/fp8kit-never-written";
+  for (const std::string args : {"--input-type int8", "--block-n 64", "--block-k 256", "--out-dtype e4m3",
+                                 "--shapes 100,7168", "--shapes 7168", "--time-budget soon", "--time-budget 0",
+                                 "--batch-sizes 0", "--batch-size -4", "--tp-size 0", "--gpus -1",
+                                 "--model deepseek-ai/DeepSeek-V3 --shapes 576,7168", "--model no-org/no-model",
+                                 "--tp-size 7", "--candidate-timeout 0"}) {
+    const CliRun r = run_cli(fmt::format("tune {} {}", args, fake));
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+  }
+  const CliRun spec = run_cli("tune --fake-worker bogus=1 --shapes 576,7168");
+  EXPECT_EQ(spec.exit_code, 2) << spec.output;
+  EXPECT_FALSE(fs::exists("/tmp/fp8kit-never-written"));
+}
+
+TEST(TuneCli, NoGpuExitsThree) {
+  TempDir dir;
+  const CliRun real = run_cli(fmt::format("tune --shapes 576,7168 --save-path '{}'", dir.path.string()));
+  EXPECT_EQ(real.exit_code, 3) << real.output;
+  EXPECT_NE(real.output.find("GPU"), std::string::npos) << real.output;
+  const CliRun fake = run_cli(fmt::format("tune --fake-worker no-gpu --shapes 576,7168 --save-path '{}'", dir.path.string()));
+  EXPECT_EQ(fake.exit_code, 3) << fake.output;
+}
+
+TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
+  TempDir dir;
+  const CliRun r = run_cli(fmt::format(
+      "tune --fake-worker 'device=Fake H100' --gpus 0,1 --shapes 576,7168 7168,2048 --batch-sizes 1 16 128 --save-path '{}'",
+      dir.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("speedup"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[100%]"), std::string::npos) << r.output;
+  for (const auto& [n, k] : {std::pair{576, 7168}, std::pair{7168, 2048}}) {
+    const fs::path f = dir.path / fmt::format("fp8kit_w8a8_block128x128_N={},K={},out=bfloat16,device=Fake_H100.json", n, k);
+    ASSERT_TRUE(fs::exists(f)) << f << "\n" << r.output;
+    const auto file = fp8kit::tune::read_tuned_config_file(f);
+    EXPECT_EQ(file.batches.size(), 3u);
+    EXPECT_EQ(file.device, "Fake H100");
+    EXPECT_FALSE(file.versions.at("git").empty());
+  }
+  // --resume over a finished tune measures nothing and keeps the files.
+  const CliRun again = run_cli(fmt::format(
+      "tune --fake-worker 'device=Fake H100' --shapes 576,7168 7168,2048 --batch-sizes 1 16 128 --save-path '{}' --resume",
+      dir.path.string()));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("already tuned"), std::string::npos) << again.output;
+}
+
+TEST(TuneCli, ATimeBudgetStopCleanlyExitsZeroAndSaysResume) {
+  TempDir dir;
+  const CliRun r = run_cli(fmt::format(
+      "tune --fake-worker sleep-ms=20 --shapes 576,7168 --batch-sizes 1 16 128 --time-budget 0.5s --save-path '{}'",
+      dir.path.string()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("--resume"), std::string::npos) << r.output;
+}
+
+TEST(TuneCli, AllCandidatesFailingExitsOne) {
+  TempDir dir;
+  const CliRun r = run_cli(fmt::format(
+      "tune --fake-worker fail=sm90 --shapes 576,7168 --batch-size 8 --max-candidates 3 --save-path '{}'", dir.path.string()));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAILED"), std::string::npos) << r.output;
+}
+
+TEST(TuneArgs, TimeBudgetUnits) {
+  EXPECT_DOUBLE_EQ(fp8kit::tune::parse_time_budget("540"), 540);
+  EXPECT_DOUBLE_EQ(fp8kit::tune::parse_time_budget("540s"), 540);
+  EXPECT_DOUBLE_EQ(fp8kit::tune::parse_time_budget("9m"), 540);
+  EXPECT_DOUBLE_EQ(fp8kit::tune::parse_time_budget("1.5h"), 5400);
+  for (const char* bad : {"", "s", "-5", "0", "5d", "inf", "nan"}) EXPECT_THROW(fp8kit::tune::parse_time_budget(bad), fp8kit::Error) << bad;
+}
+
+TEST(TuneArgs, WorkersSeeTheirGpuThroughCudaVisibleDevices) {
+  using fp8kit::tune::worker_visible_devices;
+  EXPECT_EQ(worker_visible_devices({0, 1}, nullptr, 2), (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(worker_visible_devices({1}, "4,6", 2), (std::vector<std::string>{"6"}));
+  EXPECT_EQ(worker_visible_devices({0}, "GPU-abc", 1), (std::vector<std::string>{"GPU-abc"}));
+  EXPECT_THROW(worker_visible_devices({2}, nullptr, 2), fp8kit::Error);
+  EXPECT_THROW(worker_visible_devices({2}, "4,6", 0), fp8kit::Error);
+  EXPECT_THROW(worker_visible_devices({1, 1}, nullptr, 2), fp8kit::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// cache warm compiles the tuned kernels of a model (NVRTC, no GPU needed), then finds them cached.
+TEST(TuneCli, CacheWarmCompilesTheTunedKernelsOnce) {
+  TempDir dir;
+  const fs::path configs = dir.path / "configs", cache = dir.path / "cache";
+  const CliRun tune = run_cli(fmt::format("tune --fake-worker sleep-ms=0 --tp-size 8 --batch-size 64 --save-path '{}'",
+                                          configs.string()));
+  ASSERT_EQ(tune.exit_code, 0) << tune.output;
+  const std::string warm = fmt::format(
+      "--cache-dir '{}' cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 64 --config-dir '{}' "
+      "--device-name 'Fake GPU'",
+      cache.string(), configs.string());
+  const CliRun cold = run_cli(warm);
+  ASSERT_EQ(cold.exit_code, 0) << cold.output;
+  EXPECT_NE(cold.output.find("tuned, 0 default heuristic"), std::string::npos) << cold.output;
+  EXPECT_NE(cold.output.find("0 already cached"), std::string::npos) << cold.output;
+  const CliRun again = run_cli(warm);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("0 compiled"), std::string::npos) << again.output;
+}
+
+}  // namespace
