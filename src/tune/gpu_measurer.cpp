@@ -2,6 +2,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -91,6 +93,12 @@ class GpuMeasurer : public CandidateMeasurer {
     try {
       prepare(shape, config);
       const cudaStream_t stream = stream_->get();
+      if (planted_fault(config)) {  // the GPU test of fault isolation: a real illegal-address fault
+        const TensorView unmapped = TensorView::matrix(reinterpret_cast<void*>(std::uintptr_t{1} << 40), out_dtype_,
+                                                       shape_.m, shape_.n, shape_.n);
+        ops::fp8kit_scaled_mm(a(), b(), mode_a_, sa(), mode_b_, sb(), unmapped, std::nullopt, stream, config);
+        FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+      }
       out_.fill_bytes(0xFF);  // NaN: a tile the kernel skips cannot pass
       run(config, stream);
       FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -110,6 +118,13 @@ class GpuMeasurer : public CandidateMeasurer {
   }
 
   bool healthy() override { return healthy_; }
+
+  // FP8KIT_TUNE_PLANT_FAULT=<kernel-name substring>: matching candidates write through an unmapped
+  // output pointer (testing only).
+  static bool planted_fault(const GemmConfig& config) {
+    const char* plant = std::getenv("FP8KIT_TUNE_PLANT_FAULT");
+    return plant != nullptr && *plant != '\0' && kernel_name(config).find(plant) != std::string::npos;
+  }
 
  private:
   const jit::KernelCompiler& compiler() {
