@@ -85,12 +85,9 @@ GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
   GemmSmemLayout s;
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
-  s.epilogue = std::int64_t{c.block_m} * c.block_n * (is_out_dtype(c.out) ? std::int64_t(dtype_size(c.out)) : 4);
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
-  s.scale_b_stage = c.mode_b == ScaleModeB::kBlock128 ? 16 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;
-  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage + s.scale_b_stage) + s.epilogue +
-            s.barriers;
+  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.barriers;
   return s;
 }
 
@@ -150,9 +147,9 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   const GemmSmemLayout smem = gemm_smem_layout(c);
   if (smem.total > kSm90SmemPerBlock) {
     e.push_back(fmt::format(
-        "shared memory: {} bytes ({} stages x {} + epilogue {} + barriers {}) exceed the 232448 (227 KiB) a block may "
+        "shared memory: {} bytes ({} stages x {} + barriers {}) exceed the 232448 (227 KiB) a block may "
         "use",
-        smem.total, c.stages, smem.a_stage + smem.b_stage + smem.scale_a_stage + smem.scale_b_stage, smem.epilogue,
+        smem.total, c.stages, smem.a_stage + smem.b_stage + smem.scale_a_stage,
         smem.barriers));
   }
   return e;

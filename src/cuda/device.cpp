@@ -4,6 +4,9 @@
 #include <cuda_runtime_api.h>
 #include <nvrtc.h>
 
+#include <map>
+#include <mutex>
+
 #include <fmt/format.h>
 
 #include "cuda/check.hpp"
@@ -93,9 +96,20 @@ void require_device(std::string_view what) {
   if (!reason.empty()) throw_environment(fmt::format("{} needs a CUDA GPU: {}", what, reason));
 }
 
+const DeviceInfo& current_device_info_cached() {
+  static std::mutex mutex;
+  static std::map<int, DeviceInfo> known;
+  require_device("reading device properties");
+  int index = 0;
+  FP8KIT_CUDA_CHECK(cudaGetDevice(&index));
+  std::lock_guard lock(mutex);
+  auto it = known.find(index);
+  if (it == known.end()) it = known.emplace(index, device_info(index)).first;
+  return it->second;  // map nodes are stable
+}
+
 void require_sm90(std::string_view what) {
-  require_device(what);
-  const DeviceInfo info = current_device_info();
+  const DeviceInfo& info = current_device_info_cached();
   if (info.cc_major != 9 || info.cc_minor != 0) {
     throw_environment(fmt::format("{} needs a Hopper GPU (compute capability 9.0); {} is {}", what,
                                   info.name, info.compute_capability()));

@@ -38,6 +38,9 @@ std::string no_device_reason();
 
 DeviceInfo device_info(int index);
 DeviceInfo current_device_info();
+// The same, read once per device and process (cudaGetDeviceProperties costs far more than a
+// launch): for hot paths such as the GEMM's SM count and architecture check.
+const DeviceInfo& current_device_info_cached();
 
 // Throws fp8kit::Error(kEnvironment) when `what` cannot run here: no GPU, or (require_sm90)
 // a GPU that is not Hopper sm_90.

@@ -2,6 +2,7 @@
 
 #include <cuda.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -183,6 +184,7 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
     fail(fmt::format("scaled_mm: backend fp8kit needs M, N, K < 2^31, got {}x{}x{}", s.m, s.n, s.k));
   }
   cuda::require_sm90("scaled_mm backend fp8kit");
+  const int sm_count = cuda::current_device_info_cached().sm_count;
   GemmKernel& k = kernel_for(config);
 
   Sm90GemmParams p{};
@@ -208,8 +210,11 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   p.group_size_m = config.group_size_m;
   p.bias_dtype = gemm_bias_code(bias ? std::optional<DType>(bias->dtype) : std::nullopt);
 
-  const std::int64_t blocks = ceil_div(s.m, config.block_m) * ceil_div(s.n, config.block_n);
-  if (blocks > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the grid limit", blocks));
+  // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
+  const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m * ceil_div(s.n, config.block_n);
+  if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
+  const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / config.cluster_m));
+  const std::int64_t blocks = clusters * config.cluster_m;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p);
 }

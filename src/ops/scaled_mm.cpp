@@ -1,14 +1,12 @@
 // fp8kit::scaled_mm / mm / linear: argument checks, backend choice and the reference launcher.
 #include <cuda_runtime_api.h>
 
-#include <array>
-#include <atomic>
-
 #include <fmt/format.h>
 
 #include "blas/cublaslt_gemm.hpp"
 #include "core/gemm_spec.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device.hpp"
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
@@ -67,20 +65,6 @@ void reference_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mo
   const auto tiles = [](std::int64_t v) { return static_cast<unsigned>((v + ops::kRefGemmTile - 1) / ops::kRefGemmTile); };
   if (tiles(s.m) > 65535u) fail(fmt::format("scaled_mm: backend reference supports M <= {}, got {}", 65535 * 16, s.m));
   kernel.launch_with(dim3(tiles(s.n), tiles(s.m)), dim3(ops::kRefGemmTile, ops::kRefGemmTile), 0, stream, p);
-}
-
-// SM count of the current device, asked once per device (the default config heuristic's input).
-int current_sm_count() {
-  static std::array<std::atomic<int>, 64> counts{};
-  int device = 0;
-  FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
-  if (device < 0 || device >= 64) return 132;
-  int n = counts[static_cast<std::size_t>(device)].load(std::memory_order_relaxed);
-  if (n == 0) {
-    FP8KIT_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
-    counts[static_cast<std::size_t>(device)].store(n, std::memory_order_relaxed);
-  }
-  return n;
 }
 
 }  // namespace
@@ -146,7 +130,7 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       return;
     case GemmBackend::kFp8kit:
       ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream,
-                            ops::default_gemm_config(s, mode_a, mode_b, out.dtype, current_sm_count()));
+                            ops::default_gemm_config(s, mode_a, mode_b, out.dtype, cuda::current_device_info_cached().sm_count));
       return;
     default: break;
   }

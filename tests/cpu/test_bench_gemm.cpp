@@ -130,17 +130,18 @@ TEST(BenchGemmPlan, SeveralBackendsLabelProviderAtBackendAndSkipUnsupportedPairs
   std::vector<std::string> labels;
   for (const GemmRun& r : plan.runs) labels.push_back(r.label);
   EXPECT_EQ(labels, (std::vector<std::string>{"bf16@cublaslt", "fp8-block-w-group-a-noquant@cublaslt",
-                                              "fp8-block-w-group-a-noquant@reference", "fp8-tensor-w-tensor-a@cublaslt",
-                                              "fp8-tensor-w-tensor-a@reference"}));
-  // bf16 off cuBLASLt, and the fp8kit backend (no pairs yet) are skipped with a note.
+                                              "fp8-block-w-group-a-noquant@reference", "fp8-block-w-group-a-noquant@fp8kit",
+                                              "fp8-tensor-w-tensor-a@cublaslt", "fp8-tensor-w-tensor-a@reference"}));
+  // bf16 off cuBLASLt, and fp8kit's unpromoted pairs without --fast-accum are skipped with a note.
   std::vector<std::string> skipped;
   for (const SkippedRun& s : plan.skipped) {
     skipped.push_back(s.label);
     EXPECT_FALSE(s.reason.empty());
   }
-  EXPECT_EQ(skipped, (std::vector<std::string>{"bf16@reference", "bf16@fp8kit", "fp8-block-w-group-a-noquant@fp8kit",
-                                               "fp8-tensor-w-tensor-a@fp8kit"}));
-  EXPECT_NE(plan.skipped[2].reason.find("fp8kit"), std::string::npos) << plan.skipped[2].reason;
+  EXPECT_EQ(skipped, (std::vector<std::string>{"bf16@reference", "bf16@fp8kit", "fp8-tensor-w-tensor-a@fp8kit"}));
+  EXPECT_NE(plan.skipped[2].reason.find("--fast-accum"), std::string::npos) << plan.skipped[2].reason;
+  o.fast_accum = true;
+  EXPECT_EQ(make_plan(o).runs.back().label, "fp8-tensor-w-tensor-a@fp8kit");
 }
 
 TEST(BenchGemmPlan, LlamaShapesAtTp1And2) {

@@ -36,34 +36,34 @@ enum GemmScaleB : int { kGemmScaleBTensor = 0, kGemmScaleBChannel = 1, kGemmScal
 
 // Mirrored by src/ops/fp8kit_gemm.hpp's Sm90GemmParams (same members, same order).
 struct Sm90GemmParams {
-  CUtensorMapOpaque map_a;   // A (M, K) e4m3, box (kBlockM, 128), 128B swizzle
-  CUtensorMapOpaque map_b;   // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
-  CUtensorMapOpaque map_sa;  // group128 A scales as a (K / 128, M) fp32 matrix, row stride round_up(M, 4), box (1, kBlockM)
-  const float* scale_a;      // tensor: 1 value; token: M values (group128 goes through map_sa)
-  const float* scale_b;      // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
-  void* out;                 // (M, N), row stride ldd
-  const void* bias;          // N values of dtype bias_dtype, or null
+  CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM, 128), 128B swizzle
+  CUtensorMapOpaque map_b;  // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
+  CUtensorMapOpaque map_sa;  // group128 A scales: (K / 128, M) fp32, row stride round_up(M, 4), box (1, kBlockM)
+  const float* scale_a;  // tensor: 1 value; token: M values (group128 goes through map_sa)
+  const float* scale_b;  // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
+  void* out;             // (M, N), row stride ldd
+  const void* bias;      // N values of dtype bias_dtype, or null
   i64 ldd;
   i32 m, n, k;
-  i32 scale_b_ld;            // round_up(K / 128, 4)
-  i32 group_size_m;          // tile rasterization: M tiles (of clusters) per group
-  i32 bias_dtype;            // GemmBias
+  i32 scale_b_ld;    // round_up(K / 128, 4)
+  i32 group_size_m;  // tile rasterization: M tiles (of clusters) per group
+  i32 bias_dtype;    // GemmBias
 };
 
 namespace sm90_gemm {
 
-constexpr int kBlockK = 128;     // one scale block = one 128B swizzle row of e4m3
+constexpr int kBlockK = 128;  // one scale block = one 128B swizzle row of e4m3
 constexpr int kWgmmaK = 32;
 constexpr int kScaleBlock = 128;
 
 __host__ __device__ constexpr int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
 
-// The tile (m_tile, n_tile) of this CTA: clusters walk groups of group_size_m cluster rows down
-// each N column before moving right (consecutive CTAs share B tiles and A tiles in L2).
+// The tile (m_tile, n_tile) of work unit `unit` (one tile per CTA of a cluster): units walk groups
+// of group_size_m cluster rows down each N column before moving right, so the units in flight
+// at once share B tiles and A tiles in L2.
 template <int kCluster>
-__device__ __forceinline__ void tile_of_block(int m_tiles, int n_tiles, int group_size_m, int& m_tile, int& n_tile) {
-  const int unit = static_cast<int>(blockIdx.x) / kCluster;
-  const int rank = static_cast<int>(blockIdx.x) % kCluster;  // == %cluster_ctarank for cluster dims (kCluster, 1, 1)
+__device__ __forceinline__ void tile_of_unit(int unit, int rank, int m_tiles, int n_tiles, int group_size_m,
+                                             int& m_tile, int& n_tile) {
   const int m_units = m_tiles / kCluster;
   const int per_group = group_size_m * n_tiles;
   const int group = unit / per_group;
@@ -81,9 +81,9 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   using namespace sm90_gemm;
   constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kStages = Cfg::kStages;
   constexpr int kWG = Cfg::kConsumerWarpgroups, kCluster = Cfg::kClusterM;
-  constexpr int kRows = kBM / kWG;      // rows per consumer warpgroup
-  constexpr int kSlices = kRows / 64;   // 64-row wgmma slices per consumer warpgroup
-  constexpr int kAcc = kBN / 2;         // fp32 accumulators per thread per slice
+  constexpr int kRows = kBM / kWG;     // rows per consumer warpgroup
+  constexpr int kSlices = kRows / 64;  // 64-row wgmma slices per consumer warpgroup
+  constexpr int kAcc = kBN / 2;        // fp32 accumulators per thread per slice
   constexpr bool kPromote = kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128;
   // A tile never straddles two B scale blocks when its width divides 128 (tiles start at multiples of it).
   constexpr bool kOneScaleBlock = kScaleBlock % kBN == 0;
@@ -96,24 +96,27 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
                 "a tile touches at most two B scale blocks (its worst start is 128 - gcd(block_n, 128))");
   static_assert(kStages >= 2 && kStages <= 32, "2..32 stages");
 
-  // Shared memory, in gemm_smem_layout()'s order; tile buffers are multiples of 1024 bytes.
-  constexpr int kStageA = kBM * kBlockK;                                  // (kBM, 128) e4m3
-  constexpr int kStageB = kBN * kBlockK;                                  // (kBN, 128) e4m3
-  constexpr int kOutBytes = kOut == kGemmOutF32 ? 4 : 2;
-  constexpr int kEpilogue = kBM * kBN * kOutBytes;                        // reserved for a staged store
-  constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;   // (kBM) fp32
-  constexpr int kStageSB = kModeB == kGemmScaleBBlock128 ? 16 : 0;        // reserved (B scales come from L1)
+  // Shared memory, in gemm_smem_layout()'s order; tile buffers are multiples of 1024 bytes. B's
+  // 128x128 scales are read through L1 (two floats per K block) and the epilogue stores from
+  // registers, so all of it is the ring.
+  constexpr int kStageA = kBM * kBlockK;  // (kBM, 128) e4m3
+  constexpr int kStageB = kBN * kBlockK;  // (kBN, 128) e4m3
+  constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;  // (kBM) fp32
   extern __shared__ __align__(1024) u8 smem[];
-  u8* tile_a = smem;                                                      // (kBM, 128, kStages)
-  u8* tile_b = tile_a + kStages * kStageA;                                // (kBN, 128, kStages)
-  float* scale_a_tile = reinterpret_cast<float*>(tile_b + kStages * kStageB + kEpilogue);  // (kBM, kStages)
-  u64* full = reinterpret_cast<u64*>(reinterpret_cast<u8*>(scale_a_tile) + kStages * (kStageSA + kStageSB));
+  u8* tile_a = smem;                                                         // (kBM, 128, kStages)
+  u8* tile_b = tile_a + kStages * kStageA;                                   // (kBN, 128, kStages)
+  float* scale_a_tile = reinterpret_cast<float*>(tile_b + kStages * kStageB);  // (kBM, kStages)
+  u64* full = reinterpret_cast<u64*>(reinterpret_cast<u8*>(scale_a_tile) + kStages * kStageSA);
   u64* empty = full + kStages;
 
+  // Persistent: cluster c takes units c, c + clusters, ...; the ring's stage and phase run on
+  // across tiles, so the producer fills the next tile's stages while the consumers store.
   const int m_tiles = (p.m + kBM - 1) / kBM;
   const int n_tiles = (p.n + kBN - 1) / kBN;
-  int m_tile, n_tile;
-  tile_of_block<kCluster>(m_tiles, n_tiles, p.group_size_m, m_tile, n_tile);
+  const int units = m_tiles / kCluster * n_tiles;
+  const int first_unit = static_cast<int>(blockIdx.x) / kCluster;
+  const int unit_stride = static_cast<int>(gridDim.x) / kCluster;
+  const int rank = static_cast<int>(blockIdx.x) % kCluster;  // == %cluster_ctarank for cluster dims (kCluster, 1, 1)
   const int k_blocks = (p.k + kBlockK - 1) / kBlockK;
 
   if (threadIdx.x == 0) {
@@ -137,21 +140,25 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
       ptx::tma_prefetch_descriptor(&p.map_a);
       ptx::tma_prefetch_descriptor(&p.map_b);
       if constexpr (kModeA == kGemmScaleAGroup128) ptx::tma_prefetch_descriptor(&p.map_sa);
-      const u32 rank = kCluster > 1 ? ptx::cluster_cta_rank() : 0;
-      for (int kb = 0; kb < k_blocks; ++kb) {
-        const int s = kb % kStages;
-        ptx::mbarrier_wait_parity(&empty[s], ((kb / kStages) & 1) ^ 1);
-        ptx::mbarrier_arrive_expect_tx(&full[s], kStageA + kStageB + kStageSA);
-        ptx::tma_load_2d(tile_a + s * kStageA, &p.map_a, &full[s], kb * kBlockK, m_tile * kBM);
-        if constexpr (kModeA == kGemmScaleAGroup128) {
-          ptx::tma_load_2d(scale_a_tile + s * kBM, &p.map_sa, &full[s], m_tile * kBM, kb);
-        }
-        if constexpr (kCluster == 1) {
-          ptx::tma_load_2d(tile_b + s * kStageB, &p.map_b, &full[s], kb * kBlockK, n_tile * kBN);
-        } else {
-          constexpr int kHalf = kBN / kCluster;
-          ptx::tma_load_2d_multicast(tile_b + s * kStageB + rank * kHalf * kBlockK, &p.map_b, &full[s], kb * kBlockK,
-                                     n_tile * kBN + static_cast<int>(rank) * kHalf, static_cast<u16>((1 << kCluster) - 1));
+      int it = 0;  // ring position over all tiles of this CTA
+      for (int unit = first_unit; unit < units; unit += unit_stride) {
+        int m_tile, n_tile;
+        tile_of_unit<kCluster>(unit, rank, m_tiles, n_tiles, p.group_size_m, m_tile, n_tile);
+        for (int kb = 0; kb < k_blocks; ++kb, ++it) {
+          const int s = it % kStages;
+          ptx::mbarrier_wait_parity(&empty[s], ((it / kStages) & 1) ^ 1);
+          ptx::mbarrier_arrive_expect_tx(&full[s], kStageA + kStageB + kStageSA);
+          ptx::tma_load_2d(tile_a + s * kStageA, &p.map_a, &full[s], kb * kBlockK, m_tile * kBM);
+          if constexpr (kModeA == kGemmScaleAGroup128) {
+            ptx::tma_load_2d(scale_a_tile + s * kBM, &p.map_sa, &full[s], m_tile * kBM, kb);
+          }
+          if constexpr (kCluster == 1) {
+            ptx::tma_load_2d(tile_b + s * kStageB, &p.map_b, &full[s], kb * kBlockK, n_tile * kBN);
+          } else {
+            constexpr int kHalf = kBN / kCluster;
+            ptx::tma_load_2d_multicast(tile_b + s * kStageB + rank * kHalf * kBlockK, &p.map_b, &full[s], kb * kBlockK,
+                                       n_tile * kBN + rank * kHalf, static_cast<u16>((1 << kCluster) - 1));
+          }
         }
       }
     }
@@ -161,24 +168,10 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     const int wg = ptx::warpgroup_index() - 1;
     const int warp = ptx::warp_index_in_warpgroup();
     const int lane = static_cast<int>(threadIdx.x) % 32;
-    const int n0 = n_tile * kBN;
     // Accumulator fragment of wgmma m64nN (fp32): register i of a thread holds row
     // warp * 16 + lane / 4 + 8 * ((i / 2) % 2) and column (i / 4) * 8 + (lane % 4) * 2 + i % 2 of its slice.
     const int frag_row = warp * 16 + lane / 4;
     const int frag_col = (lane % 4) * 2;
-    float acc[kSlices][kAcc];
-#pragma unroll
-    for (int sl = 0; sl < kSlices; ++sl)
-#pragma unroll
-      for (int i = 0; i < kAcc; ++i) acc[sl][i] = 0.0f;
-
-    // B scale blocks of this tile: columns below `split` (tile-relative) take the first.
-    const int nb_first = n0 / kScaleBlock;
-    const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);
-    const int split = (nb_first + 1) * kScaleBlock - n0;
-    const float* scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld;
-    const float* scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld;
-
     // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster.
     const auto release_stage = [&](int s) {
       __syncwarp();
@@ -191,101 +184,120 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
       }
     };
 
-    for (int kb = 0; kb < k_blocks; ++kb) {
-      const int s = kb % kStages;
-      // Global loads first: their latency hides behind the barrier wait and the MMAs.
-      float sb_first = 1.0f, sb_second = 1.0f;
-      if constexpr (kModeB == kGemmScaleBBlock128) {
-        sb_first = __ldg(scale_b_first + kb);
-        if constexpr (!kOneScaleBlock) sb_second = __ldg(scale_b_second + kb);
-      }
-      ptx::mbarrier_wait_parity(&full[s], (kb / kStages) & 1);
-      const u64 desc_b = ptx::wgmma_desc_k_major_sw128(tile_b + s * kStageB);
-      if constexpr (!kPromote) {
+    int it = 0;
+    for (int unit = first_unit; unit < units; unit += unit_stride) {
+      int m_tile, n_tile;
+      tile_of_unit<kCluster>(unit, rank, m_tiles, n_tiles, p.group_size_m, m_tile, n_tile);
+      const int n0 = n_tile * kBN;
+      float acc[kSlices][kAcc];
 #pragma unroll
-        for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
-        ptx::wgmma_fence();
+      for (int sl = 0; sl < kSlices; ++sl)
 #pragma unroll
-        for (int sl = 0; sl < kSlices; ++sl) {
-          const u64 desc_a = ptx::wgmma_desc_k_major_sw128(tile_a + s * kStageA + (wg * kRows + sl * 64) * kBlockK);
-#pragma unroll
-          for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-            ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_advance(desc_a, k * kWgmmaK),
-                                        ptx::wgmma_desc_advance(desc_b, k * kWgmmaK), true);
-          }
+        for (int i = 0; i < kAcc; ++i) acc[sl][i] = 0.0f;
+
+      // B scale blocks of this tile: columns below `split` (tile-relative) take the first.
+      const int nb_first = n0 / kScaleBlock;
+      const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);
+      const int split = (nb_first + 1) * kScaleBlock - n0;
+      const float* scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld;
+      const float* scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld;
+
+      for (int kb = 0; kb < k_blocks; ++kb, ++it) {
+        const int s = it % kStages;
+        // Global loads first: their latency hides behind the barrier wait and the MMAs.
+        float sb_first = 1.0f, sb_second = 1.0f;
+        if constexpr (kModeB == kGemmScaleBBlock128) {
+          sb_first = __ldg(scale_b_first + kb);
+          if constexpr (!kOneScaleBlock) sb_second = __ldg(scale_b_second + kb);
         }
-        ptx::wgmma_commit_group();
-        ptx::wgmma_wait_group<0>();
+        ptx::mbarrier_wait_parity(&full[s], (it / kStages) & 1);
+        const u64 desc_b = ptx::wgmma_desc_k_major_sw128(tile_b + s * kStageB);
+        if constexpr (!kPromote) {
 #pragma unroll
-        for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
-        release_stage(s);
-      } else {
-#pragma unroll
-        for (int sl = 0; sl < kSlices; ++sl) {
-          const int row = wg * kRows + sl * 64 + frag_row;  // tile-relative
-          float sa_lo = 1.0f, sa_hi = 1.0f;                 // rows `row` and `row + 8`
-          if constexpr (kModeA == kGemmScaleAGroup128) {
-            sa_lo = scale_a_tile[s * kBM + row];
-            sa_hi = scale_a_tile[s * kBM + row + 8];
-          }
-          float scratch[kAcc];
-          const u64 desc_a = ptx::wgmma_desc_k_major_sw128(tile_a + s * kStageA + (wg * kRows + sl * 64) * kBlockK);
-          ptx::wgmma_fence_operands(scratch);
+          for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
           ptx::wgmma_fence();
 #pragma unroll
-          for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-            ptx::wgmma_m64k32_e4m3<kBN>(scratch, ptx::wgmma_desc_advance(desc_a, k * kWgmmaK),
-                                        ptx::wgmma_desc_advance(desc_b, k * kWgmmaK), k > 0);
+          for (int sl = 0; sl < kSlices; ++sl) {
+            const u64 desc_a = ptx::wgmma_desc_k_major_sw128(tile_a + s * kStageA + (wg * kRows + sl * 64) * kBlockK);
+#pragma unroll
+            for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
+              ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_advance(desc_a, k * kWgmmaK),
+                                          ptx::wgmma_desc_advance(desc_b, k * kWgmmaK), true);
+            }
           }
           ptx::wgmma_commit_group();
           ptx::wgmma_wait_group<0>();
-          ptx::wgmma_fence_operands(scratch);
-          // The stage is consumed (MMAs done, scales in registers): free it before promoting.
-          if (sl == kSlices - 1) release_stage(s);
-          const float lo_first = sa_lo * sb_first, hi_first = sa_hi * sb_first;
-          const float lo_second = sa_lo * sb_second, hi_second = sa_hi * sb_second;
 #pragma unroll
-          for (int i = 0; i < kAcc; ++i) {
-            const bool hi = (i / 2) % 2;
-            float scale = hi ? hi_first : lo_first;
-            if constexpr (!kOneScaleBlock) {
-              if ((i / 4) * 8 + frag_col + i % 2 >= split) scale = hi ? hi_second : lo_second;
+          for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
+          release_stage(s);
+        } else {
+#pragma unroll
+          for (int sl = 0; sl < kSlices; ++sl) {
+            const int row = wg * kRows + sl * 64 + frag_row;  // tile-relative
+            float sa_lo = 1.0f, sa_hi = 1.0f;                 // rows `row` and `row + 8`
+            if constexpr (kModeA == kGemmScaleAGroup128) {
+              sa_lo = scale_a_tile[s * kBM + row];
+              sa_hi = scale_a_tile[s * kBM + row + 8];
             }
-            acc[sl][i] = fmaf(scale, scratch[i], acc[sl][i]);
+            float scratch[kAcc];
+            const u64 desc_a = ptx::wgmma_desc_k_major_sw128(tile_a + s * kStageA + (wg * kRows + sl * 64) * kBlockK);
+            ptx::wgmma_fence_operands(scratch);
+            ptx::wgmma_fence();
+#pragma unroll
+            for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
+              ptx::wgmma_m64k32_e4m3<kBN>(scratch, ptx::wgmma_desc_advance(desc_a, k * kWgmmaK),
+                                          ptx::wgmma_desc_advance(desc_b, k * kWgmmaK), k > 0);
+            }
+            ptx::wgmma_commit_group();
+            ptx::wgmma_wait_group<0>();
+            ptx::wgmma_fence_operands(scratch);
+            // The stage is consumed (MMAs done, scales in registers): free it before promoting.
+            if (sl == kSlices - 1) release_stage(s);
+            const float lo_first = sa_lo * sb_first, hi_first = sa_hi * sb_first;
+            const float lo_second = sa_lo * sb_second, hi_second = sa_hi * sb_second;
+#pragma unroll
+            for (int i = 0; i < kAcc; ++i) {
+              const bool hi = (i / 2) % 2;
+              float scale = hi ? hi_first : lo_first;
+              if constexpr (!kOneScaleBlock) {
+                if ((i / 4) * 8 + frag_col + i % 2 >= split) scale = hi ? hi_second : lo_second;
+              }
+              acc[sl][i] = fmaf(scale, scratch[i], acc[sl][i]);
+            }
           }
         }
       }
-    }
 
-    // ---- epilogue: (acc · sa) · sb + bias, two adjacent columns per store ---------------------------
-    const float sa_tensor = kModeA == kGemmScaleATensor ? p.scale_a[0] : 1.0f;
-    const float sb_tensor = kModeB == kGemmScaleBTensor ? p.scale_b[0] : 1.0f;
+      // ---- epilogue: (acc · sa) · sb + bias, two adjacent columns per store ---------------------------
+      const float sa_tensor = kModeA == kGemmScaleATensor ? p.scale_a[0] : 1.0f;
+      const float sb_tensor = kModeB == kGemmScaleBTensor ? p.scale_b[0] : 1.0f;
 #pragma unroll
-    for (int sl = 0; sl < kSlices; ++sl) {
+      for (int sl = 0; sl < kSlices; ++sl) {
 #pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const int row = m_tile * kBM + wg * kRows + sl * 64 + frag_row + 8 * half;
-        if (row >= p.m) continue;
-        const float sa = kModeA == kGemmScaleAToken ? p.scale_a[row] : sa_tensor;
+        for (int half = 0; half < 2; ++half) {
+          const int row = m_tile * kBM + wg * kRows + sl * 64 + frag_row + 8 * half;
+          if (row >= p.m) continue;
+          const float sa = kModeA == kGemmScaleAToken ? p.scale_a[row] : sa_tensor;
 #pragma unroll
-        for (int j = 0; j < kAcc / 4; ++j) {
-          const int col = n0 + j * 8 + frag_col;
-          if (col >= p.n) continue;  // N % 16 == 0 and col is even: col + 1 < N too
-          float v[2] = {acc[sl][j * 4 + half * 2], acc[sl][j * 4 + half * 2 + 1]};
+          for (int j = 0; j < kAcc / 4; ++j) {
+            const int col = n0 + j * 8 + frag_col;
+            if (col >= p.n) continue;  // N % 16 == 0 and col is even: col + 1 < N too
+            float v[2] = {acc[sl][j * 4 + half * 2], acc[sl][j * 4 + half * 2 + 1]};
 #pragma unroll
-          for (int c = 0; c < 2; ++c) {
-            // Factors of 128-wide scales were applied in the promotion: theirs are 1 here.
-            v[c] = v[c] * sa * (kModeB == kGemmScaleBChannel ? p.scale_b[col + c] : sb_tensor);
-            if (p.bias_dtype != kGemmBiasNone) v[c] += load_bias(p.bias, p.bias_dtype, col + c);
-          }
-          const i64 index = static_cast<i64>(row) * p.ldd + col;
-          if constexpr (kOut == kGemmOutF32) {
-            *reinterpret_cast<u64*>(static_cast<float*>(p.out) + index) =
-                __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
-          } else {
-            const u32 lo = kOut == kGemmOutF16 ? f16_bits_from_float(v[0]) : bf16_bits_from_float(v[0]);
-            const u32 hi = kOut == kGemmOutF16 ? f16_bits_from_float(v[1]) : bf16_bits_from_float(v[1]);
-            *reinterpret_cast<u32*>(static_cast<u16*>(p.out) + index) = lo | (hi << 16);
+            for (int c = 0; c < 2; ++c) {
+              // Factors of 128-wide scales were applied in the promotion: theirs are 1 here.
+              v[c] = v[c] * sa * (kModeB == kGemmScaleBChannel ? p.scale_b[col + c] : sb_tensor);
+              if (p.bias_dtype != kGemmBiasNone) v[c] += load_bias(p.bias, p.bias_dtype, col + c);
+            }
+            const i64 index = static_cast<i64>(row) * p.ldd + col;
+            if constexpr (kOut == kGemmOutF32) {
+              *reinterpret_cast<u64*>(static_cast<float*>(p.out) + index) =
+                  __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
+            } else {
+              const u32 lo = kOut == kGemmOutF16 ? f16_bits_from_float(v[0]) : bf16_bits_from_float(v[0]);
+              const u32 hi = kOut == kGemmOutF16 ? f16_bits_from_float(v[1]) : bf16_bits_from_float(v[1]);
+              *reinterpret_cast<u32*>(static_cast<u16*>(p.out) + index) = lo | (hi << 16);
+            }
           }
         }
       }
