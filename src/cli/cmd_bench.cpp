@@ -3,6 +3,7 @@
 // so `bench gemm` adds a function beside add_quant_command and nothing else changes.
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "bench/gemm_suite.hpp"
 #include "bench/quant_suite.hpp"
 #include "cli/commands.hpp"
+#include "fp8kit/gemm.hpp"
 #include "fp8kit/types.hpp"
 
 namespace fp8kit::cli {
@@ -124,9 +126,11 @@ struct GemmArgs {
   std::vector<std::string> backends{"cublaslt"};
   std::string act_dist = "normal";
   bool fast_accum = false;
+  std::string config_dir;  // tuned configs of backend fp8kit (default: FP8KIT_CONFIG_DIR)
 };
 
 void run_gemm(const GemmArgs& a) {
+  if (!a.config_dir.empty()) set_gemm_config_dir(std::filesystem::path(a.config_dir));
   bench::GemmSuiteOptions o;
   o.models = a.models;
   o.tp_sizes = a.tp_sizes;
@@ -159,7 +163,9 @@ void add_gemm_command(CLI::App& bench) {
       ->capture_default_str();
   cmd->add_option("--backends", args->backends, "comma-separated: cublaslt, reference, fp8kit")->delimiter(',')->capture_default_str();
   cmd->add_option("--act-dist", args->act_dist, "activations: normal, or outliers (a few channels x50)")->capture_default_str();
-  cmd->add_flag("--fast-accum", args->fast_accum, "cuBLASLt fast accumulation for the non-block FP8 providers");
+  cmd->add_flag("--fast-accum", args->fast_accum, "fast accumulation for the non-block FP8 providers (cublaslt, fp8kit)");
+  cmd->add_option("--config-dir", args->config_dir, "fp8kit tune's files for backend fp8kit (default: FP8KIT_CONFIG_DIR)")
+      ->type_name("DIR");
   add_common_flags(*cmd, args->common);
   cmd->callback([args] { run_gemm(*args); });
 }

@@ -13,6 +13,7 @@
 #include "ops/fp8kit_gemm.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
+#include "tune/tuned_configs.hpp"
 
 namespace fp8kit {
 namespace {
@@ -128,14 +129,24 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
     case GemmBackend::kReference:
       reference_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, s);
       return;
-    case GemmBackend::kFp8kit:
-      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream,
-                            ops::default_gemm_config(s, mode_a, mode_b, out.dtype, cuda::current_device_info_cached().sm_count));
+    case GemmBackend::kFp8kit: {
+      // A tuned config (issue 6's files) when one exists for this shape and device, else the heuristic.
+      std::optional<GemmConfig> config;
+      if (mode_a == ScaleModeA::kGroup128 && mode_b == ScaleModeB::kBlock128) {
+        config = tune::find_tuned_config(s, out.dtype);
+      }
+      if (!config) {
+        config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, cuda::current_device_info_cached().sm_count);
+      }
+      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, *config);
       return;
+    }
     default: break;
   }
   fail(fmt::format("scaled_mm: backend {} cannot run", gemm_backend_name(backend)));
 }
+
+void set_gemm_config_dir(std::optional<std::filesystem::path> dir) { tune::set_tuned_config_dir(std::move(dir)); }
 
 void mm(const TensorView& a, const TensorView& b, const TensorView& out, const std::optional<TensorView>& bias,
         cudaStream_t stream) {
