@@ -16,6 +16,9 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 bool is_out_dtype(DType d) { return d == DType::kBFloat16 || d == DType::kFloat16 || d == DType::kFloat32; }
 
+// Bytes of one output element (4 for a dtype that is not an out dtype: the rules report it elsewhere).
+std::int64_t out_bytes(DType d) { return is_out_dtype(d) ? std::int64_t(dtype_size(d)) : 4; }
+
 std::string out_label(DType d) {
   return is_out_dtype(d) ? std::string(gemm_out_name(d)) : std::string(dtype_name(d));
 }
@@ -85,10 +88,19 @@ GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
   GemmSmemLayout s;
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
+  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out);
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;
-  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.barriers;
+  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.epilogue + s.barriers;
   return s;
+}
+
+int gemm_store_box_bytes(const GemmConfig& c) {
+  const std::int64_t row = c.block_n * out_bytes(c.out);
+  for (int w : {128, 64, 32}) {
+    if (row % w == 0) return w;
+  }
+  return 0;  // block_n not a multiple of 16: reported by the block_n rule
 }
 
 std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
@@ -147,9 +159,9 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   const GemmSmemLayout smem = gemm_smem_layout(c);
   if (smem.total > kSm90SmemPerBlock) {
     e.push_back(fmt::format(
-        "shared memory: {} bytes ({} stages x {} + barriers {}) exceed the 232448 (227 KiB) a block may "
+        "shared memory: {} bytes ({} stages x {} + epilogue {} + barriers {}) exceed the 232448 (227 KiB) a block may "
         "use",
-        smem.total, c.stages, smem.a_stage + smem.b_stage + smem.scale_a_stage,
+        smem.total, c.stages, smem.a_stage + smem.b_stage + smem.scale_a_stage, smem.epilogue,
         smem.barriers));
   }
   return e;

@@ -84,19 +84,25 @@ bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale o
 int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
 int consumer_registers_needed(const GemmConfig& config); // accumulators (+ scratch) + overheads
 
-// Shared memory, in the order the kernel lays it out: the tile buffers (A and B stages) come first
-// and are each a multiple of 1024 bytes, so each starts 1024-aligned (the 128B swizzle atom) behind
-// a 1024-aligned base; the A-scale stages (256, 512 or 1024 bytes) keep TMA's 128-byte alignment;
-// barriers last (8-byte). The epilogue stores from registers and the consumers read B's 128x128
-// scales through L1, so neither takes shared memory: every byte goes to the ring.
+// Shared memory, in the order the kernel lays it out: the tile buffers (A and B stages, the
+// epilogue's staging tile) come first and are each a multiple of 1024 bytes, so each starts
+// 1024-aligned (the 128B swizzle atom) behind a 1024-aligned base; the A-scale stages (256, 512 or
+// 1024 bytes) keep TMA's 128-byte alignment; barriers last (8-byte). Consumers read B's 128x128
+// scales through L1 (two floats per K block), so those take no shared memory.
 struct GemmSmemLayout {
   std::int64_t a_stage = 0;        // (block_m, 128) e4m3                    = block_m * 128
   std::int64_t b_stage = 0;        // (block_n, 128) e4m3                    = block_n * 128
+  std::int64_t epilogue = 0;       // (block_m, block_n) out, staged for the TMA store
   std::int64_t scale_a_stage = 0;  // (block_m) fp32 when A is group128     = block_m * 4
   std::int64_t barriers = 0;       // full + empty mbarrier (8 bytes each) per stage
   std::int64_t total = 0;
 };
 GemmSmemLayout gemm_smem_layout(const GemmConfig& config);
+
+// The epilogue stores each consumer warpgroup's rows as boxes of (rows, W bytes) with W the widest
+// of 128, 64, 32 dividing a tile row (block_n x out size) and the TMA swizzle of that width: a box
+// never reaches into the next tile, so neighbouring tiles' stores never overlap.
+int gemm_store_box_bytes(const GemmConfig& config);
 
 // Broken rules, each one message that starts with the rule's tag ("block_k:", "block_m:",
 // "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "group_size_m:",
@@ -134,7 +140,7 @@ struct GemmSearchSpace {
 // warpgroups and 256 x 1 (block_m), block_n 176 (B-scale span), block_n > 160 with 64 rows per
 // warpgroup and > 112 with 128 (registers), and deep rings of wide tiles (shared memory).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 416;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 386;
 
 }  // namespace fp8kit
 

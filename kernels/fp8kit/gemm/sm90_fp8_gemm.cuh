@@ -34,16 +34,15 @@ namespace fp8kit {
 enum GemmScaleA : int { kGemmScaleATensor = 0, kGemmScaleAToken = 1, kGemmScaleAGroup128 = 2 };
 enum GemmScaleB : int { kGemmScaleBTensor = 0, kGemmScaleBChannel = 1, kGemmScaleBBlock128 = 2 };
 
-// Mirrored by src/ops/fp8kit_gemm.hpp's Sm90GemmParams (same members, same order).
+// Mirrored by src/ops/fp8kit_gemm.cpp's Sm90GemmParams (same members, same order).
 struct Sm90GemmParams {
   CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM, 128), 128B swizzle
   CUtensorMapOpaque map_b;  // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
   CUtensorMapOpaque map_sa;  // group128 A scales: (K / 128, M) fp32, row stride round_up(M, 4), box (1, kBlockM)
+  CUtensorMapOpaque map_d;   // D (M, N) out, box (kBlockM / warpgroups, box bytes), swizzle = box bytes
   const float* scale_a;  // tensor: 1 value; token: M values (group128 goes through map_sa)
   const float* scale_b;  // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
-  void* out;             // (M, N), row stride ldd
   const void* bias;      // N values of dtype bias_dtype, or null
-  i64 ldd;
   i32 m, n, k;
   i32 scale_b_ld;    // round_up(K / 128, 4)
   i32 group_size_m;  // tile rasterization: M tiles (of clusters) per group
@@ -97,15 +96,23 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   static_assert(kStages >= 2 && kStages <= 32, "2..32 stages");
 
   // Shared memory, in gemm_smem_layout()'s order; tile buffers are multiples of 1024 bytes. B's
-  // 128x128 scales are read through L1 (two floats per K block) and the epilogue stores from
-  // registers, so all of it is the ring.
+  // 128x128 scales are read through L1 (two floats per K block).
   constexpr int kStageA = kBM * kBlockK;  // (kBM, 128) e4m3
   constexpr int kStageB = kBN * kBlockK;  // (kBN, 128) e4m3
+  constexpr int kOutBytes = kOut == kGemmOutF32 ? 4 : 2;
   constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;  // (kBM) fp32
+  // Epilogue staging: each consumer warpgroup's (kRows, kBN) part as boxes of (kRows, kBoxBytes),
+  // swizzled as the TMA store reads them (gemm_store_box_bytes on the host).
+  constexpr int kRowBytes = kBN * kOutBytes;
+  constexpr int kBoxBytes = kRowBytes % 128 == 0 ? 128 : kRowBytes % 64 == 0 ? 64 : 32;
+  constexpr int kBoxes = kRowBytes / kBoxBytes;
+  constexpr u32 kSwizzleMask = kBoxBytes / 16 - 1;  // 16-byte chunks XORed with bits 7.. of the offset
+  static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
   extern __shared__ __align__(1024) u8 smem[];
   u8* tile_a = smem;                                                         // (kBM, 128, kStages)
   u8* tile_b = tile_a + kStages * kStageA;                                   // (kBN, 128, kStages)
-  float* scale_a_tile = reinterpret_cast<float*>(tile_b + kStages * kStageB);  // (kBM, kStages)
+  u8* tile_d = tile_b + kStages * kStageB;                                   // (kBM, kBN) out, staged
+  float* scale_a_tile = reinterpret_cast<float*>(tile_d + kBM * kRowBytes);  // (kBM, kStages)
   u64* full = reinterpret_cast<u64*>(reinterpret_cast<u8*>(scale_a_tile) + kStages * kStageSA);
   u64* empty = full + kStages;
 
@@ -172,6 +179,8 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     // warp * 16 + lane / 4 + 8 * ((i / 2) % 2) and column (i / 4) * 8 + (lane % 4) * 2 + i % 2 of its slice.
     const int frag_row = warp * 16 + lane / 4;
     const int frag_col = (lane % 4) * 2;
+    const int wg_thread = ptx::thread_index_in_warpgroup();
+    u8* staged = tile_d + wg * kRows * kRowBytes;  // this warpgroup's boxes: (kRows, kBoxBytes, kBoxes)
     // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster.
     const auto release_stage = [&](int s) {
       __syncwarp();
@@ -195,10 +204,10 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
 #pragma unroll
         for (int i = 0; i < kAcc; ++i) acc[sl][i] = 0.0f;
 
-      // B scale blocks of this tile: columns below `split` (tile-relative) take the first.
+      // B scale blocks of this tile: 8-column groups below `split_group` (tile-relative) take the first.
       const int nb_first = n0 / kScaleBlock;
       const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);
-      const int split = (nb_first + 1) * kScaleBlock - n0;
+      const int split_group = ((nb_first + 1) * kScaleBlock - n0) / 8;
       const float* scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld;
       const float* scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld;
 
@@ -256,52 +265,76 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
             const float lo_first = sa_lo * sb_first, hi_first = sa_hi * sb_first;
             const float lo_second = sa_lo * sb_second, hi_second = sa_hi * sb_second;
 #pragma unroll
-            for (int i = 0; i < kAcc; ++i) {
-              const bool hi = (i / 2) % 2;
-              float scale = hi ? hi_first : lo_first;
-              if constexpr (!kOneScaleBlock) {
-                if ((i / 4) * 8 + frag_col + i % 2 >= split) scale = hi ? hi_second : lo_second;
-              }
-              acc[sl][i] = fmaf(scale, scratch[i], acc[sl][i]);
+            for (int j = 0; j < kAcc / 4; ++j) {
+              // Columns j * 8 .. j * 8 + 7 share a B scale block (`split` is a multiple of 8).
+              const bool second = !kOneScaleBlock && j >= split_group;
+              const float lo = second ? lo_second : lo_first;
+              const float hi = second ? hi_second : hi_first;
+#pragma unroll
+              for (int i = j * 4; i < j * 4 + 4; ++i) acc[sl][i] = fmaf((i / 2) % 2 ? hi : lo, scratch[i], acc[sl][i]);
             }
           }
         }
       }
 
-      // ---- epilogue: (acc · sa) · sb + bias, two adjacent columns per store ---------------------------
+      // ---- epilogue: (acc · sa) · sb + bias into the staging boxes, then TMA stores (clipped at
+      // D's edges) that run on while this warpgroup starts its next tile.
       const float sa_tensor = kModeA == kGemmScaleATensor ? p.scale_a[0] : 1.0f;
       const float sb_tensor = kModeB == kGemmScaleBTensor ? p.scale_b[0] : 1.0f;
+      // The previous tile's stores must have read the boxes before they are rewritten.
+      if (wg_thread == 0) ptx::tma_store_wait_read<0>();
+      ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) {
 #pragma unroll
         for (int half = 0; half < 2; ++half) {
-          const int row = m_tile * kBM + wg * kRows + sl * 64 + frag_row + 8 * half;
-          if (row >= p.m) continue;
-          const float sa = kModeA == kGemmScaleAToken ? p.scale_a[row] : sa_tensor;
+          const int r = sl * 64 + frag_row + 8 * half;  // warpgroup-relative row
+          const int row = m_tile * kBM + wg * kRows + r;
+          // Byte (r, x) of a box sits at r * kBoxBytes + (x ^ swizzle(r)); x = a compile-time part
+          // per 8-column group (a multiple of 16) plus this lane's (< 16 for 2-byte, < 32 for 4-byte
+          // outputs, never crossing a box), with disjoint bits, so one XOR per store remains.
+          u8* row_base = staged + r * kBoxBytes;
+          const u32 lane_xor = ((static_cast<u32>(r * kBoxBytes) >> 7 & kSwizzleMask) << 4) ^ (frag_col * kOutBytes);
+          const float sa = kModeA == kGemmScaleAToken ? (row < p.m ? p.scale_a[row] : 0.0f) : sa_tensor;
 #pragma unroll
           for (int j = 0; j < kAcc / 4; ++j) {
-            const int col = n0 + j * 8 + frag_col;
-            if (col >= p.n) continue;  // N % 16 == 0 and col is even: col + 1 < N too
+            const int c = j * 8 + frag_col;  // tile-relative column
+            const int col = n0 + c;
             float v[2] = {acc[sl][j * 4 + half * 2], acc[sl][j * 4 + half * 2 + 1]};
 #pragma unroll
-            for (int c = 0; c < 2; ++c) {
+            for (int e = 0; e < 2; ++e) {
               // Factors of 128-wide scales were applied in the promotion: theirs are 1 here.
-              v[c] = v[c] * sa * (kModeB == kGemmScaleBChannel ? p.scale_b[col + c] : sb_tensor);
-              if (p.bias_dtype != kGemmBiasNone) v[c] += load_bias(p.bias, p.bias_dtype, col + c);
+              const float sb = kModeB == kGemmScaleBChannel ? (col < p.n ? p.scale_b[col + e] : 0.0f) : sb_tensor;
+              v[e] = v[e] * sa * sb;
+              if (p.bias_dtype != kGemmBiasNone && col < p.n) v[e] += load_bias(p.bias, p.bias_dtype, col + e);
             }
-            const i64 index = static_cast<i64>(row) * p.ldd + col;
+            constexpr int kGroupBytes = 8 * kOutBytes;
+            u8* dst = row_base + (j * kGroupBytes / kBoxBytes) * (kRows * kBoxBytes) +
+                      ((j * kGroupBytes % kBoxBytes) ^ lane_xor);
             if constexpr (kOut == kGemmOutF32) {
-              *reinterpret_cast<u64*>(static_cast<float*>(p.out) + index) =
-                  __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
+              *reinterpret_cast<u64*>(dst) = __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
             } else {
               const u32 lo = kOut == kGemmOutF16 ? f16_bits_from_float(v[0]) : bf16_bits_from_float(v[0]);
               const u32 hi = kOut == kGemmOutF16 ? f16_bits_from_float(v[1]) : bf16_bits_from_float(v[1]);
-              *reinterpret_cast<u32*>(static_cast<u16*>(p.out) + index) = lo | (hi << 16);
+              *reinterpret_cast<u32*>(dst) = lo | (hi << 16);
             }
           }
         }
       }
+      ptx::fence_proxy_async_shared();
+      ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
+      const int row0 = m_tile * kBM + wg * kRows;
+      if (wg_thread == 0 && row0 < p.m) {
+#pragma unroll
+        for (int box = 0; box < kBoxes; ++box) {
+          const int col0 = n0 + box * (kBoxBytes / kOutBytes);
+          if (col0 < p.n) ptx::tma_store_2d(&p.map_d, staged + box * kRows * kBoxBytes, col0, row0);
+        }
+        ptx::tma_store_commit_group();
+      }
     }
+    // The staging boxes must stay until the last stores have read them.
+    if (wg_thread == 0) ptx::tma_store_wait_all<0>();
   }
   // No CTA leaves while its peer may still multicast into it or arrive on its barriers.
   if constexpr (kCluster > 1) ptx::cluster_sync();
