@@ -88,7 +88,7 @@ GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
   GemmSmemLayout s;
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
-  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out);
+  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out) / gemm_store_passes(c);
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;
   s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.epilogue + s.barriers;
@@ -101,6 +101,11 @@ int gemm_store_box_bytes(const GemmConfig& c) {
     if (row % w == 0) return w;
   }
   return 0;  // block_n not a multiple of 16: reported by the block_n rule
+}
+
+int gemm_store_passes(const GemmConfig& c) {
+  const int box = gemm_store_box_bytes(c);
+  return box > 0 && c.block_n * out_bytes(c.out) / box % 2 == 0 ? 2 : 1;
 }
 
 std::vector<std::string> gemm_config_errors(const GemmConfig& c) {

@@ -106,13 +106,15 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   constexpr int kRowBytes = kBN * kOutBytes;
   constexpr int kBoxBytes = kRowBytes % 128 == 0 ? 128 : kRowBytes % 64 == 0 ? 64 : 32;
   constexpr int kBoxes = kRowBytes / kBoxBytes;
+  constexpr int kPasses = kBoxes % 2 == 0 ? 2 : 1;  // half-size staging, stored in two passes
+  constexpr int kPassBoxes = kBoxes / kPasses;
   constexpr u32 kSwizzleMask = kBoxBytes / 16 - 1;  // 16-byte chunks XORed with bits 7.. of the offset
   static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
   extern __shared__ __align__(1024) u8 smem[];
   u8* tile_a = smem;                                                         // (kBM, 128, kStages)
   u8* tile_b = tile_a + kStages * kStageA;                                   // (kBN, 128, kStages)
   u8* tile_d = tile_b + kStages * kStageB;                                   // (kBM, kBN) out, staged
-  float* scale_a_tile = reinterpret_cast<float*>(tile_d + kBM * kRowBytes);  // (kBM, kStages)
+  float* scale_a_tile = reinterpret_cast<float*>(tile_d + kBM * kRowBytes / kPasses);  // (kBM, kStages)
   u64* full = reinterpret_cast<u64*>(reinterpret_cast<u8*>(scale_a_tile) + kStages * kStageSA);
   u64* empty = full + kStages;
 
@@ -180,7 +182,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     const int frag_row = warp * 16 + lane / 4;
     const int frag_col = (lane % 4) * 2;
     const int wg_thread = ptx::thread_index_in_warpgroup();
-    u8* staged = tile_d + wg * kRows * kRowBytes;  // this warpgroup's boxes: (kRows, kBoxBytes, kBoxes)
+    u8* staged = tile_d + wg * kRows * kRowBytes / kPasses;  // this warpgroup's boxes: (kRows, kBoxBytes, kPassBoxes)
     // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster.
     const auto release_stage = [&](int s) {
       __syncwarp();
@@ -278,59 +280,63 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
       }
 
       // ---- epilogue: (acc · sa) · sb + bias into the staging boxes, then TMA stores (clipped at
-      // D's edges) that run on while this warpgroup starts its next tile.
+      // D's edges) that run on while this warpgroup starts its next tile; half the boxes a pass
+      // when their count is even.
       const float sa_tensor = kModeA == kGemmScaleATensor ? p.scale_a[0] : 1.0f;
       const float sb_tensor = kModeB == kGemmScaleBTensor ? p.scale_b[0] : 1.0f;
-      // The previous tile's stores must have read the boxes before they are rewritten.
-      if (wg_thread == 0) ptx::tma_store_wait_read<0>();
-      ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
+      const int row0 = m_tile * kBM + wg * kRows;
 #pragma unroll
-      for (int sl = 0; sl < kSlices; ++sl) {
+      for (int pass = 0; pass < kPasses; ++pass) {
+        // The previous stores must have read the boxes before they are rewritten.
+        if (wg_thread == 0) ptx::tma_store_wait_read<0>();
+        ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const int r = sl * 64 + frag_row + 8 * half;  // warpgroup-relative row
-          const int row = m_tile * kBM + wg * kRows + r;
-          // Byte (r, x) of a box sits at r * kBoxBytes + (x ^ swizzle(r)); x = a compile-time part
-          // per 8-column group (a multiple of 16) plus this lane's (< 16 for 2-byte, < 32 for 4-byte
-          // outputs, never crossing a box), with disjoint bits, so one XOR per store remains.
-          u8* row_base = staged + r * kBoxBytes;
-          const u32 lane_xor = ((static_cast<u32>(r * kBoxBytes) >> 7 & kSwizzleMask) << 4) ^ (frag_col * kOutBytes);
-          const float sa = kModeA == kGemmScaleAToken ? (row < p.m ? p.scale_a[row] : 0.0f) : sa_tensor;
+        for (int sl = 0; sl < kSlices; ++sl) {
 #pragma unroll
-          for (int j = 0; j < kAcc / 4; ++j) {
-            const int c = j * 8 + frag_col;  // tile-relative column
-            const int col = n0 + c;
-            float v[2] = {acc[sl][j * 4 + half * 2], acc[sl][j * 4 + half * 2 + 1]};
+          for (int half = 0; half < 2; ++half) {
+            const int r = sl * 64 + frag_row + 8 * half;  // warpgroup-relative row
+            const int row = row0 + r;
+            // Byte (r, x) of a box sits at r * kBoxBytes + (x ^ swizzle(r)); x = a compile-time part
+            // per 8-column group (a multiple of 16) plus this lane's (< 16 for 2-byte, < 32 for
+            // 4-byte outputs, never crossing a box), with disjoint bits: one XOR per store.
+            u8* row_base = staged + r * kBoxBytes;
+            const u32 lane_xor = ((static_cast<u32>(r * kBoxBytes) >> 7 & kSwizzleMask) << 4) ^ (frag_col * kOutBytes);
+            const float sa = kModeA == kGemmScaleAToken ? (row < p.m ? p.scale_a[row] : 0.0f) : sa_tensor;
 #pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              // Factors of 128-wide scales were applied in the promotion: theirs are 1 here.
-              const float sb = kModeB == kGemmScaleBChannel ? (col < p.n ? p.scale_b[col + e] : 0.0f) : sb_tensor;
-              v[e] = v[e] * sa * sb;
-              if (p.bias_dtype != kGemmBiasNone && col < p.n) v[e] += load_bias(p.bias, p.bias_dtype, col + e);
-            }
-            constexpr int kGroupBytes = 8 * kOutBytes;
-            u8* dst = row_base + (j * kGroupBytes / kBoxBytes) * (kRows * kBoxBytes) +
-                      ((j * kGroupBytes % kBoxBytes) ^ lane_xor);
-            if constexpr (kOut == kGemmOutF32) {
-              *reinterpret_cast<u64*>(dst) = __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
-            } else {
-              const u32 lo = kOut == kGemmOutF16 ? f16_bits_from_float(v[0]) : bf16_bits_from_float(v[0]);
-              const u32 hi = kOut == kGemmOutF16 ? f16_bits_from_float(v[1]) : bf16_bits_from_float(v[1]);
-              *reinterpret_cast<u32*>(dst) = lo | (hi << 16);
+            for (int j = 0; j < kAcc / 4; ++j) {
+              constexpr int kGroupBytes = 8 * kOutBytes;
+              const int box = j * kGroupBytes / kBoxBytes;
+              if (box / kPassBoxes != pass) continue;  // compile-time once unrolled
+              const int col = n0 + j * 8 + frag_col;
+              float v[2] = {acc[sl][j * 4 + half * 2], acc[sl][j * 4 + half * 2 + 1]};
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                // Factors of 128-wide scales were applied in the promotion: theirs are 1 here.
+                const float sb = kModeB == kGemmScaleBChannel ? (col < p.n ? p.scale_b[col + e] : 0.0f) : sb_tensor;
+                v[e] = v[e] * sa * sb;
+                if (p.bias_dtype != kGemmBiasNone && col < p.n) v[e] += load_bias(p.bias, p.bias_dtype, col + e);
+              }
+              u8* dst = row_base + (box % kPassBoxes) * (kRows * kBoxBytes) + ((j * kGroupBytes % kBoxBytes) ^ lane_xor);
+              if constexpr (kOut == kGemmOutF32) {
+                *reinterpret_cast<u64*>(dst) = __float_as_uint(v[0]) | (static_cast<u64>(__float_as_uint(v[1])) << 32);
+              } else {
+                const u32 lo = kOut == kGemmOutF16 ? f16_bits_from_float(v[0]) : bf16_bits_from_float(v[0]);
+                const u32 hi = kOut == kGemmOutF16 ? f16_bits_from_float(v[1]) : bf16_bits_from_float(v[1]);
+                *reinterpret_cast<u32*>(dst) = lo | (hi << 16);
+              }
             }
           }
         }
-      }
-      ptx::fence_proxy_async_shared();
-      ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
-      const int row0 = m_tile * kBM + wg * kRows;
-      if (wg_thread == 0 && row0 < p.m) {
+        ptx::fence_proxy_async_shared();
+        ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
+        if (wg_thread == 0 && row0 < p.m) {
 #pragma unroll
-        for (int box = 0; box < kBoxes; ++box) {
-          const int col0 = n0 + box * (kBoxBytes / kOutBytes);
-          if (col0 < p.n) ptx::tma_store_2d(&p.map_d, staged + box * kRows * kBoxBytes, col0, row0);
+          for (int box = pass * kPassBoxes; box < (pass + 1) * kPassBoxes; ++box) {
+            const int col0 = n0 + box * (kBoxBytes / kOutBytes);
+            if (col0 < p.n) ptx::tma_store_2d(&p.map_d, staged + (box % kPassBoxes) * kRows * kBoxBytes, col0, row0);
+          }
+          ptx::tma_store_commit_group();
         }
-        ptx::tma_store_commit_group();
       }
     }
     // The staging boxes must stay until the last stores have read them.
