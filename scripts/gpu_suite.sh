@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU machine's side of the workflow in docs/DEVELOPING.md: runs the GPU suite (whose tests run
 # each case twice and require identical bits), `fp8kit info --measure` and the suite under
-# compute-sanitizer, over a build made on a CPU machine and carried over.
+# compute-sanitizer, plus the tuner's GPU checks (scripts/gpu_tune_check.sh), over a build made on a
+# CPU machine and carried over.
 # Usage: scripts/gpu_suite.sh [BUILD_DIR]   (default build/release, or a slim folder holding
 # fp8kit and fp8kit_gpu_tests); logs go to $OUT when set.
 set -uo pipefail
@@ -35,6 +36,7 @@ else  # a slim folder with the binaries only (docs/DEVELOPING.md): the same suit
   step gpu-tests "$build/fp8kit_gpu_tests" --gtest_brief=1
 fi
 step info-measure "$build/fp8kit" info --measure
+step tune-check scripts/gpu_tune_check.sh "$build"  # issue 6: tiny tune, planted fault, resume
 export FP8KIT_UNDER_SANITIZER=1  # timing bounds do not hold for instrumented kernels
 # No --leak-check: cuBLASLt workspaces (32 MiB per stream that ran a GEMM) are held until exit on
 # purpose, so that a captured graph never points at freed memory; they show up as leaks.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The GPU half of issue 6's tests, on the GPU machine: a tiny tune (2 shapes x 3 M) whose files the
+# library then uses, a planted faulting candidate that the tuner survives, and --resume after an
+# interrupted run completing the same set of files. Exits non-zero on the first broken promise.
+# Usage: scripts/gpu_tune_check.sh [DIR holding fp8kit]   (logs and files under $OUT or /tmp)
+set -uo pipefail
+bin="${1:-build/release}/fp8kit"
+out="${OUT:-/tmp/fp8kit-tune-check}"
+mkdir -p "$out"
+fail() { echo "gpu_tune_check: FAILED: $*"; exit 1; }
+shapes=(--shapes 576,7168 7168,2048)
+sizes=(--batch-sizes 1 64 4096)
+
+# 1. Tiny tune; every candidate whose name contains n16k128 faults the GPU (an illegal address).
+rm -rf "$out/tiny"
+FP8KIT_TUNE_PLANT_FAULT=n16k128 "$bin" tune "${shapes[@]}" "${sizes[@]}" --save-path "$out/tiny" \
+  > "$out/tiny.log" 2>&1 || fail "tiny tune exited $? (see tiny.log)"
+files=$(ls "$out/tiny"/fp8kit_w8a8_block128x128_*.json 2>/dev/null | wc -l)
+[ "$files" -eq 2 ] || fail "tiny tune wrote $files files, want 2"
+restarts=$(sed -n 's/.* \([0-9]\+\) worker restart(s).*/\1/p' "$out/tiny.log" | tail -1)
+[ "${restarts:-0}" -ge 1 ] || fail "no worker restart: the planted fault was never hit"
+grep -l "n16k128" "$out/tiny"/*.json && fail "a faulting candidate was chosen"
+echo "tiny tune: 2 files, ${restarts} worker restart(s) after planted faults, no faulting config chosen"
+
+# 2. The library uses the files: cache warm through --config-dir (the loader scaled_mm uses) finds them.
+warm=$("$bin" cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 64 4096 --config-dir "$out/tiny" 2>&1 | head -1)
+echo "$warm"
+echo "$warm" | grep -Eq '\(([1-9][0-9]*) tuned' || fail "cache warm used no tuned config: $warm"
+
+# 3. Interrupt a tune by its time budget, then resume: the same files, every M present.
+rm -rf "$out/resume"
+"$bin" tune "${shapes[@]}" "${sizes[@]}" --save-path "$out/resume" --time-budget 8s > "$out/resume1.log" 2>&1 \
+  || fail "interrupted tune exited $?"
+before=$(ls "$out/resume"/*.json 2>/dev/null | wc -l)
+"$bin" tune "${shapes[@]}" "${sizes[@]}" --save-path "$out/resume" --resume > "$out/resume2.log" 2>&1 \
+  || fail "resumed tune exited $?"
+after=$(ls "$out/resume"/*.json 2>/dev/null | wc -l)
+[ "$after" -eq 2 ] || fail "resume left $after files, want 2"
+for f in "$out/resume"/*.json; do
+  for m in 1 64 4096; do grep -q "\"$m\"" "$f" || fail "$f lacks M = $m"; done
+done
+echo "resume: $before file(s) after the interrupted run, 2 complete files after --resume"
+echo "gpu_tune_check: all passed"
