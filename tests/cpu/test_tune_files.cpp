@@ -15,6 +15,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/gemm_config_builder.hpp"
+#include "common/test_util.hpp"
 #include "core/files.hpp"
 #include "tune/tune_journal.hpp"
 #include "tune/tune_plan.hpp"
@@ -26,25 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("fp8kit-tune-files-{:08x}", rd());
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
-GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
-  GemmConfig c;
-  c.block_m = bm;
-  c.block_n = bn;
-  c.stages = stages;
-  c.consumer_warpgroups = wg;
-  c.cluster_m = cluster;
-  return c;
-}
+using test::gemm_config;
 
 TunedConfigFile sample_file(std::int64_t n = 7168, std::int64_t k = 2048, std::string device = "NVIDIA H100 80GB HBM3") {
   TunedConfigFile f;
@@ -54,9 +40,9 @@ TunedConfigFile sample_file(std::int64_t n = 7168, std::int64_t k = 2048, std::s
   f.versions = {{"cuda_runtime", "13.0"}, {"fp8kit", "0.1.0"}};
   f.date_utc = "2026-11-22T01:02:03Z";
   f.time_spent_s = 12.5;
-  f.batches[1] = {config(64, 32, 6, 1), 3.5, 1.25, "sm90_default_1", 17, 1};
-  f.batches[64] = {config(64, 128, 4, 1), 210.0, 180.0, "sm90_default_64", 22, 0};
-  f.batches[256] = {config(128, 128, 4, 2, 2), 600.0, 550.0, "sm90_default_256", 25, 2};
+  f.batches[1] = {gemm_config(64, 32, 6, 1), 3.5, 1.25, "sm90_default_1", 17, 1};
+  f.batches[64] = {gemm_config(64, 128, 4, 1), 210.0, 180.0, "sm90_default_64", 22, 0};
+  f.batches[256] = {gemm_config(128, 128, 4, 2, 2), 600.0, 550.0, "sm90_default_256", 25, 2};
   return f;
 }
 
@@ -94,7 +80,7 @@ TEST(TuneFile, JsonRoundTripAndSchema) {
   // Batch sizes are string keys with the config and its kernel_name; metadata beside them.
   ASSERT_TRUE(j.contains("64"));
   EXPECT_EQ(j["64"]["block_n"], 128);
-  EXPECT_EQ(j["64"]["kernel_name"], kernel_name(config(64, 128, 4, 1)));
+  EXPECT_EQ(j["64"]["kernel_name"], kernel_name(gemm_config(64, 128, 4, 1)));
   EXPECT_EQ(j["metadata"]["device"], "NVIDIA H100 80GB HBM3");
   EXPECT_EQ(j["metadata"]["candidates_tried"], 64);
   EXPECT_EQ(j["metadata"]["per_batch_size"]["256"]["default_tflops"], 550.0);
@@ -140,7 +126,7 @@ TEST(TuneFile, CorruptFilesAreRefusedWithAReason) {
 TEST(TuneFile, WrittenUnderItsNameAndReadBack) {
   TempDir dir;
   const TunedConfigFile f = sample_file();
-  const fs::path path = write_tuned_config_file(dir.path / "sub", f);
+  const fs::path path = write_tuned_config_file(dir.path() / "sub", f);
   EXPECT_EQ(path.filename().string(), tuned_file_name(f));
   EXPECT_EQ(read_tuned_config_file(path), f);
 }
@@ -150,7 +136,7 @@ TEST(TuneFile, KilledWriterLeavesNoHalfFile) {
   TempDir dir;
   TunedConfigFile big = sample_file();
   for (int m = 2; m < 3000; ++m) big.batches[m] = big.batches[1];  // ~1 MB of JSON: writes take a while
-  const fs::path path = dir.path / tuned_file_name(big);
+  const fs::path path = dir.path() / tuned_file_name(big);
   const std::string text = to_json_text(big);  // before fork: the child only publishes
   for (int round = 0; round < 8; ++round) {
     const pid_t pid = ::fork();
@@ -169,20 +155,20 @@ TEST(TuneFile, KilledWriterLeavesNoHalfFile) {
   }
   // The kills caught writers mid-write (their temporaries are left), and the loader ignores those.
   int temporaries = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) temporaries += is_atomic_temp_name(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(dir.path())) temporaries += is_atomic_temp_name(e.path().filename().string());
   EXPECT_GT(temporaries, 0);
   std::vector<std::string> problems;
-  const TunedConfigStore store = TunedConfigStore::load_dir(dir.path, problems);
+  const TunedConfigStore store = TunedConfigStore::load_dir(dir.path(), problems);
   EXPECT_TRUE(problems.empty()) << problems.front();
   EXPECT_LE(store.size(), 1u);
 }
 
 TEST(TuneJournal, RoundTripAndTruncatedTail) {
   TempDir dir;
-  const fs::path path = dir.path / "state" / "j.jsonl";
-  JournalEntry ok{JournalEntry::Kind::kCandidate, 64, config(64, 128, 4, 1), 12.5, "", 0};
-  JournalEntry failed{JournalEntry::Kind::kCandidate, 64, config(64, 16, 4, 1), std::nullopt, "worker killed by signal 11\nline 2", 0};
-  JournalEntry def{JournalEntry::Kind::kDefault, 1, config(64, 128, 4, 1), 20.0, "", 0};
+  const fs::path path = dir.path() / "state" / "j.jsonl";
+  JournalEntry ok{JournalEntry::Kind::kCandidate, 64, gemm_config(64, 128, 4, 1), 12.5, "", 0};
+  JournalEntry failed{JournalEntry::Kind::kCandidate, 64, gemm_config(64, 16, 4, 1), std::nullopt, "worker killed by signal 11\nline 2", 0};
+  JournalEntry def{JournalEntry::Kind::kDefault, 1, gemm_config(64, 128, 4, 1), 20.0, "", 0};
   JournalEntry session{JournalEntry::Kind::kSession, 0, GemmConfig{}, std::nullopt, "", 3.25};
   for (const auto& e : {ok, failed, def, session}) append_journal(path, e);
   Journal j = read_journal(path);
@@ -209,7 +195,7 @@ TEST(TuneJournal, RoundTripAndTruncatedTail) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("j.jsonl:1"), std::string::npos) << e.what();
   }
-  EXPECT_TRUE(read_journal(dir.path / "missing.jsonl").entries.empty());
+  EXPECT_TRUE(read_journal(dir.path() / "missing.jsonl").entries.empty());
 }
 
 TEST(TuneLookup, NearestBatchSizeTiesToTheSmaller) {
@@ -229,28 +215,28 @@ TEST(TuneLookup, StoreFindsByShapeDtypeAndDevice) {
   TunedConfigStore store;
   store.add(sample_file());
   const std::string h100 = "NVIDIA H100 80GB HBM3";
-  EXPECT_EQ(store.find({1, 7168, 2048}, DType::kBFloat16, h100), config(64, 32, 6, 1));
-  EXPECT_EQ(store.find({32, 7168, 2048}, DType::kBFloat16, h100), config(64, 32, 6, 1));   // 31 from 1, 32 from 64
-  EXPECT_EQ(store.find({33, 7168, 2048}, DType::kBFloat16, h100), config(64, 128, 4, 1));  // 32 from 1, 31 from 64
-  EXPECT_EQ(store.find({160, 7168, 2048}, DType::kBFloat16, h100), config(64, 128, 4, 1));  // tie 96/96: smaller
-  EXPECT_EQ(store.find({4096, 7168, 2048}, DType::kBFloat16, h100), config(128, 128, 4, 2, 2));
+  EXPECT_EQ(store.find({1, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 32, 6, 1));
+  EXPECT_EQ(store.find({32, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 32, 6, 1));   // 31 from 1, 32 from 64
+  EXPECT_EQ(store.find({33, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));  // 32 from 1, 31 from 64
+  EXPECT_EQ(store.find({160, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));  // tie 96/96: smaller
+  EXPECT_EQ(store.find({4096, 7168, 2048}, DType::kBFloat16, h100), gemm_config(128, 128, 4, 2, 2));
   EXPECT_FALSE(store.find({64, 7168, 2048}, DType::kFloat16, h100));
   EXPECT_FALSE(store.find({64, 7168, 2048}, DType::kBFloat16, "NVIDIA H200"));
   EXPECT_FALSE(store.find({64, 2048, 7168}, DType::kBFloat16, h100));
   // The M = 256 config pairs CTAs along M (cluster_m = 2): at M = 300 (3 tiles of 128) it breaks the
   // even-tile rule, so the next nearest tuned M that is valid serves.
-  EXPECT_EQ(store.find({300, 7168, 2048}, DType::kBFloat16, h100), config(64, 128, 4, 1));
+  EXPECT_EQ(store.find({300, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));
 }
 
 TEST(TuneLookup, DirectoryLoaderSkipsForeignAndCorruptFilesAndWarnsOnce) {
   TempDir dir;
-  write_tuned_config_file(dir.path, sample_file());
-  write_file_atomic(dir.path / "fp8kit_w8a8_block128x128_N=1,K=1,out=bfloat16,device=x.json", "{ half a fi");
-  write_file_atomic(dir.path / "N=7168,K=2048,device_name=NVIDIA_H100.json", "{}");  // vLLM's name: not ours
+  write_tuned_config_file(dir.path(), sample_file());
+  write_file_atomic(dir.path() / "fp8kit_w8a8_block128x128_N=1,K=1,out=bfloat16,device=x.json", "{ half a fi");
+  write_file_atomic(dir.path() / "N=7168,K=2048,device_name=NVIDIA_H100.json", "{}");  // vLLM's name: not ours
   std::vector<std::string> warnings;
-  TunedConfigLookup lookup(dir.path, [&](const std::string& w) { warnings.push_back(w); });
+  TunedConfigLookup lookup(dir.path(), [&](const std::string& w) { warnings.push_back(w); });
   const std::string h100 = "NVIDIA H100 80GB HBM3";
-  EXPECT_EQ(lookup.find({64, 7168, 2048}, DType::kBFloat16, h100), config(64, 128, 4, 1));
+  EXPECT_EQ(lookup.find({64, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));
   ASSERT_EQ(warnings.size(), 1u);  // the corrupt file, named
   EXPECT_NE(warnings[0].find("N=1,K=1"), std::string::npos) << warnings[0];
   EXPECT_FALSE(lookup.find({64, 4096, 512}, DType::kBFloat16, h100));
@@ -268,9 +254,9 @@ TEST(TuneLookup, DirectoryLoaderSkipsForeignAndCorruptFilesAndWarnsOnce) {
 
 TEST(TuneLookup, ProcessWideLookupFollowsTheConfiguredDirectory) {
   TempDir dir;
-  write_tuned_config_file(dir.path, sample_file());
-  set_tuned_config_dir(dir.path);
-  EXPECT_EQ(find_tuned_config({64, 7168, 2048}, DType::kBFloat16, "NVIDIA H100 80GB HBM3"), config(64, 128, 4, 1));
+  write_tuned_config_file(dir.path(), sample_file());
+  set_tuned_config_dir(dir.path());
+  EXPECT_EQ(find_tuned_config({64, 7168, 2048}, DType::kBFloat16, "NVIDIA H100 80GB HBM3"), gemm_config(64, 128, 4, 1));
   set_tuned_config_dir(std::nullopt);
   EXPECT_FALSE(find_tuned_config({64, 7168, 2048}, DType::kBFloat16, "NVIDIA H100 80GB HBM3"));
 }
@@ -284,7 +270,7 @@ namespace fp8kit::tune {
 namespace {
 
 TEST(TuneCacheWarm, TunedWhereKnownElseDefaultOncePerKernel) {
-  const GemmConfig tuned = config(64, 32, 6, 1), fallback = config(128, 128, 4, 2);
+  const GemmConfig tuned = gemm_config(64, 32, 6, 1), fallback = gemm_config(128, 128, 4, 2);
   GemmConfig same_kernel = fallback;
   same_kernel.group_size_m = 16;  // run time only: the same kernel
   int fallbacks = 0;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <set>
 
+#include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
 #include "tune/candidate_search.hpp"
 #include "tune/cost_model.hpp"
@@ -18,15 +19,7 @@
 namespace fp8kit::tune {
 namespace {
 
-GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
-  GemmConfig c;
-  c.block_m = bm;
-  c.block_n = bn;
-  c.stages = stages;
-  c.consumer_warpgroups = wg;
-  c.cluster_m = cluster;
-  return c;
-}
+using test::gemm_config;
 
 std::vector<GemmConfig> candidates_for(const GemmShape& shape) {
   std::vector<GemmConfig> out;
@@ -51,21 +44,21 @@ TEST(TuneCandidates, ShapeRulesPruneOnlyOddClusterPairs) {
 
 TEST(TuneCostModel, RaggedNCostsPaddedTiles) {
   const GemmShape s{4096, 576, 7168};
-  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 192, 4, 2), s).tile_efficiency, 1.0);      // 576 = 3 x 192
-  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 128, 4, 2), s).tile_efficiency, 576.0 / 640);
-  EXPECT_EQ(estimate_cost(config(128, 128, 4, 2), s).tiles, 32 * 5);
+  EXPECT_DOUBLE_EQ(estimate_cost(gemm_config(128, 192, 4, 2), s).tile_efficiency, 1.0);      // 576 = 3 x 192
+  EXPECT_DOUBLE_EQ(estimate_cost(gemm_config(128, 128, 4, 2), s).tile_efficiency, 576.0 / 640);
+  EXPECT_EQ(estimate_cost(gemm_config(128, 128, 4, 2), s).tiles, 32 * 5);
 }
 
 TEST(TuneCostModel, RaggedMCostsPaddedTiles) {
   const GemmShape s{65, 7168, 2048};
-  EXPECT_DOUBLE_EQ(estimate_cost(config(64, 128, 4, 1), s).tile_efficiency, 65.0 / 128);
-  EXPECT_DOUBLE_EQ(estimate_cost(config(128, 128, 4, 2), s).tile_efficiency, 65.0 / 128);
+  EXPECT_DOUBLE_EQ(estimate_cost(gemm_config(64, 128, 4, 1), s).tile_efficiency, 65.0 / 128);
+  EXPECT_DOUBLE_EQ(estimate_cost(gemm_config(128, 128, 4, 2), s).tile_efficiency, 65.0 / 128);
 }
 
 TEST(TuneCostModel, WavesCountConcurrentCtas) {
   DeviceModel d;
   d.sm_count = 132;
-  const GemmConfig c = config(128, 128, 4, 2);
+  const GemmConfig c = gemm_config(128, 128, 4, 2);
   const CostEstimate e = estimate_cost(c, {128 * 133, 128, 1024}, d);  // 133 tiles
   ASSERT_EQ(e.ctas_per_sm, 1);                                          // 4 stages of 128x128: > 114 KiB
   EXPECT_NEAR(e.waves, 133.0 / 132, 1e-12);
@@ -74,21 +67,21 @@ TEST(TuneCostModel, WavesCountConcurrentCtas) {
 
 TEST(TuneCostModel, ClusterMulticastHalvesTheBTraffic) {
   const GemmShape s{4096, 7168, 7168};
-  const double one = estimate_cost(config(128, 128, 4, 2, 1), s).bytes_per_flop;
-  const double two = estimate_cost(config(128, 128, 4, 2, 2), s).bytes_per_flop;
+  const double one = estimate_cost(gemm_config(128, 128, 4, 2, 1), s).bytes_per_flop;
+  const double two = estimate_cost(gemm_config(128, 128, 4, 2, 2), s).bytes_per_flop;
   EXPECT_LT(two, one);
 }
 
 TEST(TuneCostModel, BiggerTilesMoveFewerBytesPerFlop) {
   const GemmShape s{4096, 7168, 7168};
-  EXPECT_LT(estimate_cost(config(128, 128, 4, 2), s).bytes_per_flop, estimate_cost(config(64, 64, 4, 1), s).bytes_per_flop);
-  EXPECT_LT(estimate_cost(config(128, 256, 3, 2), s).bytes_per_flop, estimate_cost(config(128, 128, 4, 2), s).bytes_per_flop);
+  EXPECT_LT(estimate_cost(gemm_config(128, 128, 4, 2), s).bytes_per_flop, estimate_cost(gemm_config(64, 64, 4, 1), s).bytes_per_flop);
+  EXPECT_LT(estimate_cost(gemm_config(128, 256, 3, 2), s).bytes_per_flop, estimate_cost(gemm_config(128, 128, 4, 2), s).bytes_per_flop);
 }
 
 TEST(TuneCostModel, ShallowRingsAndNarrowWgmmaAreSlower) {
   const GemmShape s{4096, 7168, 7168};
-  EXPECT_GT(estimate_cost(config(128, 128, 2, 2), s).time_us, estimate_cost(config(128, 128, 4, 2), s).time_us);
-  EXPECT_GT(estimate_cost(config(128, 32, 4, 2), s).time_us, estimate_cost(config(128, 128, 4, 2), s).time_us);
+  EXPECT_GT(estimate_cost(gemm_config(128, 128, 2, 2), s).time_us, estimate_cost(gemm_config(128, 128, 4, 2), s).time_us);
+  EXPECT_GT(estimate_cost(gemm_config(128, 32, 4, 2), s).time_us, estimate_cost(gemm_config(128, 128, 4, 2), s).time_us);
 }
 
 // The ordering the search starts from, pinned on fixed inputs: large M wants large tiles; M = 1
@@ -112,7 +105,7 @@ TEST(TuneCostModel, RankingOnFixedShapes) {
 
 TEST(TuneCostModel, RankIsStableForTies) {
   const GemmShape s{4096, 7168, 7168};
-  const GemmConfig a = config(128, 128, 4, 2), b = [&] {
+  const GemmConfig a = gemm_config(128, 128, 4, 2), b = [&] {
     GemmConfig c = a;
     c.group_size_m = 16;  // run time only: the model cannot tell them apart
     return c;
@@ -144,13 +137,13 @@ TEST(TuneSearch, CoarsePassTakesOneVariantPerTile) {
 TEST(TuneSearch, NeighboursMoveOneKnob) {
   const GemmShape s{4096, 7168, 2048};
   CandidateSearch search(candidates_for(s), s, {}, {});
-  const GemmConfig from = config(128, 128, 4, 2);
+  const GemmConfig from = gemm_config(128, 128, 4, 2);
   const auto n = search.neighbours(from);
-  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 3, 2)), n.end());
-  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 5, 2)), n.end());
-  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 128, 4, 2, 2)), n.end());
-  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 112, 4, 2)), n.end());
-  EXPECT_NE(std::find(n.begin(), n.end(), config(128, 144, 4, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), gemm_config(128, 128, 3, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), gemm_config(128, 128, 5, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), gemm_config(128, 128, 4, 2, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), gemm_config(128, 112, 4, 2)), n.end());
+  EXPECT_NE(std::find(n.begin(), n.end(), gemm_config(128, 144, 4, 2)), n.end());
   for (const GemmConfig& c : n) {
     EXPECT_NE(c, from);
     EXPECT_TRUE(is_valid(c, s)) << to_string(c);

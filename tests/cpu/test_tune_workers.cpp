@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/gemm_config_builder.hpp"
+#include "common/test_util.hpp"
 #include "tune/fake_measurer.hpp"
 #include "tune/supervised_worker.hpp"
 #include "tune/tune_journal.hpp"
@@ -25,27 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / fmt::format("fp8kit-tune-workers-{:08x}", rd());
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 WorkerCommand fake_worker(const std::string& spec) { return {{FP8KIT_CLI_PATH, "tune-worker", "--fake", spec}, {}}; }
 
-GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
-  GemmConfig c;
-  c.block_m = bm;
-  c.block_n = bn;
-  c.stages = stages;
-  c.consumer_warpgroups = wg;
-  c.cluster_m = cluster;
-  return c;
-}
+using test::gemm_config;
 
 MeasureReply measure(SupervisedWorker& w, const GemmShape& s, const GemmConfig& c, std::string* failure = nullptr) {
   const auto outcome = w.call(to_json(MeasureRequest{s, c, false}), w.timeouts().measure);
@@ -62,9 +48,9 @@ TEST(TuneWorker, MeasuresAndNamesItsDevice) {
   SupervisedWorker w(fake_worker("device=Fake H100,sm-count=114"), {});
   EXPECT_EQ(w.hello().device, "Fake H100");
   EXPECT_EQ(w.hello().sm_count, 114);
-  const MeasureReply r = measure(w, kShape, config(64, 128, 4, 1));
+  const MeasureReply r = measure(w, kShape, gemm_config(64, 128, 4, 1));
   ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_DOUBLE_EQ(r.us, fake_time_us(kShape, config(64, 128, 4, 1), 114));
+  EXPECT_DOUBLE_EQ(r.us, fake_time_us(kShape, gemm_config(64, 128, 4, 1), 114));
   // The default heuristic's config comes back with its time.
   const auto d = w.call(to_json(MeasureRequest{kShape, GemmConfig{}, true}), 5s);
   ASSERT_TRUE(d.reply);
@@ -77,11 +63,11 @@ TEST(TuneWorker, MeasuresAndNamesItsDevice) {
 TEST(TuneWorker, CrashIsAFailedCandidateAndTheWorkerIsReplaced) {
   SupervisedWorker w(fake_worker("crash=m64n16k128_s4_"), {});
   std::string failure;
-  const MeasureReply crashed = measure(w, kShape, config(64, 16, 4, 1), &failure);
+  const MeasureReply crashed = measure(w, kShape, gemm_config(64, 16, 4, 1), &failure);
   EXPECT_FALSE(crashed.ok);
   EXPECT_NE(failure.find("signal 11"), std::string::npos) << failure;
   EXPECT_EQ(w.restarts(), 1);
-  const MeasureReply next = measure(w, kShape, config(64, 32, 4, 1));
+  const MeasureReply next = measure(w, kShape, gemm_config(64, 32, 4, 1));
   EXPECT_TRUE(next.ok) << next.error;  // a fresh worker answers the next candidate
   EXPECT_EQ(w.restarts(), 1);
 }
@@ -92,21 +78,21 @@ TEST(TuneWorker, HangIsKilledAfterTheTimeoutAndTheWorkerIsReplaced) {
   SupervisedWorker w(fake_worker("hang=m64n16k128_s4_"), t);
   std::string failure;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_FALSE(measure(w, kShape, config(64, 16, 4, 1), &failure).ok);
+  EXPECT_FALSE(measure(w, kShape, gemm_config(64, 16, 4, 1), &failure).ok);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_NE(failure.find("timed out"), std::string::npos) << failure;
   EXPECT_EQ(w.restarts(), 1);
-  EXPECT_TRUE(measure(w, kShape, config(64, 32, 4, 1)).ok);
+  EXPECT_TRUE(measure(w, kShape, gemm_config(64, 32, 4, 1)).ok);
 }
 
 TEST(TuneWorker, WrongOutputIsAFailedReplyFromALiveWorker) {
   SupervisedWorker w(fake_worker("fail=m64n16k128_s4_"), {});
-  const MeasureReply r = measure(w, kShape, config(64, 16, 4, 1));
+  const MeasureReply r = measure(w, kShape, gemm_config(64, 16, 4, 1));
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("planted"), std::string::npos) << r.error;
   EXPECT_EQ(w.restarts(), 0);
   // An invalid config is refused by the worker's validate(), also as a failed reply.
-  const MeasureReply invalid = measure(w, kShape, config(64, 256, 8, 2));
+  const MeasureReply invalid = measure(w, kShape, gemm_config(64, 256, 8, 2));
   EXPECT_FALSE(invalid.ok);
   EXPECT_EQ(w.restarts(), 0);
 }
@@ -186,7 +172,7 @@ void expect_same_choices(const TunedConfigFile& a, const TunedConfigFile& b) {
 TEST(TuneRun, SurvivesPlantedCrashHangAndWrongOutputOnTwoWorkers) {
   TempDir dir;
   const std::string crash = "m64n16k128_s4_wg1_c1", hang = "m128n128k128_s5_wg2_c2", fail = "m64n32k128_s4_wg1_c1";
-  TuneOptions o = tiny_tune(dir.path, fmt::format("crash={},hang={},fail={}", crash, hang, fail), 2);
+  TuneOptions o = tiny_tune(dir.path(), fmt::format("crash={},hang={},fail={}", crash, hang, fail), 2);
   std::vector<std::string> log;
   o.log = [&](const std::string& l) { log.push_back(l); };
   const TuneReport r = run_tune(o);
@@ -205,7 +191,7 @@ TEST(TuneRun, SurvivesPlantedCrashHangAndWrongOutputOnTwoWorkers) {
       failed += b.candidates_failed;
     }
     // The journal says why each failure failed.
-    for (const JournalEntry& e : read_journal(journal_path(dir.path, item.item.n, item.item.k, item.item.out, item.device)).entries) {
+    for (const JournalEntry& e : read_journal(journal_path(dir.path(), item.item.n, item.item.k, item.item.out, item.device)).entries) {
       if (e.kind == JournalEntry::Kind::kCandidate && !e.us) {
         EXPECT_FALSE(e.error.empty());
       }
@@ -219,7 +205,7 @@ TEST(TuneRun, SurvivesPlantedCrashHangAndWrongOutputOnTwoWorkers) {
 
   // The loader then serves the tuned configs by nearest M.
   std::vector<std::string> problems;
-  const TunedConfigStore store = TunedConfigStore::load_dir(dir.path, problems);
+  const TunedConfigStore store = TunedConfigStore::load_dir(dir.path(), problems);
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(store.size(), 3u);
   const auto files = files_by_shape(r);
@@ -228,10 +214,10 @@ TEST(TuneRun, SurvivesPlantedCrashHangAndWrongOutputOnTwoWorkers) {
 
 TEST(TuneRun, TimeBudgetStopsResumablyAndResumeCompletesTheSameFiles) {
   TempDir fresh_dir, interrupted_dir;
-  const TuneReport fresh = run_tune(tiny_tune(fresh_dir.path, "sleep-ms=0"));
+  const TuneReport fresh = run_tune(tiny_tune(fresh_dir.path(), "sleep-ms=0"));
   ASSERT_TRUE(fresh.complete());
 
-  TuneOptions slow = tiny_tune(interrupted_dir.path, "sleep-ms=15");
+  TuneOptions slow = tiny_tune(interrupted_dir.path(), "sleep-ms=15");
   slow.time_budget_s = 0.8;
   const TuneReport stopped = run_tune(slow);
   EXPECT_TRUE(stopped.stopped_by_budget);
@@ -239,11 +225,11 @@ TEST(TuneRun, TimeBudgetStopsResumablyAndResumeCompletesTheSameFiles) {
   EXPECT_LT(stopped.seconds, 0.8 + 0.5);
   // Nothing half written: an item's file exists only when the item was finished.
   for (const auto& item : stopped.items) {
-    const fs::path f = interrupted_dir.path / tuned_config_file_name(item.item.n, item.item.k, item.item.out, "Fake GPU");
+    const fs::path f = interrupted_dir.path() / tuned_config_file_name(item.item.n, item.item.k, item.item.out, "Fake GPU");
     EXPECT_EQ(fs::exists(f), item.status == TuneItemOutcome::Status::kTuned) << f;
   }
 
-  TuneOptions resume = tiny_tune(interrupted_dir.path, "sleep-ms=0");
+  TuneOptions resume = tiny_tune(interrupted_dir.path(), "sleep-ms=0");
   resume.resume = true;
   const TuneReport resumed = run_tune(resume);
   ASSERT_TRUE(resumed.complete());
@@ -265,10 +251,10 @@ TEST(TuneRun, TimeBudgetStopsResumablyAndResumeCompletesTheSameFiles) {
 
 TEST(TuneRun, ResumeAfterTheTunerIsKilledCompletesTheSameFiles) {
   TempDir fresh_dir, killed_dir;
-  const TuneReport fresh = run_tune(tiny_tune(fresh_dir.path, "sleep-ms=0"));
+  const TuneReport fresh = run_tune(tiny_tune(fresh_dir.path(), "sleep-ms=0"));
   const std::string args = fmt::format(
       "'{}' tune --fake-worker sleep-ms=10 --shapes 576,7168 7168,2048 1536,7168 --batch-sizes 1 64 4096 --save-path '{}'",
-      FP8KIT_CLI_PATH, killed_dir.path.string());
+      FP8KIT_CLI_PATH, killed_dir.path().string());
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -281,11 +267,11 @@ TEST(TuneRun, ResumeAfterTheTunerIsKilledCompletesTheSameFiles) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   int finished = 0;
-  for (const auto& e : fs::directory_iterator(killed_dir.path)) finished += e.path().extension() == ".json";
+  for (const auto& e : fs::directory_iterator(killed_dir.path())) finished += e.path().extension() == ".json";
   EXPECT_LT(finished, 3);  // killed mid-run
-  EXPECT_TRUE(fs::exists(killed_dir.path / ".fp8kit-tune-state"));
+  EXPECT_TRUE(fs::exists(killed_dir.path() / ".fp8kit-tune-state"));
 
-  TuneOptions resume = tiny_tune(killed_dir.path, "sleep-ms=0");
+  TuneOptions resume = tiny_tune(killed_dir.path(), "sleep-ms=0");
   resume.resume = true;
   const TuneReport resumed = run_tune(resume);
   ASSERT_TRUE(resumed.complete());
@@ -295,7 +281,7 @@ TEST(TuneRun, ResumeAfterTheTunerIsKilledCompletesTheSameFiles) {
 
 TEST(TuneRun, EveryCandidateFailingWritesNothing) {
   TempDir dir;
-  TuneOptions o = tiny_tune(dir.path, "fail=sm90_");
+  TuneOptions o = tiny_tune(dir.path(), "fail=sm90_");
   o.items.resize(1);
   o.items[0].batch_sizes = {64};
   o.search.max_candidates = 5;
@@ -303,7 +289,7 @@ TEST(TuneRun, EveryCandidateFailingWritesNothing) {
   ASSERT_EQ(r.items.size(), 1u);
   EXPECT_EQ(r.items[0].status, TuneItemOutcome::Status::kFailed);
   EXPECT_NE(r.items[0].message.find("M = 64"), std::string::npos) << r.items[0].message;
-  EXPECT_FALSE(fs::exists(dir.path / tuned_config_file_name(576, 7168, DType::kBFloat16, "Fake GPU")));
+  EXPECT_FALSE(fs::exists(dir.path() / tuned_config_file_name(576, 7168, DType::kBFloat16, "Fake GPU")));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
 #include "cuda/resources.hpp"
 #include "gemm_problem.hpp"
@@ -24,12 +25,7 @@ namespace {
 using namespace gemm_test;  // NOLINT: the shared GEMM test vocabulary
 
 GemmConfig block_config(int bm, int bn, int stages, int wg, int cluster, DType out = DType::kBFloat16) {
-  GemmConfig c;
-  c.block_m = bm;
-  c.block_n = bn;
-  c.stages = stages;
-  c.consumer_warpgroups = wg;
-  c.cluster_m = cluster;
+  GemmConfig c = test::gemm_config(bm, bn, stages, wg, cluster);
   c.out = out;
   return c;
 }

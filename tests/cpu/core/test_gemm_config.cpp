@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/types.hpp"
@@ -16,15 +17,7 @@
 namespace fp8kit {
 namespace {
 
-GemmConfig config(int bm, int bn, int stages, int wg, int cluster = 1) {
-  GemmConfig c;
-  c.block_m = bm;
-  c.block_n = bn;
-  c.stages = stages;
-  c.consumer_warpgroups = wg;
-  c.cluster_m = cluster;
-  return c;
-}
+using test::gemm_config;
 
 std::string joined(const std::vector<std::string>& errors) {
   std::string s;
@@ -47,12 +40,12 @@ void expect_valid(const GemmConfig& c) {
 
 TEST(GemmConfig, KernelNameGoldens) {
   EXPECT_EQ(kernel_name(GemmConfig{}), "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1");
-  GemmConfig c = config(64, 48, 3, 1, 2);
+  GemmConfig c = gemm_config(64, 48, 3, 1, 2);
   c.mode_a = ScaleModeA::kToken;
   c.mode_b = ScaleModeB::kChannel;
   c.out = DType::kFloat32;
   EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-token_b-channel_fp32_m64n48k128_s3_wg1_c2");
-  c = config(256, 192, 2, 2);
+  c = gemm_config(256, 192, 2, 2);
   c.mode_a = ScaleModeA::kTensor;
   c.mode_b = ScaleModeB::kTensor;
   c.out = DType::kFloat16;
@@ -152,32 +145,32 @@ TEST(GemmConfigRules, BlockK) {
 }
 
 TEST(GemmConfigRules, ConsumerWarpgroups) {
-  expect_only_rule(config(128, 64, 4, 3), "consumer_warpgroups");
-  expect_only_rule(config(128, 64, 4, 0), "consumer_warpgroups");
-  expect_valid(config(128, 64, 4, 1));
-  expect_valid(config(128, 64, 4, 2));
+  expect_only_rule(gemm_config(128, 64, 4, 3), "consumer_warpgroups");
+  expect_only_rule(gemm_config(128, 64, 4, 0), "consumer_warpgroups");
+  expect_valid(gemm_config(128, 64, 4, 1));
+  expect_valid(gemm_config(128, 64, 4, 2));
 }
 
 TEST(GemmConfigRules, BlockMIsOneOrTwo64RowSlicesPerWarpgroup) {
-  expect_only_rule(config(64, 64, 4, 2), "block_m");   // 32 rows per warpgroup
-  expect_only_rule(config(256, 32, 4, 1), "block_m");  // 256 rows in one warpgroup
-  expect_only_rule(config(192, 64, 4, 2), "block_m");  // 96 rows
-  expect_only_rule(config(96, 64, 4, 1), "block_m");
-  expect_valid(config(64, 64, 4, 1));
-  expect_valid(config(128, 32, 4, 1));
-  expect_valid(config(128, 64, 4, 2));
-  expect_valid(config(256, 32, 4, 2));
+  expect_only_rule(gemm_config(64, 64, 4, 2), "block_m");   // 32 rows per warpgroup
+  expect_only_rule(gemm_config(256, 32, 4, 1), "block_m");  // 256 rows in one warpgroup
+  expect_only_rule(gemm_config(192, 64, 4, 2), "block_m");  // 96 rows
+  expect_only_rule(gemm_config(96, 64, 4, 1), "block_m");
+  expect_valid(gemm_config(64, 64, 4, 1));
+  expect_valid(gemm_config(128, 32, 4, 1));
+  expect_valid(gemm_config(128, 64, 4, 2));
+  expect_valid(gemm_config(256, 32, 4, 2));
 }
 
 TEST(GemmConfigRules, BlockNIsAWgmmaN) {
-  expect_only_rule(config(64, 8, 4, 1), "block_n");
-  expect_only_rule(config(64, 24, 4, 1), "block_n");  // a wgmma N, but not one fp8kit instantiates
-  expect_only_rule(config(64, 0, 4, 1), "block_n");
-  GemmConfig wide = config(64, 272, 2, 1);
+  expect_only_rule(gemm_config(64, 8, 4, 1), "block_n");
+  expect_only_rule(gemm_config(64, 24, 4, 1), "block_n");  // a wgmma N, but not one fp8kit instantiates
+  expect_only_rule(gemm_config(64, 0, 4, 1), "block_n");
+  GemmConfig wide = gemm_config(64, 272, 2, 1);
   wide.mode_a = ScaleModeA::kTensor;
   wide.mode_b = ScaleModeB::kTensor;
   expect_only_rule(wide, "block_n");
-  expect_valid(config(64, 16, 4, 1));
+  expect_valid(gemm_config(64, 16, 4, 1));
   wide.block_n = 256;
   expect_valid(wide);
 }
@@ -185,28 +178,28 @@ TEST(GemmConfigRules, BlockNIsAWgmmaN) {
 TEST(GemmConfigRules, ATileTouchesAtMostTwoScaleBlocksOfB) {
   // block_n 176: tile 5 covers columns 880..1055, which touch scale blocks 6 (768..895),
   // 7 (896..1023) and 8 (1024..1151): three scales per K block, refused.
-  expect_only_rule(config(64, 176, 2, 1), "scale_b span");
-  GemmConfig per_channel = config(64, 176, 2, 1);
+  expect_only_rule(gemm_config(64, 176, 2, 1), "scale_b span");
+  GemmConfig per_channel = gemm_config(64, 176, 2, 1);
   per_channel.mode_b = ScaleModeB::kChannel;  // no B blocks: any width
   expect_valid(per_channel);
-  expect_valid(config(64, 144, 2, 1));  // 144 - gcd(144, 128) = 128: two blocks at most
-  expect_valid(config(64, 160, 2, 1));
+  expect_valid(gemm_config(64, 144, 2, 1));  // 144 - gcd(144, 128) = 128: two blocks at most
+  expect_valid(gemm_config(64, 160, 2, 1));
   // 192 - gcd(192, 128) = 128: two blocks at most, so only the register rule stops it.
-  expect_only_rule(config(64, 192, 2, 1), "registers");
+  expect_only_rule(gemm_config(64, 192, 2, 1), "registers");
 }
 
 TEST(GemmConfigRules, Stages) {
-  expect_only_rule(config(128, 128, 1, 2), "stages");
-  expect_only_rule(config(64, 16, 33, 1), "stages");
-  expect_valid(config(128, 128, 2, 2));
-  expect_valid(config(64, 16, 20, 1));
+  expect_only_rule(gemm_config(128, 128, 1, 2), "stages");
+  expect_only_rule(gemm_config(64, 16, 33, 1), "stages");
+  expect_valid(gemm_config(128, 128, 2, 2));
+  expect_valid(gemm_config(64, 16, 20, 1));
 }
 
 TEST(GemmConfigRules, ClusterAndRasterizationGroup) {
-  expect_only_rule(config(128, 128, 4, 2, 3), "cluster_m");
-  expect_only_rule(config(128, 128, 4, 2, 0), "cluster_m");
-  expect_valid(config(128, 128, 4, 2, 2));
-  GemmConfig c = config(128, 128, 4, 2, 2);
+  expect_only_rule(gemm_config(128, 128, 4, 2, 3), "cluster_m");
+  expect_only_rule(gemm_config(128, 128, 4, 2, 0), "cluster_m");
+  expect_valid(gemm_config(128, 128, 4, 2, 2));
+  GemmConfig c = gemm_config(128, 128, 4, 2, 2);
   c.group_size_m = 3;  // a cluster pair would straddle two groups
   expect_only_rule(c, "group_size_m");
   c.group_size_m = 4;
@@ -232,7 +225,7 @@ TEST(GemmConfigRules, OutDtype) {
 TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   // Promoted, 64 rows per consumer: N/2 accumulators + N/2 scratch + 24 + 32. Two consumers
   // (budget 232): N = 176 needs 88 + 88 + 56 = 232, N = 192 needs 248.
-  GemmConfig c = config(128, 176, 2, 2);
+  GemmConfig c = gemm_config(128, 176, 2, 2);
   c.mode_b = ScaleModeB::kChannel;  // keeps block_n free of the scale-span rule
   expect_valid(c);
   c.block_n = 192;
@@ -241,25 +234,25 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   c.mode_a = ScaleModeA::kToken;
   expect_valid(c);
   // One consumer (budget 240), 64 rows: the same boundary, 232 and 248.
-  GemmConfig one = config(64, 176, 2, 1);
+  GemmConfig one = gemm_config(64, 176, 2, 1);
   one.mode_b = ScaleModeB::kChannel;
   expect_valid(one);
   one.block_n = 192;
   expect_only_rule(one, "registers");
   // 128 rows per consumer, promoted: N accumulators + N/2 scratch + 56; N = 112 needs 224, N = 128 248.
-  expect_valid(config(128, 112, 2, 1));
-  expect_only_rule(config(128, 128, 2, 1), "registers");
-  expect_valid(config(256, 112, 2, 2));
-  expect_only_rule(config(256, 128, 2, 2), "registers");
+  expect_valid(gemm_config(128, 112, 2, 1));
+  expect_only_rule(gemm_config(128, 128, 2, 1), "registers");
+  expect_valid(gemm_config(256, 112, 2, 2));
+  expect_only_rule(gemm_config(256, 128, 2, 2), "registers");
   // 128 rows per consumer, unpromoted: N + 32. One consumer: 208 -> 240 fits 240, 224 does not;
   // two consumers: 192 -> 224 fits 232, 208 -> 240 does not.
-  GemmConfig plain = config(128, 208, 2, 1);
+  GemmConfig plain = gemm_config(128, 208, 2, 1);
   plain.mode_a = ScaleModeA::kToken;
   plain.mode_b = ScaleModeB::kChannel;
   expect_valid(plain);
   plain.block_n = 224;
   expect_only_rule(plain, "registers");
-  plain = config(256, 192, 2, 2);
+  plain = gemm_config(256, 192, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
@@ -269,10 +262,10 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
 
 TEST(GemmConfigRules, SharedMemoryAt227KiB) {
   // 128 x 128, bf16, promoted: 33280 bytes a stage + 16384 epilogue (two passes) + 16 per stage of barriers.
-  expect_valid(config(128, 128, 6, 2));  // 216160 bytes
-  expect_only_rule(config(128, 128, 7, 2), "shared memory");  // 249456 > 232448
-  EXPECT_EQ(gemm_smem_layout(config(128, 128, 7, 2)).total, 249456);
-  GemmConfig f32 = config(128, 256, 3, 2);
+  expect_valid(gemm_config(128, 128, 6, 2));  // 216160 bytes
+  expect_only_rule(gemm_config(128, 128, 7, 2), "shared memory");  // 249456 > 232448
+  EXPECT_EQ(gemm_smem_layout(gemm_config(128, 128, 7, 2)).total, 249456);
+  GemmConfig f32 = gemm_config(128, 256, 3, 2);
   f32.mode_a = ScaleModeA::kTensor;
   f32.mode_b = ScaleModeB::kTensor;
   f32.out = DType::kFloat32;  // 3 x 49152 + 65536 + 48 = 213040
@@ -282,7 +275,7 @@ TEST(GemmConfigRules, SharedMemoryAt227KiB) {
 }
 
 TEST(GemmConfigRules, ValidateThrowsTheFirstRuleAndCountsTheRest) {
-  GemmConfig c = config(64, 8, 1, 2);  // block_m, block_n and stages
+  GemmConfig c = gemm_config(64, 8, 1, 2);  // block_m, block_n and stages
   EXPECT_EQ(gemm_config_errors(c).size(), 3u);
   try {
     validate(c);
@@ -311,16 +304,16 @@ TEST(GemmConfigRules, ProblemRules) {
   EXPECT_NO_THROW(validate(c, {64, 128, 256}));
 
   // Cluster pairs need an even number of M tiles.
-  const GemmConfig pair = config(128, 128, 4, 2, 2);
+  const GemmConfig pair = gemm_config(128, 128, 4, 2, 2);
   EXPECT_TRUE(is_valid(pair, {256, 1024, 1024}));
   EXPECT_TRUE(is_valid(pair, {129, 1024, 1024}));  // 2 tiles, the second ragged
   const auto odd = gemm_config_errors(pair, {384, 1024, 1024});
   ASSERT_EQ(odd.size(), 1u);
   EXPECT_TRUE(odd[0].starts_with("cluster_m:")) << odd[0];
   EXPECT_FALSE(is_valid(pair, {100, 1024, 1024}));
-  EXPECT_TRUE(is_valid(config(128, 128, 4, 2, 1), {384, 1024, 1024}));
+  EXPECT_TRUE(is_valid(gemm_config(128, 128, 4, 2, 1), {384, 1024, 1024}));
   // A broken config stays broken whatever the shape.
-  EXPECT_FALSE(is_valid(config(64, 8, 4, 1), {64, 128, 256}));
+  EXPECT_FALSE(is_valid(gemm_config(64, 8, 4, 1), {64, 128, 256}));
 }
 
 TEST(GemmSearchSpace, CountAndValidity) {
@@ -335,8 +328,8 @@ TEST(GemmSearchSpace, CountAndValidity) {
   }
   // DESIGN.md's example and DeepGEMM's favourite shapes are in; the over-budget ones are not.
   EXPECT_NE(std::find(space.begin(), space.end(), GemmConfig{}), space.end());
-  EXPECT_NE(std::find(space.begin(), space.end(), config(64, 128, 8, 1)), space.end());
-  EXPECT_EQ(std::find(space.begin(), space.end(), config(128, 256, 2, 2)), space.end());
+  EXPECT_NE(std::find(space.begin(), space.end(), gemm_config(64, 128, 8, 1)), space.end());
+  EXPECT_EQ(std::find(space.begin(), space.end(), gemm_config(128, 256, 2, 2)), space.end());
   // Every declared value of block_n that survives has a wgmma wrapper (multiples of 16 <= 256).
   std::set<int> widths;
   for (const auto& c : space) widths.insert(c.block_n);

@@ -1,0 +1,18 @@
+// Builds a GemmConfig from the fields the config tests vary (the rest keep their defaults).
+#pragma once
+
+#include "core/gemm_config.hpp"
+
+namespace fp8kit::test {
+
+inline GemmConfig gemm_config(int block_m, int block_n, int stages, int warpgroups, int cluster = 1) {
+  GemmConfig c;
+  c.block_m = block_m;
+  c.block_n = block_n;
+  c.stages = stages;
+  c.consumer_warpgroups = warpgroups;
+  c.cluster_m = cluster;
+  return c;
+}
+
+}  // namespace fp8kit::test
