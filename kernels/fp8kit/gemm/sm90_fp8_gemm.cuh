@@ -113,7 +113,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   extern __shared__ __align__(1024) u8 smem[];
   u8* tile_a = smem;                                                         // (kBM, 128, kStages)
   u8* tile_b = tile_a + kStages * kStageA;                                   // (kBN, 128, kStages)
-  u8* tile_d = tile_b + kStages * kStageB;                                   // (kBM, kBN) out, staged
+  u8* tile_d = tile_b + kStages * kStageB;                                   // (kBM, kBN / kPasses) out, staged
   float* scale_a_tile = reinterpret_cast<float*>(tile_d + kBM * kRowBytes / kPasses);  // (kBM, kStages)
   u64* full = reinterpret_cast<u64*>(reinterpret_cast<u8*>(scale_a_tile) + kStages * kStageSA);
   u64* empty = full + kStages;
