@@ -44,6 +44,7 @@ struct TuneArgs {
   double candidate_timeout_s = 60;
   int max_candidates = tune::SearchOptions{}.max_candidates;
   int coarse_tiles = tune::SearchOptions{}.coarse_tiles;
+  bool exhaustive = false;
 };
 
 std::vector<tune::TuneWorkItem> plan(const TuneArgs& a, DType out) {
@@ -104,6 +105,7 @@ void run_tune_command(const TuneArgs& a) {
   if (!a.time_budget.empty()) o.time_budget_s = tune::parse_time_budget(a.time_budget);
   o.search.max_candidates = a.max_candidates;
   o.search.coarse_tiles = a.coarse_tiles;
+  o.search.exhaustive = a.exhaustive;
   o.timeouts.measure = std::chrono::milliseconds(static_cast<std::int64_t>(a.candidate_timeout_s * 1000));
   if (!a.fake_worker.empty()) (void)tune::parse_fake_worker_spec(a.fake_worker);  // bad usage before starting workers
   o.workers = workers(a);
@@ -164,6 +166,7 @@ void add_tune_command(CLI::App& app) {
       ->group("");
   cmd->add_option("--max-candidates", a->max_candidates, "measurements per (N, K, M)")->group("")->check(CLI::PositiveNumber);
   cmd->add_option("--coarse-tiles", a->coarse_tiles, "tiles of the coarse pass")->group("")->check(CLI::PositiveNumber);
+  cmd->add_flag("--exhaustive", a->exhaustive, "measure every valid config (checks the search)")->group("");
   cmd->callback([a] { run_tune_command(*a); });
 
   auto fake = std::make_shared<std::string>();

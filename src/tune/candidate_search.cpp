@@ -84,6 +84,7 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
 }
 
 std::vector<GemmConfig> CandidateSearch::next_batch() {
+  if (options_.exhaustive) return unrecorded(ranked_);
   const int budget = options_.max_candidates - measured();
   if (budget <= 0) return {};
   std::vector<GemmConfig> batch = unrecorded(coarse_);

@@ -22,6 +22,8 @@ struct SearchOptions {
   int coarse_tiles = 12;
   int max_candidates = 40;  // measurements per (N, K, M), failed ones included
   int climb_width = 2;
+  // Measure every candidate (ignores the budget): the check that the search misses nothing.
+  bool exhaustive = false;
 };
 
 struct MeasuredConfig {
