@@ -43,24 +43,6 @@ static_assert(offsetof(Sm90GemmParams, map_d) == 384 && offsetof(Sm90GemmParams,
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::kInvalidArgument, message); }
 
-std::string_view scale_a_enum(ScaleModeA m) {
-  switch (m) {
-    case ScaleModeA::kTensor: return "fp8kit::kGemmScaleATensor";
-    case ScaleModeA::kToken: return "fp8kit::kGemmScaleAToken";
-    case ScaleModeA::kGroup128: return "fp8kit::kGemmScaleAGroup128";
-  }
-  fail("unknown ScaleModeA");
-}
-
-std::string_view scale_b_enum(ScaleModeB m) {
-  switch (m) {
-    case ScaleModeB::kTensor: return "fp8kit::kGemmScaleBTensor";
-    case ScaleModeB::kChannel: return "fp8kit::kGemmScaleBChannel";
-    case ScaleModeB::kBlock128: return "fp8kit::kGemmScaleBBlock128";
-  }
-  fail("unknown ScaleModeB");
-}
-
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // The largest ring that the config's rules allow (shared memory), at most 8 deep: beyond that a
@@ -126,8 +108,8 @@ jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
       "  fp8kit::sm90_fp8_gemm<Cfg, {10}, {11}, {12}>(p);\n"
       "}}\n",
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
-      consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), scale_a_enum(c.mode_a),
-      scale_b_enum(c.mode_b), gemm_out_enum(c.out));
+      consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
+      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out));
   return s;
 }
 

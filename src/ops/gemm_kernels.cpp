@@ -16,24 +16,6 @@ std::string_view out_tag(DType out) {
                                                        dtype_name(out)));
 }
 
-std::string_view a_enum(ScaleModeA m) {
-  switch (m) {
-    case ScaleModeA::kTensor: return "fp8kit::kRefScaleATensor";
-    case ScaleModeA::kToken: return "fp8kit::kRefScaleAToken";
-    case ScaleModeA::kGroup128: return "fp8kit::kRefScaleAGroup128";
-  }
-  return "?";
-}
-
-std::string_view b_enum(ScaleModeB m) {
-  switch (m) {
-    case ScaleModeB::kTensor: return "fp8kit::kRefScaleBTensor";
-    case ScaleModeB::kChannel: return "fp8kit::kRefScaleBChannel";
-    case ScaleModeB::kBlock128: return "fp8kit::kRefScaleBBlock128";
-  }
-  return "?";
-}
-
 }  // namespace
 
 jit::KernelSource reference_gemm_source(ScaleModeA mode_a, ScaleModeB mode_b, DType out) {
@@ -47,7 +29,7 @@ jit::KernelSource reference_gemm_source(ScaleModeA mode_a, ScaleModeB mode_b, DT
       "fp8kit::RefGemmParams p) {{\n"
       "  fp8kit::ref_scaled_gemm<{2}, {3}, {4}>(p);\n"
       "}}\n",
-      s.name, kRefGemmTile, a_enum(mode_a), b_enum(mode_b), gemm_out_enum(out));
+      s.name, kRefGemmTile, gemm_scale_enum(mode_a), gemm_scale_enum(mode_b), gemm_out_enum(out));
   return s;
 }
 
@@ -74,6 +56,24 @@ jit::KernelSource scale_broadcast_source() {
       "}}\n",
       kBroadcastThreads);
   return s;
+}
+
+std::string_view gemm_scale_enum(ScaleModeA m) {
+  switch (m) {
+    case ScaleModeA::kTensor: return "fp8kit::kGemmScaleATensor";
+    case ScaleModeA::kToken: return "fp8kit::kGemmScaleAToken";
+    case ScaleModeA::kGroup128: return "fp8kit::kGemmScaleAGroup128";
+  }
+  throw Error(ErrorKind::kInvalidArgument, "unknown ScaleModeA");
+}
+
+std::string_view gemm_scale_enum(ScaleModeB m) {
+  switch (m) {
+    case ScaleModeB::kTensor: return "fp8kit::kGemmScaleBTensor";
+    case ScaleModeB::kChannel: return "fp8kit::kGemmScaleBChannel";
+    case ScaleModeB::kBlock128: return "fp8kit::kGemmScaleBBlock128";
+  }
+  throw Error(ErrorKind::kInvalidArgument, "unknown ScaleModeB");
 }
 
 std::string_view gemm_out_enum(DType out) {

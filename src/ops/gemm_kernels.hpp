@@ -44,6 +44,9 @@ struct ScaleBroadcastParams {
   std::int64_t n;
 };
 
+// The GemmScaleA / GemmScaleB enumerators of kernels/fp8kit/gemm/scale_modes.cuh, as source text.
+std::string_view gemm_scale_enum(ScaleModeA mode);
+std::string_view gemm_scale_enum(ScaleModeB mode);
 // The GemmOut enumerator of kernels/fp8kit/gemm/epilogue_store.cuh for an out dtype, as source text.
 std::string_view gemm_out_enum(DType out);
 

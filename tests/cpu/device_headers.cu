@@ -13,11 +13,12 @@ extern "C" __global__ void fp8kit_check_fp8(const float* x, fp8kit::u8* q, float
 }
 #include <fp8kit/gemm/epilogue_store.cuh>
 #include <fp8kit/gemm/scale_broadcast.cuh>
+#include <fp8kit/gemm/scale_modes.cuh>
 #include <fp8kit/ref/scaled_gemm.cuh>
 extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit::RefGemmParams p) {
-  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleAGroup128, fp8kit::kRefScaleBBlock128, fp8kit::kGemmOutBF16>(p);
-  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleAToken, fp8kit::kRefScaleBChannel, fp8kit::kGemmOutF16>(p);
-  fp8kit::ref_scaled_gemm<fp8kit::kRefScaleATensor, fp8kit::kRefScaleBTensor, fp8kit::kGemmOutF32>(p);
+  fp8kit::ref_scaled_gemm<fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);
+  fp8kit::ref_scaled_gemm<fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF16>(p);
+  fp8kit::ref_scaled_gemm<fp8kit::kGemmScaleATensor, fp8kit::kGemmScaleBTensor, fp8kit::kGemmOutF32>(p);
 }
 #include <fp8kit/gemm/sm90_fp8_gemm.cuh>
 struct CheckGemmCfg {

@@ -21,6 +21,7 @@
 
 #include <fp8kit/common/types.cuh>
 #include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/scale_modes.cuh>
 #include <fp8kit/ptx/cluster.cuh>
 #include <fp8kit/ptx/fence.cuh>
 #include <fp8kit/ptx/mbarrier.cuh>
@@ -29,10 +30,6 @@
 #include <fp8kit/ptx/wgmma.cuh>
 
 namespace fp8kit {
-
-// Scale modes as template parameters (values mirror fp8kit::ScaleModeA / ScaleModeB).
-enum GemmScaleA : int { kGemmScaleATensor = 0, kGemmScaleAToken = 1, kGemmScaleAGroup128 = 2 };
-enum GemmScaleB : int { kGemmScaleBTensor = 0, kGemmScaleBChannel = 1, kGemmScaleBBlock128 = 2 };
 
 // Mirrored by src/ops/fp8kit_gemm.cpp's Sm90GemmParams (same members, same order).
 struct Sm90GemmParams {

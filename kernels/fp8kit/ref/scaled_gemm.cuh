@@ -13,12 +13,9 @@
 #include <fp8kit/common/fp8.cuh>
 #include <fp8kit/common/types.cuh>
 #include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/scale_modes.cuh>
 
 namespace fp8kit {
-
-// Scale modes as template parameters (values mirror fp8kit::ScaleModeA / ScaleModeB).
-enum RefScaleA : int { kRefScaleATensor = 0, kRefScaleAToken = 1, kRefScaleAGroup128 = 2 };
-enum RefScaleB : int { kRefScaleBTensor = 0, kRefScaleBChannel = 1, kRefScaleBBlock128 = 2 };
 
 struct RefGemmParams {
   const u8* a;            // (M, K), row stride lda
@@ -40,7 +37,7 @@ constexpr int kRefSlice = 128; // K width of a group128/block128 scale
 template <int kModeA, int kModeB, int kOut>
 __device__ __forceinline__ void ref_scaled_gemm(const RefGemmParams& p) {
   static_assert(kModeA >= 0 && kModeA <= 2 && kModeB >= 0 && kModeB <= 2, "unknown scale mode");
-  constexpr bool kPromote = kModeA == kRefScaleAGroup128 || kModeB == kRefScaleBBlock128;
+  constexpr bool kPromote = kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128;
   // Decoded tiles; +1 column so that reading a column of b_tile hits 16 different banks.
   __shared__ float a_tile[kRefTile][kRefTile + 1];  // (rows of A, K chunk)
   __shared__ float b_tile[kRefTile][kRefTile + 1];  // (rows of B, K chunk)
@@ -67,11 +64,11 @@ __device__ __forceinline__ void ref_scaled_gemm(const RefGemmParams& p) {
       if ((k0 + kRefTile) % kRefSlice == 0 && m < p.m && n < p.n) {
         const i64 kb = k0 / kRefSlice;
         float sa, sb;
-        if constexpr (kModeA == kRefScaleATensor) sa = p.scale_a[0];
-        else if constexpr (kModeA == kRefScaleAToken) sa = p.scale_a[m];
+        if constexpr (kModeA == kGemmScaleATensor) sa = p.scale_a[0];
+        else if constexpr (kModeA == kGemmScaleAToken) sa = p.scale_a[m];
         else sa = p.scale_a[kb * p.scale_a_ld + m];
-        if constexpr (kModeB == kRefScaleBTensor) sb = p.scale_b[0];
-        else if constexpr (kModeB == kRefScaleBChannel) sb = p.scale_b[n];
+        if constexpr (kModeB == kGemmScaleBTensor) sb = p.scale_b[0];
+        else if constexpr (kModeB == kGemmScaleBChannel) sb = p.scale_b[n];
         else sb = p.scale_b[(n / kRefSlice) * p.scale_b_ld + kb];
         total = fmaf(sa * sb, partial, total);
         partial = 0.0f;
@@ -80,8 +77,8 @@ __device__ __forceinline__ void ref_scaled_gemm(const RefGemmParams& p) {
   }
   if (m >= p.m || n >= p.n) return;
   if constexpr (!kPromote) {
-    const float sa = kModeA == kRefScaleATensor ? p.scale_a[0] : p.scale_a[m];
-    const float sb = kModeB == kRefScaleBTensor ? p.scale_b[0] : p.scale_b[n];
+    const float sa = kModeA == kGemmScaleATensor ? p.scale_a[0] : p.scale_a[m];
+    const float sb = kModeB == kGemmScaleBTensor ? p.scale_b[0] : p.scale_b[n];
     total = partial * sa * sb;
   }
   if (p.bias_dtype != kGemmBiasNone) total += load_bias(p.bias, p.bias_dtype, n);
