@@ -1,7 +1,9 @@
 #include "tune/candidate_search.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace fp8kit::tune {
@@ -38,11 +40,22 @@ std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig
   return out;
 }
 
-std::optional<GemmConfig> CandidateSearch::tile_representative(int block_m, int block_n) const {
-  for (const GemmConfig& c : ranked_) {
-    if (c.block_m == block_m && c.block_n == block_n) return c;
+// The variant of tile (block_m, block_n) nearest to `from`: the same cluster, warpgroups and
+// rasterization where valid, then the nearest ring depth, then the model's order. Taking the
+// model's favourite variant instead loses what the climb learnt: on short K the model prefers
+// 2-CTA clusters that measure 20% slower, and a tile seen only in that variant looks worse than it is.
+std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from) const {
+  const auto distance = [&](const GemmConfig& c) {
+    return std::tuple{c.cluster_m != from.cluster_m, c.consumer_warpgroups != from.consumer_warpgroups,
+                      c.group_size_m != from.group_size_m, std::abs(c.stages - from.stages)};
+  };
+  const GemmConfig* best = nullptr;
+  for (const GemmConfig& c : ranked_) {  // model order: the first of equal distance wins
+    if (c.block_m != block_m || c.block_n != block_n || failed(c)) continue;
+    if (best == nullptr || distance(c) < distance(*best)) best = &c;
   }
-  return std::nullopt;
+  if (best == nullptr) return std::nullopt;
+  return *best;
 }
 
 std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) const {
@@ -59,8 +72,8 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
     for (const GemmConfig* n : {below, above}) {
       if (n != nullptr) out.push_back(*n);
     }
-    // A tile neighbour may need other stages or warpgroups to be valid: take the model's best
-    // variant of the nearest tile on each side.
+    // A tile neighbour may need other stages or warpgroups to be valid: take the variant of the
+    // nearest tile on each side that is closest to `from`.
     if (knob != &GemmConfig::block_n && knob != &GemmConfig::block_m) continue;
     const bool along_n = knob == &GemmConfig::block_n;
     std::optional<int> lower, upper;
@@ -72,7 +85,7 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
     }
     for (const std::optional<int>& v : {lower, upper}) {
       if (!v) continue;
-      const auto rep = along_n ? tile_representative(from.block_m, *v) : tile_representative(*v, from.block_n);
+      const auto rep = along_n ? closest_variant(from.block_m, *v, from) : closest_variant(*v, from.block_n, from);
       if (rep) out.push_back(*rep);
     }
   }

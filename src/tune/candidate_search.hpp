@@ -21,7 +21,7 @@ namespace fp8kit::tune {
 struct SearchOptions {
   int coarse_tiles = 12;
   int max_candidates = 40;  // measurements per (N, K, M), failed ones included
-  int climb_width = 2;
+  int climb_width = 4;  // climb from the first of the 4 fastest that has unmeasured neighbours
   // Measure every candidate (ignores the budget): the check that the search misses nothing.
   bool exhaustive = false;
 };
@@ -56,7 +56,7 @@ class CandidateSearch {
   bool recorded(const GemmConfig& c) const { return results_.contains(c); }
   bool failed(const GemmConfig& c) const;
   std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
-  std::optional<GemmConfig> tile_representative(int block_m, int block_n) const;
+  std::optional<GemmConfig> closest_variant(int block_m, int block_n, const GemmConfig& from) const;
 
   std::vector<GemmConfig> ranked_;  // candidates, predicted fastest first
   std::vector<GemmConfig> coarse_;

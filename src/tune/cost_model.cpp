@@ -24,6 +24,11 @@ double warpgroup_efficiency(const GemmConfig& c) {
   return gemm_needs_promotion(c) ? 0.85 : 0.95;
 }
 
+// A 2-CTA cluster halves B's loads by multicast but couples the pair's pipelines (every ring slot
+// waits for both consumers). On an H200 it won none of the 270 searches of the default tune
+// (2026-11-22) and lost 5-25% on short K: the model must not prefer it for the bytes it saves.
+double cluster_efficiency(const GemmConfig& c) { return c.cluster_m > 1 ? 0.85 : 1.0; }
+
 int ctas_per_sm(const GemmConfig& c, const DeviceModel& d) {
   const auto smem = gemm_smem_layout(c).total + 1024;  // 1 KiB reserved per block
   const int by_smem = static_cast<int>(d.smem_per_sm / std::max<std::int64_t>(smem, 1));
@@ -58,7 +63,7 @@ CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const Device
   e.bytes_per_flop = static_cast<double>(e.tiles) * (tile_load_bytes + tile_store_bytes) / useful_flops;
 
   e.mma_efficiency = wgmma_width_efficiency(c.block_n) * pipeline_efficiency(c.stages * e.ctas_per_sm) *
-                     warpgroup_efficiency(c);
+                     warpgroup_efficiency(c) * cluster_efficiency(c);
   const double sm_flops = d.peak_tflops * 1e12 / d.sm_count * e.mma_efficiency;
   const double sm_bytes = d.sm_load_gbps * 1e9;
   // One round: the SM's CTAs share its tensor cores and its load bandwidth.

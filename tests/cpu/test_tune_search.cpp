@@ -15,6 +15,7 @@
 #include "core/model_shapes.hpp"
 #include "tune/fake_measurer.hpp"
 #include "tune/tune_plan.hpp"
+#include "ops/fp8kit_gemm.hpp"
 
 namespace fp8kit::tune {
 namespace {
@@ -187,20 +188,23 @@ TEST(TuneSearch, ExhaustiveMeasuresEveryCandidate) {
 }
 
 // The whole default tune (DeepSeek-V3 at TP 8, every default M) against an exhaustive search of
-// the fake's times (the model's within 15%, unstructured): the search measures a small fraction of
-// the space and lands close to the optimum. Measured when written: 21.8 measurements on average,
-// 240 of 270 within 3%, worst 6%.
+// the fake's times (the model's within 15%, unstructured), the default config recorded first as the
+// tuner does: the search measures a small fraction of the space and lands close to the optimum.
+// Measured when written: 29.7 measurements on average, 265 of 270 within 3%, worst 8.8%.
 TEST(TuneSearch, DefaultTuneStaysNearTheExhaustiveOptimumOnTheFake) {
   int cases = 0, within_3_percent = 0, measured = 0;
   double worst = 1;
   for (const LinearShape& ls : model_shapes("deepseek-ai/DeepSeek-V3", 8)) {
     for (std::int64_t m : default_tune_batch_sizes()) {
       const GemmShape s{m, ls.n, ls.k};
+      const auto time_of = [&](const GemmConfig& c) -> std::optional<double> { return fake_time_us(s, c, 132); };
       const auto all = candidates_for(s);
       double exhaustive = INFINITY;
-      for (const GemmConfig& c : all) exhaustive = std::min(exhaustive, fake_time_us(s, c, 132));
+      for (const GemmConfig& c : all) exhaustive = std::min(exhaustive, *time_of(c));
       CandidateSearch search(all, s, {}, {});
-      const auto best = run_search(search, [&](const GemmConfig& c) -> std::optional<double> { return fake_time_us(s, c, 132); });
+      const GemmConfig d = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
+      search.record(d, time_of(d));
+      const auto best = run_search(search, time_of);
       ASSERT_TRUE(best);
       const double ratio = best->us / exhaustive;
       worst = std::max(worst, ratio);
@@ -211,8 +215,30 @@ TEST(TuneSearch, DefaultTuneStaysNearTheExhaustiveOptimumOnTheFake) {
   }
   EXPECT_EQ(cases, 15 * 18);
   EXPECT_LE(worst, 1.10);
-  EXPECT_GE(within_3_percent, cases * 8 / 10);
-  EXPECT_LE(measured, cases * 30);
+  EXPECT_GE(within_3_percent, cases * 95 / 100);
+  EXPECT_LE(measured, cases * 32);
+}
+
+// What the first exhaustive check on an H200 caught (7168 x 256, M = 512: the tuner's choice 4%
+// behind the best, m256n64 with one CTA): the model preferred 2-CTA clusters, so the coarse pass saw
+// every tile in its slower cluster variant, and a step to a neighbouring tile took the model's
+// favourite variant again. A step to another tile now keeps the other knobs where valid.
+TEST(TuneSearch, NeighbourTilesKeepTheKnobsOfTheConfigClimbedFrom) {
+  const GemmShape s{512, 7168, 256};
+  CandidateSearch search(candidates_for(s), s, {}, {});
+  EXPECT_EQ(search.coarse().front().cluster_m, 1) << to_string(search.coarse().front());
+  const GemmConfig from = gemm_config(128, 112, 5, 2);
+  ASSERT_TRUE(is_valid(from, s));
+  const auto n = search.neighbours(from);
+  const auto taller = std::find_if(n.begin(), n.end(), [](const GemmConfig& c) { return c.block_m == 256 && c.block_n == 112; });
+  ASSERT_NE(taller, n.end());
+  EXPECT_EQ(taller->cluster_m, 1);
+  EXPECT_EQ(taller->consumer_warpgroups, 2);
+  for (const GemmConfig& c : candidates_for(s)) {  // the deepest valid ring up to 5
+    if (c.block_m == 256 && c.block_n == 112 && c.cluster_m == 1 && c.consumer_warpgroups == 2 && c.stages <= 5) {
+      EXPECT_GE(taller->stages, c.stages) << to_string(c);
+    }
+  }
 }
 
 TEST(TuneSearch, ReplayingRecordedResultsMeasuresNothingTwice) {
