@@ -163,16 +163,17 @@ __device__ __forceinline__ float dynamic_scale(float amax, float ub, bool ue8m0)
 }
 
 // x / s for one dynamic s shared by a group, bit for bit what e4m3(__fdiv_rn(x, s)) gives. With
-// r = RN(1/s) computed once, q0 = RN(x * r) is within an ulp of x / s, the remainder x - q0 * s
-// is exact in an fma, and q0 + rem * r rounded once is the correctly rounded quotient (Markstein)
-// -- three instructions instead of a reciprocal, its refinement and a range check per element.
+// r = RN(1/s) computed once, q0 = RN(x * r) is within an ulp of x / s, the residual q0 * s - x is
+// exact in an fma, and q0 - rem * r rounded once is the correctly rounded quotient (Markstein):
+// three instructions instead of a reciprocal, its refinement and a range check per element.
+// Written as q0 + (-rem) * r, a zero x keeps its sign: -0 gives q0 = -0, rem = +0, q = -0 + -0.
 // Outside the range where that holds, q0 itself encodes the same E4M3 byte:
 //   |q0| >= 2^100 (a scale_ub far below amax): both saturate to +-448 (NaN stays NaN);
 //   s = +Inf (thr = 0): q0 = x * 0 is the exact +-0, or NaN for an Inf or NaN x.
-// A quotient that underflows is below 2^-126 and encodes as a signed zero either way; copysign
-// restores the sign of zero (-0 / s = -0). Dynamic scales are always >= 2^-18 or +Inf.
-// (Checked on the CPU against x / s for 5e8 pairs: every bf16 pattern, random fp32 patterns
-// including Inf/NaN, E4M3 midpoints times s, s in amax/448 | powers of two | floor | Inf.)
+// A quotient that underflows, or comes from a subnormal x, is far below E4M3's smallest half-step
+// (2^-10) and encodes as a zero of the right sign either way. Dynamic scales are >= 2^-18 or +Inf.
+// (Checked on the CPU against x / s: every bf16 pattern and 1e9 random fp32 ones with |x| <= amax,
+// s = amax / 448 for random amax, its UE8M0 rounding and the floor: the same E4M3 byte each time.)
 struct Divisor {
   float s;
   float r;
@@ -187,20 +188,30 @@ __device__ __forceinline__ Divisor make_divisor(float s) {
   return d;
 }
 
+// kChecked = false: the caller knows the group is regular (regular_group), so |x / s| <= 448 and
+// q0 is far inside the range: the select (two instructions an element) is dropped.
+template <bool kChecked = true>
 __device__ __forceinline__ float divide(float x, const Divisor& d) {
   const float q0 = __fmul_rn(x, d.r);
-  const float rem = __fmaf_rn(-q0, d.s, x);
-  const float q = copysignf(__fmaf_rn(rem, d.r, q0), x);
+  const float rem = __fmaf_rn(q0, d.s, -x);
+  const float q = __fmaf_rn(-rem, d.r, q0);
+  if constexpr (!kChecked) return q;
   return fabsf(q0) < d.thr ? q : q0;
+}
+
+// A group whose amax (NaN ignored) is finite and not clipped by scale_ub: its dynamic scale is
+// finite and every |x| <= amax, so x / s needs no range check.
+__device__ __forceinline__ bool regular_group(float amax, float scale_ub) {
+  return amax <= scale_ub && amax < __uint_as_float(0x7F800000u);
 }
 
 // q = e4m3(x / s), 8 codes packed little-endian. kExact: given (static) scales, which may be
 // 0, negative or subnormal: the plain IEEE division.
-template <bool kExact, class In>
+template <bool kExact, class In, bool kChecked = true>
 __device__ __forceinline__ void quantize_chunk(const Chunk<In>& c, const Divisor& d, u32& lo, u32& hi) {
   float q[kChunk];
 #pragma unroll
-  for (int i = 0; i < kChunk; ++i) q[i] = kExact ? __fdiv_rn(elem(c, i), d.s) : divide(elem(c, i), d);
+  for (int i = 0; i < kChunk; ++i) q[i] = kExact ? __fdiv_rn(elem(c, i), d.s) : divide<kChecked>(elem(c, i), d);
   const u32 b0 = e4m3x2_from_float(q[0], q[1]);
   const u32 b1 = e4m3x2_from_float(q[2], q[3]);
   const u32 b2 = e4m3x2_from_float(q[4], q[5]);
@@ -224,19 +235,29 @@ __device__ __forceinline__ void store_chunk(u8* row, int ci, int cols, u32 lo, u
   }
 }
 
-template <class In, bool kVector, bool kExact = false>
+template <class In, bool kVector, bool kExact = false, bool kChecked = true>
 __device__ __forceinline__ void quantize_store_chunk(const Chunk<In>& c, const Divisor& d, u8* row, int ci, int cols) {
   u32 lo, hi;
-  quantize_chunk<kExact>(c, d, lo, hi);
+  quantize_chunk<kExact, In, kChecked>(c, d, lo, hi);
   store_chunk<kVector>(row, ci, cols, lo, hi);
 }
 
-template <class In>
+template <class In, bool kChecked = true>
 __device__ __forceinline__ void quantize_store_whole_chunk(const Chunk<In>& c, const Divisor& d, u8* row, int ci) {
   u32 lo, hi;
-  quantize_chunk<false>(c, d, lo, hi);
+  quantize_chunk<false, In, kChecked>(c, d, lo, hi);
   u8* p = row + static_cast<i64>(ci) * kChunk;
   asm volatile("st.global.v2.u32 [%0], {%1, %2};" ::"l"(p), "r"(lo), "r"(hi) : "memory");
+}
+
+// Chunks first + v * stride (v < kVecs) of a row, those below `chunks`, quantized and stored.
+template <class In, bool kChecked, int kVecs>
+__device__ __forceinline__ void quantize_store_strided(const Chunk<In> (&c)[kVecs], const Divisor& d, u8* q, int first,
+                                                       int stride, int chunks) {
+#pragma unroll
+  for (int v = 0; v < kVecs; ++v) {
+    if (first + v * stride < chunks) quantize_store_whole_chunk<In, kChecked>(c[v], d, q, first + v * stride);
+  }
 }
 
 // Max over aligned groups of kLanes lanes (a power of two dividing 32); all 32 lanes must call it.
@@ -245,6 +266,29 @@ __device__ __forceinline__ float lanes_max(float v) {
 #pragma unroll
   for (int o = kLanes / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
   return v;
+}
+
+// Reduce-scatter of kRun values over aligned groups of kLanes lanes: lane j (of the group) ends
+// with the max over the group of v[j % kRun]. Each halving step swaps half the values with the
+// partner lane, so kRun = 4, kLanes = 16 takes 5 shuffles instead of 16 for kRun separate maxima.
+template <int kLanes, int kRun>
+__device__ __forceinline__ float lanes_max_scatter(float (&v)[kRun]) {
+  static_assert(kRun >= 1 && kRun <= kLanes && (kRun & (kRun - 1)) == 0 && kLanes <= 32, "powers of two");
+  const u32 lane = threadIdx.x % 32;
+#pragma unroll
+  for (int half = kRun / 2; half >= 1; half /= 2) {
+    const bool upper = (lane & static_cast<u32>(half)) != 0;  // keeps v[half .. 2 half)
+#pragma unroll
+    for (int i = 0; i < half; ++i) {
+      const float send = upper ? v[i] : v[i + half];
+      const float keep = upper ? v[i + half] : v[i];
+      v[i] = fmaxf(keep, __shfl_xor_sync(0xFFFFFFFFu, send, half));
+    }
+  }
+  float m = v[0];
+#pragma unroll
+  for (int o = kRun; o < kLanes; o *= 2) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, o));
+  return m;
 }
 
 // Max over the block; every thread gets the result. `red` holds kThreads / 32 floats.

@@ -180,10 +180,8 @@ __device__ __forceinline__ void quant_row_warp2(const QuantParams& p) {
   const Divisor d = make_divisor(s);
   if (lane == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
-#pragma unroll
-  for (int v = 0; v < kVecs; ++v) {
-    if (v * 32 + lane < chunks) quantize_store_whole_chunk<In>(c[v], d, q, v * 32 + lane);
-  }
+  if (regular_group(amax, p.scale_ub)) quantize_store_strided<In, false>(c, d, q, lane, 32, chunks);  // the warp agrees
+  else quantize_store_strided<In, true>(c, d, q, lane, 32, chunks);
 }
 
 // Per-token, one block per row; the launch picks blockDim.x (a multiple of 32, at most
@@ -216,9 +214,24 @@ __device__ __forceinline__ void quant_row_block2(const QuantParams& p) {
   const Divisor d = make_divisor(s);
   if (tid == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
+  if (regular_group(amax, p.scale_ub)) quantize_store_strided<In, false>(c, d, q, tid, nt, chunks);  // the block agrees
+  else quantize_store_strided<In, true>(c, d, q, tid, nt, chunks);
+}
+
+// The run's kRun chunks of this lane quantized and stored at q_lane + u * G bytes; group g0 + u's
+// scale and reciprocal come from lane u (of the kLanes) by shuffle, so every lane of the warp
+// must call it.
+template <class In, bool kChecked, int kLanes, int kRun>
+__device__ __forceinline__ void store_run(const Chunk<In> (&c)[kRun], float s_mine, float r_mine, int base, bool live,
+                                          int g0, int scale_cols, u8* q_lane) {
 #pragma unroll
-  for (int v = 0; v < kVecs; ++v) {
-    if (v * nt + tid < chunks) quantize_store_whole_chunk<In>(c[v], d, q, v * nt + tid);
+  for (int u = 0; u < kRun; ++u) {
+    const int g = g0 + u;
+    Divisor d;
+    d.s = __shfl_sync(0xFFFFFFFFu, s_mine, base + u % kLanes);
+    d.r = __shfl_sync(0xFFFFFFFFu, r_mine, base + u % kLanes);
+    d.thr = d.s == __uint_as_float(0x7F800000u) ? 0.0f : __uint_as_float(0x71800000u);  // as make_divisor
+    if (live && g < scale_cols) quantize_store_whole_chunk<In, kChecked>(c[u], d, q_lane, u * kLanes);
   }
 }
 
@@ -254,32 +267,24 @@ __device__ __forceinline__ void quant_group2(const QuantParams& p) {
   Chunk<In> c[kRun];
 #pragma unroll
   for (int u = 0; u < kRun; ++u) load_whole_chunk_if<In>(x, (g0 + u) * kLanes + lane, live && g0 + u < p.scale_cols, c[u]);
-  // Every lane gets every group's amax; lane j then computes the scale and the reciprocal of
-  // group j % kRun only (one fp32 division and one reciprocal per thread instead of kRun, whose
-  // slow paths are calls that would keep all runs' values live), and each group's lanes fetch
-  // theirs with a shuffle.
-  float mine = 0.0f;
+  // Lane j gets the amax of group j % kRun only and computes that group's scale and reciprocal
+  // (one fp32 division and one reciprocal per thread instead of kRun, whose slow paths are calls
+  // that would keep all runs' values live); each group's lanes fetch theirs with a shuffle.
+  float amax[kRun];
 #pragma unroll
-  for (int u = 0; u < kRun; ++u) {
-    const float a = lanes_max<kLanes>(chunk_amax(c[u], 0.0f));  // every lane takes part
-    if (lane % kRun == u) mine = a;
-  }
+  for (int u = 0; u < kRun; ++u) amax[u] = chunk_amax(c[u], 0.0f);
+  const float mine = lanes_max_scatter<kLanes, kRun>(amax);  // every lane takes part
   const float s_mine = dynamic_scale(mine, p.scale_ub, p.ue8m0 != 0);
   const float r_mine = __frcp_rn(s_mine);
   const int base = static_cast<int>(threadIdx.x % 32) - lane;  // the first lane of this group's lanes
-  u8* q = output_row(p, live ? static_cast<int>(row) : 0);
   float* srow = p.scales + static_cast<i64>(row) * p.s_rs;
-#pragma unroll
-  for (int u = 0; u < kRun; ++u) {
-    const int g = g0 + u;
-    Divisor d;
-    d.s = __shfl_sync(0xFFFFFFFFu, s_mine, base + u % kLanes);
-    d.r = __shfl_sync(0xFFFFFFFFu, r_mine, base + u % kLanes);
-    d.thr = d.s == __uint_as_float(0x7F800000u) ? 0.0f : __uint_as_float(0x71800000u);  // as make_divisor
-    if (is_item && g < p.scale_cols) {
-      if (lane == 0) srow[static_cast<i64>(g) * p.s_cs] = live ? d.s : 0.0f;
-      if (live) quantize_store_whole_chunk<In>(c[u], d, q, g * kLanes + lane);
-    }
+  // Lane u < kRun holds group g0 + u's scale and writes it: one store a thread, no branch a group.
+  if (is_item && lane < kRun && g0 + lane < p.scale_cols) srow[static_cast<i64>(g0 + lane) * p.s_cs] = live ? s_mine : 0.0f;
+  u8* q_lane = output_row(p, live ? static_cast<int>(row) : 0) + static_cast<i64>(g0 * kLanes + lane) * kChunk;
+  if (__all_sync(0xFFFFFFFFu, regular_group(mine, p.scale_ub))) {
+    store_run<In, false, kLanes>(c, s_mine, r_mine, base, live, g0, p.scale_cols, q_lane);
+  } else {
+    store_run<In, true, kLanes>(c, s_mine, r_mine, base, live, g0, p.scale_cols, q_lane);
   }
 }
 

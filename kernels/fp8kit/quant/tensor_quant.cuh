@@ -61,19 +61,31 @@ __device__ __forceinline__ void scaled_cast(const QuantParams& p) {
   constexpr bool kDynamic = kScale == CastScale::kTensorDynamic || kScale == CastScale::kTensorDynamicReverse;
   if constexpr (kScale == CastScale::kTensor || kDynamic) tensor_scale = p.scales[0];
   const Divisor tensor_divisor = make_divisor(tensor_scale);
-  auto cast = [&](const Chunk<In>& c, int row, int ci) {
-    float s = tensor_scale;
-    if constexpr (kScale == CastScale::kRow) s = p.scales[static_cast<i64>(row) * p.s_rs];
-    if constexpr (kScale == CastScale::kGroup) {
-      s = p.scales[static_cast<i64>(row) * p.s_rs + static_cast<i64>(ci / (kGroup / kChunk)) * p.s_cs];
-    }
-    if constexpr (kDynamic) {
+  constexpr bool kReverse = kScale == CastScale::kTensorDynamicReverse;
+  if constexpr (kDynamic) {
+    // Without scale_ub, a finite dynamic scale came from a finite amax: the tensor is regular
+    // (regular_group). With one, the cast cannot tell whether the amax was clipped.
+    const float inf = __uint_as_float(0x7F800000u);
+    const bool regular = p.scale_ub == inf && tensor_scale < inf;
+    auto regular_cast = [&](const Chunk<In>& c, int row, int ci) {
+      quantize_store_chunk<In, kVector, false, false>(c, tensor_divisor, output_row(p, row), ci, p.cols);
+    };
+    auto checked_cast = [&](const Chunk<In>& c, int row, int ci) {
       quantize_store_chunk<In, kVector>(c, tensor_divisor, output_row(p, row), ci, p.cols);
-    } else {
+    };
+    if (regular) for_each_chunk<In, kThreads, kUnroll, kVector, decltype(regular_cast)&, kReverse>(p, regular_cast);
+    else for_each_chunk<In, kThreads, kUnroll, kVector, decltype(checked_cast)&, kReverse>(p, checked_cast);
+  } else {
+    auto cast = [&](const Chunk<In>& c, int row, int ci) {
+      float s = tensor_scale;
+      if constexpr (kScale == CastScale::kRow) s = p.scales[static_cast<i64>(row) * p.s_rs];
+      if constexpr (kScale == CastScale::kGroup) {
+        s = p.scales[static_cast<i64>(row) * p.s_rs + static_cast<i64>(ci / (kGroup / kChunk)) * p.s_cs];
+      }
       quantize_store_chunk<In, kVector, true>(c, Divisor{s, 0.0f, 0.0f}, output_row(p, row), ci, p.cols);
-    }
-  };
-  for_each_chunk<In, kThreads, kUnroll, kVector, decltype(cast)&, kScale == CastScale::kTensorDynamicReverse>(p, cast);
+    };
+    for_each_chunk<In, kThreads, kUnroll, kVector, decltype(cast)&, kReverse>(p, cast);
+  }
 }
 
 // Max over the cluster of one value per CTA: `mine` from thread 0 of each CTA; every thread gets
@@ -139,9 +151,12 @@ __device__ __forceinline__ void tensor_quant_single(const QuantParams& p) {
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
   const Divisor d = make_divisor(s);
   if (gt == 0) p.scales[0] = s;
+  const bool regular = regular_group(amax, p.scale_ub);  // the grid agrees
 #pragma unroll
   for (int v = 0; v < kVecs; ++v) {
-    if (static_cast<u32>(v) * total + gt < p.items) quantize_store_whole_chunk<In>(c[v], d, output_row(p, row[v]), ci[v]);
+    if (static_cast<u32>(v) * total + gt >= p.items) continue;
+    if (regular) quantize_store_whole_chunk<In, false>(c[v], d, output_row(p, row[v]), ci[v]);
+    else quantize_store_whole_chunk<In, true>(c[v], d, output_row(p, row[v]), ci[v]);
   }
   if constexpr (kCluster > 1) ptx::cluster_wait();  // no CTA leaves while a peer may read its slot
 }
