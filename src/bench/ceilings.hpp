@@ -47,7 +47,9 @@ std::vector<jit::KernelSource> copy_kernel_sources();
 
 // Copies `buffer_bytes` device to device with a few shapes of the JIT-compiled 16-byte copy kernel
 // and with cudaMemcpyAsync, verifies each copy, and times them with the graph harness. The ceiling
-// is the fastest: a copy kernel slower than the driver's would understate it.
-CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{512} << 20);
+// is the fastest: a copy kernel slower than the driver's would understate it. 256 MiB by default:
+// the driver's copy peaks there on an H200 (4223-4245 GB/s; 2714-2768 at 1 GiB, lower at 512 MiB,
+// where `bench quant`'s own measurement once fell back to a kernel's 3942).
+CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{256} << 20);
 
 }  // namespace fp8kit::bench
