@@ -86,18 +86,23 @@ int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_coun
   return 4;
 }
 
-// Groups per run (runs along rows, every scale layout): 4 (row-major scales: 85.9-89.8% of copy
-// against 83.0-86.0% with 8; runs of 2 were slower on large shapes, 75-82%). A run needs at least as
-// many lanes as groups (G = 32 has 4 lanes); fp32: 2. `small`: runs of 4 would give fewer blocks
-// than SMs; then 2 (2026-11-22, A/B in one process, M = 16, H = 4096 and 7168, G = 64 and 128,
-// every layout: 1.70-1.77 us at 2 against 2.16-2.24 at 4 and 2.9-3.0 at 8; a per-token-like layout,
-// a row per block with G / 8 lanes a group, gave 1.97-2.29 here and lost 2-6 points of copy at
-// large M, so it was not kept).
-int group2_run(DType input, bool small) { return input == DType::kFloat32 || small ? 2 : 4; }
+// Groups per run, measured likewise: runs of 8 where neighbouring lanes take neighbouring rows
+// (column-major scales: 85.4-88.7% against 83.5-86.2% with 4), runs of 4 along rows (row-major:
+// 85.9-89.8% against 83.0-86.0% with 8); runs of 2 were slower on large shapes (75-82%). A run
+// needs at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2. `small`: runs of 8 would
+// give fewer blocks than SMs; then 2 (2026-11-22, A/B in one process, M = 16, H = 4096 and 7168,
+// G = 64 and 128, every layout: 1.70-1.77 us at 2 against 2.16-2.24 at 4 and 2.9-3.0 at 8; a
+// per-token-like layout, a row per block with G / 8 lanes a group, gave 1.97-2.29 here and lost
+// 2-6 points of copy at large M, so it was not kept).
+int group2_run(DType input, int group, bool rows_fastest, bool small) {
+  if (input == DType::kFloat32 || small) return 2;
+  return rows_fastest && group >= 64 ? 8 : 4;
+}
 
-QuantKernelConfig group2_config(DType input, int group, int run, int threads) {
+QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads) {
   QuantKernelConfig c{QuantKernelKind::kGroup2, input, true, threads, run};
   c.group = group;
+  c.rows_fastest = rows_fastest;
   return c;
 }
 
@@ -173,7 +178,8 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kTokenBlock2:
       return fmt::format("quant_token_block2_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kGroup2:
-      return fmt::format("quant_group{}_{}_{}_t{}_run{}", c.group, dt, vec_tag(c.vector), c.threads, c.vecs);
+      return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
+                         vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kTensorSingle:
       return fmt::format("quant_tensor_single_{}_{}_t{}_c{}_k{}", dt, vec_tag(c.vector), c.threads, c.vecs, c.cluster);
     case QuantKernelKind::kTensorAmax:
@@ -244,7 +250,8 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       break;
     case QuantKernelKind::kGroup2:
       header = "fp8kit/quant/row_quant.cuh";
-      call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}>(p)", in, c.group, c.threads, c.vecs);
+      call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest), c.threads,
+                         c.vecs);
       break;
     case QuantKernelKind::kTensorSingle:
       header = "fp8kit/quant/tensor_quant.cuh";
@@ -323,9 +330,11 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
       all.push_back({QuantKernelKind::kTokenBlock2, in, true, kBlock2MaxThreads, v});
     }
     for (int g : kGroups) {
-      for (int run : {2, 4, 8}) {
-        const bool pick = run == group2_run(in, false) || run == group2_run(in, true);
-        if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, run, kGroup2Threads));
+      for (bool rows_fastest : {false, true}) {
+        for (int run : {2, 4, 8}) {
+          const bool pick = run == group2_run(in, g, rows_fastest, false) || run == group2_run(in, g, rows_fastest, true);
+          if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
+        }
       }
     }
     // Third generation: dynamic per-tensor in one launch.
@@ -501,18 +510,15 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
     case Granularity::kPerGroup: {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
       if (vector2) {
-        // Runs along rows whatever the scale layout: a block then reads whole row segments. With
-        // neighbouring lanes on neighbouring rows (rows_fastest), column-major scales cost 4-5
-        // points of copy bandwidth against row-major ones on the same kernel (2026-11-22, H200,
-        // 4096-8192 x 4096-7168); the scattered 4-byte scale stores merge in L2. Rows up to
-        // scale_rows_pad are items, so TMA padding still gets its zero scales.
-        const std::int64_t item_rows = p.scale_rows_pad;
+        const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
-        const bool small = ceil_div(item_rows * ceil_div(geo.cols, 4), slots) < sm_count;  // with runs of 4
-        int run = group2_run(pr.input, small);
+        const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), slots) < sm_count;
+        int run = group2_run(pr.input, spec.group_size, rows_fastest, small);
         const int tr = pr.tuning.vecs;
-        if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, tr, kGroup2Threads))) run = tr;
-        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, run, kGroup2Threads);
+        if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads))) {
+          run = tr;
+        }
+        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
         const std::int64_t items = item_rows * ceil_div(geo.cols, run);
         add(c, ceil_div(items, slots), items);
         break;

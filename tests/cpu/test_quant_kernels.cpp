@@ -85,10 +85,10 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   }
   EXPECT_EQ(all, all_quant_kernel_configs());
   const QuantKernelConfig g = plan_quantize(gen2(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_v8_t256_run4");
+  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_run8");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
-  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, 256, 4>(p)"), std::string::npos) << src;
+  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8>(p)"), std::string::npos) << src;
   // The one-launch per-tensor kernel of a cluster carries its compile-time cluster shape.
   const QuantKernelConfig ts = plan_quantize(problem(16, 7168, spec_of(Granularity::kPerTensor)), 132).launches[0].config;
   EXPECT_EQ(kernel_name(ts), "quant_tensor_single_bf16_v8_t512_c4_k8");
@@ -110,13 +110,13 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t256_c1");
   EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
-  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_v8_t256_run2");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_run2");
   // K not a multiple of 8: the first generation, whose vector path handles the ragged tail.
   QuantProblem ragged = problem(9, 1003, token());
   ragged.x_ld = ragged.q_ld = 1008;
   EXPECT_EQ(first(ragged), "quant_token_warp_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_v8_t256_run2");
-  EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_v8_t256_run4");
+  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run2");
+  EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run4");
 
   // A block per row, as wide as the row needs: 896 chunks of 8 = 128 threads x 7 (of 8).
   const QuantPlan b2 = plan_quantize(problem(4096, 7168, token()), 132);
@@ -145,19 +145,19 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   QuantProblem g8 = gen2(4096, 7168, group(128, ScaleLayout::kRowMajor));
   g8.tuning.vecs = 8;
   const QuantPlan gp8 = plan_quantize(g8, 132);
-  EXPECT_EQ(kernel_name(gp8.launches[0].config), "quant_group128_bf16_v8_t256_run8");
+  EXPECT_EQ(kernel_name(gp8.launches[0].config), "quant_group128_bf16_groupsfast_v8_t256_run8");
   EXPECT_EQ(gp8.launches[0].items, 4096u * 7u);  // 56 groups a row, runs of 8
   EXPECT_EQ(gp8.launches[0].grid_x, 4096u * 7u / 16u);
-  // Column-major scales: the same runs along rows; fp32: runs of 2.
-  EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_v8_t256_run4");
-  EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_v8_t256_run4");
-  EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_v8_t256_run2");
-  // Fewer blocks than SMs with runs of 4: runs of 2 (16 x 4096, G = 128: 16 x 8 runs of 4 = 8 blocks).
-  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_v8_t256_run2");
-  // K = 8192, G = 128: 16 runs of 4 a row, 16 runs a block (256 threads / 16 lanes): a block a
-  // row, so runs of 4 from 132 rows on.
-  EXPECT_EQ(first(gen2(132, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_v8_t256_run4");
-  EXPECT_EQ(first(problem(131, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_v8_t256_run2");
+  // Column-major scales: runs of 8 (rows fastest); G = 32 has 4 lanes a group: runs of 4.
+  EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
+  EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
+  // Fewer blocks than SMs with runs of 8: runs of 2 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
+  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run2");
+  // K = 8192, G = 128: 8 runs of 8 a row, 16 runs a block (256 threads / 16 lanes): 132 blocks
+  // from 263 rows on.
+  EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run2");
   // Per-token with fewer rows than SMs: 2 chunks a thread where 512 threads hold the row, else 4.
   EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block2_bf16_v8_t512_c2");
   EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block2_bf16_v8_t512_c2");

@@ -237,10 +237,12 @@ __device__ __forceinline__ void store_run(const Chunk<In> (&c)[kRun], float s_mi
 
 // Per-group 1 x kGroup, kGroup / 8 lanes per group, and each set of lanes takes a run of kRun
 // consecutive groups of one row (kRun loads in flight per thread, one integer division per
-// thread). Work item r is run r % runs of row r / runs, runs = ceil(scale_cols / kRun), whatever
-// the scale layout, so a block reads whole row segments; p.items = scale_rows_pad * runs, and rows
-// M .. scale_rows_pad-1 (TMA padding of column-major scales) get 0 scales.
-template <class In, int kGroup, int kThreads, int kRun>
+// thread). Work item r names a run: runs = ceil(scale_cols / kRun) per row;
+//   kRowsFastest (column-major scales): row = r % scale_rows_pad, run = r / scale_rows_pad, so
+//     neighbouring lanes write neighbouring scales; rows M .. scale_rows_pad-1 get 0 scales;
+//   otherwise: row = r / runs, run = r % runs.
+// p.items = (kRowsFastest ? scale_rows_pad : rows) * runs.
+template <class In, int kGroup, bool kRowsFastest, int kThreads, int kRun>
 __device__ __forceinline__ void quant_group2(const QuantParams& p) {
   static_assert(kGroup == 32 || kGroup == 64 || kGroup == 128, "G in {32, 64, 128}");
   constexpr int kLanes = kGroup / kChunk;
@@ -250,8 +252,14 @@ __device__ __forceinline__ void quant_group2(const QuantParams& p) {
   const int sub = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
   const u32 item = blockIdx.x * static_cast<u32>(kSlots) + static_cast<u32>(sub);
   const u32 runs = (static_cast<u32>(p.scale_cols) + kRun - 1) / kRun;
-  const u32 row = item / runs;
-  const u32 run = item - row * runs;
+  u32 row, run;
+  if constexpr (kRowsFastest) {
+    run = item / static_cast<u32>(p.scale_rows_pad);
+    row = item - run * static_cast<u32>(p.scale_rows_pad);
+  } else {
+    row = item / runs;
+    run = item - row * runs;
+  }
   const bool is_item = item < p.items;
   const bool live = is_item && row < static_cast<u32>(p.rows);
   const int g0 = static_cast<int>(run) * kRun;
