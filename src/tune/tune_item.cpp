@@ -182,15 +182,20 @@ class ItemTuner {
     base.mode_a = space.mode_a;
     base.mode_b = space.mode_b;
     base.out = item_.out;
+    // An earlier run's results are handed to the search when it asks for them, not up front: an
+    // interrupted batch then goes on as it would have, and a resumed tune takes the same path (and
+    // makes the same choice) as one that was never stopped.
     std::optional<GemmConfig> default_config;
     std::optional<double> default_us;
+    std::map<GemmConfig, std::optional<double>> journaled;
     for (const JournalEntry& e : journal) {
       if (e.m != m) continue;
       if (e.kind == JournalEntry::Kind::kDefault) {
         default_config = e.config;
         default_us = e.us;
+        search.record(e.config, e.us);
       }
-      if (e.kind != JournalEntry::Kind::kSession) search.record(e.config, e.us);
+      if (e.kind == JournalEntry::Kind::kCandidate) journaled[e.config] = e.us;
     }
     if (!default_config) {
       if (out_of_time(longest_measure_)) return std::nullopt;
@@ -204,9 +209,15 @@ class ItemTuner {
     while (true) {
       const std::vector<GemmConfig> batch = search.next_batch();
       if (batch.empty()) break;
-      if (out_of_time(longest_compile_)) return std::nullopt;
-      const auto compile_failures = compile(batch);
+      std::vector<GemmConfig> to_measure;
       for (const GemmConfig& c : batch) {
+        if (const auto j = journaled.find(c); j != journaled.end()) search.record(c, j->second);
+        else to_measure.push_back(c);
+      }
+      if (to_measure.empty()) continue;
+      if (out_of_time(longest_compile_)) return std::nullopt;
+      const auto compile_failures = compile(to_measure);
+      for (const GemmConfig& c : to_measure) {
         std::optional<double> us;
         std::string error;
         if (const auto f = compile_failures.find(kernel_name(c)); f != compile_failures.end()) {
@@ -221,6 +232,7 @@ class ItemTuner {
         search.record(c, us);
       }
     }
+    for (const auto& [config, us] : journaled) search.record(config, us);  // a path that drifted: keep all it measured
     const auto best = search.best();
     if (!best) {
       ctx_.log(fmt::format("N={} K={} M={}: every candidate FAILED", item_.n, item_.k, m));
