@@ -51,19 +51,6 @@ void create_parent_dirs(const fs::path& path) {
   if (ec) throw_environment(fmt::format("cannot create directory '{}': {}", parent.string(), ec.message()));
 }
 
-// Writes everything, retrying short writes and EINTR. Returns 0 or an errno value.
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
 // Makes the rename itself durable; best effort, since some file systems refuse fsync on a dir.
 void fsync_directory(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -78,6 +65,19 @@ std::string env_or_empty(const char* name) {
 }
 
 }  // namespace
+
+int write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;  // no progress: never spin
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
 
 bool is_atomic_temp_name(std::string_view filename) {
   return filename.size() > 1 && filename.front() == '.' && filename.find(kTempMarker) != std::string_view::npos;

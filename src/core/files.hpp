@@ -25,6 +25,10 @@ void append_line(const std::filesystem::path& path, std::string_view line);
 // $HOME/.cache/fp8kit. Empty variables count as unset; throws kEnvironment when none is usable.
 std::filesystem::path default_cache_dir();
 
+// Writes all of `data` to `fd` (a file or a pipe), retrying short writes and EINTR. Returns 0 or
+// an errno value.
+int write_all(int fd, std::string_view data);
+
 // True for the names write_file_atomic gives its temporaries.
 bool is_atomic_temp_name(std::string_view filename);
 

@@ -10,21 +10,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/files.hpp"
+
 namespace fp8kit::tune {
 namespace {
 
 using nlohmann::json;
 
 bool write_line(int fd, const json& j) {
-  const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  std::size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
+  return write_all(fd, j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n") == 0;
 }
 
 // Reads one '\n'-terminated line; false at end of input.

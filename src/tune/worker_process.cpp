@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "core/files.hpp"
 #include "fp8kit/types.hpp"
 
 extern char** environ;
@@ -96,14 +97,7 @@ bool WorkerProcess::send_line(std::string_view line) {
   if (to_child_ < 0) return false;
   std::string data(line);
   data += '\n';
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(to_child_, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
+  return write_all(to_child_, data) == 0;
 }
 
 WorkerProcess::ReadStatus WorkerProcess::read_line(std::string& line, std::chrono::milliseconds timeout) {
