@@ -67,6 +67,11 @@ QuantImpl parse_quant_impl(std::string_view name);  // throws fp8kit::Error nami
 
 struct QuantizeOptions {
   QuantImpl impl = QuantImpl::kFp8kit;
+  // kFp8kit only: programmatic dependent launch. The kernel may be scheduled while the previous
+  // kernel in the stream still runs, and waits for it to finish before it touches memory, so
+  // most of the launch latency of a small call overlaps the previous kernel. Results are the
+  // same either way; false gives plain launches (the naive path always uses those).
+  bool programmatic_launch = true;
 };
 
 // Quantizes x (rows, cols) to q (rows, cols) E4M3 on `stream` (DESIGN.md §3), bit for bit equal

@@ -64,6 +64,20 @@ std::vector<jit::KernelSource> copy_kernel_sources() {
   return sources;
 }
 
+jit::KernelSource empty_kernel_source() {
+  return {"empty_kernel",
+          "#include <fp8kit/common/pdl.cuh>\n"
+          "extern \"C\" __global__ void __launch_bounds__(32) fp8kit_entry() {\n"
+          "  fp8kit::wait_for_prior_grids();\n"
+          "  fp8kit::allow_dependent_launch();\n"
+          "}\n"};
+}
+
+Summary measure_launch_floor(cudaStream_t stream, jit::LaunchOrder order) {
+  const jit::LoadedKernel& kernel = jit::load_kernel(empty_kernel_source());
+  return time_launches([&](cudaStream_t s, int) { kernel.launch(dim3(1), dim3(32), 0, s, nullptr, order); }, 1, stream);
+}
+
 fs::path ceilings_path(const fs::path& cache_dir) { return cache_dir / "ceilings.json"; }
 
 std::optional<DeviceCeilings> load_ceilings(const fs::path& file, const std::string& device_uuid) {

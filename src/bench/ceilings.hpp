@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/stats.hpp"
+#include "jit/kernel_loader.hpp"
 #include "jit/kernel_source.hpp"
 
 namespace fp8kit::bench {
@@ -51,5 +53,12 @@ std::vector<jit::KernelSource> copy_kernel_sources();
 // the driver's copy peaks there on an H200 (4223-4245 GB/s; 2714-2768 at 1 GiB, lower at 512 MiB,
 // where `bench quant`'s own measurement once fell back to a kernel's 3942).
 CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{256} << 20);
+
+// The kernel measure_launch_floor times: one block of 32 threads that only waits for the
+// previous grid and lets the next one launch, as fp8kit's quantization kernels start.
+jit::KernelSource empty_kernel_source();
+
+// Per-call µs of the empty kernel in the graph harness: the floor a small call is held against.
+Summary measure_launch_floor(cudaStream_t stream, jit::LaunchOrder order);
 
 }  // namespace fp8kit::bench

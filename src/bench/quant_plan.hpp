@@ -30,6 +30,9 @@ struct QuantSuiteOptions {
   // Per-group shapes also run both column-major scale layouts (row-major always runs).
   bool column_major = true;
   std::vector<QuantImpl> impls{QuantImpl::kNaive, QuantImpl::kFp8kit};
+  // fp8kit's programmatic dependent launch (QuantizeOptions::programmatic_launch); false: plain
+  // launches, to see what the overlap buys.
+  bool programmatic_launch = true;
   TimingMode timing = TimingMode::kGraph;
   std::filesystem::path out_dir = "bench_results";
   std::optional<std::uint64_t> seed;  // fresh (and printed) when absent

@@ -30,6 +30,11 @@ double QuantMeasurement::pct_floor() const {
   return 100.0 * floor_us / us.median;
 }
 
+double QuantMeasurement::x_empty() const {
+  if (!ok() || !(empty_us > 0)) return kNaN;
+  return us.median / empty_us;
+}
+
 std::string failed_status(const std::string& why) { return "FAILED: " + why; }
 
 Table quant_table(std::span<const QuantMeasurement> rows) {
@@ -45,13 +50,14 @@ Table quant_table(std::span<const QuantMeasurement> rows) {
       .add_column("GB/s", Align::kRight)
       .add_column("% copy", Align::kRight)
       .add_column("% floor", Align::kRight)
+      .add_column("x empty", Align::kRight)
       .add_column("status", Align::kLeft);
   for (const QuantMeasurement& r : rows) {
     const bool ok = r.ok();
     auto timed = [&](double v, int decimals) { return ok ? format_number(v, decimals) : std::string("-"); };
     t.add_row({std::to_string(r.config.m), std::to_string(r.config.h), r.config.group_label(), r.config.layout_label(),
                std::string(quant_impl_name(r.impl)), timed(r.us.median, 2), timed(r.us.p20, 2), timed(r.us.p80, 2),
-               timed(r.gbps(), 0), timed(r.pct_copy(), 1), timed(r.pct_floor(), 1), ok ? "ok" : "FAILED"});
+               timed(r.gbps(), 0), timed(r.pct_copy(), 1), timed(r.pct_floor(), 1), timed(r.x_empty(), 2), ok ? "ok" : "FAILED"});
   }
   return t;
 }
@@ -115,6 +121,7 @@ ResultRecord quant_record(const QuantMeasurement& row, DType dtype, std::uint64_
               {"seed", std::to_string(seed)}};
   r.metrics = {{"bytes", static_cast<double>(row.bytes.moved)}, {"floor_bytes", static_cast<double>(row.bytes.floor)}};
   if (row.copy_gbps > 0) r.metrics["copy_gbps"] = row.copy_gbps;
+  if (row.empty_us > 0) r.metrics["empty_kernel_us"] = row.empty_us;
   if (row.ok()) {
     r.metrics["us_median"] = row.us.median;
     r.metrics["us_p20"] = row.us.p20;
@@ -124,6 +131,7 @@ ResultRecord quant_record(const QuantMeasurement& row, DType dtype, std::uint64_
       r.metrics["pct_copy_bw"] = row.pct_copy();
       r.metrics["pct_floor"] = row.pct_floor();
     }
+    if (row.empty_us > 0) r.metrics["x_empty_kernel"] = row.x_empty();
   }
   r.status = row.status;
   r.context = context;

@@ -127,8 +127,8 @@ struct ShapeInputs {
 class QuantSuiteRunner {
  public:
   QuantSuiteRunner(const QuantSuiteOptions& options, std::uint64_t seed, const cuda::DeviceInfo& device,
-                   double copy_gbps, cudaStream_t stream)
-      : options_(options), seed_(seed), device_(device), copy_gbps_(copy_gbps), stream_(stream) {}
+                   double copy_gbps, double empty_us, cudaStream_t stream)
+      : options_(options), seed_(seed), device_(device), copy_gbps_(copy_gbps), empty_us_(empty_us), stream_(stream) {}
 
   // Both implementations of one configuration, against the same reference.
   std::vector<QuantMeasurement> measure(const QuantConfig& config) {
@@ -143,7 +143,7 @@ class QuantSuiteRunner {
     const QuantBytes bytes = quant_bytes(config, options_.dtype);
     std::vector<QuantMeasurement> rows;
     for (QuantImpl impl : options_.impls) {
-      QuantMeasurement row{config, impl, "ok", {}, bytes, copy_gbps_};
+      QuantMeasurement row{config, impl, "ok", {}, bytes, copy_gbps_, empty_us_};
       try {
         if (auto why = verify_and_time(config, impl, expected, expected_adversarial, row.us)) row.status = failed_status(*why);
       } catch (const Error& e) {
@@ -179,7 +179,7 @@ class QuantSuiteRunner {
       sets = cold_input_sets(QuantBuffers::bytes_per_set(c, options_.dtype), device_.l2_bytes);
     }
     QuantBuffers b(c, options_.dtype, sets);
-    const QuantizeOptions qopt{impl};
+    const QuantizeOptions qopt{impl, options_.programmatic_launch};
     auto launch = [&](cudaStream_t stream, int set) { quantize(b.x(set), b.q(set), b.scales(set), c.spec, stream, qopt); };
     auto run_once = [&](const std::vector<std::byte>& input, const ref::QuantOutput& ref_out,
                         const char* what) -> std::optional<std::string> {
@@ -209,6 +209,7 @@ class QuantSuiteRunner {
   std::uint64_t seed_;
   cuda::DeviceInfo device_;
   double copy_gbps_;
+  double empty_us_;
   cudaStream_t stream_;
   ShapeInputs inputs_;
 };
@@ -257,13 +258,19 @@ QuantSuiteResult run_quant_suite(const QuantSuiteOptions& options, const std::st
   std::fflush(stdout);  // keep the header ahead of any error on stderr
   cuda::Stream stream;
   const double copy_gbps = copy_ceiling(device, stream.get());
+  const Summary empty = measure_launch_floor(stream.get(), jit::LaunchOrder::kSerial);
+  const Summary empty_pdl = measure_launch_floor(stream.get(), jit::LaunchOrder::kProgrammatic);
+  fmt::print("launch floor: an empty kernel takes {:.2f} µs a call in graph replay ({:.2f} µs launched programmatically);\n"
+             "x empty is µs / {:.2f}. fp8kit launches {}.\n",
+             empty.median, empty_pdl.median, empty.median,
+             options.programmatic_launch ? "programmatically (PDL; --no-pdl: plain)" : "plainly (--no-pdl)");
   fmt::print("GB/s counts one read of x, the FP8 write and the scales; % floor compares the time with the least\n"
              "traffic at the copy bandwidth (dynamic per-tensor must read x twice; otherwise it equals % copy).\n"
              "{}\n\n",
              options.check ? "--check: each implementation is verified on a random and an adversarial input, and again after timing."
                            : "Each implementation is verified on the random input before it is timed.");
 
-  QuantSuiteRunner runner(options, result.seed, device, copy_gbps, stream.get());
+  QuantSuiteRunner runner(options, result.seed, device, copy_gbps, empty.median, stream.get());
   std::vector<ResultRecord> records;
   std::size_t block_start = 0;
   for (std::size_t i = 0; i < plan.configs.size(); ++i) {

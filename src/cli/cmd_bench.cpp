@@ -62,6 +62,7 @@ struct QuantArgs {
   std::vector<std::int64_t> hidden_sizes = bench::QuantSuiteOptions{}.hidden_sizes;
   std::vector<int> group_sizes = bench::QuantSuiteOptions{}.group_sizes;
   bool no_column_major = false;
+  bool no_pdl = false;
   std::vector<std::string> impls{"naive", "fp8kit"};
 };
 
@@ -73,6 +74,7 @@ bench::QuantSuiteOptions quant_options(const QuantArgs& a) {
   o.hidden_sizes = a.hidden_sizes;
   o.group_sizes = a.group_sizes;
   o.column_major = !a.no_column_major;
+  o.programmatic_launch = !a.no_pdl;
   o.impls.clear();
   for (const std::string& name : a.impls) o.impls.push_back(parse_flag("--impl", [&] { return parse_quant_impl(name); }));
   o.timing = bench::parse_timing_mode(a.common.timing);  // its message names --timing
@@ -105,6 +107,9 @@ void add_quant_command(CLI::App& bench) {
       ->capture_default_str();
   cmd->add_flag("--no-column-major", args->no_column_major,
                 "skip the column-major scale layouts of per-group shapes (row-major only)");
+  cmd->add_flag("--no-pdl", args->no_pdl,
+                "launch fp8kit's kernels plainly, without programmatic dependent launch (which overlaps a kernel's "
+                "launch with the previous kernel)");
   cmd->add_option("--impl", args->impls, "implementations, comma-separated: naive, fp8kit")
       ->delimiter(',')
       ->capture_default_str();

@@ -51,8 +51,23 @@ void LoadedKernel::set_max_dynamic_smem(std::size_t bytes) const {
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
 }
 
-void LoadedKernel::launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args) const {
-  FP8KIT_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_), grid, block, args, smem_bytes, stream));
+void LoadedKernel::launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args,
+                          LaunchOrder order) const {
+  if (order == LaunchOrder::kSerial) {
+    FP8KIT_CUDA_CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(kernel_), grid, block, args, smem_bytes, stream));
+    return;
+  }
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem_bytes;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  FP8KIT_CUDA_CHECK(cudaLaunchKernelExC(&config, reinterpret_cast<const void*>(kernel_), args));
 }
 
 const LoadedKernel& load_kernel(const KernelSource& source) {

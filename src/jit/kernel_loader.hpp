@@ -12,6 +12,14 @@
 
 namespace fp8kit::jit {
 
+// How a launch orders against the kernel before it in the stream.
+enum class LaunchOrder {
+  kSerial,        // starts after the previous kernel has finished (a plain launch)
+  kProgrammatic,  // may be scheduled while the previous kernel runs (programmatic dependent
+                  // launch); the kernel must call fp8kit::wait_for_prior_grids (common/pdl.cuh)
+                  // before it touches global memory
+};
+
 class LoadedKernel {
  public:
   LoadedKernel(const CompiledKernel& compiled, const std::string& entry);
@@ -26,12 +34,14 @@ class LoadedKernel {
   // Raises the dynamic shared-memory limit (needed above 48 KiB) for the current device.
   void set_max_dynamic_smem(std::size_t bytes) const;
   // `args` points at the kernel's parameters, as cudaLaunchKernel takes them.
-  void launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args) const;
+  void launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args,
+              LaunchOrder order = LaunchOrder::kSerial) const;
 
   template <typename Params>
-  void launch_with(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, const Params& params) const {
+  void launch_with(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, const Params& params,
+                   LaunchOrder order = LaunchOrder::kSerial) const {
     void* args[] = {const_cast<Params*>(&params)};
-    launch(grid, block, smem_bytes, stream, args);
+    launch(grid, block, smem_bytes, stream, args, order);
   }
 
  private:

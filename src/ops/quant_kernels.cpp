@@ -99,10 +99,11 @@ int group2_run(DType input, int group, bool rows_fastest, bool small) {
   return rows_fastest && group >= 64 ? 8 : 4;
 }
 
-QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads) {
+QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads, bool row_blocks = false) {
   QuantKernelConfig c{QuantKernelKind::kGroup2, input, true, threads, run};
   c.group = group;
   c.rows_fastest = rows_fastest;
+  c.row_blocks = rows_fastest && row_blocks;
   return c;
 }
 
@@ -155,6 +156,7 @@ std::uint64_t QuantKernelConfig::key() const {
   k = k << 5 | static_cast<std::uint64_t>(vecs);
   k = k << 8 | static_cast<std::uint64_t>(group);
   k = k << 1 | (rows_fastest ? 1u : 0u);
+  k = k << 1 | (row_blocks ? 1u : 0u);
   k = k << 3 | static_cast<std::uint64_t>(cast);
   k = k << 1 | (block_cells ? 1u : 0u);
   k = k << 4 | static_cast<std::uint64_t>(cluster);
@@ -178,8 +180,9 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kTokenBlock2:
       return fmt::format("quant_token_block2_{}_{}_t{}_c{}", dt, vec_tag(c.vector), c.threads, c.vecs);
     case QuantKernelKind::kGroup2:
-      return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt, c.rows_fastest ? "rowsfast" : "groupsfast",
-                         vec_tag(c.vector), c.threads, c.vecs);
+      return fmt::format("quant_group{}_{}_{}_{}_t{}_run{}", c.group, dt,
+                         c.row_blocks ? "rowblocks" : c.rows_fastest ? "rowsfast" : "groupsfast", vec_tag(c.vector),
+                         c.threads, c.vecs);
     case QuantKernelKind::kTensorSingle:
       return fmt::format("quant_tensor_single_{}_{}_t{}_c{}_k{}", dt, vec_tag(c.vector), c.threads, c.vecs, c.cluster);
     case QuantKernelKind::kTensorAmax:
@@ -250,8 +253,8 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       break;
     case QuantKernelKind::kGroup2:
       header = "fp8kit/quant/row_quant.cuh";
-      call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest), c.threads,
-                         c.vecs);
+      call = fmt::format("fp8kit::quant_group2<{}, {}, {}, {}, {}, {}>(p)", in, c.group, bool_lit(c.rows_fastest),
+                         c.threads, c.vecs, bool_lit(c.row_blocks));
       break;
     case QuantKernelKind::kTensorSingle:
       header = "fp8kit/quant/tensor_quant.cuh";
@@ -297,9 +300,12 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
   s.name = kernel_name(c);
   s.source = fmt::format(
       "// generated: {0}\n"
+      "#include <fp8kit/common/pdl.cuh>\n"
       "#include <{1}>\n"
       "{2}"
       "extern \"C\" __global__ void __launch_bounds__({3}) {5}fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
+      "  fp8kit::wait_for_prior_grids();  // launched programmatically, the previous kernel may still run\n"
+      "  fp8kit::allow_dependent_launch();\n"
       "  {4};\n"
       "}}\n",
       s.name, header, params_asserts(), launch_bounds(c), call,
@@ -334,6 +340,9 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
         for (int run : {2, 4, 8}) {
           const bool pick = run == group2_run(in, g, rows_fastest, false) || run == group2_run(in, g, rows_fastest, true);
           if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
+          if (rows_fastest && in == DType::kBFloat16 && g >= 64) {
+            all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, true));
+          }
         }
       }
     }
@@ -522,9 +531,15 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads))) {
           run = tr;
         }
-        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
-        const std::int64_t items = item_rows * ceil_div(geo.cols, run);
-        add(c, ceil_div(items, slots), items);
+        QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
+        if (pr.tuning.row_blocks >= 0) {
+          const QuantKernelConfig asked = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads,
+                                                        pr.tuning.row_blocks == 1);
+          if (listed(asked)) c = asked;
+        }
+        const std::int64_t runs = ceil_div(geo.cols, run);
+        const std::int64_t items = item_rows * runs;
+        add(c, c.row_blocks ? ceil_div(item_rows, slots) * runs : ceil_div(items, slots), items);
         break;
       }
       const QuantKernelConfig c = group_config(pr.input, vector, spec.group_size, rows_fastest);

@@ -43,6 +43,8 @@ struct QuantKernelConfig {
   int vecs = 1;               // chunks of 8 elements per thread (token kernels), unroll depth, kGroup2: run
   int group = 0;              // kGroup and kCast/kGroup: G
   bool rows_fastest = false;  // kGroup: neighbouring lanes take neighbouring rows (col-major scales)
+  bool row_blocks = false;    // kGroup2 with rows_fastest: consecutive blocks walk a block of rows
+                              // across the row before the next rows
   CastScaleKind cast = CastScaleKind::kTensor;  // kCast
   bool block_cells = false;   // kNaiveAmax: a block (not a warp) per scale cell
   int cluster = 1;            // kTensorSingle: CTAs per cluster (the whole grid)
@@ -95,6 +97,8 @@ struct QuantTuning {
                        // the third's one-launch (small) and reversed-cast (large) per-tensor
   int vecs = 0;        // kTokenBlock2: chunks per thread; kGroup2: groups per run. Only
                        // a kernel all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
+  int row_blocks = -1; // kGroup2 with column-major scales: 0 or 1 sets QuantKernelConfig::row_blocks
+                       // (bf16, G >= 64 only; elsewhere ignored)
 };
 
 // A quantize call reduced to what the heuristic needs (no pointers, only their alignment).

@@ -97,10 +97,10 @@ const jit::LoadedKernel& kernel_for(const ops::QuantKernelConfig& config) {
   return k;
 }
 
-void launch(const ops::QuantLaunch& l, ops::QuantParams params, cudaStream_t stream) {
+void launch(const ops::QuantLaunch& l, ops::QuantParams params, cudaStream_t stream, jit::LaunchOrder order) {
   params.items = l.items;
   params.atomic_amax = l.atomic_amax;
-  kernel_for(l.config).launch_with(dim3(l.grid_x, l.grid_y), dim3(l.threads), 0, stream, params);
+  kernel_for(l.config).launch_with(dim3(l.grid_x, l.grid_y), dim3(l.threads), 0, stream, params, order);
 }
 
 }  // namespace
@@ -133,7 +133,10 @@ void quantize(const TensorView& x, const TensorView& q, const TensorView& scales
   plan.params.q = static_cast<std::uint8_t*>(q.data);
   plan.params.scales = static_cast<float*>(scales.data);
   if (plan.zero_scale0) FP8KIT_CUDA_CHECK(cudaMemsetAsync(scales.data, 0, sizeof(float), stream));
-  for (int i = 0; i < plan.launch_count; ++i) launch(plan.launches[static_cast<std::size_t>(i)], plan.params, stream);
+  const jit::LaunchOrder order = options.impl == QuantImpl::kFp8kit && options.programmatic_launch
+                                    ? jit::LaunchOrder::kProgrammatic
+                                    : jit::LaunchOrder::kSerial;
+  for (int i = 0; i < plan.launch_count; ++i) launch(plan.launches[static_cast<std::size_t>(i)], plan.params, stream, order);
 }
 
 void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_out, cudaStream_t stream) {
@@ -156,7 +159,7 @@ void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_
   l.config = {ops::QuantKernelKind::kCopyBlockScales, DType::kFloat32, false, 256, 1};
   l.grid_x = static_cast<unsigned>((rows * ld + 255) / 256);
   l.items = static_cast<std::uint32_t>(rows * ld);
-  launch(l, p, stream);
+  launch(l, p, stream, jit::LaunchOrder::kSerial);
 }
 
 }  // namespace fp8kit

@@ -2,6 +2,7 @@
 // (DESIGN.md §2). Keep this list complete: tests/cpu/test_jit_compile.cpp checks it.
 #include <fp8kit/bench/copy.cuh>
 #include <fp8kit/common/fp8.cuh>
+#include <fp8kit/common/pdl.cuh>
 #include <fp8kit/common/types.cuh>
 
 // Instantiate the templates so their bodies are checked too.

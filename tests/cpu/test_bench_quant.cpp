@@ -260,6 +260,7 @@ QuantMeasurement measured(const QuantConfig& c, QuantImpl impl, double us, bool 
   m.us.p80 = us * 1.1;
   m.bytes = quant_bytes(c, DType::kBFloat16);
   m.copy_gbps = 3000;
+  m.empty_us = 0.8;
   if (!ok) m.status = failed_status("q[row 0, col 1] = 0x00, expected 0x38");
   return m;
 }
@@ -322,6 +323,14 @@ TEST(BenchQuantReport, BandwidthPercentages) {
   EXPECT_TRUE(std::isnan(measured(config_of(1, 896, -1), QuantImpl::kNaive, 3, false).gbps()));
 }
 
+TEST(BenchQuantReport, TimesAgainstTheEmptyKernel) {
+  QuantMeasurement m = measured(config_of(16, 7168, 128), QuantImpl::kFp8kit, 1.0);
+  EXPECT_NEAR(m.x_empty(), 1.25, 1e-12);
+  m.empty_us = 0;  // not measured
+  EXPECT_TRUE(std::isnan(m.x_empty()));
+  EXPECT_TRUE(std::isnan(measured(config_of(16, 7168, 128), QuantImpl::kFp8kit, 1.0, false).x_empty()));
+}
+
 TEST(BenchTable, GoldenText) {
   Table t;
   t.add_column("impl", Align::kLeft).add_column("µs", Align::kRight).add_column("status", Align::kLeft);
@@ -343,10 +352,10 @@ TEST(BenchQuantReport, TableShowsFailedWithoutTimes) {
       measured(config_of(16, 7168, 128, ScaleLayout::kColMajorTmaAligned), QuantImpl::kNaive, 10.0),
       measured(config_of(16, 7168, 128, ScaleLayout::kColMajorTmaAligned), QuantImpl::kFp8kit, 1.0, false)};
   const std::string golden =
-      " M     H  group  layout         impl       µs   p20    p80  GB/s  % copy  % floor  status\n"
-      "-----------------------------------------------------------------------------------------\n"
-      "16  7168  1x128  col-major-tma  naive   10.00  9.00  11.00    35     1.2      1.2  ok\n"
-      "16  7168  1x128  col-major-tma  fp8kit      -     -      -     -       -        -  FAILED\n";
+      " M     H  group  layout         impl       µs   p20    p80  GB/s  % copy  % floor  x empty  status\n"
+      "--------------------------------------------------------------------------------------------------\n"
+      "16  7168  1x128  col-major-tma  naive   10.00  9.00  11.00    35     1.2      1.2    12.50  ok\n"
+      "16  7168  1x128  col-major-tma  fp8kit      -     -      -     -       -        -        -  FAILED\n";
   EXPECT_EQ(quant_table(rows).render(), golden);
 }
 
@@ -371,11 +380,14 @@ TEST(BenchQuantReport, RecordsCarryContextAndNoTimesWhenFailed) {
   EXPECT_EQ(ok.params.at("seed"), "42");
   EXPECT_EQ(ok.metrics.at("us_median"), 4.0);
   EXPECT_TRUE(ok.metrics.contains("pct_copy_bw"));
+  EXPECT_EQ(ok.metrics.at("empty_kernel_us"), 0.8);
+  EXPECT_EQ(ok.metrics.at("x_empty_kernel"), 5.0);
   EXPECT_EQ(ok.context, ctx);
   const ResultRecord bad = quant_record(measured(c, QuantImpl::kNaive, 4.0, false), DType::kBFloat16, 42, ctx);
   EXPECT_EQ(bad.status.rfind("FAILED: ", 0), 0u);
   EXPECT_FALSE(bad.metrics.contains("us_median"));
   EXPECT_FALSE(bad.metrics.contains("gbps"));
+  EXPECT_FALSE(bad.metrics.contains("x_empty_kernel"));
   EXPECT_EQ(record_from_json(to_json(bad)), bad);
 
   cuda::DeviceInfo d;

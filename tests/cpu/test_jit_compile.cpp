@@ -52,6 +52,7 @@ TEST(JitCompile, EveryKernelCompilesForSm90aWithoutSpills) {
   const KernelCompiler compiler(options_in(dir.path()));
   std::vector<KernelSource> library_kernels = bench::copy_kernel_sources();
   library_kernels.push_back(conversion_kernel());
+  library_kernels.push_back(bench::empty_kernel_source());
   for (const KernelSource& source : library_kernels) {
     const CompiledKernel k = compiler.compile(source);
     EXPECT_TRUE(is_elf(k.cubin)) << source.name;

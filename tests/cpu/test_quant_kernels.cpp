@@ -88,7 +88,17 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_run8");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
-  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8>(p)"), std::string::npos) << src;
+  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8, false>(p)"), std::string::npos) << src;
+  // Every kernel waits for the previous grid before its body (programmatic launches).
+  EXPECT_LT(src.find("fp8kit::wait_for_prior_grids();"), src.find("fp8kit::quant_group2<")) << src;
+  // The row-block order is a tuning alternative with its own name.
+  QuantProblem rb = gen2(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned));
+  rb.tuning.row_blocks = 1;
+  const QuantPlan rb_plan = plan_quantize(rb, 132);
+  EXPECT_EQ(kernel_name(rb_plan.launches[0].config), "quant_group128_bf16_rowblocks_v8_t256_run8");
+  EXPECT_EQ(rb_plan.launches[0].grid_x, 4096u / 16 * 7);  // row blocks of 16 rows x 7 runs of 8 groups
+  rb.spec.layout = ScaleLayout::kRowMajor;  // row-major work has no row-block order
+  EXPECT_FALSE(plan_quantize(rb, 132).launches[0].config.row_blocks);
   // The one-launch per-tensor kernel of a cluster carries its compile-time cluster shape.
   const QuantKernelConfig ts = plan_quantize(problem(16, 7168, spec_of(Granularity::kPerTensor)), 132).launches[0].config;
   EXPECT_EQ(kernel_name(ts), "quant_tensor_single_bf16_v8_t512_c4_k8");

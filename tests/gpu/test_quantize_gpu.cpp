@@ -390,7 +390,11 @@ TEST(QuantizeGpu, GraphCaptureReplaysTheSameBits) {
       const TensorView s = TensorView::contiguous(ds.data(), DType::kFloat32, {geo.alloc_elems});
       quantize(x, q, s, spec, stream.get(), QuantizeOptions{impl});  // loads the kernels outside the capture
       stream.synchronize();
-      const cuda::Graph graph = cuda::Graph::capture(stream.get(), [&] { quantize(x, q, s, spec, stream.get(), QuantizeOptions{impl}); });
+      // Two calls: with fp8kit's programmatic launches the second depends on the first through a
+      // programmatic edge of the graph.
+      const cuda::Graph graph = cuda::Graph::capture(stream.get(), [&] {
+        for (int call = 0; call < 2; ++call) quantize(x, q, s, spec, stream.get(), QuantizeOptions{impl});
+      });
       for (int rep = 0; rep < 2; ++rep) {
         dq.fill_bytes(0xFF);
         ds.fill_bytes(0xFF);
@@ -401,6 +405,85 @@ TEST(QuantizeGpu, GraphCaptureReplaysTheSameBits) {
         const auto got_s = ds.download_all<float>();
         EXPECT_TRUE(first_scale_mismatch(got_s, want.scales, geo).empty()) << first_scale_mismatch(got_s, want.scales, geo);
       }
+    }
+  }
+}
+
+// A programmatic launch may be scheduled while the previous kernel runs. Here that kernel sleeps
+// (and lets dependents launch at once), then reads the old q and only then writes x: a quantize
+// kernel that touched memory before griddepcontrol.wait would quantize the stale x or overwrite q
+// before it was read.
+TEST(QuantizeGpu, ProgrammaticLaunchWaitsForThePreviousKernel) {
+  cuda::Stream stream;
+  const std::uint64_t seed = test::fresh_seed("quantize programmatic");
+  std::mt19937_64 rng(seed);
+  const jit::LoadedKernel& producer = jit::load_kernel(
+      {"gpu_test_slow_producer",
+       "#include <fp8kit/common/pdl.cuh>\n"
+       "extern \"C\" __global__ void fp8kit_entry(const unsigned char* src, unsigned char* x, const unsigned char* q,\n"
+       "                                          unsigned char* q_seen, unsigned long long x_bytes,\n"
+       "                                          unsigned long long q_bytes, unsigned long long delay_ns) {\n"
+       "  fp8kit::allow_dependent_launch();\n"
+       "  unsigned long long t0, t;\n"
+       "  asm volatile(\"mov.u64 %0, %%globaltimer;\" : \"=l\"(t0));\n"
+       "  do {\n"
+       "    __nanosleep(1000);\n"
+       "    asm volatile(\"mov.u64 %0, %%globaltimer;\" : \"=l\"(t));\n"
+       "  } while (t - t0 < delay_ns);\n"
+       "  const unsigned long long stride = 1ull * gridDim.x * blockDim.x;\n"
+       "  for (unsigned long long i = 1ull * blockIdx.x * blockDim.x + threadIdx.x; i < q_bytes; i += stride) q_seen[i] = q[i];\n"
+       "  for (unsigned long long i = 1ull * blockIdx.x * blockDim.x + threadIdx.x; i < x_bytes; i += stride) x[i] = src[i];\n"
+       "}\n"});
+  struct Probe {
+    QuantSpec spec;
+    Shape shape;
+  };
+  const std::vector<Probe> probes = {{spec_of(Granularity::kPerToken), {64, 4096}},
+                                     {spec_of(Granularity::kPerGroup, 128, ScaleLayout::kColMajorTmaAligned), {64, 4096}},
+                                     {spec_of(Granularity::kPerGroup, 64, ScaleLayout::kRowMajor), {16, 7168}},
+                                     {spec_of(Granularity::kPerTensor), {37, 4096}},  // two kernels
+                                     {spec_of(Granularity::kPerTensor), {16, 7168}},  // one cluster launch
+                                     {spec_of(Granularity::kBlock128), {300, 1003}}};
+  for (const Probe& probe : probes) {
+    Case c;
+    c.rows = probe.shape.rows;
+    c.cols = probe.shape.cols;
+    c.spec = probe.spec;
+    SCOPED_TRACE(c.describe());
+    const HostInput in = make_input(c, rng);
+    const ref::QuantOutput want = ref::quantize(in.bytes.data(), c.dtype, c.rows, c.cols, c.cols, c.spec);
+    const ScaleGeometry geo = scale_geometry(c.spec, c.rows, c.cols);
+    const std::size_t x_bytes = in.bytes.size(), q_bytes = static_cast<std::size_t>(c.rows * c.cols);
+    cuda::DeviceBuffer src(x_bytes), dx(x_bytes), dq(q_bytes), q_seen(q_bytes), ds(static_cast<std::size_t>(geo.alloc_elems) * 4);
+    src.upload(in.bytes.data(), x_bytes);
+    std::vector<std::uint8_t> old_q(q_bytes);
+    for (std::size_t i = 0; i < q_bytes; ++i) old_q[i] = static_cast<std::uint8_t>(i * 131 + 7);
+    const TensorView x = TensorView::matrix(dx.data(), c.dtype, c.rows, c.cols, c.cols);
+    const TensorView q = TensorView::matrix(dq.data(), DType::kE4M3, c.rows, c.cols, c.cols);
+    const TensorView s = TensorView::contiguous(ds.data(), DType::kFloat32, {geo.alloc_elems});
+    quantize(x, q, s, c.spec, stream.get());  // compiles and loads outside the timed sequence
+    for (int rep = 0; rep < 3; ++rep) {
+      dx.fill_bytes(0x7F);  // a stale input: large finite values in every dtype
+      dq.upload(old_q);
+      q_seen.fill_bytes(0);
+      ds.fill_bytes(0xFF);
+      FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
+      const void* a_src = src.data();
+      void* a_x = dx.data();
+      const void* a_q = dq.data();
+      void* a_seen = q_seen.data();
+      unsigned long long a_xb = x_bytes, a_qb = q_bytes, delay_ns = 50'000;
+      void* args[] = {&a_src, &a_x, &a_q, &a_seen, &a_xb, &a_qb, &delay_ns};
+      producer.launch(dim3(8), dim3(256), 0, stream.get(), args);
+      quantize(x, q, s, c.spec, stream.get(), QuantizeOptions{QuantImpl::kFp8kit, true});
+      stream.synchronize();
+      ASSERT_EQ(q_seen.download_all<std::uint8_t>(), old_q) << "quantize wrote q while the previous kernel still read it";
+      std::int64_t bad = 0;
+      const std::string qm = first_q_mismatch(dq.download_all<std::uint8_t>(), want.q, c.rows, c.cols, c.cols, &bad);
+      ASSERT_EQ(bad, 0) << bad << " q bytes differ (quantize read x before the previous kernel wrote it?); first " << qm
+                        << " (seed " << seed << ")";
+      const std::string sm = first_scale_mismatch(ds.download_all<float>(), want.scales, geo);
+      ASSERT_TRUE(sm.empty()) << sm << " (seed " << seed << ")";
     }
   }
 }
@@ -464,6 +547,7 @@ struct BenchPlan {
   std::string label;
   ops::QuantPlan plan;
   std::vector<const jit::LoadedKernel*> kernels;
+  jit::LaunchOrder order = jit::LaunchOrder::kSerial;
 };
 
 BenchPlan bench_plan(std::string label, const ops::QuantProblem& pr, int sms, const void* x, void* q, void* s) {
@@ -486,7 +570,7 @@ void launch_bench_plan(const BenchPlan& b, cudaStream_t st) {
     ops::QuantParams params = b.plan.params;
     params.items = l.items;
     params.atomic_amax = l.atomic_amax;
-    b.kernels[static_cast<std::size_t>(i)]->launch_with(dim3(l.grid_x, l.grid_y), dim3(l.threads), 0, st, params);
+    b.kernels[static_cast<std::size_t>(i)]->launch_with(dim3(l.grid_x, l.grid_y), dim3(l.threads), 0, st, params, b.order);
   }
 }
 
@@ -507,10 +591,9 @@ TEST(QuantizeGpu, PrintBandwidth) {
   FP8KIT_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   const bench::CopyMeasurement copy = bench::measure_copy_bandwidth(stream.get(), std::size_t{1} << 30);
   std::printf("copy ceiling: %.0f GB/s (%s)\n", copy.gbps, copy.best.c_str());
-  const jit::LoadedKernel& empty = jit::load_kernel({"gpu_test_empty_kernel", "extern \"C\" __global__ void fp8kit_entry() {}\n"});
-  const Summary te = bench::time_launches([&](cudaStream_t st, int) { empty.launch(dim3(1), dim3(32), 0, st, nullptr); }, 1,
-                                          stream.get());
-  std::printf("empty kernel: %.2f us per call (graph replay)\n", te.median);
+  const Summary te = bench::measure_launch_floor(stream.get(), jit::LaunchOrder::kSerial);
+  const Summary te_pdl = bench::measure_launch_floor(stream.get(), jit::LaunchOrder::kProgrammatic);
+  std::printf("empty kernel: %.2f us per call (graph replay), %.2f us launched programmatically\n", te.median, te_pdl.median);
   // The least any one-launch quantize can take at small M: one 16-byte load and one dependent
   // 8-byte store a thread (the bytes of bf16 in, E4M3 out), no arithmetic.
   const jit::LoadedKernel& touch = jit::load_kernel(
@@ -522,7 +605,8 @@ TEST(QuantizeGpu, PrintBandwidth) {
        "  asm volatile(\"ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];\" : \"=r\"(a), \"=r\"(b), \"=r\"(c), \"=r\"(d) : \"l\"(x + 16ull * i));\n"
        "  asm volatile(\"st.global.v2.u32 [%0], {%1, %2};\" :: \"l\"(q + 8ull * i), \"r\"(a ^ b), \"r\"(c ^ d) : \"memory\");\n"
        "}\n"});
-  for (const Shape sh : {Shape{1, 896}, Shape{1, 4096}, Shape{16, 4096}, Shape{16, 7168}}) {
+  for (const Shape sh : {Shape{1, 896}, Shape{1, 4096}, Shape{16, 4096}, Shape{16, 7168}, Shape{4096, 7168}, Shape{8192, 4096},
+                         Shape{8192, 7168}}) {
     cuda::DeviceBuffer bx(static_cast<std::size_t>(sh.rows * sh.cols) * 2), bq(static_cast<std::size_t>(sh.rows * sh.cols));
     bx.fill_bytes(0x3C);
     FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
@@ -532,8 +616,10 @@ TEST(QuantizeGpu, PrintBandwidth) {
     void* args[] = {&xp, &qp, &n};
     const Summary tl = bench::time_launches(
         [&](cudaStream_t st, int) { touch.launch(dim3((n + 255) / 256), dim3(std::min(n, 256u)), 0, st, args); }, 1, stream.get());
-    std::printf("load+store floor %5lld x %5lld: %.2f us per call (%.2f x empty)\n", static_cast<long long>(sh.rows),
-                static_cast<long long>(sh.cols), tl.median, tl.median / te.median);
+    const double gbps = static_cast<double>(sh.rows * sh.cols) * 3.0 / (tl.median * 1e3);
+    std::printf("load+store floor %5lld x %5lld: %.2f us per call (%.2f x empty), %.0f GB/s = %.1f%% of copy\n",
+                static_cast<long long>(sh.rows), static_cast<long long>(sh.cols), tl.median, tl.median / te.median, gbps,
+                100.0 * gbps / copy.gbps);
   }
 
   struct Mode {
@@ -555,7 +641,7 @@ TEST(QuantizeGpu, PrintBandwidth) {
   std::vector<std::string> table;
   table.push_back(fmt::format("{:<23} {:<8} {:>5} {:>5} {:>8} {:>6} {:>6} {:>6} {:>7}", "mode", "plan", "M", "K", "us", "GB/s",
                               "%copy", "xgen1", "xempty"));
-  for (const Shape sh : {Shape{4096, 7168}, Shape{8192, 4096}, Shape{16, 7168}, Shape{16, 4096}, Shape{1, 4096}, Shape{16, 896},
+  for (const Shape sh : {Shape{4096, 7168}, Shape{8192, 4096}, Shape{8192, 7168}, Shape{16, 7168}, Shape{16, 4096}, Shape{1, 4096}, Shape{16, 896},
                          Shape{1, 896}}) {
     Case c;
     c.rows = sh.rows;
@@ -592,6 +678,29 @@ TEST(QuantizeGpu, PrintBandwidth) {
           }
           pr.tuning.vecs = 0;
         }
+      }
+      // Column-major per-group: the row-block order and its runs (bf16 lists them).
+      if (mode.spec.granularity == Granularity::kPerGroup && mode.spec.layout != ScaleLayout::kRowMajor && sh.rows >= 16) {
+        pr.tuning.generation = 3;
+        for (int rb : {0, 1}) {
+          for (int v : {0, 4, 8}) {
+            pr.tuning.row_blocks = rb;
+            pr.tuning.vecs = v;
+            BenchPlan b = bench_plan(fmt::format("rb{}-v{}", rb, v), pr, sms, dx.data(), dq.data(), ds.data());
+            bool seen = false;
+            for (const BenchPlan& o : plans) seen = seen || plan_names(o.plan) == plan_names(b.plan);
+            if (!seen) plans.push_back(std::move(b));
+          }
+        }
+        pr.tuning.row_blocks = -1;
+        pr.tuning.vecs = 0;
+      }
+      // Small M: the heuristic's plan launched programmatically, as fp8kit::quantize does.
+      if (sh.rows <= 16) {
+        pr.tuning.generation = 3;
+        BenchPlan b = bench_plan("gen3-pdl", pr, sms, dx.data(), dq.data(), ds.data());
+        b.order = jit::LaunchOrder::kProgrammatic;
+        plans.push_back(std::move(b));
       }
       // Dynamic per-tensor in two passes: each pass alone too (the amax pass with its zeroing).
       for (std::size_t i = 0, n = plans.size(); i < n; ++i) {
@@ -734,11 +843,14 @@ TEST(QuantizeGpu, TunedPlansAreBitExact) {
         pr.x_ld = c.cols;
         pr.q_ld = c.cols;
         pr.spec = spec;
-        for (int gv = 0; gv < 6; ++gv) {
+        const bool col_major = spec.granularity == Granularity::kPerGroup && spec.layout != ScaleLayout::kRowMajor;
+        for (int gv = 0; gv < (col_major ? 9 : 6); ++gv) {
           const int v = 2 << (gv % 3);
-          pr.tuning.generation = 2 + gv / 3;
+          pr.tuning.generation = std::min(2 + gv / 3, 3);
           pr.tuning.vecs = v;
-          const BenchPlan b = bench_plan(fmt::format("gen{}-v{}", pr.tuning.generation, v), pr, sms, dx.data(), dq.data(), ds.data());
+          pr.tuning.row_blocks = gv < 6 ? -1 : 1;  // the last three: the row-block order
+          const BenchPlan b = bench_plan(fmt::format("gen{}-v{}-rb{}", pr.tuning.generation, v, pr.tuning.row_blocks), pr, sms,
+                                         dx.data(), dq.data(), ds.data());
           SCOPED_TRACE(plan_names(b.plan));
           dq.fill_bytes(0xFF);
           ds.fill_bytes(0xFF);

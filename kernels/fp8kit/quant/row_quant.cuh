@@ -240,9 +240,12 @@ __device__ __forceinline__ void store_run(const Chunk<In> (&c)[kRun], float s_mi
 // thread). Work item r names a run: runs = ceil(scale_cols / kRun) per row;
 //   kRowsFastest (column-major scales): row = r % scale_rows_pad, run = r / scale_rows_pad, so
 //     neighbouring lanes write neighbouring scales; rows M .. scale_rows_pad-1 get 0 scales;
+//     kRowBlocks: a block still takes kSlots neighbouring rows of one run, but consecutive
+//     blocks walk that row block's runs before the next rows, so the blocks in flight read a
+//     compact stretch of x instead of a column of segments spread over every row;
 //   otherwise: row = r / runs, run = r % runs.
 // p.items = (kRowsFastest ? scale_rows_pad : rows) * runs.
-template <class In, int kGroup, bool kRowsFastest, int kThreads, int kRun>
+template <class In, int kGroup, bool kRowsFastest, int kThreads, int kRun, bool kRowBlocks = false>
 __device__ __forceinline__ void quant_group2(const QuantParams& p) {
   static_assert(kGroup == 32 || kGroup == 64 || kGroup == 128, "G in {32, 64, 128}");
   constexpr int kLanes = kGroup / kChunk;
@@ -252,15 +255,23 @@ __device__ __forceinline__ void quant_group2(const QuantParams& p) {
   const int sub = threadIdx.x / kLanes, lane = threadIdx.x % kLanes;
   const u32 item = blockIdx.x * static_cast<u32>(kSlots) + static_cast<u32>(sub);
   const u32 runs = (static_cast<u32>(p.scale_cols) + kRun - 1) / kRun;
+  static_assert(kRowsFastest || !kRowBlocks, "row blocks order column-major work");
   u32 row, run;
-  if constexpr (kRowsFastest) {
+  bool is_item;
+  if constexpr (kRowBlocks) {
+    const u32 row_block = blockIdx.x / runs;
+    run = blockIdx.x - row_block * runs;
+    row = row_block * static_cast<u32>(kSlots) + static_cast<u32>(sub);
+    is_item = row < static_cast<u32>(p.scale_rows_pad);
+  } else if constexpr (kRowsFastest) {
     run = item / static_cast<u32>(p.scale_rows_pad);
     row = item - run * static_cast<u32>(p.scale_rows_pad);
+    is_item = item < p.items;
   } else {
     row = item / runs;
     run = item - row * runs;
+    is_item = item < p.items;
   }
-  const bool is_item = item < p.items;
   const bool live = is_item && row < static_cast<u32>(p.rows);
   const int g0 = static_cast<int>(run) * kRun;
   const char* x = input_row<In>(p, live ? static_cast<int>(row) : 0);
