@@ -86,18 +86,21 @@ int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_coun
   return 4;
 }
 
-// Groups per run, measured likewise: runs of 8 where neighbouring lanes take neighbouring rows
-// (column-major scales: 85.4-88.7% against 83.5-86.2% with 4), runs of 4 along rows (row-major:
-// 85.9-89.8% against 83.0-86.0% with 8); runs of 2 were slower on large shapes (75-82%). A run
-// needs at least as many lanes as groups (G = 32 has 4 lanes); fp32: 2. `small`: runs of 8 would
-// give fewer blocks than SMs; then 2 (2026-11-22, A/B in one process, M = 16, H = 4096 and 7168,
-// G = 64 and 128, every layout: 1.70-1.77 us at 2 against 2.16-2.24 at 4 and 2.9-3.0 at 8; a
-// per-token-like layout, a row per block with G / 8 lanes a group, gave 1.97-2.29 here and lost
-// 2-6 points of copy at large M, so it was not kept).
-int group2_run(DType input, int group, bool rows_fastest, bool small) {
-  if (input == DType::kFloat32 || small) return 2;
-  return rows_fastest && group >= 64 ? 8 : 4;
-}
+// Groups per run, measured likewise: runs of 4 (row-major: 85.9-89.8% against 83.0-86.0% with 8;
+// runs of 2 were slower on large shapes, 75-82%). A run needs at least as many lanes as groups
+// (G = 32 has 4 lanes); fp32: 2. `small`: runs of 8 would give fewer blocks than SMs; then 2
+// (2026-11-22, A/B in one process, M = 16, H = 4096 and 7168, G = 64 and 128, every layout:
+// 1.70-1.77 us at 2 against 2.16-2.24 at 4 and 2.9-3.0 at 8; a per-token-like layout, a row per
+// block with G / 8 lanes a group, gave 1.97-2.29 here and lost 2-6 points of copy at large M).
+int group2_run(DType input, bool small) { return input == DType::kFloat32 || small ? 2 : 4; }
+
+// Column-major scales, G >= 64: blocks walk a block of rows across the row before the next rows
+// (session 4, H200, bf16, one process, µs of rows-fastest runs of 8 -> row blocks with runs of 4:
+// 8192 x 7168 49.2 -> 46.9 (G = 128) and 50.4 -> 47.3 (G = 64); 8192 x 4096 27.5 -> 26.7 and
+// 28.4 -> 27.1; 4096 x 7168 22.7 -> 22.1 and 23.6 -> 22.3). The column order had the blocks in
+// flight read one segment from each of up to 10k rows. G = 32 is unmeasured and keeps it; small
+// grids too (a row block of M = 1 would leave most of a block idle).
+bool group2_row_blocks(int group, bool rows_fastest, bool small) { return rows_fastest && group >= 64 && !small; }
 
 QuantKernelConfig group2_config(DType input, int group, bool rows_fastest, int run, int threads, bool row_blocks = false) {
   QuantKernelConfig c{QuantKernelKind::kGroup2, input, true, threads, run};
@@ -338,10 +341,15 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
     for (int g : kGroups) {
       for (bool rows_fastest : {false, true}) {
         for (int run : {2, 4, 8}) {
-          const bool pick = run == group2_run(in, g, rows_fastest, false) || run == group2_run(in, g, rows_fastest, true);
-          if (pick || (in == DType::kBFloat16 && g >= 64)) all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads));
-          if (rows_fastest && in == DType::kBFloat16 && g >= 64) {
-            all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, true));
+          for (bool row_blocks : {false, true}) {
+            if (row_blocks && !rows_fastest) continue;
+            bool pick = false;
+            for (bool small : {false, true}) {
+              pick = pick || (run == group2_run(in, small) && row_blocks == group2_row_blocks(g, rows_fastest, small));
+            }
+            if (pick || (in == DType::kBFloat16 && g >= 64)) {
+              all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, row_blocks));
+            }
           }
         }
       }
@@ -517,8 +525,9 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       break;
     }
     case Granularity::kPerGroup: {
-      // Column-major scales: neighbouring lanes on neighbouring rows, so scale stores coalesce.
-      // Runs along rows (row-major's order) measured 7-11% slower at 1x64 and 1-4% at 1x128
+      // Column-major scales: neighbouring lanes on neighbouring rows, so scale stores coalesce;
+      // the row-block order (group2_row_blocks) restores row locality across blocks. Runs along
+      // rows inside a block (row-major's order) measured 7-11% slower at 1x64 and 1-4% at 1x128
       // (2026-11-22, H200, 4096-8192 x 4096-7168, one call): the strided 4-byte stores cost more
       // than the row locality buys.
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
@@ -526,17 +535,14 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
         const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), slots) < sm_count;
-        int run = group2_run(pr.input, spec.group_size, rows_fastest, small);
-        const int tr = pr.tuning.vecs;
-        if (tr != 0 && tr != run && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads))) {
-          run = tr;
+        int run = group2_run(pr.input, small);
+        bool row_blocks = group2_row_blocks(spec.group_size, rows_fastest, small);
+        const int tr = pr.tuning.vecs, tb = pr.tuning.row_blocks;
+        if (tr != 0 && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads, row_blocks))) run = tr;
+        if (tb >= 0 && listed(group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, tb == 1))) {
+          row_blocks = tb == 1;
         }
-        QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads);
-        if (pr.tuning.row_blocks >= 0) {
-          const QuantKernelConfig asked = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads,
-                                                        pr.tuning.row_blocks == 1);
-          if (listed(asked)) c = asked;
-        }
+        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, row_blocks);
         const std::int64_t runs = ceil_div(geo.cols, run);
         const std::int64_t items = item_rows * runs;
         add(c, c.row_blocks ? ceil_div(item_rows, slots) * runs : ceil_div(items, slots), items);

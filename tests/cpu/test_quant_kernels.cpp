@@ -85,18 +85,19 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   }
   EXPECT_EQ(all, all_quant_kernel_configs());
   const QuantKernelConfig g = plan_quantize(gen2(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(kernel_name(g), "quant_group128_bf16_rowblocks_v8_t256_run4");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
-  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 8, false>(p)"), std::string::npos) << src;
+  EXPECT_NE(src.find("fp8kit::quant_group2<fp8kit::InBF16, 128, true, 256, 4, true>(p)"), std::string::npos) << src;
   // Every kernel waits for the previous grid before its body (programmatic launches).
   EXPECT_LT(src.find("fp8kit::wait_for_prior_grids();"), src.find("fp8kit::quant_group2<")) << src;
-  // The row-block order is a tuning alternative with its own name.
+  EXPECT_EQ(plan_quantize(gen2(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].grid_x,
+            4096u / 16 * 14);  // row blocks of 16 rows x 14 runs of 4 groups
+  // The column order is a tuning alternative with its own name.
   QuantProblem rb = gen2(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned));
+  rb.tuning.row_blocks = 0;
+  EXPECT_EQ(kernel_name(plan_quantize(rb, 132).launches[0].config), "quant_group128_bf16_rowsfast_v8_t256_run4");
   rb.tuning.row_blocks = 1;
-  const QuantPlan rb_plan = plan_quantize(rb, 132);
-  EXPECT_EQ(kernel_name(rb_plan.launches[0].config), "quant_group128_bf16_rowblocks_v8_t256_run8");
-  EXPECT_EQ(rb_plan.launches[0].grid_x, 4096u / 16 * 7);  // row blocks of 16 rows x 7 runs of 8 groups
   rb.spec.layout = ScaleLayout::kRowMajor;  // row-major work has no row-block order
   EXPECT_FALSE(plan_quantize(rb, 132).launches[0].config.row_blocks);
   // The one-launch per-tensor kernel of a cluster carries its compile-time cluster shape.
@@ -158,15 +159,15 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(kernel_name(gp8.launches[0].config), "quant_group128_bf16_groupsfast_v8_t256_run8");
   EXPECT_EQ(gp8.launches[0].items, 4096u * 7u);  // 56 groups a row, runs of 8
   EXPECT_EQ(gp8.launches[0].grid_x, 4096u * 7u / 16u);
-  // Column-major scales: runs of 8 (rows fastest); G = 32 has 4 lanes a group: runs of 4.
-  EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowsfast_v8_t256_run8");
+  // Column-major scales: row blocks with runs of 4 for G >= 64 (fp32: 2); G = 32 keeps the column order.
+  EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowblocks_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
-  EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowsfast_v8_t256_run2");
+  EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowblocks_v8_t256_run2");
   // Fewer blocks than SMs with runs of 8: runs of 2 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
   EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run2");
   // K = 8192, G = 128: 8 runs of 8 a row, 16 runs a block (256 threads / 16 lanes): 132 blocks
   // from 263 rows on.
-  EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run8");
+  EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowblocks_v8_t256_run4");
   EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run2");
   // Per-token with fewer rows than SMs: 2 chunks a thread where 512 threads hold the row, else 4.
   EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block2_bf16_v8_t512_c2");

@@ -589,7 +589,7 @@ TEST(QuantizeGpu, PrintBandwidth) {
   int device = 0, sms = 0;
   FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
   FP8KIT_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  const bench::CopyMeasurement copy = bench::measure_copy_bandwidth(stream.get(), std::size_t{1} << 30);
+  const bench::CopyMeasurement copy = bench::measure_copy_bandwidth(stream.get());  // 256 MiB, as info --measure
   std::printf("copy ceiling: %.0f GB/s (%s)\n", copy.gbps, copy.best.c_str());
   const Summary te = bench::measure_launch_floor(stream.get(), jit::LaunchOrder::kSerial);
   const Summary te_pdl = bench::measure_launch_floor(stream.get(), jit::LaunchOrder::kProgrammatic);
@@ -598,7 +598,10 @@ TEST(QuantizeGpu, PrintBandwidth) {
   // 8-byte store a thread (the bytes of bf16 in, E4M3 out), no arithmetic.
   const jit::LoadedKernel& touch = jit::load_kernel(
       {"gpu_test_load_store_kernel",
+       "#include <fp8kit/common/pdl.cuh>\n"
        "extern \"C\" __global__ void fp8kit_entry(const char* x, char* q, unsigned n) {\n"
+       "  fp8kit::wait_for_prior_grids();\n"
+       "  fp8kit::allow_dependent_launch();\n"
        "  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;\n"
        "  if (i >= n) return;\n"
        "  unsigned a, b, c, d;\n"
@@ -614,12 +617,18 @@ TEST(QuantizeGpu, PrintBandwidth) {
     void* qp = bq.data();
     unsigned n = static_cast<unsigned>(sh.rows * sh.cols / 8);
     void* args[] = {&xp, &qp, &n};
-    const Summary tl = bench::time_launches(
-        [&](cudaStream_t st, int) { touch.launch(dim3((n + 255) / 256), dim3(std::min(n, 256u)), 0, st, args); }, 1, stream.get());
+    auto time_touch = [&](jit::LaunchOrder order) {
+      return bench::time_launches(
+          [&](cudaStream_t st, int) { touch.launch(dim3((n + 255) / 256), dim3(std::min(n, 256u)), 0, st, args, order); }, 1,
+          stream.get());
+    };
+    const Summary tl = time_touch(jit::LaunchOrder::kSerial);
+    const Summary tl_pdl = time_touch(jit::LaunchOrder::kProgrammatic);
     const double gbps = static_cast<double>(sh.rows * sh.cols) * 3.0 / (tl.median * 1e3);
-    std::printf("load+store floor %5lld x %5lld: %.2f us per call (%.2f x empty), %.0f GB/s = %.1f%% of copy\n",
+    std::printf("load+store floor %5lld x %5lld: %.2f us per call (%.2f x empty), %.0f GB/s = %.1f%% of copy; "
+                "programmatic launches %.2f us (%.2f x empty)\n",
                 static_cast<long long>(sh.rows), static_cast<long long>(sh.cols), tl.median, tl.median / te.median, gbps,
-                100.0 * gbps / copy.gbps);
+                100.0 * gbps / copy.gbps, tl_pdl.median, tl_pdl.median / te.median);
   }
 
   struct Mode {
@@ -844,11 +853,11 @@ TEST(QuantizeGpu, TunedPlansAreBitExact) {
         pr.q_ld = c.cols;
         pr.spec = spec;
         const bool col_major = spec.granularity == Granularity::kPerGroup && spec.layout != ScaleLayout::kRowMajor;
-        for (int gv = 0; gv < (col_major ? 9 : 6); ++gv) {
+        for (int gv = 0; gv < (col_major ? 12 : 6); ++gv) {
           const int v = 2 << (gv % 3);
           pr.tuning.generation = std::min(2 + gv / 3, 3);
           pr.tuning.vecs = v;
-          pr.tuning.row_blocks = gv < 6 ? -1 : 1;  // the last three: the row-block order
+          pr.tuning.row_blocks = gv < 6 ? -1 : gv / 3 - 2;  // column-major: both orders forced too
           const BenchPlan b = bench_plan(fmt::format("gen{}-v{}-rb{}", pr.tuning.generation, v, pr.tuning.row_blocks), pr, sms,
                                          dx.data(), dq.data(), ds.data());
           SCOPED_TRACE(plan_names(b.plan));
