@@ -68,8 +68,7 @@ jit::KernelSource empty_kernel_source() {
   return {"empty_kernel",
           "#include <fp8kit/common/pdl.cuh>\n"
           "extern \"C\" __global__ void __launch_bounds__(32) fp8kit_entry() {\n"
-          "  fp8kit::wait_for_prior_grids();\n"
-          "  fp8kit::allow_dependent_launch();\n"
+          "  fp8kit::wait_prior_grid_and_release_next();\n"
           "}\n"};
 }
 

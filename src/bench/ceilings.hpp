@@ -55,7 +55,7 @@ std::vector<jit::KernelSource> copy_kernel_sources();
 CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{256} << 20);
 
 // The kernel measure_launch_floor times: one block of 32 threads that only waits for the
-// previous grid and lets the next one launch, as fp8kit's quantization kernels start.
+// previous grid and releases the next, as fp8kit's quantization kernels do.
 jit::KernelSource empty_kernel_source();
 
 // Per-call µs of the empty kernel in the graph harness: the floor a small call is held against.

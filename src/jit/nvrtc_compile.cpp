@@ -103,6 +103,11 @@ CompiledKernel nvrtc_compile(const KernelSource& source, const std::vector<std::
   out.name = source.name;
   out.cubin.resize(cubin_size);
   check_nvrtc(nvrtcGetCUBIN(program.get(), out.cubin.data()), "nvrtcGetCUBIN", source.name);
+  std::size_t ptx_size = 0;
+  check_nvrtc(nvrtcGetPTXSize(program.get(), &ptx_size), "nvrtcGetPTXSize", source.name);
+  out.ptx.resize(ptx_size);
+  check_nvrtc(nvrtcGetPTX(program.get(), out.ptx.data()), "nvrtcGetPTX", source.name);
+  while (!out.ptx.empty() && out.ptx.back() == '\0') out.ptx.pop_back();
   out.log = std::move(log);
   out.usage = parse_ptxas_report(out.log);
   return out;

@@ -22,6 +22,7 @@ struct CompiledKernel {
   std::string name;
   std::string key;  // cache key (hex)
   std::string cubin;
+  std::string ptx;  // fresh compiles only (empty when the kernel came from the disk cache)
   std::string log;  // NVRTC's program log, ptxas report included
   ResourceUsage usage;
   bool from_disk_cache = false;

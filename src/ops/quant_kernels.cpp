@@ -307,8 +307,7 @@ jit::KernelSource quant_kernel_source(const QuantKernelConfig& c) {
       "#include <{1}>\n"
       "{2}"
       "extern \"C\" __global__ void __launch_bounds__({3}) {5}fp8kit_entry(const __grid_constant__ fp8kit::QuantParams p) {{\n"
-      "  fp8kit::wait_for_prior_grids();  // launched programmatically, the previous kernel may still run\n"
-      "  fp8kit::allow_dependent_launch();\n"
+      "  fp8kit::wait_prior_grid_and_release_next();  // programmatic launch: before any global access\n"
       "  {4};\n"
       "}}\n",
       s.name, header, params_asserts(), launch_bounds(c), call,

@@ -600,8 +600,7 @@ TEST(QuantizeGpu, PrintBandwidth) {
       {"gpu_test_load_store_kernel",
        "#include <fp8kit/common/pdl.cuh>\n"
        "extern \"C\" __global__ void fp8kit_entry(const char* x, char* q, unsigned n) {\n"
-       "  fp8kit::wait_for_prior_grids();\n"
-       "  fp8kit::allow_dependent_launch();\n"
+       "  fp8kit::wait_prior_grid_and_release_next();\n"
        "  const unsigned i = blockIdx.x * blockDim.x + threadIdx.x;\n"
        "  if (i >= n) return;\n"
        "  unsigned a, b, c, d;\n"

@@ -16,4 +16,12 @@ __device__ __forceinline__ void wait_for_prior_grids() { asm volatile("griddepco
 // the call stands affects only when they start, never correctness.
 __device__ __forceinline__ void allow_dependent_launch() { asm volatile("griddepcontrol.launch_dependents;" :::); }
 
+// Where a kernel's memory work may begin. Releasing the next kernel only after the wait keeps at
+// most one kernel of a chain scheduled ahead. Loads in inline asm must be asm volatile, or the
+// compiler may hoist them above it (tests/cpu/test_quant_kernels.cpp checks the PTX).
+__device__ __forceinline__ void wait_prior_grid_and_release_next() {
+  wait_for_prior_grids();
+  allow_dependent_launch();
+}
+
 }  // namespace fp8kit

@@ -172,10 +172,7 @@ __device__ __forceinline__ void quant_row_warp2(const QuantParams& p) {
   Chunk<In> c[kVecs];
 #pragma unroll
   for (int v = 0; v < kVecs; ++v) load_whole_chunk_if<In>(x, v * 32 + lane, v * 32 + lane < chunks, c[v]);
-  float amax = 0.0f;
-#pragma unroll
-  for (int v = 0; v < kVecs; ++v) amax = chunk_amax(c[v], amax);  // absent chunks are +0
-  amax = lanes_max<32>(amax);
+  const float amax = warp_max_nonneg(chunks_amax(c));  // absent chunks are +0
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
   const Divisor d = make_divisor(s);
   if (lane == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
@@ -197,10 +194,7 @@ __device__ __forceinline__ void quant_row_block2(const QuantParams& p) {
   Chunk<In> c[kVecs];
 #pragma unroll
   for (int v = 0; v < kVecs; ++v) load_whole_chunk_if<In>(x, v * nt + tid, v * nt + tid < chunks, c[v]);
-  float amax = 0.0f;
-#pragma unroll
-  for (int v = 0; v < kVecs; ++v) amax = chunk_amax(c[v], amax);
-  amax = lanes_max<32>(amax);
+  float amax = warp_max_nonneg(chunks_amax(c));
   if (nt > 32) {
     if (tid % 32 == 0) red[tid / 32] = amax;
     __syncthreads();

@@ -130,10 +130,7 @@ __device__ __forceinline__ void tensor_quant_single(const QuantParams& p) {
     const bool in = i < p.items;
     load_whole_chunk_if<In>(input_row<In>(p, in ? row[v] : 0), ci[v], in, c[v]);
   }
-  float amax = 0.0f;
-#pragma unroll
-  for (int v = 0; v < kVecs; ++v) amax = chunk_amax(c[v], amax);  // absent chunks are +0
-  amax = lanes_max<32>(amax);
+  float amax = warp_max_nonneg(chunks_amax(c));  // absent chunks are +0
   const int nt = static_cast<int>(blockDim.x);
   if (nt > 32) {
     if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = amax;
