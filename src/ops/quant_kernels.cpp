@@ -349,6 +349,10 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
             if (pick || (in == DType::kBFloat16 && g >= 64)) {
               all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, row_blocks));
             }
+            // Wider blocks for small grids (fewer CTAs), a tuning alternative for bf16.
+            if (in == DType::kBFloat16 && g >= 64 && run == group2_run(in, true) && !row_blocks) {
+              for (int threads : {512, 1024}) all.push_back(group2_config(in, g, rows_fastest, run, threads));
+            }
           }
         }
       }
@@ -532,7 +536,7 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
       if (vector2) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
-        const std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
+        std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
         const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), slots) < sm_count;
         int run = group2_run(pr.input, small);
         bool row_blocks = group2_row_blocks(spec.group_size, rows_fastest, small);
@@ -541,7 +545,12 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         if (tb >= 0 && listed(group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, tb == 1))) {
           row_blocks = tb == 1;
         }
-        const QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, row_blocks);
+        QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, row_blocks);
+        if (pr.tuning.threads != 0) {
+          const QuantKernelConfig asked = group2_config(pr.input, spec.group_size, rows_fastest, run, pr.tuning.threads, row_blocks);
+          if (listed(asked)) c = asked;
+        }
+        slots = c.threads / (spec.group_size / 8);
         const std::int64_t runs = ceil_div(geo.cols, run);
         const std::int64_t items = item_rows * runs;
         add(c, c.row_blocks ? ceil_div(item_rows, slots) * runs : ceil_div(items, slots), items);

@@ -616,18 +616,26 @@ TEST(QuantizeGpu, PrintBandwidth) {
     void* qp = bq.data();
     unsigned n = static_cast<unsigned>(sh.rows * sh.cols / 8);
     void* args[] = {&xp, &qp, &n};
-    auto time_touch = [&](jit::LaunchOrder order) {
+    auto time_touch = [&](jit::LaunchOrder order, unsigned threads) {
       return bench::time_launches(
-          [&](cudaStream_t st, int) { touch.launch(dim3((n + 255) / 256), dim3(std::min(n, 256u)), 0, st, args, order); }, 1,
-          stream.get());
+          [&](cudaStream_t st, int) {
+            touch.launch(dim3((n + threads - 1) / threads), dim3(std::min(n, threads)), 0, st, args, order);
+          },
+          1, stream.get());
     };
-    const Summary tl = time_touch(jit::LaunchOrder::kSerial);
-    const Summary tl_pdl = time_touch(jit::LaunchOrder::kProgrammatic);
+    const Summary tl = time_touch(jit::LaunchOrder::kSerial, 256);
+    const Summary tl_pdl = time_touch(jit::LaunchOrder::kProgrammatic, 256);
     const double gbps = static_cast<double>(sh.rows * sh.cols) * 3.0 / (tl.median * 1e3);
     std::printf("load+store floor %5lld x %5lld: %.2f us per call (%.2f x empty), %.0f GB/s = %.1f%% of copy; "
-                "programmatic launches %.2f us (%.2f x empty)\n",
+                "programmatic launches %.2f us (%.2f x empty)",
                 static_cast<long long>(sh.rows), static_cast<long long>(sh.cols), tl.median, tl.median / te.median, gbps,
                 100.0 * gbps / copy.gbps, tl_pdl.median, tl_pdl.median / te.median);
+    if (sh.rows <= 16) {  // does the number of CTAs matter at the same bytes?
+      const unsigned ctas256 = (n + 255) / 256;
+      std::printf(", %u CTAs; 1024-thread CTAs (%u) %.2f us", ctas256, (n + 1023) / 1024,
+                  time_touch(jit::LaunchOrder::kProgrammatic, 1024).median);
+    }
+    std::printf("\n");
   }
 
   struct Mode {
@@ -703,12 +711,17 @@ TEST(QuantizeGpu, PrintBandwidth) {
         pr.tuning.row_blocks = -1;
         pr.tuning.vecs = 0;
       }
-      // Small M: the heuristic's plan launched programmatically, as fp8kit::quantize does.
+      // Small M: the heuristic's plan launched programmatically, as fp8kit::quantize does, and
+      // per-group with wider blocks (fewer CTAs).
       if (sh.rows <= 16) {
         pr.tuning.generation = 3;
-        BenchPlan b = bench_plan("gen3-pdl", pr, sms, dx.data(), dq.data(), ds.data());
-        b.order = jit::LaunchOrder::kProgrammatic;
-        plans.push_back(std::move(b));
+        for (int threads : {0, 512, 1024}) {
+          pr.tuning.threads = threads;
+          BenchPlan b = bench_plan(threads ? fmt::format("pdl-t{}", threads) : "gen3-pdl", pr, sms, dx.data(), dq.data(), ds.data());
+          b.order = jit::LaunchOrder::kProgrammatic;
+          if (threads == 0 || plan_names(b.plan) != plan_names(plans.back().plan)) plans.push_back(std::move(b));
+        }
+        pr.tuning.threads = 0;
       }
       // Dynamic per-tensor in two passes: each pass alone too (the amax pass with its zeroing).
       for (std::size_t i = 0, n = plans.size(); i < n; ++i) {
