@@ -349,9 +349,12 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
             if (pick || (in == DType::kBFloat16 && g >= 64)) {
               all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, row_blocks));
             }
-            // Wider blocks for small grids (fewer CTAs), a tuning alternative for bf16.
+            // Narrower blocks for small grids (more CTAs, so more SMs), a tuning alternative for bf16.
             if (in == DType::kBFloat16 && g >= 64 && run == group2_run(in, true) && !row_blocks) {
-              for (int threads : {512, 1024}) all.push_back(group2_config(in, g, rows_fastest, run, threads));
+              for (int threads : {64, 128}) {
+                for (int r : {1, 2}) all.push_back(group2_config(in, g, rows_fastest, r, threads));
+              }
+              all.push_back(group2_config(in, g, rows_fastest, 1, kGroup2Threads));
             }
           }
         }
@@ -536,22 +539,22 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       const bool rows_fastest = spec.layout != ScaleLayout::kRowMajor;
       if (vector2) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
-        std::int64_t slots = kGroup2Threads / (spec.group_size / 8);
-        const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), slots) < sm_count;
-        int run = group2_run(pr.input, small);
-        bool row_blocks = group2_row_blocks(spec.group_size, rows_fastest, small);
-        const int tr = pr.tuning.vecs, tb = pr.tuning.row_blocks;
-        if (tr != 0 && listed(group2_config(pr.input, spec.group_size, rows_fastest, tr, kGroup2Threads, row_blocks))) run = tr;
-        if (tb >= 0 && listed(group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, tb == 1))) {
-          row_blocks = tb == 1;
+        const int lanes = spec.group_size / 8;
+        const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), kGroup2Threads / lanes) < sm_count;
+        auto config = [&](int run, int threads, bool row_blocks) {
+          return group2_config(pr.input, spec.group_size, rows_fastest, run, threads, row_blocks);
+        };
+        QuantKernelConfig c = config(group2_run(pr.input, small), kGroup2Threads,
+                                     group2_row_blocks(spec.group_size, rows_fastest, small));
+        // Tuning overrides (benchmarks, tests), each taken where the resulting kernel is listed.
+        const QuantTuning& t = pr.tuning;
+        if (t.vecs != 0 && listed(config(t.vecs, c.threads, c.row_blocks))) c = config(t.vecs, c.threads, c.row_blocks);
+        if (t.row_blocks >= 0 && listed(config(c.vecs, c.threads, t.row_blocks == 1))) {
+          c = config(c.vecs, c.threads, t.row_blocks == 1);
         }
-        QuantKernelConfig c = group2_config(pr.input, spec.group_size, rows_fastest, run, kGroup2Threads, row_blocks);
-        if (pr.tuning.threads != 0) {
-          const QuantKernelConfig asked = group2_config(pr.input, spec.group_size, rows_fastest, run, pr.tuning.threads, row_blocks);
-          if (listed(asked)) c = asked;
-        }
-        slots = c.threads / (spec.group_size / 8);
-        const std::int64_t runs = ceil_div(geo.cols, run);
+        if (t.threads != 0 && listed(config(c.vecs, t.threads, c.row_blocks))) c = config(c.vecs, t.threads, c.row_blocks);
+        const std::int64_t slots = c.threads / lanes;
+        const std::int64_t runs = ceil_div(geo.cols, c.vecs);
         const std::int64_t items = item_rows * runs;
         add(c, c.row_blocks ? ceil_div(item_rows, slots) * runs : ceil_div(items, slots), items);
         break;

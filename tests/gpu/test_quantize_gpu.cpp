@@ -712,15 +712,20 @@ TEST(QuantizeGpu, PrintBandwidth) {
         pr.tuning.vecs = 0;
       }
       // Small M: the heuristic's plan launched programmatically, as fp8kit::quantize does, and
-      // per-group with wider blocks (fewer CTAs).
+      // per-group with narrower blocks and shorter runs (more CTAs on more SMs).
       if (sh.rows <= 16) {
         pr.tuning.generation = 3;
-        for (int threads : {0, 512, 1024}) {
-          pr.tuning.threads = threads;
-          BenchPlan b = bench_plan(threads ? fmt::format("pdl-t{}", threads) : "gen3-pdl", pr, sms, dx.data(), dq.data(), ds.data());
+        for (int rt = 0; rt < 7; ++rt) {
+          pr.tuning.vecs = rt == 0 ? 0 : 1 + (rt - 1) / 3;
+          pr.tuning.threads = rt == 0 ? 0 : 64 << ((rt - 1) % 3);
+          BenchPlan b = bench_plan(rt ? fmt::format("pdl-r{}-t{}", pr.tuning.vecs, pr.tuning.threads) : "gen3-pdl", pr, sms,
+                                   dx.data(), dq.data(), ds.data());
           b.order = jit::LaunchOrder::kProgrammatic;
-          if (threads == 0 || plan_names(b.plan) != plan_names(plans.back().plan)) plans.push_back(std::move(b));
+          bool seen = false;
+          for (const BenchPlan& o : plans) seen = seen || (o.order == b.order && plan_names(o.plan) == plan_names(b.plan));
+          if (!seen) plans.push_back(std::move(b));
         }
+        pr.tuning.vecs = 0;
         pr.tuning.threads = 0;
       }
       // Dynamic per-tensor in two passes: each pass alone too (the amax pass with its zeroing).
