@@ -94,6 +94,14 @@ int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_coun
 // block with G / 8 lanes a group, gave 1.97-2.29 here and lost 2-6 points of copy at large M).
 int group2_run(DType input, bool small) { return input == DType::kFloat32 || small ? 2 : 4; }
 
+// Tiny grids (fewer CTAs than SMs even with runs of 2): runs of 1 in blocks of 128 threads, up to
+// 8x the CTAs on as many more SMs. Such a call is latency, and each SM's share of the loads and
+// stores adds to it (session 4, H200, one process, programmatic launches, M = 1 and 16, H = 896 to
+// 7168, G = 64 and 128, every layout: 0.93-1.08 us against 1.09-1.27 us with runs of 2 in 256
+// threads; 64 threads, or 256 with runs of 1, within 0.04 us of it; 512 and 1024 threads a block
+// 0.1-0.8 us slower than 256).
+constexpr int kGroup2TinyThreads = 128;
+
 // Column-major scales, G >= 64: blocks walk a block of rows across the row before the next rows
 // (session 4, H200, bf16, one process, µs of rows-fastest runs of 8 -> row blocks with runs of 4:
 // 8192 x 7168 49.2 -> 46.9 (G = 128) and 50.4 -> 47.3 (G = 64); 8192 x 4096 27.5 -> 26.7 and
@@ -349,15 +357,9 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
             if (pick || (in == DType::kBFloat16 && g >= 64)) {
               all.push_back(group2_config(in, g, rows_fastest, run, kGroup2Threads, row_blocks));
             }
-            // Narrower blocks for small grids (more CTAs, so more SMs), a tuning alternative for bf16.
-            if (in == DType::kBFloat16 && g >= 64 && run == group2_run(in, true) && !row_blocks) {
-              for (int threads : {64, 128}) {
-                for (int r : {1, 2}) all.push_back(group2_config(in, g, rows_fastest, r, threads));
-              }
-              all.push_back(group2_config(in, g, rows_fastest, 1, kGroup2Threads));
-            }
           }
         }
+        all.push_back(group2_config(in, g, rows_fastest, 1, kGroup2TinyThreads));  // tiny grids
       }
     }
     // Third generation: dynamic per-tensor in one launch.
@@ -541,14 +543,21 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const int lanes = spec.group_size / 8;
         const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), kGroup2Threads / lanes) < sm_count;
+        const bool tiny = ceil_div(item_rows * ceil_div(geo.cols, 2), kGroup2Threads / lanes) < sm_count;
         auto config = [&](int run, int threads, bool row_blocks) {
           return group2_config(pr.input, spec.group_size, rows_fastest, run, threads, row_blocks);
         };
-        QuantKernelConfig c = config(group2_run(pr.input, small), kGroup2Threads,
-                                     group2_row_blocks(spec.group_size, rows_fastest, small));
+        QuantKernelConfig c = tiny ? config(1, kGroup2TinyThreads, false)
+                                   : config(group2_run(pr.input, small), kGroup2Threads,
+                                            group2_row_blocks(spec.group_size, rows_fastest, small));
         // Tuning overrides (benchmarks, tests), each taken where the resulting kernel is listed.
         const QuantTuning& t = pr.tuning;
-        if (t.vecs != 0 && listed(config(t.vecs, c.threads, c.row_blocks))) c = config(t.vecs, c.threads, c.row_blocks);
+        for (int threads : {c.threads, kGroup2Threads}) {
+          if (t.vecs != 0 && listed(config(t.vecs, threads, c.row_blocks))) {
+            c = config(t.vecs, threads, c.row_blocks);
+            break;
+          }
+        }
         if (t.row_blocks >= 0 && listed(config(c.vecs, c.threads, t.row_blocks == 1))) {
           c = config(c.vecs, c.threads, t.row_blocks == 1);
         }

@@ -148,12 +148,12 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t256_c1");
   EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
-  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t256_run2");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t128_run1");
   // K not a multiple of 8: the first generation, whose vector path handles the ragged tail.
   QuantProblem ragged = problem(9, 1003, token());
   ragged.x_ld = ragged.q_ld = 1008;
   EXPECT_EQ(first(ragged), "quant_token_warp_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run2");
+  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t128_run1");
   EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_bf16_groupsfast_v8_t256_run4");
 
   // A block per row, as wide as the row needs: 896 chunks of 8 = 128 threads x 7 (of 8).
@@ -190,10 +190,14 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowblocks_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowblocks_v8_t256_run2");
-  // Fewer blocks than SMs with runs of 8: runs of 2 (16 x 4096, G = 128: 16 x 4 runs of 8 = 4 blocks).
-  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t256_run2");
-  // K = 8192, G = 128: 8 runs of 8 a row, 16 runs a block (256 threads / 16 lanes): 132 blocks
-  // from 263 rows on.
+  // Fewer blocks than SMs even with runs of 2 (tiny): runs of 1 in 128-thread blocks (16 x 7168,
+  // G = 128: 16 rows x 56 groups / 8 a block = 112 blocks instead of 28).
+  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t128_run1");
+  const QuantPlan tiny = plan_quantize(problem(16, 7168, group(128, ScaleLayout::kRowMajor)), 132);
+  EXPECT_EQ(kernel_name(tiny.launches[0].config), "quant_group128_bf16_groupsfast_v8_t128_run1");
+  EXPECT_EQ(tiny.launches[0].grid_x, 112u);
+  // Fewer than SMs only with runs of 8 (small): runs of 2 in 256 threads (262 x 8192, G = 128:
+  // 262 x 8 runs of 8 / 16 = 131 blocks).
   EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowblocks_v8_t256_run4");
   EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowsfast_v8_t256_run2");
   // Per-token with fewer rows than SMs: 2 chunks a thread where 512 threads hold the row, else 4.
@@ -217,7 +221,7 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   // TMA-aligned column-major: the padding rows are work items too (they write the 0 scales).
   const QuantPlan tma = plan_quantize(gen2(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
   ASSERT_EQ(tma.launch_count, 1);
-  EXPECT_EQ(tma.launches[0].items, 8u * 1u);  // 8 padded rows x one run of 2 (2 groups)
+  EXPECT_EQ(tma.launches[0].items, 8u * 2u);  // 8 padded rows x 2 runs of 1 group (tiny)
   EXPECT_EQ(tma.params.scale_rows_pad, 8);
   EXPECT_EQ(tma.params.s_cs, 8);
 

@@ -712,21 +712,16 @@ TEST(QuantizeGpu, PrintBandwidth) {
         pr.tuning.vecs = 0;
       }
       // Small M: the heuristic's plan launched programmatically, as fp8kit::quantize does, and
-      // per-group with narrower blocks and shorter runs (more CTAs on more SMs).
+      // per-group's runs of 2 in 256-thread blocks (what tiny grids took before runs of 1 in 128).
       if (sh.rows <= 16) {
         pr.tuning.generation = 3;
-        for (int rt = 0; rt < 7; ++rt) {
-          pr.tuning.vecs = rt == 0 ? 0 : 1 + (rt - 1) / 3;
-          pr.tuning.threads = rt == 0 ? 0 : 64 << ((rt - 1) % 3);
-          BenchPlan b = bench_plan(rt ? fmt::format("pdl-r{}-t{}", pr.tuning.vecs, pr.tuning.threads) : "gen3-pdl", pr, sms,
-                                   dx.data(), dq.data(), ds.data());
+        for (int v : {0, 2}) {
+          pr.tuning.vecs = v;
+          BenchPlan b = bench_plan(v ? "pdl-v2" : "gen3-pdl", pr, sms, dx.data(), dq.data(), ds.data());
           b.order = jit::LaunchOrder::kProgrammatic;
-          bool seen = false;
-          for (const BenchPlan& o : plans) seen = seen || (o.order == b.order && plan_names(o.plan) == plan_names(b.plan));
-          if (!seen) plans.push_back(std::move(b));
+          if (v == 0 || plan_names(b.plan) != plan_names(plans.back().plan)) plans.push_back(std::move(b));
         }
         pr.tuning.vecs = 0;
-        pr.tuning.threads = 0;
       }
       // Dynamic per-tensor in two passes: each pass alone too (the amax pass with its zeroing).
       for (std::size_t i = 0, n = plans.size(); i < n; ++i) {
