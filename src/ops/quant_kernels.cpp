@@ -94,12 +94,14 @@ int block2_vecs(DType input, std::int64_t chunks, std::int64_t rows, int sm_coun
 // block with G / 8 lanes a group, gave 1.97-2.29 here and lost 2-6 points of copy at large M).
 int group2_run(DType input, bool small) { return input == DType::kFloat32 || small ? 2 : 4; }
 
-// Tiny grids (fewer CTAs than SMs even with runs of 2): runs of 1 in blocks of 128 threads, up to
-// 8x the CTAs on as many more SMs. Such a call is latency, and each SM's share of the loads and
-// stores adds to it (session 4, H200, one process, programmatic launches, M = 1 and 16, H = 896 to
-// 7168, G = 64 and 128, every layout: 0.93-1.08 us against 1.09-1.27 us with runs of 2 in 256
-// threads; 64 threads, or 256 with runs of 1, within 0.04 us of it; 512 and 1024 threads a block
-// 0.1-0.8 us slower than 256).
+// Tiny grids, where runs of 1 in blocks of 128 threads still give at most one CTA an SM: that
+// shape, up to 8x the CTAs on as many more SMs. Such a call is latency, and each SM's share of
+// the loads and stores adds to it (session 4, H200, one process, programmatic launches, M = 1 and
+// 16, H = 896 to 7168, G = 64 and 128, every layout: 0.93-1.08 us against 1.09-1.27 us with runs
+// of 2 in 256 threads; 64 threads, or 256 with runs of 1, within 0.04 us of it; 512 and 1024
+// threads a block 0.1-0.8 us slower than 256). A second call, M = 1 to 128: the 90 configurations
+// this rule takes were 1.04-1.2x faster (geomean 1.10x); with more CTAs than SMs (M = 64 x 7168,
+// 128 x 4096) runs of 1 were up to 11% slower, so those keep runs of 2.
 constexpr int kGroup2TinyThreads = 128;
 
 // Column-major scales, G >= 64: blocks walk a block of rows across the row before the next rows
@@ -543,7 +545,7 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         const std::int64_t item_rows = rows_fastest ? p.scale_rows_pad : p.rows;
         const int lanes = spec.group_size / 8;
         const bool small = ceil_div(item_rows * ceil_div(geo.cols, 8), kGroup2Threads / lanes) < sm_count;
-        const bool tiny = ceil_div(item_rows * ceil_div(geo.cols, 2), kGroup2Threads / lanes) < sm_count;
+        const bool tiny = ceil_div(item_rows * geo.cols, kGroup2TinyThreads / lanes) <= sm_count;
         auto config = [&](int run, int threads, bool row_blocks) {
           return group2_config(pr.input, spec.group_size, rows_fastest, run, threads, row_blocks);
         };

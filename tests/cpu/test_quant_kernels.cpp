@@ -190,12 +190,13 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(gen2(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_bf16_rowblocks_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_bf16_rowsfast_v8_t256_run4");
   EXPECT_EQ(first(gen2(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_f32_rowblocks_v8_t256_run2");
-  // Fewer blocks than SMs even with runs of 2 (tiny): runs of 1 in 128-thread blocks (16 x 7168,
-  // G = 128: 16 rows x 56 groups / 8 a block = 112 blocks instead of 28).
+  // Tiny: runs of 1 in 128-thread blocks still give at most one block an SM (16 x 7168, G = 128:
+  // 16 rows x 56 groups / 8 a block = 112 blocks instead of 28); 64 rows would give 448: runs of 2.
   EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_bf16_rowsfast_v8_t128_run1");
   const QuantPlan tiny = plan_quantize(problem(16, 7168, group(128, ScaleLayout::kRowMajor)), 132);
   EXPECT_EQ(kernel_name(tiny.launches[0].config), "quant_group128_bf16_groupsfast_v8_t128_run1");
   EXPECT_EQ(tiny.launches[0].grid_x, 112u);
+  EXPECT_EQ(first(problem(64, 7168, group(128, ScaleLayout::kRowMajor))), "quant_group128_bf16_groupsfast_v8_t256_run2");
   // Fewer than SMs only with runs of 8 (small): runs of 2 in 256 threads (262 x 8192, G = 128:
   // 262 x 8 runs of 8 / 16 = 131 blocks).
   EXPECT_EQ(first(gen2(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_bf16_rowblocks_v8_t256_run4");

@@ -540,8 +540,9 @@ TEST(QuantizeGpu, BadInputThrowsInvalidArgument) {
 
 // Bandwidth of the fused kernels against the copy ceiling, and small-M latency against an empty
 // kernel: printed for docs/PERF.md, never asserted (DESIGN.md §6: no timed tests). Each row is one
-// kernel plan: "gen1" the first-generation kernels, "gen2" the heuristic's pick, "gen2-vN" a
-// listed alternative; every plan's output is checked bit for bit against gen1's on the same input
+// kernel plan: "gen1" the first-generation kernels, "gen2"/"gen3" the heuristic's pick, "genN-vN"
+// a listed alternative, "rbN-vN" column-major's block order, "*-pdl"/"pdl-*" launched
+// programmatically; every plan's output is checked bit for bit against gen1's on the same input
 // (gen1 itself is checked against the CPU reference by LargeShapesAreBitExact and the mode test).
 struct BenchPlan {
   std::string label;
