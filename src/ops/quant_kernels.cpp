@@ -552,7 +552,8 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         QuantKernelConfig c = tiny ? config(1, kGroup2TinyThreads, false)
                                    : config(group2_run(pr.input, small), kGroup2Threads,
                                             group2_row_blocks(spec.group_size, rows_fastest, small));
-        // Tuning overrides (benchmarks, tests), each taken where the resulting kernel is listed.
+        // Tuning overrides (benchmarks, tests), each taken where the resulting kernel is listed;
+        // a run other than 1 needs the regular block width.
         const QuantTuning& t = pr.tuning;
         for (int threads : {c.threads, kGroup2Threads}) {
           if (t.vecs != 0 && listed(config(t.vecs, threads, c.row_blocks))) {
@@ -563,7 +564,6 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
         if (t.row_blocks >= 0 && listed(config(c.vecs, c.threads, t.row_blocks == 1))) {
           c = config(c.vecs, c.threads, t.row_blocks == 1);
         }
-        if (t.threads != 0 && listed(config(c.vecs, t.threads, c.row_blocks))) c = config(c.vecs, t.threads, c.row_blocks);
         const std::int64_t slots = c.threads / lanes;
         const std::int64_t runs = ceil_div(geo.cols, c.vecs);
         const std::int64_t items = item_rows * runs;

@@ -99,7 +99,6 @@ struct QuantTuning {
                        // a kernel all_quant_kernel_configs() lists is taken (bf16: 2, 4, 8), else ignored.
   int row_blocks = -1; // kGroup2 with column-major scales: 0 or 1 sets QuantKernelConfig::row_blocks
                        // (bf16, G >= 64 only; elsewhere ignored)
-  int threads = 0;     // kGroup2: threads per block where listed (128 with runs of 1, 256 otherwise)
 };
 
 // A quantize call reduced to what the heuristic needs (no pointers, only their alignment).
