@@ -68,6 +68,11 @@ int group_unroll(DType input) { return input == DType::kFloat32 ? 1 : 2; }
 std::int64_t round_up32(std::int64_t a) { return (a + 31) / 32 * 32; }
 
 constexpr int kWarp2Vecs[] = {1, 2, 4};
+// A warp a row, 8 rows a block; with at most as many rows as SMs, one row a block, so that each
+// row gets an SM of its own (small calls are latency, and an SM's share of the bytes adds to it:
+// see kGroup2TinyThreads).
+constexpr int kWarp2Threads = 256;
+constexpr int kWarp2TinyThreads = 32;
 constexpr int kBlock2MaxThreads = 512;
 constexpr int kGroup2Threads = 256;
 
@@ -342,7 +347,9 @@ std::vector<QuantKernelConfig> all_quant_kernel_configs() {
       all.push_back({QuantKernelKind::kBlock128, in, vector, 256, 1});
     }
     // The heuristic's picks; for bf16 also the alternatives QuantTuning may ask for (benchmarks).
-    for (int v : kWarp2Vecs) all.push_back({QuantKernelKind::kTokenWarp2, in, true, 256, v});
+    for (int v : kWarp2Vecs) {
+      for (int threads : {kWarp2Threads, kWarp2TinyThreads}) all.push_back({QuantKernelKind::kTokenWarp2, in, true, threads, v});
+    }
     for (int v : {2, 4, 8}) {
       if ((v == 2 && in == DType::kFloat32) || (v == 8 && in == DType::kFloat32)) continue;
       all.push_back({QuantKernelKind::kTokenBlock2, in, true, kBlock2MaxThreads, v});
@@ -511,7 +518,8 @@ QuantPlan plan_quantize(const QuantProblem& pr, int sm_count) {
       if (vector2 && chunks_per_row <= 32 * 4) {
         int v = 1;
         while (32 * v < chunks_per_row) v *= 2;
-        const QuantKernelConfig c{QuantKernelKind::kTokenWarp2, pr.input, true, 256, v};
+        const int threads = pr.rows <= sm_count ? kWarp2TinyThreads : kWarp2Threads;
+        const QuantKernelConfig c{QuantKernelKind::kTokenWarp2, pr.input, true, threads, v};
         add(c, ceil_div(pr.rows, c.threads / 32), pr.rows);
         break;
       }

@@ -144,8 +144,9 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block2_bf16_v8_t512_c8");
   EXPECT_EQ(first(problem(4096, 7168, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(8192, 4096, token())), "quant_token_block2_bf16_v8_t512_c4");
-  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp2_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t256_c1");
+  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp2_bf16_v8_t32_c4");  // a row a block: rows <= SMs
+  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp2_f16_v8_t32_c1");
+  EXPECT_EQ(first(problem(133, 896, token())), "quant_token_warp2_bf16_v8_t256_c4");
   EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block2_f32_v8_t512_c4");
   EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_loop_bf16_v8_t512_u4");
   EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_bf16_groupsfast_v8_t128_run1");
@@ -208,9 +209,9 @@ TEST(QuantKernels, HeuristicPicksPerShape) {
   EXPECT_EQ(first(problem(16, 12288, token())), "quant_token_block2_bf16_v8_t512_c4");
   EXPECT_EQ(first(problem(132, 7168, token())), "quant_token_block2_bf16_v8_t512_c8");
 
-  // One warp per row: 8 rows per block.
-  const QuantPlan w = plan_quantize(problem(17, 512, token()), 132);
-  EXPECT_EQ(w.launches[0].grid_x, 3u);
+  // One warp per row: 8 rows per block, or one where there are no more rows than SMs.
+  EXPECT_EQ(plan_quantize(problem(137, 512, token()), 132).launches[0].grid_x, 18u);
+  EXPECT_EQ(plan_quantize(problem(17, 512, token()), 132).launches[0].grid_x, 17u);
   // Unaligned rows take the scalar path, still one launch.
   QuantProblem odd = problem(5, 1000, token());
   odd.x_ld = 1001;
