@@ -1,6 +1,7 @@
 #include "bench/gemm_plan.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -110,6 +111,11 @@ ActDist parse_act_dist(std::string_view name) {
 }
 
 void validate_options(const GemmSuiteOptions& o) {
+  if (!o.shapes.empty()) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> nk;
+    for (const LinearShape& s : o.shapes) nk.emplace_back(s.n, s.k);
+    if (has_duplicates(nk)) throw_invalid_argument("--shapes: an N,K pair is listed twice");
+  }
   if (o.models.empty()) throw_invalid_argument("--models: give at least one model");
   if (has_duplicates(o.models)) throw_invalid_argument("--models: a model is listed twice");
   if (o.tp_sizes.empty()) throw_invalid_argument("--tp-sizes: give at least one TP size");
@@ -175,7 +181,11 @@ std::vector<GemmShapeEntry> expand_shapes(const std::vector<std::string>& models
 GemmPlan make_plan(const GemmSuiteOptions& options) {
   validate_options(options);
   GemmPlan plan;
-  plan.shapes = expand_shapes(options.models, options.tp_sizes);
+  if (options.shapes.empty()) {
+    plan.shapes = expand_shapes(options.models, options.tp_sizes);
+  } else {
+    for (const LinearShape& s : options.shapes) plan.shapes.push_back({s.n, s.k, {"--shapes"}, {1}, {"given"}});
+  }
   const bool several = options.backends.size() > 1;
   for (const GemmProvider& p : options.providers) {
     for (GemmBackend b : options.backends) {

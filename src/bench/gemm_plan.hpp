@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench/timing.hpp"
+#include "core/model_shapes.hpp"
 #include "fp8kit/gemm.hpp"
 
 namespace fp8kit::bench {
@@ -50,6 +51,7 @@ ActDist parse_act_dist(std::string_view name);  // throws naming --act-dist
 struct GemmSuiteOptions {
   std::vector<std::string> models{"meta-llama/Llama-3.1-8B-Instruct"};  // table names or config.json paths
   std::vector<int> tp_sizes{1};
+  std::vector<LinearShape> shapes;  // (N, K) pairs measured instead of the models' when given
   std::vector<std::int64_t> batch_sizes{1, 16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   std::vector<GemmProvider> providers = default_providers();
   std::vector<GemmBackend> backends{GemmBackend::kCublasLt};
@@ -77,7 +79,8 @@ struct GemmShapeEntry {
   std::string layers_text() const;  // "qkv_proj,o_proj"
 };
 
-// Shapes of every model at every TP (model_shapes), in order of first appearance, an (N, K) seen
+// The --shapes pairs when given (model "--shapes", layer "given"), else the shapes of every model at
+// every TP (model_shapes), in order of first appearance, an (N, K) seen
 // before merged into its first entry. Throws what model_shapes throws (kInvalidArgument naming the
 // model or file), prefixed with --models.
 std::vector<GemmShapeEntry> expand_shapes(const std::vector<std::string>& models, const std::vector<int>& tps);

@@ -14,6 +14,7 @@
 #include "bench/gemm_suite.hpp"
 #include "bench/quant_suite.hpp"
 #include "cli/commands.hpp"
+#include "core/model_shapes.hpp"
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/types.hpp"
 
@@ -122,6 +123,7 @@ struct GemmArgs {
   CommonBenchArgs common;
   std::vector<std::string> models = bench::GemmSuiteOptions{}.models;
   std::vector<int> tp_sizes = bench::GemmSuiteOptions{}.tp_sizes;
+  std::vector<std::string> shapes;
   std::vector<std::int64_t> batch_sizes = bench::GemmSuiteOptions{}.batch_sizes;
   std::vector<std::string> providers = [] {
     std::vector<std::string> names;
@@ -139,6 +141,7 @@ void run_gemm(const GemmArgs& a) {
   bench::GemmSuiteOptions o;
   o.models = a.models;
   o.tp_sizes = a.tp_sizes;
+  for (const std::string& nk : a.shapes) o.shapes.push_back(parse_shape_arg(nk));
   o.batch_sizes = a.batch_sizes;
   o.providers.clear();
   for (const std::string& name : a.providers) o.providers.push_back(parse_flag("--providers", [&] { return bench::parse_provider(name); }));
@@ -162,6 +165,7 @@ void add_gemm_command(CLI::App& bench) {
       "gemm", "BF16 vs every FP8 scaling strategy on model shapes: TFLOP/s and relative error (vLLM's bench_fp8_gemm.py)");
   cmd->add_option("--models", args->models, "model names (see `fp8kit shapes --list`) or config.json paths")->capture_default_str();
   cmd->add_option("--tp-sizes", args->tp_sizes, "tensor-parallel sizes")->capture_default_str();
+  cmd->add_option("--shapes", args->shapes, "N,K pairs to measure instead of the models' shapes");
   cmd->add_option("--batch-sizes", args->batch_sizes, "tokens M")->capture_default_str();
   cmd->add_option("--providers", args->providers, "comma-separated: bf16, fp8-{tensor,channel}-w-{tensor,token}-a, fp8-block-w-group-a, each also -noquant")
       ->delimiter(',')

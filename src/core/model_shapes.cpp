@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <string>
 #include <variant>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
@@ -171,6 +173,20 @@ std::int64_t positive_int(const nlohmann::json& config, const std::string& file,
 }
 
 }  // namespace
+
+LinearShape parse_shape_arg(std::string_view text) {
+  const auto comma = text.find(',');
+  const auto number = [&](std::string_view part) {
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc{} || end != part.data() + part.size() || v < 1) {
+      throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K with positive integers", text));
+    }
+    return v;
+  };
+  if (comma == std::string_view::npos) throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K", text));
+  return {"", number(text.substr(0, comma)), number(text.substr(comma + 1))};
+}
 
 std::vector<std::string> known_models() {
   std::vector<std::string> names;

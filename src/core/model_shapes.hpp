@@ -30,6 +30,10 @@ std::vector<LinearShape> model_shapes(std::string_view model_or_config_path, int
 
 std::vector<std::string> known_models();  // in table order
 
+// "7168,2048" -> {layer "", n 7168, k 2048}: one --shapes value of the CLI. Throws
+// fp8kit::Error(kInvalidArgument) naming --shapes and the text unless both are positive integers.
+LinearShape parse_shape_arg(std::string_view text);
+
 // A dense decoder (Llama, Mistral, Qwen2, Command-A): attention with grouped KV heads and a gated
 // MLP. Its linear layers, (N, K) before TP:
 //   qkv_proj     ((heads + 2·kv_heads)·head_dim, hidden)  split on N by heads

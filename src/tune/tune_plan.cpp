@@ -1,11 +1,11 @@
 #include "tune/tune_plan.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
 #include "core/gemm_config.hpp"
+#include "core/model_shapes.hpp"
 #include "tune/gemm_config_json.hpp"
 
 namespace fp8kit::tune {
@@ -15,17 +15,8 @@ std::vector<std::int64_t> default_tune_batch_sizes() {
 }
 
 NK parse_shape_arg(std::string_view text) {
-  const auto comma = text.find(',');
-  const auto number = [&](std::string_view part) {
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-    if (part.empty() || ec != std::errc{} || end != part.data() + part.size() || v < 1) {
-      throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K with positive integers", text));
-    }
-    return v;
-  };
-  if (comma == std::string_view::npos) throw_invalid_argument(fmt::format("--shapes: '{}' is not N,K", text));
-  return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
+  const LinearShape s = fp8kit::parse_shape_arg(text);
+  return {s.n, s.k};
 }
 
 std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType out, std::vector<std::int64_t> batch_sizes) {

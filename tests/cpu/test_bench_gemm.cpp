@@ -173,6 +173,23 @@ TEST(BenchGemmPlan, ShapesAreDeduplicatedAcrossModelsAndTp) {
   EXPECT_EQ(it->tps_text(), "1,8");  // never split: the same shape at both TP sizes
 }
 
+TEST(BenchGemmPlan, GivenShapesReplaceTheModels) {
+  GemmSuiteOptions o;
+  o.shapes = {parse_shape_arg("7168,256"), parse_shape_arg("576,7168")};
+  const GemmPlan plan = make_plan(o);
+  ASSERT_EQ(plan.shapes.size(), 2u);
+  EXPECT_EQ(std::make_pair(plan.shapes[0].n, plan.shapes[0].k), std::make_pair(std::int64_t{7168}, std::int64_t{256}));
+  EXPECT_EQ(std::make_pair(plan.shapes[1].n, plan.shapes[1].k), std::make_pair(std::int64_t{576}, std::int64_t{7168}));
+  EXPECT_EQ(plan.shapes[0].models_text(), "--shapes");
+  o.shapes.push_back(parse_shape_arg("7168,256"));
+  const std::string what = error_of([&] { make_plan(o); });
+  EXPECT_NE(what.find("--shapes"), std::string::npos) << what;
+  for (const char* bad : {"7168", "7168,", ",256", "0,256", "7168,-128", "7168,256,1", "a,b"}) {
+    const std::string why = error_of([&] { parse_shape_arg(bad); });
+    EXPECT_NE(why.find("--shapes"), std::string::npos) << bad << ": " << why;
+  }
+}
+
 TEST(BenchGemmPlan, UnknownModelIsNamed) {
   GemmSuiteOptions o;
   o.models = {"meta-llama/Llama-3.1-8B-Instruct", "no-org/no-model"};
