@@ -31,6 +31,17 @@ int max_scale_b_blocks_per_tile(int bn) {
   return (worst_start + bn - 1) / kGemmBlockK + 1;
 }
 
+GemmSmemLayout smem_layout_with_passes(const GemmConfig& c, int store_passes) {
+  GemmSmemLayout s;
+  s.a_stage = std::int64_t{c.block_m} * c.block_k;
+  s.b_stage = std::int64_t{c.block_n} * c.block_k;
+  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out) / store_passes;
+  s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
+  s.barriers = std::int64_t{c.stages} * 2 * 8;
+  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.epilogue + s.barriers;
+  return s;
+}
+
 }  // namespace
 
 std::string_view gemm_out_name(DType out) {
@@ -84,17 +95,6 @@ int consumer_registers_needed(const GemmConfig& c) {
   return accumulators + promotion + kConsumerRegisterOverhead;
 }
 
-GemmSmemLayout gemm_smem_layout(const GemmConfig& c) {
-  GemmSmemLayout s;
-  s.a_stage = std::int64_t{c.block_m} * c.block_k;
-  s.b_stage = std::int64_t{c.block_n} * c.block_k;
-  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out) / gemm_store_passes(c);
-  s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? std::int64_t{c.block_m} * 4 : 0;
-  s.barriers = std::int64_t{c.stages} * 2 * 8;
-  s.total = std::int64_t{c.stages} * (s.a_stage + s.b_stage + s.scale_a_stage) + s.epilogue + s.barriers;
-  return s;
-}
-
 int gemm_store_box_bytes(const GemmConfig& c) {
   const std::int64_t row = c.block_n * out_bytes(c.out);
   for (int w : {128, 64, 32}) {
@@ -103,9 +103,18 @@ int gemm_store_box_bytes(const GemmConfig& c) {
   return 0;  // block_n not a multiple of 16: reported by the block_n rule
 }
 
+GemmSmemLayout gemm_smem_layout(const GemmConfig& c) { return smem_layout_with_passes(c, gemm_store_passes(c)); }
+
 int gemm_store_passes(const GemmConfig& c) {
+  if (smem_layout_with_passes(c, 1).total <= kSm90SmemPerBlock) return 1;
   const int box = gemm_store_box_bytes(c);
   return box > 0 && c.block_n * out_bytes(c.out) / box % 2 == 0 ? 2 : 1;
+}
+
+bool gemm_overlaps_promotion(const GemmConfig& c) {
+  if (!gemm_needs_promotion(c)) return false;
+  const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
+  return accumulators + c.block_n + kOverlapRegisterOverhead <= consumer_register_budget(c.consumer_warpgroups);
 }
 
 std::vector<std::string> gemm_config_errors(const GemmConfig& c) {

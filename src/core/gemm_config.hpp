@@ -48,6 +48,10 @@ constexpr int kConsumerRegisterCap = 240;
 // space is the final judge, and where it needs more these two constants are what to raise.
 constexpr int kConsumerRegisterOverhead = 32;
 constexpr int kPromotionRegisterOverhead = 24;
+// Overlapped promotion (two scratch accumulators, gemm_overlaps_promotion) needs fewer spare
+// registers than the bound above: the real kernel, compiled by CUDA 13.0's ptxas, fits 192
+// accumulators in 232 (m128n128, two warpgroups) and 216 spill in 240 (m64n144, one).
+constexpr int kOverlapRegisterOverhead = 40;
 constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage in a u32
 
 struct GemmConfig {
@@ -103,9 +107,15 @@ GemmSmemLayout gemm_smem_layout(const GemmConfig& config);
 // of 128, 64, 32 dividing a tile row (block_n x out size) and the TMA swizzle of that width: a box
 // never reaches into the next tile, so neighbouring tiles' stores never overlap.
 int gemm_store_box_bytes(const GemmConfig& config);
-// The boxes go out in 2 passes through a half-size staging buffer when their count is even (the
-// shared memory saved buys a deeper ring: 6 stages instead of 5 at 128 x 128 bf16), else in 1.
+// The boxes go out in 1 pass through a full-size staging buffer where that fits beside the ring,
+// else in 2 passes through a half-size one when their count is even (the second pass waits until
+// the TMA engine has read the first: the price of a deeper ring, 6 stages instead of 5 at
+// 128 x 128 bf16), else in 1.
 int gemm_store_passes(const GemmConfig& config);
+// Promotion overlapped with the next MMA unit (two scratch accumulators, one unit's wgmmas always
+// queued) where a consumer's registers hold both; a function of the config, rendered into the
+// kernel's source by the code generator.
+bool gemm_overlaps_promotion(const GemmConfig& config);
 
 // Broken rules, each one message that starts with the rule's tag ("block_k:", "block_m:",
 // "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "group_size_m:",

@@ -102,6 +102,8 @@ jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
       "  static constexpr int kBlockM = {1}, kBlockN = {2}, kBlockK = {3}, kStages = {4};\n"
       "  static constexpr int kConsumerWarpgroups = {5}, kClusterM = {6};\n"
       "  static constexpr int kProducerRegisters = {7}, kConsumerRegisters = {8};\n"
+      "  static constexpr bool kOverlapPromotion = {13};\n"
+      "  static constexpr int kStorePasses = {14};\n"
       "}};\n"
       "extern \"C\" __global__ void __launch_bounds__({9}, 1) __cluster_dims__({6}, 1, 1)\n"
       "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
@@ -109,7 +111,7 @@ jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
       "}}\n",
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
-      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out));
+      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out), gemm_overlaps_promotion(c), gemm_store_passes(c));
   return s;
 }
 
@@ -200,12 +202,15 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   p.bias_dtype = gemm_bias_code(bias ? std::optional<DType>(bias->dtype) : std::nullopt);
 
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
+  // Programmatic: the kernel waits for the previous grid before its first global access, so its
+  // set-up overlaps that grid's tail (and the quantization before it in linear()).
   const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m * ceil_div(s.n, config.block_n);
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
   const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / config.cluster_m));
   const std::int64_t blocks = clusters * config.cluster_m;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
-                        static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p);
+                        static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,
+                        jit::LaunchOrder::kProgrammatic);
 }
 
 }  // namespace fp8kit::ops

@@ -29,7 +29,8 @@ TEST(Fp8kitGemmSource, SpellsTheConfig) {
        {"// generated: sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2\n",
         "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>",
         "kBlockM = 128, kBlockN = 112, kBlockK = 128, kStages = 5;", "kConsumerWarpgroups = 2, kClusterM = 2;",
-        "kProducerRegisters = 40, kConsumerRegisters = 232;", "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
+        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1;",
+        "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
         "fp8kit::sm90_fp8_gemm<Cfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p)"}) {
     EXPECT_NE(s.source.find(part), std::string::npos) << part << "\n" << s.source;
   }
@@ -95,9 +96,12 @@ TEST(Fp8kitGemmSource, EveryScalePairAndOutDtypeCompiles) {
         c.mode_a = a;
         c.mode_b = b;
         c.out = out;
-        c.block_n = 144;  // straddles two B scale blocks: the two-scale promotion path
+        c.block_n = 144;  // straddles two B scale blocks: the two-scale promotion path, serial
         c.stages = 4;
         ASSERT_TRUE(is_valid(c)) << to_string(c);
+        configs.push_back(c);
+        c.block_n = 128;  // overlapped promotion where promoted
+        ASSERT_EQ(gemm_overlaps_promotion(c), gemm_needs_promotion(c)) << to_string(c);
         configs.push_back(c);
       }
     }

@@ -123,17 +123,36 @@ TEST(GemmConfig, DerivedQuantities) {
   EXPECT_EQ(s.a_stage, 128 * 128);
   EXPECT_EQ(s.b_stage, 128 * 128);
   EXPECT_EQ(gemm_store_box_bytes(c), 128);
-  EXPECT_EQ(gemm_store_passes(c), 2);
-  EXPECT_EQ(s.epilogue, 128 * 128 * 2 / 2);
+  EXPECT_EQ(gemm_store_passes(c), 1);  // a full-size staging buffer fits beside 4 stages
+  EXPECT_EQ(s.epilogue, 128 * 128 * 2);
   EXPECT_EQ(s.scale_a_stage, 128 * 4);
   EXPECT_EQ(s.barriers, 4 * 16);
-  EXPECT_EQ(s.total, 4 * (16384 + 16384 + 512) + 16384 + 64);
+  EXPECT_EQ(s.total, 4 * (16384 + 16384 + 512) + 32768 + 64);
+  GemmConfig deep = c;  // 6 stages leave room for half the staging only: two passes
+  deep.stages = 6;
+  EXPECT_EQ(gemm_store_passes(deep), 2);
+  EXPECT_EQ(gemm_smem_layout(deep).epilogue, 128 * 128 * 2 / 2);
+  EXPECT_TRUE(is_valid(deep));
+  deep.stages = 5;
+  EXPECT_EQ(gemm_store_passes(deep), 1);
   GemmConfig odd = c;  // 112 bf16 = 224 bytes a row: 7 boxes of 32 bytes, one pass
   odd.block_n = 112;
   EXPECT_EQ(gemm_store_box_bytes(odd), 32);
   EXPECT_EQ(gemm_store_passes(odd), 1);
   EXPECT_EQ(gemm_smem_layout(odd).epilogue, 128 * 112 * 2);
   EXPECT_EQ(gemm_smem_layout(unpromoted).scale_a_stage, 0);
+
+  // Overlapped promotion: 2 scratch accumulators beside the tile's, where the registers hold them.
+  EXPECT_TRUE(gemm_overlaps_promotion(c));  // 64 + 2 * 64 + 40 = 232 <= 232
+  EXPECT_FALSE(gemm_overlaps_promotion(unpromoted));
+  EXPECT_TRUE(gemm_overlaps_promotion(mixed));
+  GemmConfig wide = c;  // 64 + 2 * 72 + 40 > 232
+  wide.block_n = 144;
+  EXPECT_FALSE(gemm_overlaps_promotion(wide));
+  GemmConfig tall = gemm_config(256, 96, 4, 2);  // 2 slices: 96 + 2 * 48 + 40 = 232
+  EXPECT_TRUE(gemm_overlaps_promotion(tall));
+  tall.block_n = 112;
+  EXPECT_FALSE(gemm_overlaps_promotion(tall));
 }
 
 TEST(GemmConfigRules, BlockK) {

@@ -1,0 +1,130 @@
+// The sm90 FP8 GEMM's parameters, shared-memory carve-up and persistent tile walk
+// (sm90_fp8_gemm.cuh). The host mirror of the layout is gemm_smem_layout() in src/core/gemm_config.cpp.
+#pragma once
+
+#include <fp8kit/common/types.cuh>
+#include <fp8kit/gemm/scale_modes.cuh>
+#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/ptx/tma.cuh>
+
+namespace fp8kit {
+
+// Mirrored by src/ops/fp8kit_gemm.cpp's Sm90GemmParams (same members, same order).
+struct Sm90GemmParams {
+  CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM, 128), 128B swizzle
+  CUtensorMapOpaque map_b;  // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
+  CUtensorMapOpaque map_sa;  // group128 A scales: (K / 128, M) fp32, row stride round_up(M, 4), box (1, kBlockM)
+  CUtensorMapOpaque map_d;   // D (M, N) out, box (kBlockM / warpgroups, box bytes), swizzle = box bytes
+  const float* scale_a;  // tensor: 1 value; token: M values (group128 goes through map_sa)
+  const float* scale_b;  // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
+  const void* bias;      // N values of dtype bias_dtype, or null
+  i32 m, n, k;
+  i32 scale_b_ld;    // round_up(K / 128, 4)
+  i32 group_size_m;  // tile rasterization: M tiles (of clusters) per group
+  i32 bias_dtype;    // GemmBias
+};
+
+namespace sm90_gemm {
+
+constexpr int kBlockK = 128;  // one scale block = one 128B swizzle row of e4m3
+constexpr int kWgmmaK = 32;
+constexpr int kScaleBlock = 128;
+
+__host__ __device__ constexpr int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
+
+// Sizes in bytes, in gemm_smem_layout()'s order; tile buffers are multiples of 1024 bytes.
+template <class Cfg, int kModeA, int kOut>
+struct Sm90GemmLayout {
+  static constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kStages = Cfg::kStages;
+  static constexpr int kRows = kBM / Cfg::kConsumerWarpgroups;  // rows per consumer warpgroup
+  static constexpr int kStageA = kBM * kBlockK;                 // (kBM, 128) e4m3
+  static constexpr int kStageB = kBN * kBlockK;                 // (kBN, 128) e4m3
+  static constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;  // (kBM) fp32
+  // Epilogue staging: each consumer warpgroup's (kRows, kBN) part as boxes of (kRows, kBoxBytes),
+  // swizzled as the TMA store reads them (gemm_store_box_bytes on the host), written in
+  // kStorePasses passes through a buffer of 1 / kStorePasses of the boxes.
+  static constexpr int kOutBytes = kOut == kGemmOutF32 ? 4 : 2;
+  static constexpr int kRowBytes = kBN * kOutBytes;
+  static constexpr int kBoxBytes = kRowBytes % 128 == 0 ? 128 : kRowBytes % 64 == 0 ? 64 : 32;
+  static constexpr int kBoxes = kRowBytes / kBoxBytes;
+  static constexpr int kPasses = Cfg::kStorePasses;
+  static constexpr int kPassBoxes = kBoxes / kPasses;
+  static constexpr int kStaging = kBM * kRowBytes / kPasses;
+
+  static_assert(kRows == 64 || kRows == 128, "64 or 128 rows per consumer warpgroup");
+  static_assert(kBN % 16 == 0 && kBN >= 16 && kBN <= 256, "block_n: multiple of 16 in [16, 256]");
+  static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
+  static_assert(kPasses == 1 || (kPasses == 2 && kBoxes % 2 == 0), "1 store pass, or 2 over an even box count");
+};
+
+template <class L>
+struct Sm90GemmSmem {
+  u8* tile_a;       // (kBM, 128, kStages)
+  u8* tile_b;       // (kBN, 128, kStages)
+  u8* tile_d;       // (kBM, kBN / kPasses) out, staged
+  float* scale_a;   // (kBM, kStages)
+  u64* full;        // (kStages)
+  u64* empty;       // (kStages)
+  __device__ explicit Sm90GemmSmem(u8* base)
+      : tile_a(base),
+        tile_b(tile_a + L::kStages * L::kStageA),
+        tile_d(tile_b + L::kStages * L::kStageB),
+        scale_a(reinterpret_cast<float*>(tile_d + L::kStaging)),
+        full(reinterpret_cast<u64*>(tile_d + L::kStaging + L::kStages * L::kStageSA)),
+        empty(full + L::kStages) {}
+};
+
+// One tile of a CTA's walk and what its consumers need of it.
+struct TileCoord {
+  int m_tile, n_tile;
+  int ring;  // ring position (over all tiles of this CTA) of the tile's first K block
+  // B scale blocks of the tile: 8-column groups below split_group (tile-relative) take the first.
+  const float* scale_b_first;
+  const float* scale_b_second;
+  int split_group;
+};
+
+// Persistent: cluster c takes units c, c + clusters, ...; one unit is one tile per CTA of a cluster.
+struct TileWalk {
+  const Sm90GemmParams& p;
+  int block_m, block_n;
+  int m_tiles, n_tiles, units, first_unit, unit_stride, rank, k_blocks;
+
+  __device__ TileWalk(const Sm90GemmParams& params, int bm, int bn, int cluster)
+      : p(params),
+        block_m(bm),
+        block_n(bn),
+        m_tiles((params.m + bm - 1) / bm),
+        n_tiles((params.n + bn - 1) / bn),
+        units(m_tiles / cluster * n_tiles),
+        first_unit(static_cast<int>(blockIdx.x) / cluster),
+        unit_stride(static_cast<int>(gridDim.x) / cluster),
+        rank(static_cast<int>(blockIdx.x) % cluster),  // == %cluster_ctarank for cluster dims (cluster, 1, 1)
+        k_blocks((params.k + kBlockK - 1) / kBlockK) {}
+
+  // Units walk groups of group_size_m cluster rows down each N column before moving right, so the
+  // units in flight at once share B tiles and A tiles in L2.
+  template <int kCluster>
+  __device__ __forceinline__ TileCoord tile(int unit, int ring) const {
+    const int m_units = m_tiles / kCluster;
+    const int per_group = p.group_size_m * n_tiles;
+    const int group = unit / per_group;
+    const int first = group * p.group_size_m;
+    const int rows = min(m_units - first, p.group_size_m);
+    const int in_group = unit - group * per_group;
+    TileCoord t;
+    t.m_tile = (first + in_group % rows) * kCluster + rank;
+    t.n_tile = in_group / rows;
+    t.ring = ring;
+    const int n0 = t.n_tile * block_n;
+    const int nb_first = n0 / kScaleBlock;
+    const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);
+    t.split_group = ((nb_first + 1) * kScaleBlock - n0) / 8;
+    t.scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld;
+    t.scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld;
+    return t;
+  }
+};
+
+}  // namespace sm90_gemm
+}  // namespace fp8kit
