@@ -75,10 +75,12 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
                ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
                const std::optional<TensorView>& bias, cudaStream_t stream, const ScaledMmOptions& options = {});
 
-// Where backend fp8kit finds `fp8kit tune`'s files (default: $FP8KIT_CONFIG_DIR; nullopt turns tuned
-// configs off). A group128 x block128 GEMM takes the config tuned at the nearest M (ties to the
-// smaller) for its (N, K, out dtype) on this GPU; without one, the built-in heuristic, with a
-// one-time warning per shape when a directory is set.
+// Where backend fp8kit finds `fp8kit tune`'s files; nullopt turns tuned configs off. Without this
+// call: $FP8KIT_CONFIG_DIR ("none": off), else the configs shipped for this GPU (configs/<device
+// name with '_' for ' '>/ next to the binary, installed, or in the source tree). A group128 x
+// block128 GEMM takes the config tuned at the nearest M (ties to the smaller) for its (N, K, out
+// dtype) on this GPU; without one, the built-in heuristic, with a one-time warning per shape when
+// the directory was named.
 void set_gemm_config_dir(std::optional<std::filesystem::path> dir);
 
 // The BF16/FP16 baseline: D = A · Bᵀ with A (M, K), B (N, K) in bf16 or fp16 (same dtype), out

@@ -89,7 +89,8 @@ GemmProvider parse_provider(std::string_view name) {
 
 std::vector<GemmProvider> default_providers() {
   return {parse_provider("bf16"), parse_provider("fp8-tensor-w-tensor-a"), parse_provider("fp8-tensor-w-tensor-a-noquant"),
-          parse_provider("fp8-channel-w-token-a"), parse_provider("fp8-channel-w-token-a-noquant")};
+          parse_provider("fp8-channel-w-token-a"), parse_provider("fp8-channel-w-token-a-noquant"),
+          parse_provider("fp8-block-w-group-a"), parse_provider("fp8-block-w-group-a-noquant")};
 }
 
 GemmBackend parse_bench_backend(std::string_view name) {

@@ -32,7 +32,8 @@ struct GemmProvider {
 std::vector<std::string> provider_names();  // every provider, in a stable order (11 names)
 // Throws fp8kit::Error(kInvalidArgument) naming the value and listing the known names.
 GemmProvider parse_provider(std::string_view name);
-// bench_fp8_gemm.py's defaults: bf16, tensor/tensor and channel/token, each with and without -noquant.
+// bench_fp8_gemm.py's defaults (bf16, tensor/tensor and channel/token, each with and without
+// -noquant) and the block-scaled pair that serving's DeepSeek-style models use, likewise.
 std::vector<GemmProvider> default_providers();
 
 // Benchmark backends: cublaslt, reference, fp8kit (auto is refused: a benchmark names what it measures).
@@ -54,7 +55,7 @@ struct GemmSuiteOptions {
   std::vector<LinearShape> shapes;  // (N, K) pairs measured instead of the models' when given
   std::vector<std::int64_t> batch_sizes{1, 16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   std::vector<GemmProvider> providers = default_providers();
-  std::vector<GemmBackend> backends{GemmBackend::kCublasLt};
+  std::vector<GemmBackend> backends{GemmBackend::kCublasLt, GemmBackend::kFp8kit};  // the vendor and the own kernel
   bool fast_accum = false;  // cuBLASLt fast accumulation for the non-block FP8 providers
   ActDist act_dist = ActDist::kNormal;
   TimingMode timing = TimingMode::kGraph;

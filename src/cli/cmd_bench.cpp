@@ -15,6 +15,7 @@
 #include "bench/quant_suite.hpp"
 #include "cli/commands.hpp"
 #include "core/model_shapes.hpp"
+#include "core/tuned_configs.hpp"
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/types.hpp"
 
@@ -130,14 +131,16 @@ struct GemmArgs {
     for (const bench::GemmProvider& p : bench::default_providers()) names.push_back(p.name());
     return names;
   }();
-  std::vector<std::string> backends{"cublaslt"};
+  std::vector<std::string> backends{"cublaslt", "fp8kit"};
   std::string act_dist = "normal";
   bool fast_accum = false;
-  std::string config_dir;  // tuned configs of backend fp8kit (default: FP8KIT_CONFIG_DIR)
+  std::string config_dir;  // tuned configs of backend fp8kit, "none", or "" (FP8KIT_CONFIG_DIR, else shipped)
 };
 
 void run_gemm(const GemmArgs& a) {
-  if (!a.config_dir.empty()) set_gemm_config_dir(std::filesystem::path(a.config_dir));
+  if (const auto source = config_dir_flag_source(a.config_dir)) {
+    set_gemm_config_dir(source->kind == TunedConfigSource::Kind::kNone ? std::nullopt : std::optional(source->path));
+  }
   bench::GemmSuiteOptions o;
   o.models = a.models;
   o.tp_sizes = a.tp_sizes;
@@ -173,7 +176,8 @@ void add_gemm_command(CLI::App& bench) {
   cmd->add_option("--backends", args->backends, "comma-separated: cublaslt, reference, fp8kit")->delimiter(',')->capture_default_str();
   cmd->add_option("--act-dist", args->act_dist, "activations: normal, or outliers (a few channels x50)")->capture_default_str();
   cmd->add_flag("--fast-accum", args->fast_accum, "fast accumulation for the non-block FP8 providers (cublaslt, fp8kit)");
-  cmd->add_option("--config-dir", args->config_dir, "fp8kit tune's files for backend fp8kit (default: FP8KIT_CONFIG_DIR)")
+  cmd->add_option("--config-dir", args->config_dir, 
+                  "fp8kit tune's files for backend fp8kit, or none (default: FP8KIT_CONFIG_DIR, else this GPU's shipped configs)")
       ->type_name("DIR");
   add_common_flags(*cmd, args->common);
   cmd->callback([args] { run_gemm(*args); });

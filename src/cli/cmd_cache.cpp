@@ -8,13 +8,13 @@
 
 #include "cli/commands.hpp"
 #include "core/model_shapes.hpp"
+#include "core/tuned_configs.hpp"
 #include "cuda/device.hpp"
 #include "jit/compiler.hpp"
 #include "jit/disk_cache.hpp"
 #include "jit/options.hpp"
 #include "ops/fp8kit_gemm.hpp"
 #include "tune/cache_warm.hpp"
-#include "tune/tuned_configs.hpp"
 
 namespace fp8kit::cli {
 namespace {
@@ -24,7 +24,7 @@ struct WarmArgs {
   int tp = 1;
   std::vector<std::int64_t> batch_sizes = tune::default_tune_batch_sizes();
   std::string out_dtype = "bfloat16";
-  std::string config_dir;  // default: FP8KIT_CONFIG_DIR
+  std::string config_dir;  // "none", or "" (FP8KIT_CONFIG_DIR, else the shipped configs)
   std::string device_name;  // default: the GPU's (needed to match tuned files without a GPU)
   int sm_count = 0;         // default: the GPU's, else 132 (H100 SXM)
 };
@@ -42,14 +42,15 @@ void run_warm(const WarmArgs& a) {
     if (sm_count == 0) sm_count = info.sm_count;
   }
   if (sm_count == 0) sm_count = 132;
-  std::optional<std::filesystem::path> dir;
-  if (!a.config_dir.empty()) dir = a.config_dir;
-  else if (const char* env = std::getenv("FP8KIT_CONFIG_DIR"); env != nullptr && *env != '\0') dir = env;
-  std::optional<tune::TunedConfigLookup> lookup;
-  if (dir && !device.empty()) {
-    lookup.emplace(dir, [](const std::string& w) { fmt::print(stderr, "fp8kit: warning: {}\n", w); });
-  } else if (dir) {
-    fmt::print(stderr, "fp8kit: warning: no GPU and no --device-name: tuned configs in {} cannot be matched\n", dir->string());
+  const TunedConfigSource source = config_dir_flag_source(a.config_dir)
+                                       .value_or(default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"),
+                                                                             shipped_config_roots()));
+  std::optional<TunedConfigLookup> lookup;
+  if (source.kind != TunedConfigSource::Kind::kNone && !device.empty()) {
+    lookup.emplace(source, [](const std::string& w) { fmt::print(stderr, "fp8kit: warning: {}\n", w); });
+  } else if (source.kind != TunedConfigSource::Kind::kNone) {
+    fmt::print(stderr, "fp8kit: warning: no GPU and no --device-name: tuned configs in {} cannot be matched\n",
+               source.path.string());
   }
   const auto kernels = tune::kernels_to_warm(
       shapes, a.batch_sizes,
@@ -107,7 +108,7 @@ void add_cache_command(CLI::App& app) {
   w->add_option("--tp", warm->tp, "tensor-parallel size")->capture_default_str()->check(CLI::PositiveNumber);
   w->add_option("--batch-sizes", warm->batch_sizes, "batch sizes M served")->capture_default_str()->check(CLI::PositiveNumber);
   w->add_option("--out-dtype", warm->out_dtype, "GEMM output dtype")->capture_default_str();
-  w->add_option("--config-dir", warm->config_dir, "tuned configs (default: FP8KIT_CONFIG_DIR)")->type_name("DIR");
+  w->add_option("--config-dir", warm->config_dir, "tuned configs, or none (default: FP8KIT_CONFIG_DIR, else the shipped ones)")->type_name("DIR");
   w->add_option("--device-name", warm->device_name, "device the tuned configs are for (default: this GPU's)");
   w->add_option("--sm-count", warm->sm_count, "SMs for the default heuristic (default: this GPU's, else 132)")
       ->check(CLI::PositiveNumber);

@@ -5,6 +5,7 @@
 
 #include "blas/cublaslt_gemm.hpp"
 #include "core/gemm_spec.hpp"
+#include "core/tuned_configs.hpp"
 #include "cuda/check.hpp"
 #include "cuda/device.hpp"
 #include "fp8kit/gemm.hpp"
@@ -13,7 +14,6 @@
 #include "ops/fp8kit_gemm.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
-#include "tune/tuned_configs.hpp"
 
 namespace fp8kit {
 namespace {
@@ -130,14 +130,14 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       reference_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, s);
       return;
     case GemmBackend::kFp8kit: {
-      // A tuned config (issue 6's files) when one exists for this shape and device, else the heuristic.
+      // A tuned config (`fp8kit tune`'s files: shipped for this device, or the user's) when one
+      // exists for this shape, else the heuristic.
+      const cuda::DeviceInfo& device = cuda::current_device_info_cached();
       std::optional<GemmConfig> config;
       if (mode_a == ScaleModeA::kGroup128 && mode_b == ScaleModeB::kBlock128) {
-        config = tune::find_tuned_config(s, out.dtype);
+        config = find_tuned_config(s, out.dtype, device.name);
       }
-      if (!config) {
-        config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, cuda::current_device_info_cached().sm_count);
-      }
+      if (!config) config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, device.sm_count);
       ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, *config);
       return;
     }
@@ -146,7 +146,7 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
   fail(fmt::format("scaled_mm: backend {} cannot run", gemm_backend_name(backend)));
 }
 
-void set_gemm_config_dir(std::optional<std::filesystem::path> dir) { tune::set_tuned_config_dir(std::move(dir)); }
+void set_gemm_config_dir(std::optional<std::filesystem::path> dir) { set_tuned_config_dir(std::move(dir)); }
 
 void mm(const TensorView& a, const TensorView& b, const TensorView& out, const std::optional<TensorView>& bias,
         cudaStream_t stream) {

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
-#include "tune/gemm_config_json.hpp"
+#include "core/gemm_config_json.hpp"
 
 namespace fp8kit::tune {
 namespace {

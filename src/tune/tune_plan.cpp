@@ -5,8 +5,9 @@
 #include <fmt/format.h>
 
 #include "core/gemm_config.hpp"
+#include "core/gemm_config_json.hpp"
 #include "core/model_shapes.hpp"
-#include "tune/gemm_config_json.hpp"
+#include "core/tuned_config_file.hpp"
 
 namespace fp8kit::tune {
 
@@ -35,21 +36,6 @@ std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType ou
     if (!seen) items.push_back({s.n, s.k, out, batch_sizes});
   }
   return items;
-}
-
-std::string device_file_tag(std::string_view device_name) {
-  std::string tag(device_name);
-  for (char& c : tag) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '-' || c == '_';
-    if (!keep) c = '_';
-  }
-  return tag.empty() ? std::string("unknown") : tag;
-}
-
-std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name) {
-  return fmt::format("{}N={},K={},out={},device={}.json", kTunedFilePrefix, n, k, tuned_out_name(out),
-                     device_file_tag(device_name));
 }
 
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,

@@ -36,14 +36,6 @@ NK parse_shape_arg(std::string_view text);
 std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType out,
                                          std::vector<std::int64_t> batch_sizes);
 
-// "NVIDIA H100 80GB HBM3" -> "NVIDIA_H100_80GB_HBM3": spaces (and anything but letters, digits,
-// '.', '-', '_') become '_', so the name is one safe path component.
-std::string device_file_tag(std::string_view device_name);
-
-// fp8kit_w8a8_block128x128_N={N},K={K},out={dtype},device={tag}.json
-std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name);
-inline constexpr std::string_view kTunedFilePrefix = "fp8kit_w8a8_block128x128_";
-
 // Where a work item's resume journal lives: <save>/.fp8kit-tune-state/<file stem>.jsonl.
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
                                    std::string_view device_name);

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "core/gemm_config.hpp"
+#include "core/tuned_config_file.hpp"
 #include "tune/candidate_search.hpp"
 #include "tune/supervised_worker.hpp"
 #include "tune/tune_plan.hpp"
-#include "tune/tuned_config_file.hpp"
 
 namespace fp8kit::tune {
 

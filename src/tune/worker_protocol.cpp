@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "tune/gemm_config_json.hpp"
+#include "core/gemm_config_json.hpp"
 
 namespace fp8kit::tune {
 namespace {

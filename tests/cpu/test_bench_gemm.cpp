@@ -16,10 +16,10 @@
 
 #include <fmt/format.h>
 
-#include "cli_runner.hpp"
 #include "bench/gemm_plan.hpp"
 #include "bench/gemm_report.hpp"
 #include "bench/gemm_verify.hpp"
+#include "cli_runner.hpp"
 #include "core/fp8_codec.hpp"
 #include "core/gemm_spec.hpp"
 #include "core/plot.hpp"
@@ -88,12 +88,21 @@ TEST(BenchGemmProviders, DefaultsAreTheScripts) {
   std::vector<std::string> names;
   for (const GemmProvider& p : default_providers()) names.push_back(p.name());
   EXPECT_EQ(names, (std::vector<std::string>{"bf16", "fp8-tensor-w-tensor-a", "fp8-tensor-w-tensor-a-noquant",
-                                             "fp8-channel-w-token-a", "fp8-channel-w-token-a-noquant"}));
+                                             "fp8-channel-w-token-a", "fp8-channel-w-token-a-noquant",
+                                             "fp8-block-w-group-a", "fp8-block-w-group-a-noquant"}));
   const GemmSuiteOptions o;
   EXPECT_EQ(o.models, (std::vector<std::string>{"meta-llama/Llama-3.1-8B-Instruct"}));
   EXPECT_EQ(o.tp_sizes, (std::vector<int>{1}));
   EXPECT_EQ(o.batch_sizes, (std::vector<std::int64_t>{1, 16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}));
-  EXPECT_EQ(o.backends, (std::vector<GemmBackend>{GemmBackend::kCublasLt}));
+  EXPECT_EQ(o.backends, (std::vector<GemmBackend>{GemmBackend::kCublasLt, GemmBackend::kFp8kit}));
+  // With no flags the own kernel runs every provider it supports without fast accumulation: the
+  // block-scaled pair, beside cuBLASLt.
+  std::vector<std::string> runs;
+  for (const GemmRun& r : make_plan(o).runs) runs.push_back(r.label);
+  EXPECT_NE(std::find(runs.begin(), runs.end(), "fp8-block-w-group-a@fp8kit"), runs.end());
+  EXPECT_NE(std::find(runs.begin(), runs.end(), "fp8-block-w-group-a-noquant@fp8kit"), runs.end());
+  EXPECT_NE(std::find(runs.begin(), runs.end(), "fp8-block-w-group-a-noquant@cublaslt"), runs.end());
+  EXPECT_EQ(std::find(runs.begin(), runs.end(), "fp8-tensor-w-tensor-a@fp8kit"), runs.end());
   EXPECT_EQ(o.act_dist, ActDist::kNormal);
   EXPECT_EQ(o.timing, TimingMode::kGraph);
   EXPECT_FALSE(o.fast_accum);
@@ -113,8 +122,10 @@ TEST(BenchGemmProviders, Backends) {
 // --- the plan ------------------------------------------------------------------------------------
 
 TEST(BenchGemmPlan, OneBackendLabelsAreProviderNames) {
-  const GemmPlan plan = make_plan(GemmSuiteOptions{});
-  ASSERT_EQ(plan.runs.size(), 5u);
+  GemmSuiteOptions o;
+  o.backends = {GemmBackend::kCublasLt};
+  const GemmPlan plan = make_plan(o);
+  ASSERT_EQ(plan.runs.size(), default_providers().size());
   EXPECT_TRUE(plan.skipped.empty());
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     EXPECT_EQ(plan.runs[i].label, default_providers()[i].name());

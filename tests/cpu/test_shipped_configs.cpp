@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/gemm_config.hpp"
-#include "tune/tuned_configs.hpp"
+#include "core/tuned_configs.hpp"
 
 namespace fp8kit::tune {
 namespace {

@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 
 #include "cli_runner.hpp"
+#include "core/tuned_config_file.hpp"
 #include "tune/tune_args.hpp"
-#include "tune/tuned_config_file.hpp"
 
 namespace {
 
@@ -74,7 +74,7 @@ TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
   for (const auto& [n, k] : {std::pair{576, 7168}, std::pair{7168, 2048}}) {
     const fs::path f = dir.path / fmt::format("fp8kit_w8a8_block128x128_N={},K={},out=bfloat16,device=Fake_H100.json", n, k);
     ASSERT_TRUE(fs::exists(f)) << f << "\n" << r.output;
-    const auto file = fp8kit::tune::read_tuned_config_file(f);
+    const auto file = fp8kit::read_tuned_config_file(f);
     EXPECT_EQ(file.batches.size(), 3u);
     EXPECT_EQ(file.device, "Fake H100");
     EXPECT_FALSE(file.versions.at("git").empty());

@@ -18,10 +18,10 @@
 #include "common/gemm_config_builder.hpp"
 #include "common/test_util.hpp"
 #include "core/files.hpp"
+#include "core/tuned_config_file.hpp"
+#include "core/tuned_configs.hpp"
 #include "tune/tune_journal.hpp"
 #include "tune/tune_plan.hpp"
-#include "tune/tuned_config_file.hpp"
-#include "tune/tuned_configs.hpp"
 
 namespace fp8kit::tune {
 namespace {
@@ -250,6 +250,51 @@ TEST(TuneLookup, DirectoryLoaderSkipsForeignAndCorruptFilesAndWarnsOnce) {
   TunedConfigLookup off(std::nullopt, [&](const std::string& w) { none.push_back(w); });
   EXPECT_FALSE(off.find({64, 7168, 2048}, DType::kBFloat16, h100));
   EXPECT_TRUE(none.empty());  // tuned configs not asked for: silent
+}
+
+TEST(TuneLookup, ConfigSourcesInOrder) {
+  TempDir dir;
+  const std::filesystem::path missing = dir.path() / "absent", present = dir.path() / "configs";
+  std::filesystem::create_directories(present);
+  using Kind = TunedConfigSource::Kind;
+  EXPECT_EQ(default_tuned_config_source(nullptr, {missing, present}), (TunedConfigSource{Kind::kShipped, present}));
+  EXPECT_EQ(default_tuned_config_source("", {missing, present}), (TunedConfigSource{Kind::kShipped, present}));
+  EXPECT_EQ(default_tuned_config_source(nullptr, {missing}), TunedConfigSource{});
+  EXPECT_EQ(default_tuned_config_source("none", {present}), TunedConfigSource{});
+  EXPECT_EQ(default_tuned_config_source("/my/tuned", {present}), (TunedConfigSource{Kind::kDir, "/my/tuned"}));
+  EXPECT_FALSE(config_dir_flag_source(""));
+  EXPECT_EQ(config_dir_flag_source("none"), TunedConfigSource{});
+  EXPECT_EQ(config_dir_flag_source("tuned"), (TunedConfigSource{Kind::kDir, "tuned"}));
+}
+
+TEST(TuneLookup, ShippedConfigsAreFoundByDeviceName) {
+  TempDir root;
+  const std::string h100 = "NVIDIA H100 80GB HBM3";
+  write_tuned_config_file(root.path() / device_file_tag(h100), sample_file());
+  std::vector<std::string> warnings;
+  TunedConfigLookup lookup(TunedConfigSource{TunedConfigSource::Kind::kShipped, root.path()},
+                           [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(lookup.find({64, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));
+  // Another device, or a shape nobody tuned: the heuristic, silently (nobody asked for a directory).
+  EXPECT_FALSE(lookup.find({64, 7168, 2048}, DType::kBFloat16, "NVIDIA H200"));
+  EXPECT_FALSE(lookup.find({64, 4096, 512}, DType::kBFloat16, h100));
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(TuneLookup, TheRepositorysConfigsServeAnH200WithNothingSet) {
+  // This binary runs from the build tree: its configs come from the source tree's configs/ folder.
+  const TunedConfigSource source = default_tuned_config_source(nullptr, shipped_config_roots());
+  ASSERT_EQ(source.kind, TunedConfigSource::Kind::kShipped);
+  EXPECT_EQ(std::filesystem::canonical(source.path), std::filesystem::canonical(FP8KIT_SOURCE_DIR "/configs"));
+  const TunedConfigFile shipped = read_tuned_config_file(std::filesystem::path(FP8KIT_SOURCE_DIR "/configs/NVIDIA_H200") /
+                                                         tuned_config_file_name(7168, 2048, DType::kBFloat16, "NVIDIA H200"));
+  TunedConfigLookup lookup(source, [](const std::string& w) { ADD_FAILURE() << w; });
+  EXPECT_EQ(lookup.find({4096, 7168, 2048}, DType::kBFloat16, "NVIDIA H200"), shipped.batches.at(4096).config);
+  if (std::getenv("FP8KIT_CONFIG_DIR") == nullptr) {
+    reset_tuned_config_dir();
+    EXPECT_EQ(current_tuned_config_source(), source);
+    EXPECT_EQ(find_tuned_config({4096, 7168, 2048}, DType::kBFloat16, "NVIDIA H200"), shipped.batches.at(4096).config);
+  }
 }
 
 TEST(TuneLookup, ProcessWideLookupFollowsTheConfiguredDirectory) {

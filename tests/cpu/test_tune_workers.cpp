@@ -15,10 +15,10 @@
 
 #include "common/gemm_config_builder.hpp"
 #include "common/test_util.hpp"
+#include "core/tuned_configs.hpp"
 #include "tune/fake_measurer.hpp"
 #include "tune/supervised_worker.hpp"
 #include "tune/tune_journal.hpp"
-#include "tune/tuned_configs.hpp"
 #include "tune/tuner.hpp"
 
 namespace fp8kit::tune {

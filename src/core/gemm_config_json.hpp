@@ -8,7 +8,7 @@
 
 #include "core/gemm_config.hpp"
 
-namespace fp8kit::tune {
+namespace fp8kit {
 
 // The tunable fields only (block_m .. group_size_m): what a tuned-config file stores per M, where
 // the scale modes and out dtype are the file's.
@@ -28,4 +28,4 @@ ScaleModeB parse_scale_mode_b(std::string_view name);  // "tensor", "channel", "
 // The out dtype as tuned files spell it: "bfloat16", "float16", "float32"; throws for others.
 std::string_view tuned_out_name(DType out);
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit

@@ -1,4 +1,4 @@
-#include "tune/tuned_configs.hpp"
+#include "core/tuned_configs.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,10 +8,10 @@
 #include <fmt/format.h>
 
 #include "core/files.hpp"
-#include "tune/gemm_config_json.hpp"
-#include "tune/tune_plan.hpp"
+#include "core/gemm_config_json.hpp"
 
-namespace fp8kit::tune {
+
+namespace fp8kit {
 
 std::int64_t nearest_batch_size(std::span<const std::int64_t> sorted, std::int64_t m) {
   if (sorted.empty()) throw_invalid_argument("nearest_batch_size: no batch sizes");
@@ -69,37 +69,73 @@ std::optional<GemmConfig> TunedConfigStore::find(const GemmShape& shape, DType o
   return std::nullopt;
 }
 
+std::vector<std::filesystem::path> shipped_config_roots() {
+  std::vector<std::filesystem::path> roots;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    roots.push_back(exe.parent_path() / "configs");
+    roots.push_back(exe.parent_path().parent_path() / "share" / "fp8kit" / "configs");
+  }
+#ifdef FP8KIT_SOURCE_CONFIG_DIR
+  roots.emplace_back(FP8KIT_SOURCE_CONFIG_DIR);
+#endif
+  return roots;
+}
+
+TunedConfigSource default_tuned_config_source(const char* config_dir_env, const std::vector<std::filesystem::path>& roots) {
+  if (config_dir_env != nullptr && *config_dir_env != '\0') {
+    if (std::string_view(config_dir_env) == "none") return {};
+    return {TunedConfigSource::Kind::kDir, config_dir_env};
+  }
+  for (const std::filesystem::path& root : roots) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(root, ec)) return {TunedConfigSource::Kind::kShipped, root};
+  }
+  return {};
+}
+
+std::optional<TunedConfigSource> config_dir_flag_source(const std::string& flag) {
+  if (flag.empty()) return std::nullopt;
+  if (flag == "none") return TunedConfigSource{};
+  return TunedConfigSource{TunedConfigSource::Kind::kDir, flag};
+}
+
+TunedConfigLookup::TunedConfigLookup(TunedConfigSource source, WarnFn warn)
+    : source_(std::move(source)), warn_(std::move(warn)) {}
+
 TunedConfigLookup::TunedConfigLookup(std::optional<std::filesystem::path> dir, WarnFn warn)
-    : dir_(std::move(dir)), warn_(std::move(warn)) {}
+    : TunedConfigLookup(dir ? TunedConfigSource{TunedConfigSource::Kind::kDir, *dir} : TunedConfigSource{},
+                        std::move(warn)) {}
 
 std::optional<GemmConfig> TunedConfigLookup::find(const GemmShape& shape, DType out, std::string_view device) {
-  if (!dir_) return std::nullopt;
+  if (source_.kind == TunedConfigSource::Kind::kNone) return std::nullopt;
+  const bool shipped = source_.kind == TunedConfigSource::Kind::kShipped;
+  const std::filesystem::path dir = shipped ? source_.path / device_file_tag(device) : source_.path;
   std::lock_guard lock(mutex_);
-  if (!store_) {
+  auto it = stores_.find(dir);
+  if (it == stores_.end()) {
     std::vector<std::string> problems;
-    store_ = TunedConfigStore::load_dir(*dir_, problems);
+    std::error_code ec;
+    // A device without shipped configs is normal: its folder is simply absent.
+    TunedConfigStore store =
+        shipped && !std::filesystem::is_directory(dir, ec) ? TunedConfigStore{} : TunedConfigStore::load_dir(dir, problems);
     for (const std::string& p : problems) warn_(fmt::format("tuned configs: {}", p));
+    it = stores_.emplace(dir, std::move(store)).first;
   }
-  auto found = store_->find(shape, out, device);
-  if (!found && warned_.emplace(shape.n, shape.k, out, std::string(device)).second) {
+  auto found = it->second.find(shape, out, device);
+  if (!found && !shipped && warned_.emplace(shape.n, shape.k, out, std::string(device)).second) {
     warn_(fmt::format("tuned configs: none for N={}, K={}, out={} on {} in {} (M={}); using the default heuristic",
-                      shape.n, shape.k, tuned_out_name(out), device, dir_->string(), shape.m));
+                      shape.n, shape.k, tuned_out_name(out), device, dir.string(), shape.m));
   }
   return found;
 }
 
 namespace {
 
-std::optional<std::filesystem::path> env_config_dir() {
-  const char* v = std::getenv("FP8KIT_CONFIG_DIR");
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::filesystem::path(v);
-}
-
 struct GlobalLookup {
   std::mutex mutex;
-  bool dir_set = false;
-  std::optional<std::filesystem::path> dir;
+  std::optional<TunedConfigSource> set_source;  // rule 1
   std::unique_ptr<TunedConfigLookup> lookup;
 };
 
@@ -108,14 +144,30 @@ GlobalLookup& global() {
   return g;
 }
 
+TunedConfigSource source_locked(const GlobalLookup& g) {
+  return g.set_source ? *g.set_source : default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"), shipped_config_roots());
+}
+
 }  // namespace
 
 void set_tuned_config_dir(std::optional<std::filesystem::path> dir) {
   GlobalLookup& g = global();
   std::lock_guard lock(g.mutex);
-  g.dir_set = true;
-  g.dir = std::move(dir);
+  g.set_source = dir ? TunedConfigSource{TunedConfigSource::Kind::kDir, *dir} : TunedConfigSource{};
   g.lookup.reset();
+}
+
+void reset_tuned_config_dir() {
+  GlobalLookup& g = global();
+  std::lock_guard lock(g.mutex);
+  g.set_source.reset();
+  g.lookup.reset();
+}
+
+TunedConfigSource current_tuned_config_source() {
+  GlobalLookup& g = global();
+  std::lock_guard lock(g.mutex);
+  return g.lookup ? g.lookup->source() : source_locked(g);
 }
 
 std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, std::string_view device_name) {
@@ -124,7 +176,7 @@ std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, s
   {
     std::lock_guard lock(g.mutex);
     if (!g.lookup) {
-      g.lookup = std::make_unique<TunedConfigLookup>(g.dir_set ? g.dir : env_config_dir(), [](const std::string& message) {
+      g.lookup = std::make_unique<TunedConfigLookup>(source_locked(g), [](const std::string& message) {
         std::fprintf(stderr, "fp8kit: warning: %s\n", message.c_str());
       });
     }
@@ -133,4 +185,4 @@ std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, s
   return lookup->find(shape, out, device_name);
 }
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit

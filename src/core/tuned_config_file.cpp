@@ -1,4 +1,4 @@
-#include "tune/tuned_config_file.hpp"
+#include "core/tuned_config_file.hpp"
 
 #include <charconv>
 
@@ -6,10 +6,25 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.hpp"
-#include "tune/gemm_config_json.hpp"
-#include "tune/tune_plan.hpp"
+#include "core/gemm_config_json.hpp"
 
-namespace fp8kit::tune {
+namespace fp8kit {
+
+std::string device_file_tag(std::string_view device_name) {
+  std::string tag(device_name);
+  for (char& c : tag) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '-' || c == '_';
+    if (!keep) c = '_';
+  }
+  return tag.empty() ? std::string("unknown") : tag;
+}
+
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name) {
+  return fmt::format("{}N={},K={},out={},device={}.json", kTunedFilePrefix, n, k, tuned_out_name(out),
+                     device_file_tag(device_name));
+}
+
 namespace {
 
 using nlohmann::json;
@@ -184,4 +199,4 @@ TunedConfigFile read_tuned_config_file(const std::filesystem::path& path) {
   return parse_tuned_config_file(read_file(path), path.string());
 }
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit

@@ -18,7 +18,16 @@
 
 #include "core/gemm_config.hpp"
 
-namespace fp8kit::tune {
+namespace fp8kit {
+
+// "NVIDIA H100 80GB HBM3" -> "NVIDIA_H100_80GB_HBM3": spaces (and anything but letters, digits,
+// '.', '-', '_') become '_', so the name is one safe path component.
+std::string device_file_tag(std::string_view device_name);
+
+// fp8kit_w8a8_block128x128_N={N},K={K},out={dtype},device={tag}.json
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name);
+inline constexpr std::string_view kTunedFilePrefix = "fp8kit_w8a8_block128x128_";
+
 
 inline constexpr std::string_view kTunedFileFormat = "fp8kit-tuned-gemm";
 inline constexpr int kTunedFileFormatVersion = 1;
@@ -61,4 +70,4 @@ TunedConfigFile parse_tuned_config_file(std::string_view text, std::string_view 
 std::filesystem::path write_tuned_config_file(const std::filesystem::path& dir, const TunedConfigFile& file);
 TunedConfigFile read_tuned_config_file(const std::filesystem::path& path);
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit

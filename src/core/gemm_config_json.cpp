@@ -1,4 +1,4 @@
-#include "tune/gemm_config_json.hpp"
+#include "core/gemm_config_json.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace fp8kit::tune {
+namespace fp8kit {
 namespace {
 
 using nlohmann::json;
@@ -102,4 +102,4 @@ std::string_view tuned_out_name(DType out) {
   throw_invalid_argument(fmt::format("out dtype {} is not a GEMM output (bfloat16, float16, float32)", dtype_name(out)));
 }
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit
