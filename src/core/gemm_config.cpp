@@ -91,8 +91,9 @@ int consumer_register_budget(int consumer_warpgroups) {
 int consumer_registers_needed(const GemmConfig& c) {
   // A 64 x N wgmma leaves 64 * N / 128 = N / 2 fp32 accumulators in each of the 128 threads.
   const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
+  const bool one_scale_block = c.mode_b == ScaleModeB::kBlock128 && c.block_n > 0 && kGemmBlockK % c.block_n == 0;
   const int promotion = gemm_needs_promotion(c) ? c.block_n / 2 + kPromotionRegisterOverhead : 0;
-  return accumulators + promotion + kConsumerRegisterOverhead;
+  return accumulators + promotion + kConsumerRegisterOverhead - (one_scale_block ? kOneScaleBlockSavings : 0);
 }
 
 int gemm_store_box_bytes(const GemmConfig& c) {
@@ -161,14 +162,13 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   const int need = consumer_registers_needed(c);
   const int budget = consumer_register_budget(c.consumer_warpgroups);
   if (need > budget) {
+    const int accumulators = rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2;
+    const int scratch = gemm_needs_promotion(c) ? c.block_n / 2 : 0;
     e.push_back(fmt::format(
         "registers: a consumer thread needs {} ({} accumulators{} + {} other) but setmaxnreg gives {} with {} "
         "consumer warpgroup(s) (64K registers per SM, producer at {})",
-        need, rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2,
-        gemm_needs_promotion(c)
-            ? fmt::format(" + {} promotion scratch + {} for scales", c.block_n / 2, kPromotionRegisterOverhead)
-            : std::string(),
-        kConsumerRegisterOverhead, budget, c.consumer_warpgroups, kProducerRegisters));
+        need, accumulators, scratch > 0 ? fmt::format(" + {} promotion scratch", scratch) : std::string(),
+        need - accumulators - scratch, budget, c.consumer_warpgroups, kProducerRegisters));
   }
   const GemmSmemLayout smem = gemm_smem_layout(c);
   if (smem.total > kSm90SmemPerBlock) {

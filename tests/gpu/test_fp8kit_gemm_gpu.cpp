@@ -43,12 +43,14 @@ void expect_exact(DeviceProblem& d, const Problem& p, const GemmConfig& c, const
 }
 
 // The representative configs: both warpgroup layouts, narrow / straddling / wide tiles, shallow
-// and deep rings, clusters with multicast.
+// and deep rings, clusters with multicast, overlapped and serial promotion (gemm_overlaps_promotion),
+// one and two store passes.
 std::vector<GemmConfig> representative_configs() {
   return {block_config(64, 128, 4, 1, 1),   block_config(64, 32, 2, 1, 1),   block_config(64, 160, 6, 1, 1),
           block_config(128, 128, 4, 2, 1),  block_config(128, 144, 4, 2, 1), block_config(128, 64, 8, 2, 2),
           block_config(128, 112, 5, 2, 2),  block_config(256, 112, 3, 2, 1), block_config(128, 16, 3, 1, 1),
-          block_config(256, 96, 4, 2, 2)};
+          block_config(256, 96, 4, 2, 2),   block_config(256, 128, 3, 2, 1), block_config(128, 128, 6, 2, 1),
+          block_config(128, 128, 4, 1, 1)};
 }
 
 TEST(Fp8kitGemmGpu, ExactTierOverConfigsAndShapes) {

@@ -39,10 +39,15 @@
 namespace fp8kit {
 namespace sm90_gemm {
 
+// A K block's B scales: the tile's first and second scale block (1 where B has no 128x128 scales).
+struct BScales {
+  float first = 1.0f, second = 1.0f;
+};
+
 // The scale factors of one MMA unit for this thread's accumulator rows (lo: frag_row, hi: +8) and
 // the tile's first and second B scale block.
 struct UnitScales {
-  float lo_first = 1.0f, hi_first = 1.0f, lo_second = 1.0f, hi_second = 1.0f;
+  float lo_first, hi_first, lo_second, hi_second;
 };
 
 // acc += factor · scratch, the factor chosen per accumulator row and 8-column group (columns of
@@ -108,47 +113,52 @@ struct Consumer {
     ptx::wgmma_commit_group();
   }
 
-  __device__ __forceinline__ UnitScales unit_scales(const TileCoord& t, int s, int sl, int kb) const {
-    UnitScales f;
-    float sa_lo = 1.0f, sa_hi = 1.0f, sb_first = 1.0f, sb_second = 1.0f;
+  // Global loads, issued with the unit's MMAs so that their latency hides behind them.
+  __device__ __forceinline__ BScales load_b_scales(const TileCoord& t, int kb) const {
+    BScales sb;
     if constexpr (kModeB == kGemmScaleBBlock128) {
-      sb_first = __ldg(t.scale_b_first + kb);
-      if constexpr (!kOneScaleBlock) sb_second = __ldg(t.scale_b_second + kb);
+      sb.first = __ldg(t.scale_b_first + kb);
+      if constexpr (!kOneScaleBlock) sb.second = __ldg(t.scale_b_second + kb);
     }
+    return sb;
+  }
+
+  // A's scales come from the stage, so they are read after the unit's MMAs, before its release:
+  // no registers held across the MMAs (256 x 128 tiles fit the register budget that way).
+  __device__ __forceinline__ UnitScales unit_scales(int s, int sl, const BScales& sb) const {
+    float sa_lo = 1.0f, sa_hi = 1.0f;
     if constexpr (kModeA == kGemmScaleAGroup128) {
       const int row = wg * L::kRows + sl * 64 + frag_row;  // tile-relative
       sa_lo = sm.scale_a[s * L::kBM + row];
       sa_hi = sm.scale_a[s * L::kBM + row + 8];
     }
-    f.lo_first = sa_lo * sb_first;
-    f.hi_first = sa_hi * sb_first;
-    f.lo_second = sa_lo * sb_second;
-    f.hi_second = sa_hi * sb_second;
-    return f;
+    return {sa_lo * sb.first, sa_hi * sb.first, sa_lo * sb.second, sa_hi * sb.second};
   }
 
-  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and returns its scales;
+  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and loads its B scales;
   // u % 2 == kParity, so the slice is a compile-time value.
   template <int kParity>
-  __device__ __forceinline__ UnitScales issue_unit(float (&d)[kAcc], int u, const TileCoord& t) const {
+  __device__ __forceinline__ BScales issue_unit(float (&d)[kAcc], int u, const TileCoord& t) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
     const int kb = u / kSlices;
     const int it = t.ring + kb;
     const int s = it % kStages;
+    const BScales sb = load_b_scales(t, kb);
     if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[s], (it / kStages) & 1);
-    const UnitScales f = unit_scales(t, s, sl, kb);
     issue_mma(d, s, sl, false);
-    return f;
+    return sb;
   }
 
-  // Unit u's MMAs are done (after the wait that retires them): free its stage once its last slice
-  // is done, then promote it into its slice of acc.
+  // Unit u's MMAs are done (after the wait that retires them): read its A scales, free its stage
+  // once its last slice is done, then promote it into its slice of acc.
   template <int kParity>
   __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], int u,
-                                              const UnitScales& f, const TileCoord& t) const {
+                                              const BScales& sb, const TileCoord& t) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
+    const int s = (t.ring + u / kSlices) % kStages;
     ptx::wgmma_fence_operands(d);
-    if constexpr (sl == kSlices - 1) release_stage((t.ring + u / kSlices) % kStages);
+    const UnitScales f = unit_scales(s, sl, sb);
+    if constexpr (sl == kSlices - 1) release_stage(s);
     promote<kAcc, kOneScaleBlock>(acc[sl], d, f, t.split_group);
   }
 
@@ -159,25 +169,25 @@ struct Consumer {
   __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
     float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
     const int units = k_blocks * kSlices;
-    UnitScales f0 = issue_unit<0>(s0, 0, t), f1;
+    BScales b0 = issue_unit<0>(s0, 0, t), b1;
     int u = 1;
     for (; u + 1 < units; u += 2) {
-      f1 = issue_unit<1>(s1, u, t);
+      b1 = issue_unit<1>(s1, u, t);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u - 1, f0, t);
-      f0 = issue_unit<0>(s0, u + 1, t);
+      retire_unit<0>(acc, s0, u - 1, b0, t);
+      b0 = issue_unit<0>(s0, u + 1, t);
       ptx::wgmma_wait_group<1>();
-      retire_unit<1>(acc, s1, u, f1, t);
+      retire_unit<1>(acc, s1, u, b1, t);
     }
     if (u < units) {
-      f1 = issue_unit<1>(s1, u, t);
+      b1 = issue_unit<1>(s1, u, t);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u - 1, f0, t);
+      retire_unit<0>(acc, s0, u - 1, b0, t);
       ptx::wgmma_wait_group<0>();
-      retire_unit<1>(acc, s1, u, f1, t);
+      retire_unit<1>(acc, s1, u, b1, t);
     } else {
       ptx::wgmma_wait_group<0>();
-      retire_unit<0>(acc, s0, u - 1, f0, t);
+      retire_unit<0>(acc, s0, u - 1, b0, t);
     }
   }
 
@@ -185,15 +195,19 @@ struct Consumer {
   // warpgroup's MMAs may fill the gap).
   __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
     float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
-    const int units = k_blocks * kSlices;
-    for (int u = 0; u < units; u += kSlices) {
-      const UnitScales f = issue_unit<0>(scratch, u, t);
-      ptx::wgmma_wait_group<0>();
-      retire_unit<0>(acc, scratch, u, f, t);
-      if constexpr (kSlices == 2) {
-        const UnitScales g = issue_unit<1>(scratch, u + 1, t);
+    for (int kb = 0; kb < k_blocks; ++kb) {
+      const int it = t.ring + kb;
+      const int s = it % kStages;
+      const BScales sb = load_b_scales(t, kb);
+      ptx::mbarrier_wait_parity(&sm.full[s], (it / kStages) & 1);
+#pragma unroll
+      for (int sl = 0; sl < kSlices; ++sl) {
+        issue_mma(scratch, s, sl, false);
         ptx::wgmma_wait_group<0>();
-        retire_unit<1>(acc, scratch, u + 1, g, t);
+        ptx::wgmma_fence_operands(scratch);
+        const UnitScales f = unit_scales(s, sl, sb);
+        if (sl == kSlices - 1) release_stage(s);
+        promote<kAcc, kOneScaleBlock>(acc[sl], scratch, f, t.split_group);
       }
     }
   }
