@@ -161,6 +161,13 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
 
   const int need = consumer_registers_needed(c);
   const int budget = consumer_register_budget(c.consumer_warpgroups);
+  // Measured, not modelled: the real kernel's unpromoted consumer with two 64-row slices spills
+  // from block_n = 128 on (4-24 bytes at m128n128 wg1 / m256n128 wg2, kilobytes at n192) although
+  // its accumulators fit, under CUDA 13.0's ptxas.
+  if (!gemm_needs_promotion(c) && rows_per_warpgroup(c) == 2 * kWgmmaM && c.block_n > kMaxTwoSliceUnpromotedN) {
+    e.push_back(fmt::format("registers: an unpromoted consumer with 128 rows spills beyond block_n {}, got {}",
+                            kMaxTwoSliceUnpromotedN, c.block_n));
+  }
   if (need > budget) {
     const int accumulators = rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2;
     const int scratch = gemm_needs_promotion(c) ? c.block_n / 2 : 0;

@@ -53,6 +53,7 @@ constexpr int kPromotionRegisterOverhead = 24;
 // accumulators, DeepGEMM's favourite tile) fits 232 without spills under CUDA 13.0's ptxas for
 // every A mode and out dtype.
 constexpr int kOneScaleBlockSavings = 16;
+constexpr int kMaxTwoSliceUnpromotedN = 112;  // see gemm_config_errors
 // Overlapped promotion (two scratch accumulators, gemm_overlaps_promotion) needs fewer spare
 // registers than the bound above: the real kernel, compiled by CUDA 13.0's ptxas, fits 192
 // accumulators in 232 (m128n128, two warpgroups) and 216 spill in 240 (m64n144, one).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -45,14 +46,19 @@ static_assert(offsetof(Sm90GemmParams, map_d) == 384 && offsetof(Sm90GemmParams,
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-// The largest ring that the config's rules allow (shared memory), at most 8 deep: beyond that a
-// 128-wide K block is already several microseconds of prefetch.
-int deepest_valid_stages(GemmConfig c) {
+// The ring depth: the deepest (at most 8) that still leaves room for a full-size staging buffer
+// (one store pass), else the deepest valid. Measured on an H200 (2026-12-02, the tuner's winners at
+// M >= 512): m128n128 s4-s5 and m256n128 s3, all one pass, beat the deeper two-pass rings by
+// 1-14%; beyond 8 a 128-wide K block is already several microseconds of prefetch.
+int ring_depth(GemmConfig c) {
+  int deepest = 0;
   for (int s = 8; s >= 2; --s) {
     c.stages = s;
-    if (is_valid(c)) return s;
+    if (!is_valid(c)) continue;
+    if (deepest == 0) deepest = s;
+    if (gemm_store_passes(c) == 1 && s >= 3) return s;
   }
-  return 0;
+  return deepest;
 }
 
 // One launch's kernel, loaded once per config per process; the dynamic shared-memory limit is
@@ -122,35 +128,43 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
   best.mode_b = mode_b;
   best.out = out;
   best.cluster_m = 1;
-  // Small M: one 64-row consumer warpgroup (a 128-row tile would be mostly padding).
-  if (shape.m <= 64) {
-    best.block_m = 64;
-    best.consumer_warpgroups = 1;
+  // Tile: the least wave-quantized time, a tile's time taken as proportional to its area plus a
+  // fixed cost per 128 rows (prologue, epilogue); ties go to the wider tile (fewer re-reads of A).
+  // Only widths that divide 128: a tile straddling two B scale blocks pays a select per 8 columns
+  // in the promotion (measured: n128 beat n160 by 1.49x at 4096 x 24576 x 7168 on an H200).
+  // m256n128 (two 64-row slices a consumer, half the B traffic per flop) runs 7% faster per flop
+  // than m128n128 where it fills the GPU (the tuner's choice at M >= 512 on 24576 x 7168 and
+  // 32768 x 512, H200, 2026-12-02).
+  struct Tile {
+    int block_m, block_n;
+    double relative_rate;
+  };
+  std::vector<Tile> tiles;
+  if (shape.m <= 64) {  // one 64-row consumer warpgroup: a 128-row tile would be mostly padding
+    for (int bn : {32, 64, 128}) tiles.push_back({64, bn, 1.0});
   } else {
-    best.block_m = 128;
-    best.consumer_warpgroups = 2;
+    for (int bn : {32, 64, 128}) tiles.push_back({128, bn, 1.0});
+    tiles.push_back({256, 128, 1.07});
   }
-  // N tile: the least wave-quantized time, a tile's time taken as proportional to its width plus
-  // a fixed cost (prologue, epilogue); ties go to the wider tile (fewer re-reads of A). Only widths
-  // that divide 128: a tile straddling two B scale blocks pays a select per 8 columns in the
-  // promotion (measured: 128 beat 160 by 1.49x at 4096 x 24576 x 7168 on an H200).
   const int sms = std::max(sm_count, 1);
   double best_cost = 0;
-  int best_n = 0;
-  for (int bn : {32, 64, 128}) {
+  for (const Tile& t : tiles) {
     GemmConfig c = best;
-    c.block_n = bn;
-    c.stages = deepest_valid_stages(c);
+    c.block_m = t.block_m;
+    c.block_n = t.block_n;
+    c.consumer_warpgroups = t.block_m == 64 ? 1 : 2;
+    c.stages = ring_depth(c);
     if (c.stages == 0) continue;
-    const std::int64_t tiles = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, bn);
-    const double cost = static_cast<double>(ceil_div(tiles, sms)) * (bn + 32);
-    if (best_n == 0 || cost <= best_cost) {
+    const std::int64_t count = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n);
+    const double cost = static_cast<double>(ceil_div(count, sms)) * (t.block_m / 128.0) * (t.block_n + 32) / t.relative_rate;
+    if (best_cost == 0 || cost <= best_cost) {
       best_cost = cost;
-      best_n = bn;
+      best.block_m = c.block_m;
+      best.block_n = c.block_n;
+      best.consumer_warpgroups = c.consumer_warpgroups;
       best.stages = c.stages;
     }
   }
-  best.block_n = best_n;
   return best;
 }
 

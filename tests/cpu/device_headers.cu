@@ -22,6 +22,9 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
   fp8kit::ref_scaled_gemm<fp8kit::kGemmScaleATensor, fp8kit::kGemmScaleBTensor, fp8kit::kGemmOutF32>(p);
 }
 #include <fp8kit/gemm/sm90_fp8_gemm.cuh>
+#include <fp8kit/gemm/sm90_gemm_epilogue.cuh>
+#include <fp8kit/gemm/sm90_gemm_layout.cuh>
+#include <fp8kit/gemm/sm90_gemm_producer.cuh>
 struct CheckGemmCfg {
   static constexpr int kBlockM = 128, kBlockN = 144, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 2;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;

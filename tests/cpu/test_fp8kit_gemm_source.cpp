@@ -4,6 +4,7 @@
 // Hopper feature (setmaxnreg honoured, wgmma not serialized).
 #include <gtest/gtest.h>
 
+#include <tuple>
 #include <vector>
 
 #include "common/test_util.hpp"
@@ -53,12 +54,19 @@ TEST(Fp8kitGemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
           for (DType out : {DType::kBFloat16, DType::kFloat32}) {
             const GemmConfig c = ops::default_gemm_config(s, a, b, out, 132);
             EXPECT_TRUE(is_valid(c, s)) << to_string(c) << " for " << m << "x" << s.n << "x" << s.k;
-            EXPECT_EQ(c.block_m, m <= 64 ? 64 : 128);
+            EXPECT_TRUE(m <= 64 ? c.block_m == 64 : c.block_m >= 128) << to_string(c);
           }
         }
       }
     }
   }
+  // Many tiles: m256n128 s3 (one store pass); a GEMM of one wave or less stays on 128-row tiles.
+  const GemmConfig big = ops::default_gemm_config({4096, 24576, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                                  DType::kBFloat16, 132);
+  EXPECT_EQ(std::make_tuple(big.block_m, big.block_n, big.stages, gemm_store_passes(big)), std::make_tuple(256, 128, 3, 1));
+  const GemmConfig one_wave = ops::default_gemm_config({128, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                                       DType::kBFloat16, 132);
+  EXPECT_EQ(one_wave.block_m, 128);
   // Few tiles: narrow N tiles spread a decode-sized GEMM over more SMs.
   EXPECT_LT(ops::default_gemm_config({1, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                      DType::kBFloat16, 132).block_n,

@@ -220,7 +220,8 @@ struct Consumer {
     }
   }
 
-  // The tensor cores accumulate all of K; K block kb's MMAs run while stage kb - 1 is released.
+  // The tensor cores accumulate all of K. (Keeping one K block's MMAs in flight here, releasing the
+  // stage before, made m256n128 spill 24 bytes under ptxas 13.0: one block at a time.)
   __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
     for (int kb = 0; kb < k_blocks; ++kb) {
       const int it = t.ring + kb;
@@ -236,19 +237,15 @@ struct Consumer {
 #pragma unroll
         for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
           ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_advance(a, k * kWgmmaK),
-                                      ptx::wgmma_desc_advance(b, k * kWgmmaK), kb > 0 || k > 0);
+                                      ptx::wgmma_desc_advance(b, k * kWgmmaK), true);
         }
       }
       ptx::wgmma_commit_group();
-      if (kb > 0) {
-        ptx::wgmma_wait_group<1>();
-        release_stage((it - 1) % kStages);
-      }
-    }
-    ptx::wgmma_wait_group<0>();
+      ptx::wgmma_wait_group<0>();
 #pragma unroll
-    for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
-    release_stage((t.ring + k_blocks - 1) % kStages);
+      for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
+      release_stage(s);
+    }
   }
 };
 

@@ -268,20 +268,25 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   expect_valid(gemm_config(256, 112, 2, 2));
   expect_valid(gemm_config(256, 128, 2, 2));
   expect_only_rule(gemm_config(256, 144, 2, 2), "registers");
-  // 128 rows per consumer, unpromoted: N + 32. One consumer: 208 -> 240 fits 240, 224 does not;
-  // two consumers: 192 -> 224 fits 232, 208 -> 240 does not.
-  GemmConfig plain = gemm_config(128, 208, 2, 1);
+  // 128 rows per consumer, unpromoted: the accumulators (N + 32) would fit up to N = 192 with two
+  // consumers, but the real kernel spills from N = 128 on: the measured cap is 112.
+  GemmConfig plain = gemm_config(128, 112, 2, 1);
   plain.mode_a = ScaleModeA::kToken;
   plain.mode_b = ScaleModeB::kChannel;
   expect_valid(plain);
-  plain.block_n = 224;
+  plain.block_n = 128;
   expect_only_rule(plain, "registers");
-  plain = gemm_config(256, 192, 2, 2);
+  plain = gemm_config(256, 112, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
-  plain.block_n = 208;
+  plain.block_n = 192;
   expect_only_rule(plain, "registers");
+  // 64 rows per consumer, unpromoted: N / 2 + 32, no cap.
+  plain = gemm_config(128, 256, 2, 2);
+  plain.mode_a = ScaleModeA::kTensor;
+  plain.mode_b = ScaleModeB::kTensor;
+  expect_valid(plain);
 }
 
 TEST(GemmConfigRules, SharedMemoryAt227KiB) {
@@ -419,7 +424,7 @@ TEST(GemmSearchSpace, OtherScalePairsAndOutputs) {
   s.mode_a = ScaleModeA::kToken;
   s.mode_b = ScaleModeB::kChannel;
   const auto unpromoted = gemm_search_space(s);
-  EXPECT_EQ(unpromoted.size(), 536u);  // no scratch accumulator, no scale-span rule: more fit
+  EXPECT_EQ(unpromoted.size(), 476u);  // no scratch accumulator, no scale-span rule: more fit
   for (const auto& c : unpromoted) EXPECT_FALSE(gemm_needs_promotion(c));
   s.out = DType::kE4M3;
   EXPECT_TRUE(gemm_search_space(s).empty());
