@@ -57,18 +57,21 @@ std::string_view gemm_out_name(DType out) {
 std::string to_string(const GemmConfig& c) {
   return fmt::format(
       "GemmConfig{{block_m={}, block_n={}, block_k={}, stages={}, consumer_warpgroups={}, cluster_m={}, "
-      "mode_a={}, mode_b={}, out={}, group_size_m={}}}",
-      c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, scale_mode_name(c.mode_a),
-      scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m);
+      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}}}",
+      c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
+      scale_mode_name(c.mode_a), scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m);
 }
 
 std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os << to_string(config); }
 
 std::string kernel_name(const GemmConfig& c) {
-  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_c{}", scale_mode_name(c.mode_a),
+  const std::string cluster = c.cluster_n == 1 ? fmt::format("c{}", c.cluster_m) : fmt::format("cn{}", c.cluster_n);
+  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}", scale_mode_name(c.mode_a),
                      scale_mode_name(c.mode_b), gemm_out_name(c.out), c.block_m, c.block_n, c.block_k, c.stages,
-                     c.consumer_warpgroups, c.cluster_m);
+                     c.consumer_warpgroups, cluster);
 }
+
+int gemm_cluster_size(const GemmConfig& c) { return c.cluster_m * c.cluster_n; }
 
 int gemm_threads(const GemmConfig& c) { return kWarpgroupThreads * (1 + c.consumer_warpgroups); }
 
@@ -147,8 +150,13 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   }
   // Two stages are the least that overlaps a load with the math; phase bits fit one u32.
   if (c.stages < 2 || c.stages > kMaxStages) e.push_back(fmt::format("stages: must be in [2, 32], got {}", c.stages));
-  // Cluster 2 multicasts the B tile to the two CTAs of a cluster along M; more is a later feature.
+  // A cluster of 2 along M multicasts the B tile to both CTAs (they share an N column), one along N
+  // the A tile (they share an M row); both at once (4 CTAs) is not built.
   if (c.cluster_m != 1 && c.cluster_m != 2) e.push_back(fmt::format("cluster_m: must be 1 or 2, got {}", c.cluster_m));
+  if (c.cluster_n != 1 && c.cluster_n != 2) e.push_back(fmt::format("cluster_n: must be 1 or 2, got {}", c.cluster_n));
+  if (c.cluster_m == 2 && c.cluster_n == 2) {
+    e.push_back("cluster: 2 CTAs along M or along N, not both (cluster_m = cluster_n = 2)");
+  }
   // Both CTAs of a cluster must take neighbouring M tiles of one N column, so a rasterization group
   // holds whole clusters.
   if (c.group_size_m < 1) {
@@ -196,10 +204,14 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c, const GemmShape
     e.push_back(fmt::format("shape: {}", err.what()));
     return e;
   }
-  // Every cluster takes two real M tiles of one N column: no CTA multicasts to a peer without rows.
+  // Every cluster takes two real tiles: no CTA multicasts to a peer without work.
   if (c.cluster_m == 2 && c.block_m > 0 && ceil_div(shape.m, c.block_m) % 2 != 0) {
     e.push_back(fmt::format("cluster_m: 2 needs an even number of M tiles, M = {} gives {} tiles of {}", shape.m,
                             ceil_div(shape.m, c.block_m), c.block_m));
+  }
+  if (c.cluster_n == 2 && c.block_n > 0 && ceil_div(shape.n, c.block_n) % 2 != 0) {
+    e.push_back(fmt::format("cluster_n: 2 needs an even number of N tiles, N = {} gives {} tiles of {}", shape.n,
+                            ceil_div(shape.n, c.block_n), c.block_n));
   }
   return e;
 }
@@ -227,20 +239,22 @@ std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space) {
     for (int bn : space.block_n)
       for (int s : space.stages)
         for (int wg : space.consumer_warpgroups)
-          for (int cl : space.cluster_m)
-            for (int g : space.group_size_m) {
-              GemmConfig c;
-              c.block_m = bm;
-              c.block_n = bn;
-              c.stages = s;
-              c.consumer_warpgroups = wg;
-              c.cluster_m = cl;
-              c.group_size_m = g;
-              c.mode_a = space.mode_a;
-              c.mode_b = space.mode_b;
-              c.out = space.out;
-              if (is_valid(c) && seen.insert(c).second) out.push_back(c);
-            }
+          for (int cm : space.cluster_m)
+            for (int cn : space.cluster_n)
+              for (int g : space.group_size_m) {
+                GemmConfig c;
+                c.block_m = bm;
+                c.block_n = bn;
+                c.stages = s;
+                c.consumer_warpgroups = wg;
+                c.cluster_m = cm;
+                c.cluster_n = cn;
+                c.group_size_m = g;
+                c.mode_a = space.mode_a;
+                c.mode_b = space.mode_b;
+                c.out = space.out;
+                if (is_valid(c) && seen.insert(c).second) out.push_back(c);
+              }
   return out;
 }
 
@@ -257,7 +271,8 @@ std::size_t std::hash<fp8kit::GemmConfig>::operator()(const fp8kit::GemmConfig& 
     h *= 0x94D049BB133111EBull;
     h ^= h >> 31;
   };
-  for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.group_size_m}) {
+  for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
+                c.group_size_m}) {
     mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)));
   }
   mix(static_cast<std::uint64_t>(c.mode_a));

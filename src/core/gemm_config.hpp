@@ -67,6 +67,7 @@ struct GemmConfig {
   int stages = 4;                // depth of the shared-memory ring
   int consumer_warpgroups = 2;   // warpgroups issuing wgmma (plus one producer warpgroup)
   int cluster_m = 1;             // CTAs per cluster along M; 2 = the B tile is TMA-multicast to both
+  int cluster_n = 1;             // CTAs per cluster along N; 2 = the A tile is TMA-multicast to both
   ScaleModeA mode_a = ScaleModeA::kGroup128;
   ScaleModeB mode_b = ScaleModeB::kBlock128;
   DType out = DType::kBFloat16;
@@ -77,11 +78,12 @@ struct GemmConfig {
 };
 
 // "GemmConfig{block_m=128, block_n=128, block_k=128, stages=4, consumer_warpgroups=2, cluster_m=1,
-//  mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}"
+//  cluster_n=1, mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}"
 std::string to_string(const GemmConfig& config);
 std::ostream& operator<<(std::ostream& os, const GemmConfig& config);
 
-// Every compile-time field, e.g. "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1".
+// Every compile-time field, e.g. "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1"; the
+// cluster part is "c<cluster_m>" (B shared along M), or "cn2" for a cluster along N (A shared).
 // Names the cache folder, log lines and result rows. group_size_m is a run-time value: configs that
 // differ only there share a kernel and a name.
 std::string kernel_name(const GemmConfig& config);
@@ -89,6 +91,7 @@ std::string_view gemm_out_name(DType out);  // "bf16", "fp16", "fp32"; throws fo
 
 // --- derived quantities (the kernel's static_asserts must agree with these) ---------------------
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
+int gemm_cluster_size(const GemmConfig& config);         // CTAs per cluster: cluster_m * cluster_n
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
 bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side
 int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
@@ -124,11 +127,12 @@ int gemm_store_passes(const GemmConfig& config);
 bool gemm_overlaps_promotion(const GemmConfig& config);
 
 // Broken rules, each one message that starts with the rule's tag ("block_k:", "block_m:",
-// "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "group_size_m:",
-// "out:", "registers:", "shared memory:") and says why. Empty when the config is valid.
+// "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "cluster_n:",
+// "cluster:", "group_size_m:", "out:", "registers:", "shared memory:") and says why. Empty when the
+// config is valid.
 std::vector<std::string> gemm_config_errors(const GemmConfig& config);
 // Config rules plus the problem's: the GEMM's own shape rules (validate_gemm), and with cluster_m
-// = 2 an even number of M tiles (tag "cluster_m:").
+// = 2 an even number of M tiles (tag "cluster_m:"), with cluster_n = 2 of N tiles ("cluster_n:").
 std::vector<std::string> gemm_config_errors(const GemmConfig& config, const GemmShape& shape);
 bool is_valid(const GemmConfig& config);
 bool is_valid(const GemmConfig& config, const GemmShape& shape);
@@ -139,13 +143,15 @@ void validate(const GemmConfig& config, const GemmShape& shape);
 // --- search space --------------------------------------------------------------------------------
 // The declared space the tuner searches (issue 6): the cross product of these lists for one scale
 // pair and out dtype, pruned by the config rules. Defaults: block_m {64, 128, 256}, block_n 16..256
-// step 16, stages 2..8, 1 or 2 consumer warpgroups, cluster 1 or 2, group_size_m 8.
+// step 16, stages 2..8, 1 or 2 consumer warpgroups, clusters of 1 or 2 CTAs along M or along N,
+// group_size_m 8.
 struct GemmSearchSpace {
   std::vector<int> block_m = {64, 128, 256};
   std::vector<int> block_n = {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256};
   std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8};
   std::vector<int> consumer_warpgroups = {1, 2};
   std::vector<int> cluster_m = {1, 2};
+  std::vector<int> cluster_n = {1, 2};
   std::vector<int> group_size_m = {8};
   ScaleModeA mode_a = ScaleModeA::kGroup128;
   ScaleModeB mode_b = ScaleModeB::kBlock128;
@@ -153,14 +159,14 @@ struct GemmSearchSpace {
 };
 
 // Every valid config of `space`, in a stable order: nested loops block_m, block_n, stages,
-// consumer_warpgroups, cluster_m, group_size_m (outermost first) in the lists' order; a duplicate
+// consumer_warpgroups, cluster_m, cluster_n, group_size_m (outermost first) in the lists' order; a duplicate
 // (a value listed twice) is kept once, at its first position. The default space holds
-// kDefaultGemmSearchSpaceSize configs (tests pin it): of the 1344 declared, the rules drop 64 x 2
+// kDefaultGemmSearchSpaceSize configs (tests pin it): of the 2688 declared, the rules drop 64 x 2
 // warpgroups and 256 x 1 (block_m), block_n 176 (B-scale span), block_n > 160 with 64 rows per
-// warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers), and
-// deep rings of wide tiles (shared memory).
+// warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
+// deep rings of wide tiles (shared memory) and 4-CTA clusters (cluster_m = cluster_n = 2).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 402;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 603;
 
 }  // namespace fp8kit
 

@@ -14,14 +14,16 @@ using nlohmann::json;
 struct IntField {
   std::string_view name;
   int GemmConfig::*member;
+  bool required = true;  // an optional field keeps the base config's value (files older than the field)
 };
-constexpr std::array<IntField, 7> kTileFields{{
+constexpr std::array<IntField, 8> kTileFields{{
     {"block_m", &GemmConfig::block_m},
     {"block_n", &GemmConfig::block_n},
     {"block_k", &GemmConfig::block_k},
     {"stages", &GemmConfig::stages},
     {"consumer_warpgroups", &GemmConfig::consumer_warpgroups},
     {"cluster_m", &GemmConfig::cluster_m},
+    {"cluster_n", &GemmConfig::cluster_n, false},
     {"group_size_m", &GemmConfig::group_size_m},
 }};
 constexpr std::array<std::string_view, 3> kModeFields{"mode_a", "mode_b", "out"};
@@ -46,6 +48,7 @@ GemmConfig tile_fields_from_json(const json& j, const GemmConfig& base, std::str
   GemmConfig c = base;
   for (const IntField& f : kTileFields) {
     const auto it = j.find(f.name);
+    if (it == j.end() && !f.required) continue;
     if (it == j.end() || !it->is_number_integer()) {
       throw_invalid_argument(fmt::format("{}: \"{}\" must be an integer", where, f.name));
     }

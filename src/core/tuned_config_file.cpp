@@ -85,6 +85,7 @@ std::string to_json_text(const TunedConfigFile& f) {
                                {"stages", c.stages},
                                {"consumer_warpgroups", c.consumer_warpgroups},
                                {"cluster_m", c.cluster_m},
+                               {"cluster_n", c.cluster_n},
                                {"group_size_m", c.group_size_m},
                                {"kernel_name", kernel_name(c)}};
     per_batch[std::to_string(m)] = {{"best_tflops", b.best_tflops},

@@ -106,18 +106,19 @@ jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
       "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>\n"
       "struct Cfg {{\n"
       "  static constexpr int kBlockM = {1}, kBlockN = {2}, kBlockK = {3}, kStages = {4};\n"
-      "  static constexpr int kConsumerWarpgroups = {5}, kClusterM = {6};\n"
+      "  static constexpr int kConsumerWarpgroups = {5}, kClusterM = {6}, kClusterN = {15};\n"
       "  static constexpr int kProducerRegisters = {7}, kConsumerRegisters = {8};\n"
       "  static constexpr bool kOverlapPromotion = {13};\n"
       "  static constexpr int kStorePasses = {14};\n"
       "}};\n"
-      "extern \"C\" __global__ void __launch_bounds__({9}, 1) __cluster_dims__({6}, 1, 1)\n"
+      "extern \"C\" __global__ void __launch_bounds__({9}, 1) __cluster_dims__({16}, 1, 1)\n"
       "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
       "  fp8kit::sm90_fp8_gemm<Cfg, {10}, {11}, {12}>(p);\n"
       "}}\n",
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
-      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out), gemm_overlaps_promotion(c), gemm_store_passes(c));
+      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out), gemm_overlaps_promotion(c), gemm_store_passes(c), c.cluster_n,
+      gemm_cluster_size(c));
   return s;
 }
 
@@ -190,7 +191,7 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const std::int64_t lda = s.m > 1 ? a.stride(0) : s.k;
   const std::int64_t ldb = s.n > 1 ? b.stride(0) : s.k;
   p.map_a = cuda::encode_tensor_map_2d(
-      {a.data, DType::kE4M3, s.m, s.k, lda, config.block_m, 128, cuda::TensorMapSwizzle::k128B, "a"});
+      {a.data, DType::kE4M3, s.m, s.k, lda, config.block_m / config.cluster_n, 128, cuda::TensorMapSwizzle::k128B, "a"});
   p.map_b = cuda::encode_tensor_map_2d({b.data, DType::kE4M3, s.n, s.k, ldb, config.block_n / config.cluster_m, 128,
                                         cuda::TensorMapSwizzle::k128B, "b"});
   if (mode_a == ScaleModeA::kGroup128) {
@@ -218,10 +219,12 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
   // Programmatic: the kernel waits for the previous grid before its first global access, so its
   // set-up overlaps that grid's tail (and the quantization before it in linear()).
-  const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m * ceil_div(s.n, config.block_n);
+  const int cluster = gemm_cluster_size(config);
+  const std::int64_t units =
+      ceil_div(s.m, config.block_m) / config.cluster_m * (ceil_div(s.n, config.block_n) / config.cluster_n);
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
-  const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / config.cluster_m));
-  const std::int64_t blocks = clusters * config.cluster_m;
+  const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
+  const std::int64_t blocks = clusters * cluster;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,
                         jit::LaunchOrder::kProgrammatic);

@@ -10,7 +10,7 @@ namespace fp8kit::tune {
 namespace {
 
 using Knob = int GemmConfig::*;
-constexpr Knob kKnobs[] = {&GemmConfig::stages, &GemmConfig::consumer_warpgroups, &GemmConfig::cluster_m,
+constexpr Knob kKnobs[] = {&GemmConfig::stages, &GemmConfig::consumer_warpgroups, &GemmConfig::cluster_m, &GemmConfig::cluster_n,
                            &GemmConfig::group_size_m, &GemmConfig::block_n, &GemmConfig::block_m};
 
 bool same_except(const GemmConfig& a, const GemmConfig& b, Knob knob) {
@@ -46,7 +46,8 @@ std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig
 // 2-CTA clusters that measure 20% slower, and a tile seen only in that variant looks worse than it is.
 std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from) const {
   const auto distance = [&](const GemmConfig& c) {
-    return std::tuple{c.cluster_m != from.cluster_m, c.consumer_warpgroups != from.consumer_warpgroups,
+    return std::tuple{c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
+                      c.consumer_warpgroups != from.consumer_warpgroups,
                       c.group_size_m != from.group_size_m, std::abs(c.stages - from.stages)};
   };
   const GemmConfig* best = nullptr;

@@ -24,10 +24,11 @@ double warpgroup_efficiency(const GemmConfig& c) {
   return gemm_needs_promotion(c) ? 0.85 : 0.95;
 }
 
-// A 2-CTA cluster halves B's loads by multicast but couples the pair's pipelines (every ring slot
-// waits for both consumers). On an H200 it won none of the 270 searches of the default tune
-// (2026-11-22) and lost 5-25% on short K: the model must not prefer it for the bytes it saves.
-double cluster_efficiency(const GemmConfig& c) { return c.cluster_m > 1 ? 0.85 : 1.0; }
+// A 2-CTA cluster halves the shared operand's loads by multicast but couples the pair's pipelines
+// (every ring slot waits for both consumers). Along M (B shared) it won none of the 270 searches of
+// the default tune on an H200 (2026-11-22) and lost 5-25% on short K: the model must not prefer it
+// for the bytes it saves.
+double cluster_efficiency(const GemmConfig& c) { return gemm_cluster_size(c) > 1 ? 0.85 : 1.0; }
 
 int ctas_per_sm(const GemmConfig& c, const DeviceModel& d) {
   const auto smem = gemm_smem_layout(c).total + 1024;  // 1 KiB reserved per block
@@ -50,14 +51,15 @@ CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const Device
 
   e.ctas_per_sm = ctas_per_sm(c, d);
   std::int64_t concurrent = std::int64_t{d.sm_count} * e.ctas_per_sm;
-  concurrent = std::max<std::int64_t>(concurrent / c.cluster_m * c.cluster_m, c.cluster_m);  // whole clusters
+  const int cluster = gemm_cluster_size(c);
+  concurrent = std::max<std::int64_t>(concurrent / cluster * cluster, cluster);  // whole clusters
   const std::int64_t rounds = ceil_div(e.tiles, concurrent);
   e.waves = static_cast<double>(e.tiles) / static_cast<double>(concurrent);
   e.wave_efficiency = static_cast<double>(e.tiles) / static_cast<double>(rounds * concurrent);
 
   const double k = static_cast<double>(s.k);
   const double out_bytes = static_cast<double>(dtype_size(c.out));
-  const double tile_load_bytes = (c.block_m + static_cast<double>(c.block_n) / c.cluster_m) * k +
+  const double tile_load_bytes = (static_cast<double>(c.block_m) / c.cluster_n + static_cast<double>(c.block_n) / c.cluster_m) * k +
                                  (gemm_needs_promotion(c) ? c.block_m * 4.0 * k / kGemmBlockK : 0.0);
   const double tile_store_bytes = c.block_m * static_cast<double>(c.block_n) * out_bytes;
   e.bytes_per_flop = static_cast<double>(e.tiles) * (tile_load_bytes + tile_store_bytes) / useful_flops;

@@ -70,6 +70,7 @@ GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base) {
   c.block_k = kGemmBlockK;
   c.stages = 4;
   c.cluster_m = 1;
+  c.cluster_n = 1;
   c.group_size_m = 8;
   c.block_m = shape.m <= 64 ? 64 : 128;
   c.consumer_warpgroups = shape.m <= 64 ? 1 : 2;

@@ -5,13 +5,15 @@
 
 namespace fp8kit::test {
 
-inline GemmConfig gemm_config(int block_m, int block_n, int stages, int warpgroups, int cluster = 1) {
+inline GemmConfig gemm_config(int block_m, int block_n, int stages, int warpgroups, int cluster_m = 1,
+                              int cluster_n = 1) {
   GemmConfig c;
   c.block_m = block_m;
   c.block_n = block_n;
   c.stages = stages;
   c.consumer_warpgroups = warpgroups;
-  c.cluster_m = cluster;
+  c.cluster_m = cluster_m;
+  c.cluster_n = cluster_n;
   return c;
 }
 

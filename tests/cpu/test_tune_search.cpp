@@ -190,7 +190,8 @@ TEST(TuneSearch, ExhaustiveMeasuresEveryCandidate) {
 // The whole default tune (DeepSeek-V3 at TP 8, every default M) against an exhaustive search of
 // the fake's times (the model's within 15%, unstructured), the default config recorded first as the
 // tuner does: the search measures a small fraction of the space and lands close to the optimum.
-// Measured when written: 29.7 measurements on average, 265 of 270 within 3%, worst 8.8%.
+// Measured when written: 29.7 measurements on average, 265 of 270 within 3%, worst 8.8%; with the
+// cluster along N (one knob more to climb) 33.9 on average.
 TEST(TuneSearch, DefaultTuneStaysNearTheExhaustiveOptimumOnTheFake) {
   int cases = 0, within_3_percent = 0, measured = 0;
   double worst = 1;
@@ -216,7 +217,7 @@ TEST(TuneSearch, DefaultTuneStaysNearTheExhaustiveOptimumOnTheFake) {
   EXPECT_EQ(cases, 15 * 18);
   EXPECT_LE(worst, 1.10);
   EXPECT_GE(within_3_percent, cases * 95 / 100);
-  EXPECT_LE(measured, cases * 32);
+  EXPECT_LE(measured, cases * 36);
 }
 
 // What the first exhaustive check on an H200 caught (7168 x 256, M = 512: the tuner's choice 4%

@@ -30,6 +30,13 @@ GemmConfig block_config(int bm, int bn, int stages, int wg, int cluster, DType o
   return c;
 }
 
+// The same config with its two CTAs along N (A multicast) instead.
+GemmConfig along_n(GemmConfig c) {
+  c.cluster_m = 1;
+  c.cluster_n = 2;
+  return c;
+}
+
 std::string describe(const GemmConfig& c, const GemmShape& s) {
   return fmt::format("{} M={} N={} K={}", kernel_name(c), s.m, s.n, s.k);
 }
@@ -43,14 +50,16 @@ void expect_exact(DeviceProblem& d, const Problem& p, const GemmConfig& c, const
 }
 
 // The representative configs: both warpgroup layouts, narrow / straddling / wide tiles, shallow
-// and deep rings, clusters with multicast, overlapped and serial promotion (gemm_overlaps_promotion),
-// one and two store passes.
+// and deep rings, clusters with B multicast (along M) and A multicast (along N), overlapped and
+// serial promotion (gemm_overlaps_promotion), one and two store passes.
 std::vector<GemmConfig> representative_configs() {
   return {block_config(64, 128, 4, 1, 1),   block_config(64, 32, 2, 1, 1),   block_config(64, 160, 6, 1, 1),
           block_config(128, 128, 4, 2, 1),  block_config(128, 144, 4, 2, 1), block_config(128, 64, 8, 2, 2),
           block_config(128, 112, 5, 2, 2),  block_config(256, 112, 3, 2, 1), block_config(128, 16, 3, 1, 1),
           block_config(256, 96, 4, 2, 2),   block_config(256, 128, 3, 2, 1), block_config(128, 128, 6, 2, 1),
-          block_config(128, 128, 4, 1, 1)};
+          block_config(128, 128, 4, 1, 1),  along_n(block_config(256, 128, 3, 2, 1)),
+          along_n(block_config(128, 112, 5, 2, 1)), along_n(block_config(64, 48, 4, 1, 1)),
+          along_n(block_config(128, 128, 6, 2, 1))};
 }
 
 TEST(Fp8kitGemmGpu, ExactTierOverConfigsAndShapes) {
@@ -68,7 +77,7 @@ TEST(Fp8kitGemmGpu, ExactTierOverConfigsAndShapes) {
     const auto want = cpu_reference(p, DType::kBFloat16, {});
     DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
     for (const GemmConfig& c : representative_configs()) {
-      if (!is_valid(c, s)) continue;  // cluster 2 needs an even number of M tiles
+      if (!is_valid(c, s)) continue;  // a 2-CTA cluster needs an even number of tiles along its axis
       expect_exact(d, p, c, want, stream.get());
       ++runs;
     }
@@ -129,7 +138,8 @@ TEST(Fp8kitGemmGpu, MatchesReferenceKernelAndCublasLtOnLargeShapes) {
     const auto got = d.run(p, GemmBackend::kFp8kit, stream.get());
     EXPECT_TRUE(same_bits(want, got, s.n, DType::kBFloat16)) << "fp8kit default M=" << s.m << " N=" << s.n;
     EXPECT_EQ(got, d.run(p, GemmBackend::kFp8kit, stream.get()));
-    for (const GemmConfig& c : {block_config(128, 128, 6, 2, 2), block_config(128, 160, 5, 2, 1)}) {
+    for (const GemmConfig& c : {block_config(128, 128, 6, 2, 2), block_config(128, 160, 5, 2, 1),
+                                along_n(block_config(256, 128, 3, 2, 1))}) {
       if (!is_valid(c, s)) continue;
       expect_exact(d, p, c, want, stream.get());
     }

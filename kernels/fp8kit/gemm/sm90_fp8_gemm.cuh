@@ -16,7 +16,9 @@
 // The epilogue multiplies by the per-tensor / per-token / per-channel factors (acc · sa) · sb, adds
 // the bias, stages the tile in swizzled shared memory and writes it with TMA stores.
 // With kClusterM = 2 the two CTAs of a cluster take vertically adjacent tiles of one N column and
-// each loads half of the shared B tile, multicast into both.
+// each loads half of the shared B tile, multicast into both; with kClusterN = 2 they take
+// horizontally adjacent tiles of one M row and share A the same way (DeepGEMM's choice for large
+// shapes: a 256 x 128 tile then pulls 32 KB per K block from L2 instead of 48).
 // Launched programmatically (PDL): every thread waits for the previous grid before its first
 // global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail.
 //
@@ -68,7 +70,7 @@ __device__ __forceinline__ void promote(float (&acc)[kAcc], const float (&scratc
 template <class Cfg, int kModeA, int kModeB, int kOut>
 struct Consumer {
   using L = Sm90GemmLayout<Cfg, kModeA, kOut>;
-  static constexpr int kBN = Cfg::kBlockN, kStages = Cfg::kStages, kCluster = Cfg::kClusterM;
+  static constexpr int kBN = Cfg::kBlockN, kStages = Cfg::kStages, kCluster = Cfg::kClusterM * Cfg::kClusterN;
   static constexpr int kSlices = L::kRows / 64;  // 64-row wgmma slices per consumer warpgroup
   static constexpr int kAcc = kBN / 2;           // fp32 accumulators per thread per slice
   static constexpr bool kOverlap = Cfg::kOverlapPromotion;
@@ -256,20 +258,21 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   using namespace sm90_gemm;
   using L = Sm90GemmLayout<Cfg, kModeA, kOut>;
   using C = Consumer<Cfg, kModeA, kModeB, kOut>;
-  constexpr int kStages = Cfg::kStages, kCluster = Cfg::kClusterM, kWG = Cfg::kConsumerWarpgroups;
+  constexpr int kStages = Cfg::kStages, kWG = Cfg::kConsumerWarpgroups;
+  constexpr int kCluster = Cfg::kClusterM * Cfg::kClusterN;
   constexpr bool kPromote = kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128;
   static_assert(Cfg::kBlockK == kBlockK, "one stage is one 128-wide K block");
-  static_assert(kCluster == 1 || kCluster == 2, "cluster of 1 or 2 along M");
+  static_assert(kCluster == 1 || kCluster == 2, "cluster of 1 or 2 CTAs, along M or along N");
   static_assert(kStages >= 2 && kStages <= 32, "2..32 stages");
 
   extern __shared__ __align__(1024) u8 smem[];
   const Sm90GemmSmem<L> sm(smem);
-  const TileWalk walk(p, L::kBM, Cfg::kBlockN, kCluster);
+  const TileWalk<Cfg::kClusterM, Cfg::kClusterN> walk(p, L::kBM, Cfg::kBlockN);
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < kStages; ++s) {
       ptx::mbarrier_init(&sm.full[s], 1);
-      // Every consumer warp of every CTA of the cluster frees the stage (B lands in both CTAs).
+      // Every consumer warp of every CTA of the cluster frees the stage (the shared operand lands in both).
       ptx::mbarrier_init(&sm.empty[s], kWG * 4 * kCluster);
     }
     ptx::fence_mbarrier_init();
@@ -292,7 +295,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     const EpilogueStore<L, kModeA, kModeB, kOut> store{p, sm.tile_d, consumer.wg};
     int ring = 0;  // ring position of the tile's first K block
     for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride, ring += walk.k_blocks) {
-      const TileCoord t = walk.tile<kCluster>(unit, ring);
+      const TileCoord t = walk.tile(unit, ring);
       float acc[C::kSlices][C::kAcc];  // (kRows, kBlockN) fp32 in wgmma fragments
 #pragma unroll
       for (int sl = 0; sl < C::kSlices; ++sl)

@@ -11,7 +11,7 @@ namespace fp8kit {
 
 // Mirrored by src/ops/fp8kit_gemm.cpp's Sm90GemmParams (same members, same order).
 struct Sm90GemmParams {
-  CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM, 128), 128B swizzle
+  CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM / kClusterN, 128), 128B swizzle
   CUtensorMapOpaque map_b;  // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
   CUtensorMapOpaque map_sa;  // group128 A scales: (K / 128, M) fp32, row stride round_up(M, 4), box (1, kBlockM)
   CUtensorMapOpaque map_d;   // D (M, N) out, box (kBlockM / warpgroups, box bytes), swizzle = box bytes
@@ -84,37 +84,38 @@ struct TileCoord {
   int split_group;
 };
 
-// Persistent: cluster c takes units c, c + clusters, ...; one unit is one tile per CTA of a cluster.
+// Persistent: cluster c takes units c, c + clusters, ...; one unit is one tile per CTA of a cluster,
+// a (kClusterM, kClusterN) block of tiles (one of the two is 1).
+template <int kClusterM, int kClusterN>
 struct TileWalk {
+  static constexpr int kCluster = kClusterM * kClusterN;
   const Sm90GemmParams& p;
   int block_m, block_n;
-  int m_tiles, n_tiles, units, first_unit, unit_stride, rank, k_blocks;
+  int m_units, n_units, units, first_unit, unit_stride, rank, k_blocks;
 
-  __device__ TileWalk(const Sm90GemmParams& params, int bm, int bn, int cluster)
+  __device__ TileWalk(const Sm90GemmParams& params, int bm, int bn)
       : p(params),
         block_m(bm),
         block_n(bn),
-        m_tiles((params.m + bm - 1) / bm),
-        n_tiles((params.n + bn - 1) / bn),
-        units(m_tiles / cluster * n_tiles),
-        first_unit(static_cast<int>(blockIdx.x) / cluster),
-        unit_stride(static_cast<int>(gridDim.x) / cluster),
-        rank(static_cast<int>(blockIdx.x) % cluster),  // == %cluster_ctarank for cluster dims (cluster, 1, 1)
+        m_units((params.m + bm - 1) / bm / kClusterM),
+        n_units((params.n + bn - 1) / bn / kClusterN),
+        units(m_units * n_units),
+        first_unit(static_cast<int>(blockIdx.x) / kCluster),
+        unit_stride(static_cast<int>(gridDim.x) / kCluster),
+        rank(static_cast<int>(blockIdx.x) % kCluster),  // == %cluster_ctarank for cluster dims (kCluster, 1, 1)
         k_blocks((params.k + kBlockK - 1) / kBlockK) {}
 
-  // Units walk groups of group_size_m cluster rows down each N column before moving right, so the
+  // Units walk groups of group_size_m unit rows down each unit column before moving right, so the
   // units in flight at once share B tiles and A tiles in L2.
-  template <int kCluster>
   __device__ __forceinline__ TileCoord tile(int unit, int ring) const {
-    const int m_units = m_tiles / kCluster;
-    const int per_group = p.group_size_m * n_tiles;
+    const int per_group = p.group_size_m * n_units;
     const int group = unit / per_group;
     const int first = group * p.group_size_m;
     const int rows = min(m_units - first, p.group_size_m);
     const int in_group = unit - group * per_group;
     TileCoord t;
-    t.m_tile = (first + in_group % rows) * kCluster + rank;
-    t.n_tile = in_group / rows;
+    t.m_tile = (first + in_group % rows) * kClusterM + (kClusterM > 1 ? rank : 0);
+    t.n_tile = in_group / rows * kClusterN + (kClusterN > 1 ? rank : 0);
     t.ring = ring;
     const int n0 = t.n_tile * block_n;
     const int nb_first = n0 / kScaleBlock;

@@ -50,6 +50,7 @@ TEST(GemmConfig, KernelNameGoldens) {
   c.mode_b = ScaleModeB::kTensor;
   c.out = DType::kFloat16;
   EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-tensor_b-tensor_fp16_m256n192k128_s2_wg2_c1");
+  EXPECT_EQ(kernel_name(gemm_config(256, 128, 3, 2, 1, 2)), "sm90_fp8_gemm_a-group128_b-block128_bf16_m256n128k128_s3_wg2_cn2");
   // group_size_m is a run-time knob: same kernel, same name.
   GemmConfig g;
   g.group_size_m = 16;
@@ -62,7 +63,7 @@ TEST(GemmConfig, KernelNameGoldens) {
 TEST(GemmConfig, PrintsEveryField) {
   EXPECT_EQ(to_string(GemmConfig{}),
             "GemmConfig{block_m=128, block_n=128, block_k=128, stages=4, consumer_warpgroups=2, cluster_m=1, "
-            "mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}");
+            "cluster_n=1, mode_a=group128, mode_b=block128, out=bf16, group_size_m=8}");
   std::ostringstream os;
   os << GemmConfig{};
   EXPECT_EQ(os.str(), to_string(GemmConfig{}));
@@ -88,7 +89,7 @@ TEST(GemmConfig, EqualityOrderAndHash) {
   GemmConfig d;
   d.out = DType::kFloat32;
   EXPECT_NE(a, d);
-  // Every config of the space hashes differently (64-bit hash, 402 values).
+  // Every config of the space hashes differently (64-bit hash, 603 values).
   const auto space = gemm_search_space();
   std::unordered_set<std::size_t> hashes;
   for (const auto& x : space) hashes.insert(std::hash<GemmConfig>{}(x));
@@ -219,6 +220,10 @@ TEST(GemmConfigRules, Stages) {
 TEST(GemmConfigRules, ClusterAndRasterizationGroup) {
   expect_only_rule(gemm_config(128, 128, 4, 2, 3), "cluster_m");
   expect_only_rule(gemm_config(128, 128, 4, 2, 0), "cluster_m");
+  expect_only_rule(gemm_config(128, 128, 4, 2, 1, 4), "cluster_n");
+  expect_only_rule(gemm_config(128, 128, 4, 2, 2, 2), "cluster");  // 4 CTAs: not built
+  expect_valid(gemm_config(128, 128, 4, 2, 1, 2));
+  expect_valid(gemm_config(64, 16, 4, 1, 1, 2));  // half of A: 32 rows, whole swizzle atoms
   expect_valid(gemm_config(128, 128, 4, 2, 2));
   GemmConfig c = gemm_config(128, 128, 4, 2, 2);
   c.group_size_m = 3;  // a cluster pair would straddle two groups
@@ -341,6 +346,13 @@ TEST(GemmConfigRules, ProblemRules) {
   EXPECT_TRUE(odd[0].starts_with("cluster_m:")) << odd[0];
   EXPECT_FALSE(is_valid(pair, {100, 1024, 1024}));
   EXPECT_TRUE(is_valid(gemm_config(128, 128, 4, 2, 1), {384, 1024, 1024}));
+  // ... and pairs along N an even number of N tiles.
+  const GemmConfig along_n = gemm_config(128, 128, 4, 2, 1, 2);
+  EXPECT_TRUE(is_valid(along_n, {384, 1024, 1024}));
+  EXPECT_TRUE(is_valid(along_n, {384, 240, 1024}));  // 2 tiles, the second ragged
+  const auto odd_n = gemm_config_errors(along_n, {256, 384, 1024});
+  ASSERT_EQ(odd_n.size(), 1u);
+  EXPECT_TRUE(odd_n[0].starts_with("cluster_n:")) << odd_n[0];
   // A broken config stays broken whatever the shape.
   EXPECT_FALSE(is_valid(gemm_config(64, 8, 4, 1), {64, 128, 256}));
 }
@@ -348,7 +360,7 @@ TEST(GemmConfigRules, ProblemRules) {
 TEST(GemmSearchSpace, CountAndValidity) {
   const auto space = gemm_search_space();
   EXPECT_EQ(space.size(), kDefaultGemmSearchSpaceSize);
-  EXPECT_EQ(space.size(), 402u);  // of 3 * 16 * 7 * 2 * 2 = 1344 declared
+  EXPECT_EQ(space.size(), 603u);  // of 3 * 16 * 7 * 2 * 2 * 2 = 2688 declared
   for (const auto& c : space) {
     EXPECT_TRUE(is_valid(c)) << to_string(c);
     EXPECT_EQ(c.mode_a, ScaleModeA::kGroup128);
@@ -370,13 +382,14 @@ TEST(GemmSearchSpace, StableOrderNoDuplicatesUniqueNames) {
   EXPECT_EQ(space, gemm_search_space());
   EXPECT_EQ(kernel_name(space.front()), "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n16k128_s2_wg1_c1");
   EXPECT_EQ(kernel_name(space.back()), "sm90_fp8_gemm_a-group128_b-block128_bf16_m256n128k128_s3_wg2_c2");
-  // Nested-loop order: (block_m, block_n, stages, warpgroups, cluster) strictly increases, since
-  // every default list is ascending.
+  EXPECT_EQ(kernel_name(space[space.size() - 2]), "sm90_fp8_gemm_a-group128_b-block128_bf16_m256n128k128_s3_wg2_cn2");
+  // Nested-loop order: (block_m, block_n, stages, warpgroups, cluster_m, cluster_n) strictly
+  // increases, since every default list is ascending.
   for (std::size_t i = 1; i < space.size(); ++i) {
     const auto& p = space[i - 1];
     const auto& c = space[i];
-    EXPECT_LT(std::tie(p.block_m, p.block_n, p.stages, p.consumer_warpgroups, p.cluster_m),
-              std::tie(c.block_m, c.block_n, c.stages, c.consumer_warpgroups, c.cluster_m))
+    EXPECT_LT(std::tie(p.block_m, p.block_n, p.stages, p.consumer_warpgroups, p.cluster_m, p.cluster_n),
+              std::tie(c.block_m, c.block_n, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n))
         << i;
   }
   std::set<std::string> names;
@@ -424,7 +437,7 @@ TEST(GemmSearchSpace, OtherScalePairsAndOutputs) {
   s.mode_a = ScaleModeA::kToken;
   s.mode_b = ScaleModeB::kChannel;
   const auto unpromoted = gemm_search_space(s);
-  EXPECT_EQ(unpromoted.size(), 476u);  // no scratch accumulator, no scale-span rule: more fit
+  EXPECT_EQ(unpromoted.size(), 714u);  // no scratch accumulator, no scale-span rule: more fit
   for (const auto& c : unpromoted) EXPECT_FALSE(gemm_needs_promotion(c));
   s.out = DType::kE4M3;
   EXPECT_TRUE(gemm_search_space(s).empty());
