@@ -85,15 +85,14 @@ struct Consumer {
   const Sm90GemmSmem<L>& sm;
   int wg, lane, frag_row, k_blocks;
 
-  // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster.
+  // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster (lane i
+  // arrives on CTA i's).
   __device__ __forceinline__ void release_stage(int s) const {
     __syncwarp();
-    if (lane != 0) return;
     if constexpr (kCluster == 1) {
-      ptx::mbarrier_arrive(&sm.empty[s]);
+      if (lane == 0) ptx::mbarrier_arrive(&sm.empty[s]);
     } else {
-#pragma unroll
-      for (int peer = 0; peer < kCluster; ++peer) ptx::mbarrier_arrive_cluster(&sm.empty[s], peer);
+      if (lane < kCluster) ptx::mbarrier_arrive_cluster(&sm.empty[s], static_cast<u32>(lane));
     }
   }
 
