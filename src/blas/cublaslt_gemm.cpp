@@ -13,7 +13,7 @@
 #include "cuda/check.hpp"
 #include "cuda/resources.hpp"
 #include "jit/kernel_loader.hpp"
-#include "ops/gemm_kernels.hpp"
+#include "blas/scale_broadcast.hpp"
 
 namespace fp8kit::blas {
 namespace {
@@ -253,7 +253,7 @@ void run(const PlanKey& key, const void* a, const void* b, const void* scale_a, 
     if (side != Broadcast::kNone) {
       const std::int64_t len = side == Broadcast::kScaleA ? key.m : key.n;
       vec = cuda::DeviceBuffer(static_cast<std::size_t>(len) * sizeof(float));
-      kernel = &jit::load_kernel(ops::scale_broadcast_source());
+      kernel = &jit::load_kernel(scale_broadcast_source());
       (side == Broadcast::kScaleA ? ptrs.scale_b_lt : ptrs.scale_a_lt) = vec.data();
     }
     auto made = make_plan(handle, key, ptrs, side);
@@ -268,11 +268,11 @@ void run(const PlanKey& key, const void* a, const void* b, const void* scale_a, 
   if (plan->broadcast != Broadcast::kNone) {
     const bool on_a = plan->broadcast == Broadcast::kScaleA;
     const std::int64_t len = on_a ? key.m : key.n;
-    const ops::ScaleBroadcastParams bp{static_cast<const float*>(on_a ? scale_a : scale_b),
+    const ScaleBroadcastParams bp{static_cast<const float*>(on_a ? scale_a : scale_b),
                                        plan->broadcast_vec.as<float>(), len};
-    const auto blocks = static_cast<unsigned>(std::min<std::int64_t>((len + ops::kBroadcastThreads - 1) /
-                                                                         ops::kBroadcastThreads, 1024));
-    plan->broadcast_kernel->launch_with(dim3(blocks), dim3(ops::kBroadcastThreads), 0, stream, bp);
+    const auto blocks = static_cast<unsigned>(std::min<std::int64_t>((len + kBroadcastThreads - 1) /
+                                                                         kBroadcastThreads, 1024));
+    plan->broadcast_kernel->launch_with(dim3(blocks), dim3(kBroadcastThreads), 0, stream, bp);
     (on_a ? ptrs.scale_b_lt : ptrs.scale_a_lt) = plan->broadcast_vec.data();
   }
   set_pointers(*plan, ptrs, scaled);

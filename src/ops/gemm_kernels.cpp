@@ -45,19 +45,6 @@ std::vector<jit::KernelSource> reference_gemm_sources() {
   return all;
 }
 
-jit::KernelSource scale_broadcast_source() {
-  jit::KernelSource s;
-  s.name = "scale_broadcast_f32";
-  s.source = fmt::format(
-      "#include <fp8kit/gemm/scale_broadcast.cuh>\n"
-      "extern \"C\" __global__ void __launch_bounds__({}) fp8kit_entry(const __grid_constant__ "
-      "fp8kit::ScaleBroadcastParams p) {{\n"
-      "  fp8kit::broadcast_scale(p);\n"
-      "}}\n",
-      kBroadcastThreads);
-  return s;
-}
-
 std::string_view gemm_scale_enum(ScaleModeA m) {
   switch (m) {
     case ScaleModeA::kTensor: return "fp8kit::kGemmScaleATensor";

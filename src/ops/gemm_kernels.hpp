@@ -1,5 +1,5 @@
-// Generated JIT sources of the GEMM-side helper kernels: the reference scaled GEMM (one kernel
-// per scale pair and out dtype) and the scale broadcast that feeds cuBLASLt's OUTER_VEC mode.
+// Generated JIT source of the reference scaled GEMM (one kernel per scale pair and out dtype) and
+// the kernel-side spellings of the GEMM enums.
 // Pure code generation: the CPU suite compiles every one under NVRTC without a GPU.
 #pragma once
 
@@ -17,10 +17,8 @@ namespace fp8kit::ops {
 jit::KernelSource reference_gemm_source(ScaleModeA mode_a, ScaleModeB mode_b, DType out);
 // All 9 pairs x {fp32, fp16, bf16}.
 std::vector<jit::KernelSource> reference_gemm_sources();
-jit::KernelSource scale_broadcast_source();
 
-constexpr int kRefGemmTile = 16;      // mirrors kRefTile in kernels/fp8kit/ref/scaled_gemm.cuh
-constexpr int kBroadcastThreads = 256;
+constexpr int kRefGemmTile = 16;  // mirrors kRefTile in kernels/fp8kit/ref/scaled_gemm.cuh
 
 // Mirrors kernels/fp8kit/ref/scaled_gemm.cuh's RefGemmParams.
 struct RefGemmParams {
@@ -35,13 +33,6 @@ struct RefGemmParams {
   std::int64_t scale_a_ld;
   std::int64_t scale_b_ld;
   int bias_dtype;
-};
-
-// Mirrors kernels/fp8kit/gemm/scale_broadcast.cuh's ScaleBroadcastParams.
-struct ScaleBroadcastParams {
-  const float* src;
-  float* dst;
-  std::int64_t n;
 };
 
 // The GemmScaleA / GemmScaleB enumerators of kernels/fp8kit/gemm/scale_modes.cuh, as source text.

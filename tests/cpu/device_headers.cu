@@ -27,12 +27,14 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>
 struct CheckGemmCfg {
   static constexpr int kBlockM = 128, kBlockN = 144, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 2;
+  static constexpr int kClusterN = 1;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = false;
   static constexpr int kStorePasses = 1;
 };
-struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 passes
+struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 passes; A shared along N
   static constexpr int kBlockM = 256, kBlockN = 64, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 1;
+  static constexpr int kClusterN = 2;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = true;
   static constexpr int kStorePasses = 2;

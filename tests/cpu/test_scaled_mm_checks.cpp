@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "blas/scale_broadcast.hpp"
 #include "common/test_util.hpp"
 #include "core/gemm_spec.hpp"
 #include "fp8kit/gemm.hpp"
@@ -284,7 +285,7 @@ TEST(ScaledMmChecks, EveryReferenceKernelCompilesWithoutSpills) {
   options.fail_on_spill = true;
   std::vector<jit::KernelSource> sources = ops::reference_gemm_sources();
   ASSERT_EQ(sources.size(), 27u);
-  sources.push_back(ops::scale_broadcast_source());
+  sources.push_back(blas::scale_broadcast_source());
   const auto compiled = jit::KernelCompiler(options).compile_all(sources, 0);
   ASSERT_EQ(compiled.size(), sources.size());
   std::set<std::string> names;
