@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -19,28 +20,21 @@
 #include "jit/kernel_loader.hpp"
 #include "ops/gemm_kernels.hpp"
 
+// The kernel's own parameter struct (host-clean; kernels/ is on the library's include path).
+#include <fp8kit/gemm/sm90_gemm_params.cuh>
+
 namespace fp8kit::ops {
 namespace {
 
-// Mirrors kernels/fp8kit/gemm/sm90_fp8_gemm.cuh's Sm90GemmParams.
-struct Sm90GemmParams {
-  CUtensorMap map_a;
-  CUtensorMap map_b;
-  CUtensorMap map_sa;
-  CUtensorMap map_d;
-  const float* scale_a;
-  const float* scale_b;
-  const void* bias;
-  std::int32_t m, n, k;
-  std::int32_t scale_b_ld;
-  std::int32_t group_size_m;
-  std::int32_t bias_dtype;
-};
-// Same member offsets as the device struct (whose CUtensorMapOpaque is 64-aligned, so it ends at
-// 576 bytes; the launch copies the kernel's declared parameter size).
-static_assert(offsetof(Sm90GemmParams, map_d) == 384 && offsetof(Sm90GemmParams, scale_a) == 512 &&
-                  offsetof(Sm90GemmParams, m) == 536 && offsetof(Sm90GemmParams, bias_dtype) == 556,
-              "Sm90GemmParams must match kernels/fp8kit/gemm/sm90_fp8_gemm.cuh");
+// The map's bytes are copied into the kernel's struct, whose 64-byte alignment is what TMA needs.
+static_assert(sizeof(CUtensorMap) == sizeof(CUtensorMapOpaque) && alignof(CUtensorMapOpaque) == 64,
+              "the kernels' opaque tensor map holds the driver's");
+
+CUtensorMapOpaque opaque(const CUtensorMap& map) {
+  CUtensorMapOpaque o;
+  std::memcpy(&o, &map, sizeof o);
+  return o;
+}
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::kInvalidArgument, message); }
 
@@ -190,13 +184,14 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   Sm90GemmParams p{};
   const std::int64_t lda = s.m > 1 ? a.stride(0) : s.k;
   const std::int64_t ldb = s.n > 1 ? b.stride(0) : s.k;
-  p.map_a = cuda::encode_tensor_map_2d(
-      {a.data, DType::kE4M3, s.m, s.k, lda, config.block_m / config.cluster_n, 128, cuda::TensorMapSwizzle::k128B, "a"});
-  p.map_b = cuda::encode_tensor_map_2d({b.data, DType::kE4M3, s.n, s.k, ldb, config.block_n / config.cluster_m, 128,
-                                        cuda::TensorMapSwizzle::k128B, "b"});
+  p.map_a = opaque(cuda::encode_tensor_map_2d(
+      {a.data, DType::kE4M3, s.m, s.k, lda, config.block_m / config.cluster_n, 128, cuda::TensorMapSwizzle::k128B, "a"}));
+  p.map_b = opaque(cuda::encode_tensor_map_2d({b.data, DType::kE4M3, s.n, s.k, ldb, config.block_n / config.cluster_m,
+                                               128, cuda::TensorMapSwizzle::k128B, "b"}));
   if (mode_a == ScaleModeA::kGroup128) {
-    p.map_sa = cuda::encode_tensor_map_2d({scale_a.data, DType::kFloat32, s.k / 128, s.m, group128_scale_ld(s.m), 1,
-                                           config.block_m, cuda::TensorMapSwizzle::kNone, "scale_a"});
+    p.map_sa = opaque(cuda::encode_tensor_map_2d({scale_a.data, DType::kFloat32, s.k / 128, s.m,
+                                                  group128_scale_ld(s.m), 1, config.block_m,
+                                                  cuda::TensorMapSwizzle::kNone, "scale_a"}));
   }
   p.scale_a = static_cast<const float*>(scale_a.data);
   p.scale_b = static_cast<const float*>(scale_b.data);
@@ -206,8 +201,8 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const auto swizzle = box_bytes == 128  ? cuda::TensorMapSwizzle::k128B
                        : box_bytes == 64 ? cuda::TensorMapSwizzle::k64B
                                          : cuda::TensorMapSwizzle::k32B;
-  p.map_d = cuda::encode_tensor_map_2d({out.data, out.dtype, s.m, s.n, s.m > 1 ? out.stride(0) : s.n,
-                                        rows_per_warpgroup(config), box_bytes / out_size, swizzle, "out"});
+  p.map_d = opaque(cuda::encode_tensor_map_2d({out.data, out.dtype, s.m, s.n, s.m > 1 ? out.stride(0) : s.n,
+                                               rows_per_warpgroup(config), box_bytes / out_size, swizzle, "out"}));
   p.bias = bias ? bias->data : nullptr;
   p.m = static_cast<std::int32_t>(s.m);
   p.n = static_cast<std::int32_t>(s.n);

@@ -3,6 +3,7 @@
 #include <fp8kit/bench/copy.cuh>
 #include <fp8kit/common/fp8.cuh>
 #include <fp8kit/common/pdl.cuh>
+#include <fp8kit/common/tensor_map.cuh>
 #include <fp8kit/common/types.cuh>
 
 // Instantiate the templates so their bodies are checked too.
@@ -22,6 +23,7 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
   fp8kit::ref_scaled_gemm<fp8kit::kGemmScaleATensor, fp8kit::kGemmScaleBTensor, fp8kit::kGemmOutF32>(p);
 }
 #include <fp8kit/gemm/sm90_fp8_gemm.cuh>
+#include <fp8kit/gemm/sm90_gemm_params.cuh>
 #include <fp8kit/gemm/sm90_gemm_epilogue.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>

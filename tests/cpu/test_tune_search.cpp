@@ -31,9 +31,15 @@ std::vector<GemmConfig> candidates_for(const GemmShape& shape) {
 }
 
 TEST(TuneCandidates, ShapeRulesPruneOnlyOddClusterPairs) {
-  // M = 4096 has an even tile count for every block_m: nothing pruned. M = 64 with block_m 64 is
-  // one tile: cluster_m = 2 configs go.
-  EXPECT_EQ(candidates_for({4096, 7168, 2048}).size(), kDefaultGemmSearchSpaceSize);
+  // M = 4096 has an even tile count for every block_m: only pairs along N over an odd number of
+  // N tiles go (7168 / 160 -> 45 tiles, 7168 / 96 -> 75). M = 64 with block_m 64 is one tile:
+  // cluster_m = 2 configs go.
+  const auto large = candidates_for({4096, 7168, 2048});
+  std::size_t odd_n_pairs = 0;
+  for (const GemmConfig& c : gemm_search_space()) odd_n_pairs += c.cluster_n == 2 && (7168 + c.block_n - 1) / c.block_n % 2 == 1;
+  EXPECT_GT(odd_n_pairs, 0u);
+  EXPECT_EQ(large.size(), kDefaultGemmSearchSpaceSize - odd_n_pairs);
+  for (const GemmConfig& c : large) EXPECT_FALSE(c.cluster_n == 2 && (7168 + c.block_n - 1) / c.block_n % 2 == 1);
   const auto small = candidates_for({64, 7168, 2048});
   EXPECT_LT(small.size(), kDefaultGemmSearchSpaceSize);
   for (const GemmConfig& c : small) {

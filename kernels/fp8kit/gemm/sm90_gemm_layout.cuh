@@ -1,28 +1,14 @@
-// The sm90 FP8 GEMM's parameters, shared-memory carve-up and persistent tile walk
+// The sm90 FP8 GEMM's shared-memory carve-up and persistent tile walk
 // (sm90_fp8_gemm.cuh). The host mirror of the layout is gemm_smem_layout() in src/core/gemm_config.cpp.
 #pragma once
 
 #include <fp8kit/common/types.cuh>
-#include <fp8kit/gemm/scale_modes.cuh>
 #include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/scale_modes.cuh>
+#include <fp8kit/gemm/sm90_gemm_params.cuh>
 #include <fp8kit/ptx/tma.cuh>
 
 namespace fp8kit {
-
-// Mirrored by src/ops/fp8kit_gemm.cpp's Sm90GemmParams (same members, same order).
-struct Sm90GemmParams {
-  CUtensorMapOpaque map_a;  // A (M, K) e4m3, box (kBlockM / kClusterN, 128), 128B swizzle
-  CUtensorMapOpaque map_b;  // B (N, K) e4m3, box (kBlockN / kClusterM, 128), 128B swizzle
-  CUtensorMapOpaque map_sa;  // group128 A scales: (K / 128, M) fp32, row stride round_up(M, 4), box (1, kBlockM)
-  CUtensorMapOpaque map_d;   // D (M, N) out, box (kBlockM / warpgroups, box bytes), swizzle = box bytes
-  const float* scale_a;  // tensor: 1 value; token: M values (group128 goes through map_sa)
-  const float* scale_b;  // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
-  const void* bias;      // N values of dtype bias_dtype, or null
-  i32 m, n, k;
-  i32 scale_b_ld;    // round_up(K / 128, 4)
-  i32 group_size_m;  // tile rasterization: M tiles (of clusters) per group
-  i32 bias_dtype;    // GemmBias
-};
 
 namespace sm90_gemm {
 

@@ -5,18 +5,11 @@
 // the transaction count of a load is always the full box.
 #pragma once
 
+#include <fp8kit/common/tensor_map.cuh>
 #include <fp8kit/common/types.cuh>
 #include <fp8kit/ptx/address.cuh>
 
 namespace fp8kit {
-
-// The driver's CUtensorMap, opaque: same size and alignment, no toolkit header. Pass it to the
-// kernel by value as a `const __grid_constant__` parameter and hand its address to these wrappers.
-struct alignas(64) CUtensorMapOpaque {
-  u64 opaque[16];
-};
-static_assert(sizeof(CUtensorMapOpaque) == 128, "CUtensorMap is 128 bytes");
-
 namespace ptx {
 
 __device__ __forceinline__ u64 tensor_map_address(const CUtensorMapOpaque* map) {
