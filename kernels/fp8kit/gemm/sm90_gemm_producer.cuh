@@ -9,6 +9,20 @@
 
 namespace fp8kit::sm90_gemm {
 
+// K block kb of one operand's (kRows, 128) tile from row0: loaded whole, or, shared by the kShared =
+// 2 CTAs of a cluster, as this CTA's half of the rows multicast into both.
+template <int kRows, int kShared>
+__device__ __forceinline__ void load_operand(u8* stage, const CUtensorMapOpaque* map, u64* full, int kb, int row0,
+                                             int rank) {
+  if constexpr (kShared == 1) {
+    ptx::tma_load_2d(stage, map, full, kb * kBlockK, row0);
+  } else {
+    constexpr int kHalf = kRows / kShared;
+    ptx::tma_load_2d_multicast(stage + rank * kHalf * kBlockK, map, full, kb * kBlockK, row0 + rank * kHalf,
+                               static_cast<u16>((1 << kShared) - 1));
+  }
+}
+
 // A cluster along M (kClusterM = 2) shares B: each CTA loads half of the B tile's rows, multicast
 // into both; a cluster along N (kClusterN = 2) shares A the same way. Every CTA expects the whole
 // stage's bytes on its own full barrier, its peer's half included.
@@ -16,7 +30,6 @@ template <class Cfg, int kModeA, class L, class Walk>
 __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm90GemmSmem<L>& sm, const Walk& walk) {
   constexpr int kStages = Cfg::kStages, kBM = L::kBM, kBN = Cfg::kBlockN;
   constexpr int kClusterM = Cfg::kClusterM, kClusterN = Cfg::kClusterN;
-  constexpr u16 kPair = 0b11;
   ptx::tma_prefetch_descriptor(&p.map_a);
   ptx::tma_prefetch_descriptor(&p.map_b);
   if constexpr (kModeA == kGemmScaleAGroup128) ptx::tma_prefetch_descriptor(&p.map_sa);
@@ -27,23 +40,11 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
       const int s = it % kStages;
       ptx::mbarrier_wait_parity(&sm.empty[s], ((it / kStages) & 1) ^ 1);
       ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
-      if constexpr (kClusterN == 1) {
-        ptx::tma_load_2d(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb * kBlockK, t.m_tile * kBM);
-      } else {
-        constexpr int kHalf = kBM / kClusterN;
-        ptx::tma_load_2d_multicast(sm.tile_a + s * L::kStageA + walk.rank * kHalf * kBlockK, &p.map_a, &sm.full[s],
-                                   kb * kBlockK, t.m_tile * kBM + walk.rank * kHalf, kPair);
-      }
+      load_operand<kBM, kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM, walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {
         ptx::tma_load_2d(sm.scale_a + s * kBM, &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
       }
-      if constexpr (kClusterM == 1) {
-        ptx::tma_load_2d(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb * kBlockK, t.n_tile * kBN);
-      } else {
-        constexpr int kHalf = kBN / kClusterM;
-        ptx::tma_load_2d_multicast(sm.tile_b + s * L::kStageB + walk.rank * kHalf * kBlockK, &p.map_b, &sm.full[s],
-                                   kb * kBlockK, t.n_tile * kBN + walk.rank * kHalf, kPair);
-      }
+      load_operand<kBN, kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb, t.n_tile * kBN, walk.rank);
     }
   }
 }
