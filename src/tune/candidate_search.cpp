@@ -42,8 +42,9 @@ std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig
 
 // The variant of tile (block_m, block_n) nearest to `from`: the same cluster, warpgroups and
 // rasterization where valid, then the nearest ring depth, then the model's order. Taking the
-// model's favourite variant instead loses what the climb learnt: on short K the model prefers
-// 2-CTA clusters that measure 20% slower, and a tile seen only in that variant looks worse than it is.
+// model's favourite variant instead loses what the climb learnt: a tile seen only in a variant
+// that measures slower (in 2026-11 the model's 2-CTA clusters on short K, 20% slower) looks worse
+// than it is.
 std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from) const {
   const auto distance = [&](const GemmConfig& c) {
     return std::tuple{c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
