@@ -78,6 +78,7 @@ extern "C" __global__ void fp8kit_check_quant(const __grid_constant__ fp8kit::Qu
 #include <fp8kit/ptx/cluster.cuh>
 #include <fp8kit/ptx/fence.cuh>
 #include <fp8kit/ptx/mbarrier.cuh>
+#include <fp8kit/ptx/stmatrix.cuh>
 #include <fp8kit/ptx/tma.cuh>
 #include <fp8kit/ptx/warpgroup.cuh>
 #include <fp8kit/ptx/wgmma.cuh>
@@ -136,6 +137,7 @@ extern "C" __global__ void __launch_bounds__(384, 1)
     ptx::mbarrier_arrive(&bars[1]);
     if (ptx::thread_index_in_warpgroup() == 0) ptx::mbarrier_arrive_cluster(&bars[1], ptx::cluster_cta_rank() ^ 1u);
     tile_a[threadIdx.x] = static_cast<u8>(ptx::cluster_num_ctas());
+    ptx::stmatrix_x4(tile_b + threadIdx.x % 32 * 16, threadIdx.x, 1u, 2u, 3u);
     ptx::fence_proxy_async_shared();
     ptx::named_barrier_sync(1, 256);
     if (threadIdx.x == 128) {

@@ -46,10 +46,25 @@ struct BScales {
   float first = 1.0f, second = 1.0f;
 };
 
+// A 64-row slice's A scales for this thread's accumulator rows (frag_row and frag_row + 8).
+struct RowScales {
+  float lo = 1.0f, hi = 1.0f;
+};
+
 // The scale factors of one MMA unit for this thread's accumulator rows (lo: frag_row, hi: +8) and
 // the tile's first and second B scale block.
 struct UnitScales {
   float lo_first, hi_first, lo_second, hi_second;
+};
+
+__device__ __forceinline__ UnitScales unit_scales(const RowScales& sa, const BScales& sb) {
+  return {sa.lo * sb.first, sa.hi * sb.first, sa.lo * sb.second, sa.hi * sb.second};
+}
+
+// An MMA unit in flight (overlapped promotion): its stage and its B scales.
+struct InFlight {
+  BScales sb;
+  int stage = 0;
 };
 
 // acc += factor · scratch, the factor chosen per accumulator row and 8-column group (columns of
@@ -67,10 +82,16 @@ __device__ __forceinline__ void promote(float (&acc)[kAcc], const float (&scratc
   }
 }
 
+// The time between one wgmma batch of a warpgroup finishing and its next batch being issued is
+// what the tensor pipe loses unless the other warpgroup's batch covers it (ncu, 2026-12-03: with
+// m256n128 that gap decided 68% against DeepGEMM's 88% tensor-pipe use). So nothing on that path
+// waits on a load or divides: scales are read before the batch is issued, descriptors are a 32-bit
+// add on a base, and the ring position is a (stage, phase) cursor.
 template <class Cfg, int kModeA, int kModeB, int kOut>
 struct Consumer {
   using L = Sm90GemmLayout<Cfg, kModeA, kOut>;
-  static constexpr int kBN = Cfg::kBlockN, kStages = Cfg::kStages, kCluster = Cfg::kClusterM * Cfg::kClusterN;
+  using Ring = RingCursor<Cfg::kStages>;
+  static constexpr int kBN = Cfg::kBlockN, kCluster = Cfg::kClusterM * Cfg::kClusterN;
   static constexpr int kSlices = L::kRows / 64;  // 64-row wgmma slices per consumer warpgroup
   static constexpr int kAcc = kBN / 2;           // fp32 accumulators per thread per slice
   static constexpr bool kOverlap = Cfg::kOverlapPromotion;
@@ -84,6 +105,17 @@ struct Consumer {
   const Sm90GemmParams& p;
   const Sm90GemmSmem<L>& sm;
   int wg, lane, frag_row, k_blocks;
+  u64 desc_a0, desc_b0;  // this warpgroup's first A slice and the B tile, at stage 0
+
+  __device__ Consumer(const Sm90GemmParams& params, const Sm90GemmSmem<L>& smem, int warpgroup, int k_blocks_)
+      : p(params),
+        sm(smem),
+        wg(warpgroup),
+        lane(static_cast<int>(threadIdx.x) % 32),
+        frag_row(ptx::warp_index_in_warpgroup() * 16 + lane / 4),
+        k_blocks(k_blocks_),
+        desc_a0(ptx::wgmma_desc_k_major_sw128(smem.tile_a + warpgroup * L::kRows * kBlockK)),
+        desc_b0(ptx::wgmma_desc_k_major_sw128(smem.tile_b)) {}
 
   // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster (lane i
   // arrives on CTA i's).
@@ -97,13 +129,15 @@ struct Consumer {
   }
 
   __device__ __forceinline__ u64 desc_a(int s, int sl) const {
-    return ptx::wgmma_desc_k_major_sw128(sm.tile_a + s * L::kStageA + (wg * L::kRows + sl * 64) * kBlockK);
+    return ptx::wgmma_desc_advance(desc_a0, static_cast<u32>(s * L::kStageA + sl * 64 * kBlockK));
+  }
+  __device__ __forceinline__ u64 desc_b(int s) const {
+    return ptx::wgmma_desc_advance(desc_b0, static_cast<u32>(s * L::kStageB));
   }
 
   // The four k32 MMAs of one K block for one 64-row slice, as one committed group.
   __device__ __forceinline__ void issue_mma(float (&d)[kAcc], int s, int sl, bool accumulate) const {
-    const u64 a = desc_a(s, sl);
-    const u64 b = ptx::wgmma_desc_k_major_sw128(sm.tile_b + s * L::kStageB);
+    const u64 a = desc_a(s, sl), b = desc_b(s);
     ptx::wgmma_fence_operands(d);
     ptx::wgmma_fence();
 #pragma unroll
@@ -124,42 +158,41 @@ struct Consumer {
     return sb;
   }
 
-  // A's scales come from the stage, so they are read after the unit's MMAs, before its release:
-  // no registers held across the MMAs (256 x 128 tiles fit the register budget that way).
-  __device__ __forceinline__ UnitScales unit_scales(int s, int sl, const BScales& sb) const {
-    float sa_lo = 1.0f, sa_hi = 1.0f;
+  // The stage's A scales of slice sl (tile-relative rows).
+  __device__ __forceinline__ RowScales row_scales(int s, int sl) const {
+    RowScales sa;
     if constexpr (kModeA == kGemmScaleAGroup128) {
-      const int row = wg * L::kRows + sl * 64 + frag_row;  // tile-relative
-      sa_lo = sm.scale_a[s * L::kBM + row];
-      sa_hi = sm.scale_a[s * L::kBM + row + 8];
+      const int row = wg * L::kRows + sl * 64 + frag_row;
+      sa.lo = sm.scale_a[s * L::kBM + row];
+      sa.hi = sm.scale_a[s * L::kBM + row + 8];
     }
-    return {sa_lo * sb.first, sa_hi * sb.first, sa_lo * sb.second, sa_hi * sb.second};
+    return sa;
   }
 
   // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and loads its B scales;
-  // u % 2 == kParity, so the slice is a compile-time value.
+  // u % 2 == kParity, so the slice is a compile-time value. The cursor moves past the K block
+  // with its last slice.
   template <int kParity>
-  __device__ __forceinline__ BScales issue_unit(float (&d)[kAcc], int u, const TileCoord& t) const {
+  __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
-    const int kb = u / kSlices;
-    const int it = t.ring + kb;
-    const int s = it % kStages;
-    const BScales sb = load_b_scales(t, kb);
-    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[s], (it / kStages) & 1);
-    issue_mma(d, s, sl, false);
-    return sb;
+    const InFlight unit{load_b_scales(t, u / kSlices), ring.stage};
+    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[unit.stage], ring.phase);
+    issue_mma(d, unit.stage, sl, false);
+    if constexpr (sl == kSlices - 1) ring.advance();
+    return unit;
   }
 
-  // Unit u's MMAs are done (after the wait that retires them): read its A scales, free its stage
-  // once its last slice is done, then promote it into its slice of acc.
+  // A unit's MMAs are done (after the wait that retires them): read its A scales, free its stage
+  // once its last slice is done, then promote it into its slice of acc. Here the next unit's MMAs
+  // are queued, so the shared-memory read costs the tensor pipe nothing and holds no registers
+  // across them (256 x 128 tiles fit the register budget that way).
   template <int kParity>
-  __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], int u,
-                                              const BScales& sb, const TileCoord& t) const {
+  __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], const InFlight& unit,
+                                              const TileCoord& t) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
-    const int s = (t.ring + u / kSlices) % kStages;
     ptx::wgmma_fence_operands(d);
-    const UnitScales f = unit_scales(s, sl, sb);
-    if constexpr (sl == kSlices - 1) release_stage(s);
+    const UnitScales f = unit_scales(row_scales(unit.stage, sl), unit.sb);
+    if constexpr (sl == kSlices - 1) release_stage(unit.stage);
     promote<kAcc, kOneScaleBlock>(acc[sl], d, f, t.split_group);
   }
 
@@ -167,71 +200,71 @@ struct Consumer {
   // MMAs are always queued. Units alternate between two scratch buffers; the loop is written so
   // that the buffer in flight is fixed at each point of the code (ptxas serializes the wgmmas when
   // it cannot prove that the promotion reads a finished buffer).
-  __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
+  __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t,
+                                                      Ring& ring) const {
     float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
     const int units = k_blocks * kSlices;
-    BScales b0 = issue_unit<0>(s0, 0, t), b1;
+    InFlight u0 = issue_unit<0>(s0, 0, t, ring), u1;
     int u = 1;
     for (; u + 1 < units; u += 2) {
-      b1 = issue_unit<1>(s1, u, t);
+      u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u - 1, b0, t);
-      b0 = issue_unit<0>(s0, u + 1, t);
+      retire_unit<0>(acc, s0, u0, t);
+      u0 = issue_unit<0>(s0, u + 1, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<1>(acc, s1, u, b1, t);
+      retire_unit<1>(acc, s1, u1, t);
     }
     if (u < units) {
-      b1 = issue_unit<1>(s1, u, t);
+      u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u - 1, b0, t);
+      retire_unit<0>(acc, s0, u0, t);
       ptx::wgmma_wait_group<0>();
-      retire_unit<1>(acc, s1, u, b1, t);
+      retire_unit<1>(acc, s1, u1, t);
     } else {
       ptx::wgmma_wait_group<0>();
-      retire_unit<0>(acc, s0, u - 1, b0, t);
+      retire_unit<0>(acc, s0, u0, t);
     }
   }
 
-  // One unit at a time: the tensor cores wait while the unit is promoted (the other consumer
-  // warpgroup's MMAs may fill the gap).
-  __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
+  // One unit at a time: the tensor cores wait while the unit is promoted unless the other consumer
+  // warpgroup's MMAs fill the gap, so the unit's A scales are read before its MMAs are issued.
+  __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
     float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
-    for (int kb = 0; kb < k_blocks; ++kb) {
-      const int it = t.ring + kb;
-      const int s = it % kStages;
+    for (int kb = 0; kb < k_blocks; ++kb, ring.advance()) {
+      const int s = ring.stage;
       const BScales sb = load_b_scales(t, kb);
-      ptx::mbarrier_wait_parity(&sm.full[s], (it / kStages) & 1);
+      ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) {
+        const RowScales sa = row_scales(s, sl);
         issue_mma(scratch, s, sl, false);
         ptx::wgmma_wait_group<0>();
         ptx::wgmma_fence_operands(scratch);
-        const UnitScales f = unit_scales(s, sl, sb);
         if (sl == kSlices - 1) release_stage(s);
-        promote<kAcc, kOneScaleBlock>(acc[sl], scratch, f, t.split_group);
+        promote<kAcc, kOneScaleBlock>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
       }
     }
   }
 
-  __device__ __forceinline__ void mainloop_promoted(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
+  __device__ __forceinline__ void mainloop_promoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
+                                                    Ring& ring) const {
     if constexpr (kOverlap) {
-      mainloop_overlapped(acc, t);
+      mainloop_overlapped(acc, t, ring);
     } else {
-      mainloop_serial(acc, t);
+      mainloop_serial(acc, t, ring);
     }
   }
 
   // The tensor cores accumulate all of K. (Keeping one K block's MMAs in flight here, releasing the
   // stage before, made m256n128 spill 24 bytes under ptxas 13.0: one block at a time.)
-  __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], const TileCoord& t) const {
-    for (int kb = 0; kb < k_blocks; ++kb) {
-      const int it = t.ring + kb;
-      const int s = it % kStages;
-      ptx::mbarrier_wait_parity(&sm.full[s], (it / kStages) & 1);
+  __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], Ring& ring) const {
+    for (int kb = 0; kb < k_blocks; ++kb, ring.advance()) {
+      const int s = ring.stage;
+      ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
       ptx::wgmma_fence();
-      const u64 b = ptx::wgmma_desc_k_major_sw128(sm.tile_b + s * L::kStageB);
+      const u64 b = desc_b(s);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) {
         const u64 a = desc_a(s, sl);
@@ -288,22 +321,20 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) produce_tiles<Cfg, kModeA>(p, sm, walk);
   } else {
     ptx::setmaxnreg_inc<Cfg::kConsumerRegisters>();
-    const int lane = static_cast<int>(threadIdx.x) % 32;
-    const C consumer{p, sm, ptx::warpgroup_index() - 1, lane, ptx::warp_index_in_warpgroup() * 16 + lane / 4,
-                     walk.k_blocks};
+    const C consumer(p, sm, ptx::warpgroup_index() - 1, walk.k_blocks);
     const EpilogueStore<L, kModeA, kModeB, kOut> store{p, sm.tile_d, consumer.wg};
-    int ring = 0;  // ring position of the tile's first K block
-    for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride, ring += walk.k_blocks) {
-      const TileCoord t = walk.tile(unit, ring);
+    RingCursor<kStages> ring;  // continues from tile to tile, as the producer's
+    for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride) {
+      const TileCoord t = walk.tile(unit);
       float acc[C::kSlices][C::kAcc];  // (kRows, kBlockN) fp32 in wgmma fragments
 #pragma unroll
       for (int sl = 0; sl < C::kSlices; ++sl)
 #pragma unroll
         for (int i = 0; i < C::kAcc; ++i) acc[sl][i] = 0.0f;
       if constexpr (kPromote) {
-        consumer.mainloop_promoted(acc, t);
+        consumer.mainloop_promoted(acc, t, ring);
       } else {
-        consumer.mainloop_unpromoted(acc, t);
+        consumer.mainloop_unpromoted(acc, ring);
       }
       store.tile(acc, t);
     }

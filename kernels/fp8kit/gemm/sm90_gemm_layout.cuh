@@ -60,10 +60,23 @@ struct Sm90GemmSmem {
         empty(full + L::kStages) {}
 };
 
+// A position in the kStages-deep ring of stages: the stage and its phase bit, moved once per K
+// block over all tiles of the CTA (producer and consumers each hold one).
+template <int kStages>
+struct RingCursor {
+  int stage = 0;
+  u32 phase = 0;
+  __device__ __forceinline__ void advance() {
+    if (++stage == kStages) {
+      stage = 0;
+      phase ^= 1;
+    }
+  }
+};
+
 // One tile of a CTA's walk and what its consumers need of it.
 struct TileCoord {
   int m_tile, n_tile;
-  int ring;  // ring position (over all tiles of this CTA) of the tile's first K block
   // B scale blocks of the tile: 8-column groups below split_group (tile-relative) take the first.
   const float* scale_b_first;
   const float* scale_b_second;
@@ -93,7 +106,7 @@ struct TileWalk {
 
   // Units walk groups of group_size_m unit rows down each unit column before moving right, so the
   // units in flight at once share B tiles and A tiles in L2.
-  __device__ __forceinline__ TileCoord tile(int unit, int ring) const {
+  __device__ __forceinline__ TileCoord tile(int unit) const {
     const int per_group = p.group_size_m * n_units;
     const int group = unit / per_group;
     const int first = group * p.group_size_m;
@@ -102,7 +115,6 @@ struct TileWalk {
     TileCoord t;
     t.m_tile = (first + in_group % rows) * kClusterM + (kClusterM > 1 ? rank : 0);
     t.n_tile = in_group / rows * kClusterN + (kClusterN > 1 ? rank : 0);
-    t.ring = ring;
     const int n0 = t.n_tile * block_n;
     const int nb_first = n0 / kScaleBlock;
     const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);

@@ -33,12 +33,12 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
   ptx::tma_prefetch_descriptor(&p.map_a);
   ptx::tma_prefetch_descriptor(&p.map_b);
   if constexpr (kModeA == kGemmScaleAGroup128) ptx::tma_prefetch_descriptor(&p.map_sa);
-  int it = 0;  // ring position over all tiles of this CTA
+  RingCursor<kStages> ring;
   for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride) {
-    const TileCoord t = walk.tile(unit, it);
-    for (int kb = 0; kb < walk.k_blocks; ++kb, ++it) {
-      const int s = it % kStages;
-      ptx::mbarrier_wait_parity(&sm.empty[s], ((it / kStages) & 1) ^ 1);
+    const TileCoord t = walk.tile(unit);
+    for (int kb = 0; kb < walk.k_blocks; ++kb, ring.advance()) {
+      const int s = ring.stage;
+      ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
       ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
       load_operand<kBM, kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM, walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {

@@ -42,9 +42,15 @@ __device__ __forceinline__ u64 wgmma_desc_k_major_sw128(const void* tile) {
   return wgmma_desc_encode(smem_u32(tile), 16, 1024, WgmmaSwizzle::k128B);
 }
 
-// The descriptor of the same tile `bytes` further along K (a multiple of 16; 32 per k32 step):
-// the swizzle is applied by the hardware on the final address, so the start simply moves.
-__host__ __device__ constexpr u64 wgmma_desc_advance(u64 desc, u32 bytes) { return desc + (bytes >> 4); }
+// The descriptor of the same layout `bytes` further on (a multiple of 16: 32 per k32 step, or a
+// whole stage / 64-row slice): the swizzle is applied by the hardware on the final address, so the
+// start simply moves. The start is 14 bits of the low word and shared memory ends below 2^18 bytes,
+// so the add never carries into the high word: one 32-bit add, which the consumers' issue path
+// (between one wgmma batch finishing and the next starting) can afford.
+__host__ __device__ constexpr u64 wgmma_desc_advance(u64 desc, u32 bytes) {
+  return (desc & 0xFFFFFFFF00000000ull) | static_cast<u32>(static_cast<u32>(desc) + (bytes >> 4));
+}
+static_assert(wgmma_desc_advance(0x4000004000013FF0ull, 32) == 0x4000004000013FF2ull, "advance moves the start only");
 
 // --- protocol ----------------------------------------------------------------------------------
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
