@@ -124,20 +124,27 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
   best.out = out;
   best.cluster_m = 1;
   // Tile: the least wave-quantized time, a tile's time taken as proportional to its area plus a
-  // fixed cost per 128 rows (prologue, epilogue); ties go to the wider tile (fewer re-reads of A).
+  // fixed cost per 128 rows (prologue, epilogue; a 64-row tile pays as much as a 128-row one: the
+  // tuner prefers m128n64 to m64n128 at 128 x 7168 x 2048, the same tile count); ties go to the
+  // wider tile (fewer re-reads of A).
   // Only widths that divide 128: a tile straddling two B scale blocks pays a select per 8 columns
   // in the promotion (measured: n128 beat n160 by 1.49x at 4096 x 24576 x 7168 on an H200).
   // m256n128 (two 64-row slices a consumer, half the B traffic per flop) runs 7% faster per flop
   // than m128n128 where it fills the GPU (the tuner's choice at M >= 512 on 24576 x 7168 and
-  // 32768 x 512, H200, 2026-12-02).
+  // 32768 x 512, H200, 2026-12-02). A 64-row tile (one consumer warpgroup, nothing covers its
+  // promotion: the tune cost model's 0.85, 0.95 unpromoted) spreads a GEMM of few tiles over more
+  // SMs: the tuner's choice for N <= 2112 at M = 128-2048 on K = 7168, where the 128-row-only
+  // heuristic ran 0.61-0.84x of it (H200, 2026-12-03).
   struct Tile {
     int block_m, block_n;
     double relative_rate;
   };
+  const double one_warpgroup_rate = gemm_needs_promotion(best) ? 0.85 : 0.95;
   std::vector<Tile> tiles;
   if (shape.m <= 64) {  // one 64-row consumer warpgroup: a 128-row tile would be mostly padding
     for (int bn : {32, 64, 128}) tiles.push_back({64, bn, 1.0});
   } else {
+    for (int bn : {16, 32, 64, 128}) tiles.push_back({64, bn, one_warpgroup_rate});
     for (int bn : {32, 64, 128}) tiles.push_back({128, bn, 1.0});
     tiles.push_back({256, 128, 1.07});
   }
@@ -151,7 +158,8 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     c.stages = ring_depth(c);
     if (c.stages == 0) continue;
     const std::int64_t count = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n);
-    const double cost = static_cast<double>(ceil_div(count, sms)) * (t.block_m / 128.0) * (t.block_n + 32) / t.relative_rate;
+    const double fixed = 32.0 * std::max(t.block_m, 128) / 128.0;  // a 64-row tile pays a 128-row tile's
+    const double cost = static_cast<double>(ceil_div(count, sms)) * (t.block_m / 128.0 * t.block_n + fixed) / t.relative_rate;
     if (best_cost == 0 || cost <= best_cost) {
       best_cost = cost;
       best.block_m = c.block_m;
