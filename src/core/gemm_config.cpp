@@ -94,9 +94,9 @@ int consumer_register_budget(int consumer_warpgroups) {
 int consumer_registers_needed(const GemmConfig& c) {
   // A 64 x N wgmma leaves 64 * N / 128 = N / 2 fp32 accumulators in each of the 128 threads.
   const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
-  const bool one_scale_block = c.mode_b == ScaleModeB::kBlock128 && c.block_n > 0 && kGemmBlockK % c.block_n == 0;
-  const int promotion = gemm_needs_promotion(c) ? c.block_n / 2 + kPromotionRegisterOverhead : 0;
-  return accumulators + promotion + kConsumerRegisterOverhead - (one_scale_block ? kOneScaleBlockSavings : 0);
+  const int promotion =
+      gemm_needs_promotion(c) ? c.block_n / 2 + kPromotionRegisterOverhead - kKernelPromotionSavings : 0;
+  return accumulators + promotion + kConsumerRegisterOverhead;
 }
 
 int gemm_store_box_bytes(const GemmConfig& c) {

@@ -48,11 +48,13 @@ constexpr int kConsumerRegisterCap = 240;
 // space is the final judge, and where it needs more these two constants are what to raise.
 constexpr int kConsumerRegisterOverhead = 32;
 constexpr int kPromotionRegisterOverhead = 24;
-// The real kernel needs 16 fewer with 128x128 B scales when the tile sits in one B scale block (no
-// second scale, no per-column choice): m256n128 with two consumer warpgroups (128 + 64
-// accumulators, DeepGEMM's favourite tile) fits 232 without spills under CUDA 13.0's ptxas for
-// every A mode and out dtype.
-constexpr int kOneScaleBlockSavings = 16;
+// The real kernel needs 16 fewer than the skeleton whenever it promotes. First measured where the
+// tile sits in one B scale block (m256n128, two consumer warpgroups: 128 + 64 accumulators,
+// DeepGEMM's favourite tile, fits 232); since the lean issue path (scales read before the MMAs,
+// 32-bit descriptor adds) also where it straddles two: m128n192 with two consumer warpgroups
+// (DeepGEMM's widest 1D2D tile) fits 96 + 96 in 232 and m64n192 with one in 240, no spills, every
+// stage count, CUDA 13.0's ptxas (2026-12-03).
+constexpr int kKernelPromotionSavings = 16;
 constexpr int kMaxTwoSliceUnpromotedN = 112;  // see gemm_config_errors
 // Overlapped promotion (two scratch accumulators, gemm_overlaps_promotion) needs fewer spare
 // registers than the bound above: the real kernel, compiled by CUDA 13.0's ptxas, fits 192
@@ -162,11 +164,11 @@ struct GemmSearchSpace {
 // consumer_warpgroups, cluster_m, cluster_n, group_size_m (outermost first) in the lists' order; a duplicate
 // (a value listed twice) is kept once, at its first position. The default space holds
 // kDefaultGemmSearchSpaceSize configs (tests pin it): of the 2688 declared, the rules drop 64 x 2
-// warpgroups and 256 x 1 (block_m), block_n 176 (B-scale span), block_n > 160 with 64 rows per
-// warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
+// warpgroups and 256 x 1 (block_m), block_n 176 and 208-240 (B-scale span), block_n > 192 with 64 rows
+// per warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
 // deep rings of wide tiles (shared memory) and 4-CTA clusters (cluster_m = cluster_n = 2).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 603;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 627;
 
 }  // namespace fp8kit
 
