@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/gemm_config.hpp"
-#include "tune/cost_model.hpp"
+#include "core/gemm_cost_model.hpp"
 
 namespace fp8kit::tune {
 

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/hash.hpp"
-#include "tune/cost_model.hpp"
+#include "core/gemm_cost_model.hpp"
 
 namespace fp8kit::tune {
 namespace {

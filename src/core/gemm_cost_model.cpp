@@ -1,9 +1,9 @@
-#include "tune/cost_model.hpp"
+#include "core/gemm_cost_model.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace fp8kit::tune {
+namespace fp8kit {
 namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
@@ -97,4 +97,4 @@ std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const Gemm
   return ranked;
 }
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit

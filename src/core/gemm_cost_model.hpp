@@ -1,5 +1,5 @@
-// A rough analytic model of the Hopper FP8 GEMM's time for one config and shape, used to order and
-// prune the tuner's candidates, never to choose the winner (measurements do that). Pure C++.
+// A rough analytic model of the Hopper FP8 GEMM's time for one config and shape: the tuner orders
+// and prunes its candidates by it (measurements choose the winner there). Pure C++.
 //
 // Per SM, each round runs ctas_per_sm tiles; a tile streams (block_m + block_n / cluster_m) x K
 // bytes through TMA (B is multicast to the cluster's pair) and computes 2 * block_m * block_n * K
@@ -14,7 +14,7 @@
 
 #include "core/gemm_config.hpp"
 
-namespace fp8kit::tune {
+namespace fp8kit {
 
 // Defaults: H100 SXM (dense FP8 peak, HBM3 bandwidth); sm_count comes from the device when known.
 struct DeviceModel {
@@ -45,4 +45,4 @@ CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, con
 std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const GemmShape& shape,
                                      const DeviceModel& device = {});
 
-}  // namespace fp8kit::tune
+}  // namespace fp8kit
