@@ -67,13 +67,6 @@ struct InFlight {
   int stage = 0;
 };
 
-// B scales requested one K block ahead: a global load's latency (L2 under load) exceeds one K
-// block's MMAs of a warpgroup (256 cycles at n128, 384 at n192), and the promotion waits for them
-// the moment the MMAs are done (SASS, 2026-12-04: the LDG sat right before the block's QGMMAs).
-struct BScalesAhead {
-  BScales current, next;
-};
-
 // acc += factor · scratch, the factor chosen per accumulator row and 8-column group (columns of
 // group j < split_group take the first B scale block).
 template <int kAcc, bool kOneScaleBlock>
@@ -155,9 +148,8 @@ struct Consumer {
     ptx::wgmma_commit_group();
   }
 
-  // K block kb's B scales (kb clamped to the last block, so the look-ahead needs no branch).
+  // Global loads, issued with the unit's MMAs so that their latency hides behind them.
   __device__ __forceinline__ BScales load_b_scales(const TileCoord& t, int kb) const {
-    kb = min(kb, k_blocks - 1);
     BScales sb;
     if constexpr (kModeB == kGemmScaleBBlock128) {
       sb.first = __ldg(t.scale_b_first + kb);
@@ -177,18 +169,13 @@ struct Consumer {
     return sa;
   }
 
-  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d`; its first slice moves the
-  // B scales on and requests the next block's. u % 2 == kParity, so the slice is a compile-time
-  // value. The cursor moves past the K block with its last slice.
+  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and loads its B scales;
+  // u % 2 == kParity, so the slice is a compile-time value. The cursor moves past the K block
+  // with its last slice.
   template <int kParity>
-  __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring,
-                                                 BScalesAhead& sb) const {
+  __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
-    if constexpr (sl == 0) {
-      sb.current = sb.next;
-      sb.next = load_b_scales(t, u / kSlices + 1);
-    }
-    const InFlight unit{sb.current, ring.stage};
+    const InFlight unit{load_b_scales(t, u / kSlices), ring.stage};
     if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[unit.stage], ring.phase);
     issue_mma(d, unit.stage, sl, false);
     if constexpr (sl == kSlices - 1) ring.advance();
@@ -217,19 +204,18 @@ struct Consumer {
                                                       Ring& ring) const {
     float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
     const int units = k_blocks * kSlices;
-    BScalesAhead sb{{}, load_b_scales(t, 0)};
-    InFlight u0 = issue_unit<0>(s0, 0, t, ring, sb), u1;
+    InFlight u0 = issue_unit<0>(s0, 0, t, ring), u1;
     int u = 1;
     for (; u + 1 < units; u += 2) {
-      u1 = issue_unit<1>(s1, u, t, ring, sb);
+      u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
       retire_unit<0>(acc, s0, u0, t);
-      u0 = issue_unit<0>(s0, u + 1, t, ring, sb);
+      u0 = issue_unit<0>(s0, u + 1, t, ring);
       ptx::wgmma_wait_group<1>();
       retire_unit<1>(acc, s1, u1, t);
     }
     if (u < units) {
-      u1 = issue_unit<1>(s1, u, t, ring, sb);
+      u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
       retire_unit<0>(acc, s0, u0, t);
       ptx::wgmma_wait_group<0>();
@@ -244,11 +230,9 @@ struct Consumer {
   // warpgroup's MMAs fill the gap, so the unit's A scales are read before its MMAs are issued.
   __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
     float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
-    BScales next = load_b_scales(t, 0);
     for (int kb = 0; kb < k_blocks; ++kb, ring.advance()) {
       const int s = ring.stage;
-      const BScales sb = next;
-      next = load_b_scales(t, kb + 1);  // see BScalesAhead
+      const BScales sb = load_b_scales(t, kb);
       ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) {
