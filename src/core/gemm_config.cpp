@@ -185,6 +185,15 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
         need, accumulators, scratch > 0 ? fmt::format(" + {} promotion scratch", scratch) : std::string(),
         need - accumulators - scratch, budget, c.consumer_warpgroups, kProducerRegisters));
   }
+  // A race whose cause is not found yet (issue 12): m128n80 with two consumers, 4 stages and no
+  // cluster gave a few wrong elements, all in the first consumer's rows, in 5 of 8 runs at
+  // 4096 x 512, M = 2048 on an H200 (2026-12-04); its 3/5/6-stage, clustered and one-consumer
+  // siblings and the other straddling widths at 4 stages passed 8 of 8. Refused until understood.
+  if (c.block_m == 128 && c.block_n == 80 && c.consumer_warpgroups == 2 && c.stages == 4 &&
+      gemm_cluster_size(c) == 1 && c.mode_b == ScaleModeB::kBlock128) {
+    e.push_back("known race: m128n80 with two consumer warpgroups, 4 stages and no cluster fails verification "
+                "intermittently (issue 12)");
+  }
   const GemmSmemLayout smem = gemm_smem_layout(c);
   if (smem.total > kSm90SmemPerBlock) {
     e.push_back(fmt::format(

@@ -166,9 +166,10 @@ struct GemmSearchSpace {
 // kDefaultGemmSearchSpaceSize configs (tests pin it): of the 2688 declared, the rules drop 64 x 2
 // warpgroups and 256 x 1 (block_m), block_n 176 and 208-240 (B-scale span), block_n > 192 with 64 rows
 // per warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
-// deep rings of wide tiles (shared memory) and 4-CTA clusters (cluster_m = cluster_n = 2).
+// deep rings of wide tiles (shared memory), 4-CTA clusters (cluster_m = cluster_n = 2) and one
+// config with a known race (m128n80 s4 wg2, no cluster).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 627;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 626;
 
 }  // namespace fp8kit
 
