@@ -71,13 +71,14 @@ TEST(Fp8kitGemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
       }
     }
   }
-  // Many tiles: m256n128 s3 (one store pass); a GEMM of one wave or less stays on 128-row tiles.
+  // Many tiles: m256n128 s3 (one store pass). One wave of 128-row tiles: 64-row tiles of twice the
+  // width with one consumer (the tuner's m64n128 at 128 x 7168 x 2048, H200, 2026-12-04).
   const GemmConfig big = ops::default_gemm_config({4096, 24576, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                                   DType::kBFloat16, 132);
   EXPECT_EQ(std::make_tuple(big.block_m, big.block_n, big.stages, gemm_store_passes(big)), std::make_tuple(256, 128, 3, 1));
   const GemmConfig one_wave = ops::default_gemm_config({128, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                                        DType::kBFloat16, 132);
-  EXPECT_EQ(one_wave.block_m, 128);
+  EXPECT_EQ(std::make_tuple(one_wave.block_m, one_wave.block_n, one_wave.consumer_warpgroups), std::make_tuple(64, 128, 1));
   // Under a wave of 128-row tiles: 64-row tiles with one consumer (the tuner's m64n16 at 128 x 512
   // x 7168 ran 1.6x the heuristic's m128n32 on an H200).
   const GemmConfig few_tiles = ops::default_gemm_config({128, 512, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
