@@ -19,15 +19,8 @@
 namespace fp8kit::tune {
 namespace {
 
+using test::candidates_for;
 using test::gemm_config;
-
-std::vector<GemmConfig> candidates_for(const GemmShape& shape) {
-  std::vector<GemmConfig> out;
-  for (const GemmConfig& c : gemm_search_space()) {
-    if (is_valid(c, shape)) out.push_back(c);
-  }
-  return out;
-}
 
 TEST(TuneCandidates, ShapeRulesPruneOnlyOddClusterPairs) {
   // M = 4096 has an even tile count for every block_m: only pairs along N over an odd number of

@@ -10,15 +10,8 @@
 namespace fp8kit {
 namespace {
 
+using test::candidates_for;
 using test::gemm_config;
-
-std::vector<GemmConfig> candidates_for(const GemmShape& shape) {
-  std::vector<GemmConfig> out;
-  for (const GemmConfig& c : gemm_search_space()) {
-    if (is_valid(c, shape)) out.push_back(c);
-  }
-  return out;
-}
 
 TEST(GemmCostModel, RaggedNCostsPaddedTiles) {
   const GemmShape s{4096, 576, 7168};
