@@ -1,90 +1,76 @@
 #include "core/gemm_cost_model.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace fp8kit {
 namespace {
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-// Fixed per-wgmma overhead (issue, A read from shared memory) weighs more on narrow N.
-double wgmma_width_efficiency(int block_n) { return block_n / (block_n + 24.0); }
-
-// A ring shallower than ~4 K blocks (in flight on the SM) exposes load latency.
-double pipeline_efficiency(int stages_in_flight) {
-  if (stages_in_flight >= 4) return 1.0;
-  if (stages_in_flight == 3) return 0.92;
-  return 0.8;
+// The tile shape's rate, measured in the 2026-12-04 tune (H200):
+//   - a 64-row tile with one consumer warpgroup runs as fast per area as a 128-row tile with two
+//     (1.05 where promoted; 0.95 unpromoted, not measured since the lean issue path);
+//   - one consumer with two 64-row slices: nothing issues wgmma while it promotes (1.24x the time
+//     of two consumers at the same tile, 109 pairs);
+//   - m256 with two consumers (two slices each, half the B traffic per flop): 3% faster;
+//   - a tile straddling two B scale blocks (width not dividing 128) pays 20% (the per-column scale
+//     choice in the promotion), yet n80-n192 still win where they cut a wave.
+double shape_rate(const GemmConfig& c) {
+  const bool promoted = gemm_needs_promotion(c);
+  const bool two_slices = rows_per_warpgroup(c) > kWgmmaM;
+  double rate = 1.0;
+  if (c.consumer_warpgroups == 1) {
+    rate = !promoted ? 0.95 : two_slices ? 0.8 : 1.05;
+  } else if (two_slices) {
+    rate = 1.03;
+  }
+  const bool straddles = c.mode_b == ScaleModeB::kBlock128 && kGemmBlockK % c.block_n != 0;
+  return straddles ? rate * 0.8 : rate;
 }
 
-// With one consumer warpgroup nothing issues wgmma while it promotes. (Rating one-slice tiles at
-// 1.0, as the heuristic's fit does, ranked the 2026-12-04 tune's measured configs worse here: this
-// model has no fixed cost per tile to hold 64-row tiles back.)
-double warpgroup_efficiency(const GemmConfig& c) {
-  if (c.consumer_warpgroups >= 2) return 1.0;
-  return gemm_needs_promotion(c) ? 0.85 : 0.95;
+// A 2-stage ring exposes load latency. A 2-CTA cluster couples the pair's pipelines (every ring
+// slot waits for both consumers): 1.05x the time of one CTA at equal tile and ring (582 pairs).
+double ring_and_cluster_rate(const GemmConfig& c) {
+  return (c.stages >= 3 ? 1.0 : 0.8) * (gemm_cluster_size(c) > 1 ? 0.95 : 1.0);
 }
 
-// A 2-CTA cluster halves the shared operand's loads by multicast but couples the pair's pipelines
-// (every ring slot waits for both consumers): at equal tile and ring a cluster took 1.05x the time
-// of one CTA (geomean of 582 pairs along M and N in a full tune of the lean-issue kernel, H200,
-// 2026-12-04; 0.73-1.14). The earlier 15% charge dated from a cluster kernel that paid a GPU-scope
-// fence per stage release.
-double cluster_efficiency(const GemmConfig& c) { return gemm_cluster_size(c) > 1 ? 0.95 : 1.0; }
-
-int ctas_per_sm(const GemmConfig& c, const DeviceModel& d) {
-  const auto smem = gemm_smem_layout(c).total + 1024;  // 1 KiB reserved per block
-  const int by_smem = static_cast<int>(d.smem_per_sm / std::max<std::int64_t>(smem, 1));
-  const int by_threads = d.max_threads_per_sm / gemm_threads(c);
-  // setmaxnreg: the producer at kProducerRegisters, each consumer thread at its budget.
-  const int regs = kWarpgroupThreads * (kProducerRegisters + c.consumer_warpgroups * consumer_register_budget(c.consumer_warpgroups));
-  const int by_registers = kSm90RegistersPerSm / std::max(regs, 1);
-  return std::max(1, std::min({by_smem, by_threads, by_registers}));
+std::int64_t concurrent_ctas(const GemmConfig& c, int sm_count) {
+  const int cluster = gemm_cluster_size(c);
+  return std::max<std::int64_t>(sm_count / cluster * cluster, cluster);  // whole clusters
 }
 
 }  // namespace
 
+double tile_rate(const GemmConfig& c) { return shape_rate(c) * ring_and_cluster_rate(c); }
+
+double tile_model_cost(const GemmConfig& c, const GemmShape& s, int sm_count) {
+  const std::int64_t tiles = ceil_div(s.m, c.block_m) * ceil_div(s.n, c.block_n);
+  const std::int64_t rounds = ceil_div(tiles, concurrent_ctas(c, std::max(sm_count, 1)));
+  const double area = c.block_m / 128.0 * c.block_n;
+  const double fixed = 48.0 * std::max(c.block_m, 128) / 128.0;
+  return static_cast<double>(rounds) * (area + fixed) / tile_rate(c);
+}
+
 CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const DeviceModel& d) {
   CostEstimate e;
-  const std::int64_t tiles_m = ceil_div(s.m, c.block_m), tiles_n = ceil_div(s.n, c.block_n);
-  e.tiles = tiles_m * tiles_n;
-  const double useful_flops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * static_cast<double>(s.k);
+  e.tiles = ceil_div(s.m, c.block_m) * ceil_div(s.n, c.block_n);
   e.tile_efficiency = static_cast<double>(s.m * s.n) / static_cast<double>(e.tiles * c.block_m * c.block_n);
-
-  e.ctas_per_sm = ctas_per_sm(c, d);
-  std::int64_t concurrent = std::int64_t{d.sm_count} * e.ctas_per_sm;
-  const int cluster = gemm_cluster_size(c);
-  concurrent = std::max<std::int64_t>(concurrent / cluster * cluster, cluster);  // whole clusters
-  const std::int64_t rounds = ceil_div(e.tiles, concurrent);
+  const std::int64_t concurrent = concurrent_ctas(c, d.sm_count);
   e.waves = static_cast<double>(e.tiles) / static_cast<double>(concurrent);
-  e.wave_efficiency = static_cast<double>(e.tiles) / static_cast<double>(rounds * concurrent);
+  e.wave_efficiency = static_cast<double>(e.tiles) / static_cast<double>(ceil_div(e.tiles, concurrent) * concurrent);
 
+  // One unit of the tile model: a 128 x 1 area over one 128-wide K block, at an SM's peak.
+  const double unit_s = 2.0 * 128 * kGemmBlockK / (d.peak_tflops * 1e12 / d.sm_count);
+  const double k_blocks = static_cast<double>(ceil_div(s.k, kGemmBlockK));
+  const double sm_time = tile_model_cost(c, s, d.sm_count) * k_blocks * unit_s;
   const double k = static_cast<double>(s.k);
-  const double out_bytes = static_cast<double>(dtype_size(c.out));
-  const double tile_load_bytes = (static_cast<double>(c.block_m) / c.cluster_n + static_cast<double>(c.block_n) / c.cluster_m) * k +
-                                 (gemm_needs_promotion(c) ? c.block_m * 4.0 * k / kGemmBlockK : 0.0);
-  const double tile_store_bytes = c.block_m * static_cast<double>(c.block_n) * out_bytes;
-  e.bytes_per_flop = static_cast<double>(e.tiles) * (tile_load_bytes + tile_store_bytes) / useful_flops;
-
-  e.mma_efficiency = wgmma_width_efficiency(c.block_n) * pipeline_efficiency(c.stages * e.ctas_per_sm) *
-                     warpgroup_efficiency(c) * cluster_efficiency(c);
-  const double sm_flops = d.peak_tflops * 1e12 / d.sm_count * e.mma_efficiency;
-  const double sm_bytes = d.sm_load_gbps * 1e9;
-  // One round: the SM's CTAs share its tensor cores and its load bandwidth.
-  const double compute_s = e.ctas_per_sm * 2.0 * c.block_m * c.block_n * k / sm_flops;
-  const double load_s = e.ctas_per_sm * tile_load_bytes / sm_bytes;
-  const double store_s = tile_store_bytes / sm_bytes;  // hidden behind the other CTA's main loop when 2 share
-  const double round_s = std::max(compute_s, load_s) + 0.1 * std::min(compute_s, load_s) +
-                         (e.ctas_per_sm > 1 ? 0.0 : store_s);
-  const double sm_time = static_cast<double>(rounds) * round_s;
-
-  const double unique_bytes = static_cast<double>(s.m + s.n) * k + static_cast<double>(s.m * s.n) * out_bytes;
+  const double unique_bytes =
+      static_cast<double>(s.m + s.n) * k + static_cast<double>(s.m * s.n) * static_cast<double>(dtype_size(c.out));
   const double hbm_time = unique_bytes / (d.hbm_gbps * 1e9);
   // Imperfect overlap breaks ties between configs bound by the same limit.
   const double seconds = std::max(sm_time, hbm_time) + 0.1 * std::min(sm_time, hbm_time);
   e.time_us = seconds * 1e6;
-  e.tflops = useful_flops / seconds / 1e12;
+  e.tflops = 2.0 * static_cast<double>(s.m) * static_cast<double>(s.n) * k / seconds / 1e12;
   return e;
 }
 

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/gemm_cost_model.hpp"
 #include "core/gemm_spec.hpp"
 #include "cuda/check.hpp"
 #include "cuda/device.hpp"
@@ -123,34 +124,21 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
   best.mode_b = mode_b;
   best.out = out;
   best.cluster_m = 1;
-  // Tile: the least wave-quantized time, a tile's time taken as proportional to its area over a
-  // relative rate plus a fixed cost per 128 rows (prologue, epilogue; a 64-row tile pays as much
-  // as a 128-row one); ties go to the later candidate. Fitted to the 60 searches of a full tune of
-  // the lean-issue kernel (DeepSeek-V3 TP 8 at M = 128-4096, H200, 2026-12-04), where it picks
-  // tiles at 0.98 of the tuned time on the journal's numbers (the 128/64-width-only heuristic
-  // before it: 0.95):
-  //   - a 64-row tile with one consumer warpgroup runs as fast per area as a 128-row one with two
-  //     (rate 1.05 promoted, where the tuner chose it for N <= 4608 at M <= 2048; 0.95 unpromoted,
-  //     not measured since the lean issue path);
-  //   - m256 tiles (two 64-row slices a consumer, half the B traffic per flop) 3% faster;
-  //   - a tile straddling two B scale blocks (width not dividing 128) pays 20% (the per-column
-  //     scale choice in the promotion), yet n80-n192 still win where they cut a wave.
+  // The tile of least cost under the cost model (core/gemm_cost_model.hpp, fitted to a full tune),
+  // each at the ring depth above and without a cluster; ties go to the later candidate. Widths
+  // 16-192 (the model charges those that straddle two B scale blocks), 64-row tiles with one
+  // consumer, 128-row with two, m256 at the widths the tuner picks.
   struct Tile {
     int block_m, block_n;
-    double relative_rate;
   };
-  const bool promoted = gemm_needs_promotion(best);
-  const auto straddle = [&](int bn) { return mode_b == ScaleModeB::kBlock128 && 128 % bn != 0 ? 0.8 : 1.0; };
   std::vector<Tile> tiles;
   if (shape.m <= 64) {  // one 64-row consumer warpgroup: a 128-row tile would be mostly padding
-    for (int bn : {32, 64, 128}) tiles.push_back({64, bn, 1.0});
+    for (int bn : {32, 64, 128}) tiles.push_back({64, bn});
   } else {
-    const double one_warpgroup_rate = promoted ? 1.05 : 0.95;
-    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn, one_warpgroup_rate * straddle(bn)});
-    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn, straddle(bn)});
-    for (int bn : {64, 128}) tiles.push_back({256, bn, 1.03});
+    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
+    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
+    for (int bn : {64, 128}) tiles.push_back({256, bn});
   }
-  const int sms = std::max(sm_count, 1);
   double best_cost = 0;
   for (const Tile& t : tiles) {
     GemmConfig c = best;
@@ -159,15 +147,10 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     c.consumer_warpgroups = t.block_m == 64 ? 1 : 2;
     c.stages = ring_depth(c);
     if (c.stages == 0) continue;
-    const std::int64_t count = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n);
-    const double fixed = 48.0 * std::max(t.block_m, 128) / 128.0;  // a 64-row tile pays a 128-row tile's
-    const double cost = static_cast<double>(ceil_div(count, sms)) * (t.block_m / 128.0 * t.block_n + fixed) / t.relative_rate;
+    const double cost = tile_model_cost(c, shape, std::max(sm_count, 1));
     if (best_cost == 0 || cost <= best_cost) {
       best_cost = cost;
-      best.block_m = c.block_m;
-      best.block_n = c.block_n;
-      best.consumer_warpgroups = c.consumer_warpgroups;
-      best.stages = c.stages;
+      best = c;
     }
   }
   return best;
