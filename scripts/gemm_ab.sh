@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A/B of two fp8kit builds' block-scaled GEMM in one GPU call (a kernel change against its base):
+# B's GEMM GPU tests first (a wrong kernel is not timed), then `bench gemm` of A and of B with the
+# same configs on DeepSeek-V3 TP 8, then the per-cell ratio B / A and its geometric mean by M.
+# Usage: scripts/gemm_ab.sh A_BIN B_BIN B_GPU_TESTS CONFIG_DIR OUT_DIR [M ...]   (M: 128 512 2048 4096)
+#   CONFIG_DIR: tuned configs (both builds run the same ones), or none for each build's heuristic.
+# Compare only inside one call: the two benches run back to back on one GPU.
+set -euo pipefail
+a=$1 b=$2 tests=$3 configs=$4 out=$5
+shift 5
+ms=("$@")
+[ ${#ms[@]} -gt 0 ] || ms=(128 512 2048 4096)
+mkdir -p "$out"
+"$tests" --gtest_filter='Fp8kitGemmGpu.*:ScaledMmGpu.*' > "$out/b_gpu_tests.log" 2>&1 ||
+  { tail -20 "$out/b_gpu_tests.log"; echo "B's GPU tests failed: not timed"; exit 1; }
+for side in a b; do
+  bin=$a; [ $side = b ] && bin=$b
+  "$bin" bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
+    --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$configs" --out "$out/$side" > "$out/$side.log" 2>&1
+done
+python3 - "$out" <<'PY'
+import json, math, sys, collections
+def load(path):
+    r = {}
+    for line in open(path):
+        d = json.loads(line)
+        q = d["params"]
+        if d["status"] == "ok" and q["backend"] == "fp8kit":
+            r[(int(q["n"]), int(q["k"]), int(q["m"]))] = d["metrics"]["tflops_median"]
+    return r
+a = load(f"{sys.argv[1]}/a/gemm_results.jsonl")
+b = load(f"{sys.argv[1]}/b/gemm_results.jsonl")
+by_m = collections.defaultdict(list)
+for key in sorted(a.keys() & b.keys()):
+    by_m[key[2]].append(b[key] / a[key])
+    print(f"{key[0]:6d} {key[1]:6d} {key[2]:5d}  A {a[key]:7.1f}  B {b[key]:7.1f}  B/A {b[key] / a[key]:.3f}")
+geo = lambda v: math.exp(sum(map(math.log, v)) / len(v))
+for m, v in sorted(by_m.items()):
+    print(f"M={m}: B/A geomean {geo(v):.3f} over {len(v)} (min {min(v):.3f}, max {max(v):.3f})")
+allv = [x for v in by_m.values() for x in v]
+print(f"all: B/A geomean {geo(allv):.3f} over {len(allv)}")
+PY
