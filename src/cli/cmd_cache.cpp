@@ -13,7 +13,7 @@
 #include "jit/compiler.hpp"
 #include "jit/disk_cache.hpp"
 #include "jit/options.hpp"
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 #include "tune/cache_warm.hpp"
 
 namespace fp8kit::cli {

@@ -11,9 +11,9 @@
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
-#include "ops/fp8kit_gemm.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
 namespace {

@@ -17,7 +17,7 @@
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/version.hpp"
 #include "jit/compiler.hpp"
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 #include "tune/output_check.hpp"
 
 namespace fp8kit::tune {

@@ -11,7 +11,7 @@
 #include "core/gemm_config.hpp"
 #include "cpu/jit_checks.hpp"
 #include "jit/compiler.hpp"
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
 namespace {

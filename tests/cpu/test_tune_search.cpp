@@ -11,10 +11,10 @@
 #include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
 #include "core/model_shapes.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 #include "tune/candidate_search.hpp"
 #include "tune/fake_measurer.hpp"
 #include "tune/tune_plan.hpp"
-#include "ops/fp8kit_gemm.hpp"
 
 namespace fp8kit::tune {
 namespace {

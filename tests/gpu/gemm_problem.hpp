@@ -23,7 +23,7 @@
 #include "cuda/check.hpp"
 #include "cuda/resources.hpp"
 #include "fp8kit/gemm.hpp"
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit::gemm_test {
 

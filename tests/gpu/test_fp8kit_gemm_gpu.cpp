@@ -17,7 +17,7 @@
 #include "cuda/resources.hpp"
 #include "gemm_problem.hpp"
 #include "gpu_test_util.hpp"
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
 namespace {

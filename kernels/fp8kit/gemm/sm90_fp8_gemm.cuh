@@ -23,7 +23,7 @@
 // global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail.
 //
 // The host mirror of every rule here is src/core/gemm_config.cpp (validity, shared-memory layout,
-// register budgets, overlap and store passes); the launcher is src/ops/fp8kit_gemm.cpp.
+// register budgets, overlap and store passes); the launcher is src/ops/sm90_fp8_gemm.cpp.
 #pragma once
 
 #include <fp8kit/common/pdl.cuh>

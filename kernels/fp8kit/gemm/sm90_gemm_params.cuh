@@ -1,4 +1,4 @@
-// The sm90 FP8 GEMM's kernel parameter (sm90_fp8_gemm.cuh). Host-clean: src/ops/fp8kit_gemm.cpp
+// The sm90 FP8 GEMM's kernel parameter (sm90_fp8_gemm.cuh). Host-clean: src/ops/sm90_fp8_gemm.cpp
 // includes this same header to fill it, so the two sides cannot drift apart.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "ops/fp8kit_gemm.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 #include <cuda.h>
 

@@ -1,6 +1,7 @@
-// Backend `fp8kit` of scaled_mm: the own Hopper FP8 GEMM (kernels/fp8kit/gemm/sm90_fp8_gemm.cuh),
-// one JIT-compiled kernel per GemmConfig. Code generation works without a GPU (CPU tests compile
-// it under NVRTC); running needs an sm_90 device.
+// The sm90_fp8_gemm runtime, backend `fp8kit` of scaled_mm: the own Hopper FP8 GEMM
+// (kernels/fp8kit/gemm/sm90_fp8_gemm.cuh), one JIT-compiled kernel per GemmConfig; config choice,
+// source generation, TMA descriptors and launch live here. Code generation works without a GPU
+// (CPU tests compile it under NVRTC); running needs an sm_90 device.
 #pragma once
 
 #include <cuda_runtime_api.h>
