@@ -131,20 +131,34 @@ TEST(TuneFile, WrittenUnderItsNameAndReadBack) {
   EXPECT_EQ(read_tuned_config_file(path), f);
 }
 
+int count_atomic_temporaries(const fs::path& dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += is_atomic_temp_name(e.path().filename().string());
+  return n;
+}
+
 // A writer killed at any moment leaves the previous whole file or the new whole file, never half.
+// Each kill is aimed at a write in flight (the parent waits until it sees a temporary), and rounds go
+// on until a kill has provably landed mid-write, so the test does not depend on the disk's speed.
 TEST(TuneFile, KilledWriterLeavesNoHalfFile) {
   TempDir dir;
   TunedConfigFile big = sample_file();
   for (int m = 2; m < 3000; ++m) big.batches[m] = big.batches[1];  // ~1 MB of JSON: writes take a while
   const fs::path path = dir.path() / tuned_file_name(big);
   const std::string text = to_json_text(big);  // before fork: the child only publishes
-  for (int round = 0; round < 8; ++round) {
+  int rounds = 0;
+  for (; rounds < 8 || (count_atomic_temporaries(dir.path()) == 0 && rounds < 400); ++rounds) {
+    const int temporaries_before = count_atomic_temporaries(dir.path());
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      while (true) write_file_atomic(path, text);  // most kills land inside a write
+      while (true) write_file_atomic(path, text);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(15 + 11 * round));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + rounds % 7));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);  // a dead child writes nothing
+    while (count_atomic_temporaries(dir.path()) == temporaries_before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -153,10 +167,8 @@ TEST(TuneFile, KilledWriterLeavesNoHalfFile) {
       EXPECT_EQ(read.batches.size(), big.batches.size());
     }
   }
-  // The kills caught writers mid-write (their temporaries are left), and the loader ignores those.
-  int temporaries = 0;
-  for (const auto& e : fs::directory_iterator(dir.path())) temporaries += is_atomic_temp_name(e.path().filename().string());
-  EXPECT_GT(temporaries, 0);
+  // Some kill caught a writer mid-write (its temporary is left), and the loader ignores those.
+  EXPECT_GT(count_atomic_temporaries(dir.path()), 0) << "no kill landed inside a write in " << rounds << " rounds";
   std::vector<std::string> problems;
   const TunedConfigStore store = TunedConfigStore::load_dir(dir.path(), problems);
   EXPECT_TRUE(problems.empty()) << problems.front();
