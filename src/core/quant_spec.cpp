@@ -152,4 +152,20 @@ ScaleGeometry scale_geometry(const QuantSpec& spec, std::int64_t rows, std::int6
   return geo;
 }
 
+std::string_view quant_impl_name(QuantImpl impl) {
+  switch (impl) {
+    case QuantImpl::kFp8kit:
+      return "fp8kit";
+    case QuantImpl::kNaive:
+      return "naive";
+  }
+  throw_invalid_argument(fmt::format("quant_impl_name: unknown value {}", static_cast<int>(impl)));
+}
+
+QuantImpl parse_quant_impl(std::string_view name) {
+  if (name == "fp8kit") return QuantImpl::kFp8kit;
+  if (name == "naive") return QuantImpl::kNaive;
+  throw_invalid_argument(fmt::format("unknown quantization implementation '{}' (fp8kit or naive)", name));
+}
+
 }  // namespace fp8kit

@@ -15,7 +15,8 @@
 #include "cuda/device.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
-#include "ops/quant_kernels.hpp"
+#include "ops/quant_checks.hpp"
+#include "ops/quant_plan.hpp"
 
 namespace fp8kit {
 namespace {
@@ -132,11 +133,7 @@ void quantize(const TensorView& x, const TensorView& q, const TensorView& scales
   plan.params.x = x.data;
   plan.params.q = static_cast<std::uint8_t*>(q.data);
   plan.params.scales = static_cast<float*>(scales.data);
-  if (plan.zero_scale0) FP8KIT_CUDA_CHECK(cudaMemsetAsync(scales.data, 0, sizeof(float), stream));
-  const jit::LaunchOrder order = options.impl == QuantImpl::kFp8kit && options.programmatic_launch
-                                    ? jit::LaunchOrder::kProgrammatic
-                                    : jit::LaunchOrder::kSerial;
-  for (int i = 0; i < plan.launch_count; ++i) launch(plan.launches[static_cast<std::size_t>(i)], plan.params, stream, order);
+  ops::launch_quant_plan(plan, stream, options.impl == QuantImpl::kFp8kit && options.programmatic_launch);
 }
 
 void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_out, cudaStream_t stream) {
@@ -156,10 +153,22 @@ void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_
   p.scale_cols = static_cast<int>(cols);
   p.scale_cols_pad = static_cast<int>(ld);
   ops::QuantLaunch l;
-  l.config = {ops::QuantKernelKind::kCopyBlockScales, DType::kFloat32, false, 256, 1};
+  l.config.kind = ops::QuantKernelKind::kCopyBlockScales;
+  l.config.input = DType::kFloat32;
+  l.config.vector = false;
   l.grid_x = static_cast<unsigned>((rows * ld + 255) / 256);
   l.items = static_cast<std::uint32_t>(rows * ld);
   launch(l, p, stream, jit::LaunchOrder::kSerial);
 }
 
 }  // namespace fp8kit
+
+namespace fp8kit::ops {
+
+void launch_quant_plan(const QuantPlan& plan, cudaStream_t stream, bool programmatic) {
+  if (plan.zero_scale0) FP8KIT_CUDA_CHECK(cudaMemsetAsync(plan.params.scales, 0, sizeof(float), stream));
+  const jit::LaunchOrder order = programmatic ? jit::LaunchOrder::kProgrammatic : jit::LaunchOrder::kSerial;
+  for (int i = 0; i < plan.launch_count; ++i) launch(plan.launches[static_cast<std::size_t>(i)], plan.params, stream, order);
+}
+
+}  // namespace fp8kit::ops

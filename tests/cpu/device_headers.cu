@@ -59,11 +59,13 @@ extern "C" __global__ void fp8kit_check_scale_broadcast(const __grid_constant__ 
 #include <fp8kit/quant/row_quant.cuh>
 #include <fp8kit/quant/tensor_quant.cuh>
 extern "C" __global__ void fp8kit_check_quant(const __grid_constant__ fp8kit::QuantParams p) {
-  fp8kit::quant_row_warp<fp8kit::InBF16, 256, 2, true>(p);
-  fp8kit::quant_row_block<fp8kit::InF16, 256, 4, false>(p);
-  fp8kit::quant_row_loop<fp8kit::InF32, 512, 4, true>(p);
-  fp8kit::quant_group<fp8kit::InBF16, 128, true, 256, 2, true>(p);
-  fp8kit::quant_group<fp8kit::InF32, 32, false, 256, 1, false>(p);
+  fp8kit::quant_row_warp<fp8kit::InBF16, 256, 2>(p);
+  fp8kit::quant_row_block<fp8kit::InF16, 512, 4>(p);
+  fp8kit::quant_group_runs<fp8kit::InBF16, 128, true, 256, 4, true>(p);
+  fp8kit::quant_row_two_pass<fp8kit::InF32, 512, 4, true>(p);
+  fp8kit::quant_group_ragged<fp8kit::InBF16, 128, true, 256, 2, true>(p);
+  fp8kit::quant_group_ragged<fp8kit::InF32, 32, false, 256, 1, false>(p);
+  fp8kit::tensor_quant_one_launch<fp8kit::InBF16, 8, 2, 512>(p);
   fp8kit::tensor_amax<fp8kit::InF16, 256, 4, true>(p);
   fp8kit::scaled_cast<fp8kit::InBF16, fp8kit::CastScale::kGroup, 64, 256, 4, true>(p);
   fp8kit::scaled_cast<fp8kit::InF32, fp8kit::CastScale::kTensor, 0, 256, 4, false>(p);

@@ -48,9 +48,9 @@ __device__ __forceinline__ void tensor_amax(const QuantParams& p) {
 }
 
 // kTensorDynamic: scales[0] came from tensor_amax (>= 2^-18 or +Inf), so the fast exact division
-// of quant_common.cuh applies; given scales may be anything and take the plain division.
-// kTensorDynamicReverse: the same, walking x backwards (tensor_amax walked it forwards).
-enum class CastScale : int { kTensor = 0, kRow = 1, kGroup = 2, kTensorDynamic = 3, kTensorDynamicReverse = 4 };
+// of quant_common.cuh applies; given scales may be anything and take the plain division. It walks
+// x backwards: tensor_amax walked it forwards, so the cast starts on what is still in L2.
+enum class CastScale : int { kTensor = 0, kRow = 1, kGroup = 2, kTensorDynamic = 3 };
 
 // q = e4m3(x / s) with s read from the scale buffer: scales[0] (kTensor), scales[row * s_rs]
 // (kRow) or scales[row * s_rs + (col / kGroup) * s_cs] (kGroup; a chunk never straddles groups).
@@ -58,10 +58,10 @@ template <class In, CastScale kScale, int kGroup, int kThreads, int kUnroll, boo
 __device__ __forceinline__ void scaled_cast(const QuantParams& p) {
   static_assert(kScale != CastScale::kGroup || kGroup % kChunk == 0, "a chunk lies in one group");
   float tensor_scale = 0.0f;
-  constexpr bool kDynamic = kScale == CastScale::kTensorDynamic || kScale == CastScale::kTensorDynamicReverse;
+  constexpr bool kDynamic = kScale == CastScale::kTensorDynamic;
   if constexpr (kScale == CastScale::kTensor || kDynamic) tensor_scale = p.scales[0];
   const Divisor tensor_divisor = make_divisor(tensor_scale);
-  constexpr bool kReverse = kScale == CastScale::kTensorDynamicReverse;
+  constexpr bool kReverse = kDynamic;
   if constexpr (kDynamic) {
     // Without scale_ub, a finite dynamic scale came from a finite amax: the tensor is regular
     // (regular_group). With one, the cast cannot tell whether the amax was clipped.
@@ -113,7 +113,7 @@ __device__ __forceinline__ float cluster_max(float mine, float* slot) {
 // (item v * total + global thread id), reduces the amax over the block and then the cluster, and
 // casts. Each CTA computes the same scale from the same amax; CTA 0 writes it.
 template <class In, int kCluster, int kVecs, int kMaxThreads>
-__device__ __forceinline__ void tensor_quant_single(const QuantParams& p) {
+__device__ __forceinline__ void tensor_quant_one_launch(const QuantParams& p) {
   static_assert(kMaxThreads % 32 == 0 && kVecs >= 1, "whole warps");
   __shared__ float red[kMaxThreads / 32];
   __shared__ float cta_amax;
