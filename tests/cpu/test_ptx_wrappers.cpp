@@ -3,10 +3,8 @@
 // wrapper. This proves the PTX assembles; whether it computes the right thing needs a GPU.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -134,145 +132,6 @@ extern "C" __global__ void __launch_bounds__(384, 1)
 )"};
 }
 
-// A consumer in the shape issue 5's kernel will take (see core/gemm_config.hpp's header comment):
-// TMA ring, per-64-row-slice promotion with a B scale chosen per column (a tile may span two B
-// scale blocks), bf16 epilogue through shared memory and a TMA store. Not the kernel: a stand-in
-// that makes ptxas allocate registers the way the kernel will, so the register rule is measured.
-KernelSource register_skeleton(const GemmConfig& c) {
-  return {"skeleton_" + kernel_name(c), fmt::format(R"(#include <fp8kit/ptx/fence.cuh>
-#include <fp8kit/ptx/mbarrier.cuh>
-#include <fp8kit/ptx/tma.cuh>
-#include <fp8kit/ptx/warpgroup.cuh>
-#include <fp8kit/ptx/wgmma.cuh>
-namespace {{
-constexpr int kBM = {0}, kBN = {1}, kWG = {2}, kStages = {3}, kBudget = {4};
-constexpr bool kPromoted = {5};
-constexpr int kRows = kBM / kWG, kSlices = kRows / 64, kAcc = kBN / 2;
-}}
-extern "C" __global__ void __launch_bounds__(128 * (kWG + 1), 1)
-    fp8kit_entry(const __grid_constant__ fp8kit::CUtensorMapOpaque map_a,
-                 const __grid_constant__ fp8kit::CUtensorMapOpaque map_b,
-                 const __grid_constant__ fp8kit::CUtensorMapOpaque map_sa,
-                 const __grid_constant__ fp8kit::CUtensorMapOpaque map_d, const float* scale_a,
-                 const float* scale_b, int k_blocks, int sb_ld, int n_split) {{
-  using namespace fp8kit;
-  extern __shared__ __align__(1024) u8 smem[];
-  u8* tile_a = smem;                                             // (kBM, 128, kStages) e4m3
-  u8* tile_b = tile_a + kStages * kBM * 128;                     // (kBN, 128, kStages) e4m3
-  u8* tile_d = tile_b + kStages * kBN * 128;                     // (kBM, kBN) bf16
-  float* sa = reinterpret_cast<float*>(tile_d + kBM * kBN * 2);  // (kBM, kStages) fp32
-  float* sb = sa + kStages * kBM;                                // (4, kStages) fp32
-  u64* full = reinterpret_cast<u64*>(sb + kStages * 4);
-  u64* empty = full + kStages;
-  if (threadIdx.x == 0) {{
-    for (int s = 0; s < kStages; ++s) {{
-      ptx::mbarrier_init(&full[s], 2);
-      ptx::mbarrier_init(&empty[s], kWG);
-    }}
-    ptx::fence_mbarrier_init();
-  }}
-  __syncthreads();
-  if (ptx::warpgroup_index() == 0) {{
-    ptx::setmaxnreg_dec<40>();
-    if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) {{
-      for (int kb = 0; kb < k_blocks; ++kb) {{
-        const int s = kb % kStages;
-        ptx::mbarrier_wait_parity(&empty[s], ((kb / kStages) & 1) ^ 1);
-        sb[s * 4] = scale_b[blockIdx.y * sb_ld + kb];
-        sb[s * 4 + 1] = scale_b[(blockIdx.y + 1) * sb_ld + kb];
-        ptx::mbarrier_arrive(&full[s]);
-        ptx::mbarrier_arrive_expect_tx(&full[s], (kBM + kBN) * 128 + kBM * 4);
-        ptx::tma_load_2d(tile_a + s * kBM * 128, &map_a, &full[s], kb * 128, static_cast<i32>(blockIdx.x) * kBM);
-        ptx::tma_load_2d(tile_b + s * kBN * 128, &map_b, &full[s], kb * 128, static_cast<i32>(blockIdx.y) * kBN);
-        ptx::tma_load_2d(sa + s * kBM, &map_sa, &full[s], static_cast<i32>(blockIdx.x) * kBM, kb);
-      }}
-    }}
-  }} else {{
-    ptx::setmaxnreg_inc<kBudget>();
-    const int wg = ptx::warpgroup_index() - 1;
-    const int lane = static_cast<int>(threadIdx.x) % 32, warp = ptx::warp_index_in_warpgroup();
-    float acc[kSlices][kAcc];
-#pragma unroll
-    for (int m = 0; m < kSlices; ++m)
-#pragma unroll
-      for (int i = 0; i < kAcc; ++i) acc[m][i] = 0.0f;
-    for (int kb = 0; kb < k_blocks; ++kb) {{
-      const int s = kb % kStages;
-      ptx::mbarrier_wait_parity(&full[s], (kb / kStages) & 1);
-      const u64 db = ptx::wgmma_desc_k_major_sw128(tile_b + s * kBN * 128);
-      if constexpr (kPromoted) {{
-        const float sb0 = sb[s * 4], sb1 = sb[s * 4 + 1];
-#pragma unroll
-        for (int m = 0; m < kSlices; ++m) {{
-          float scratch[kAcc];  // one 128-wide K block of one 64-row slice, then promoted
-          const u64 da = ptx::wgmma_desc_k_major_sw128(tile_a + s * kBM * 128 + (wg * kRows + m * 64) * 128);
-          ptx::wgmma_fence_operands(scratch);
-          ptx::wgmma_fence();
-#pragma unroll
-          for (int k = 0; k < 4; ++k) {{
-            ptx::wgmma_m64k32_e4m3<kBN>(scratch, ptx::wgmma_desc_advance(da, 32 * k), ptx::wgmma_desc_advance(db, 32 * k),
-                                        k > 0);
-          }}
-          ptx::wgmma_commit_group();
-          ptx::wgmma_wait_group<0>();
-          ptx::wgmma_fence_operands(scratch);
-          const int r0 = wg * kRows + m * 64 + warp * 16 + lane / 4;
-          const float sa0 = sa[s * kBM + r0], sa1 = sa[s * kBM + r0 + 8];
-#pragma unroll
-          for (int i = 0; i < kAcc; ++i) {{
-            const int col = (i / 4) * 8 + (lane % 4) * 2 + (i % 2);
-            acc[m][i] += ((i / 2) % 2 ? sa1 : sa0) * (col < n_split ? sb0 : sb1) * scratch[i];
-          }}
-        }}
-      }} else {{
-#pragma unroll
-        for (int m = 0; m < kSlices; ++m) ptx::wgmma_fence_operands(acc[m]);
-        ptx::wgmma_fence();
-#pragma unroll
-        for (int m = 0; m < kSlices; ++m) {{
-          const u64 da = ptx::wgmma_desc_k_major_sw128(tile_a + s * kBM * 128 + (wg * kRows + m * 64) * 128);
-#pragma unroll
-          for (int k = 0; k < 4; ++k) {{
-            ptx::wgmma_m64k32_e4m3<kBN>(acc[m], ptx::wgmma_desc_advance(da, 32 * k), ptx::wgmma_desc_advance(db, 32 * k),
-                                        true);
-          }}
-        }}
-        ptx::wgmma_commit_group();
-        ptx::wgmma_wait_group<0>();
-#pragma unroll
-        for (int m = 0; m < kSlices; ++m) ptx::wgmma_fence_operands(acc[m]);
-      }}
-      if (ptx::thread_index_in_warpgroup() == 0) ptx::mbarrier_arrive(&empty[s]);
-    }}
-    u16* d = reinterpret_cast<u16*>(tile_d);
-#pragma unroll
-    for (int m = 0; m < kSlices; ++m) {{
-#pragma unroll
-      for (int i = 0; i < kAcc; ++i) {{
-        const int row = wg * kRows + m * 64 + warp * 16 + lane / 4 + 8 * ((i / 2) % 2);
-        const int col = (i / 4) * 8 + (lane % 4) * 2 + (i % 2);
-        float v = acc[m][i];
-        if constexpr (!kPromoted) v *= scale_a[blockIdx.x * kBM + row] * scale_b[blockIdx.y * kBN + col];
-        u16 bits;
-        asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(bits) : "f"(v));
-        d[row * kBN + col] = bits;
-      }}
-    }}
-    ptx::fence_proxy_async_shared();
-    ptx::named_barrier_sync(1, 128 * kWG);
-    if (threadIdx.x == 128) {{
-      ptx::tma_store_2d(&map_d, tile_d, static_cast<i32>(blockIdx.y) * kBN, static_cast<i32>(blockIdx.x) * kBM);
-      ptx::tma_store_commit_group();
-      ptx::tma_store_wait_all<0>();
-    }}
-  }}
-}}
-)",
-                                                    c.block_m, c.block_n, c.consumer_warpgroups, c.stages,
-                                                    consumer_register_budget(c.consumer_warpgroups),
-                                                    gemm_needs_promotion(c) ? "true" : "false")};
-}
-
 bool is_elf(const std::string& bytes) { return bytes.size() > 4 && bytes.compare(0, 4, "\x7f" "ELF") == 0; }
 
 // ptxas reports (at "info" level, so -Werror misses them) that mean a wrapper silently lost its
@@ -316,55 +175,6 @@ TEST(PtxWrappers, PipelineSkeletonCompilesWithSetmaxnreg) {
   EXPECT_FALSE(k.usage.spills()) << k.log;
   EXPECT_EQ(k.usage.stack_frame_bytes, 0) << k.log;
   expect_no_lost_features(k);
-}
-
-// The register rule of core/gemm_config.hpp, measured: for each scale kind (promoted or not) and
-// (block_m, warpgroups), the two widest accepted block_n (the binding ones: pressure grows with
-// the width) and the narrowest compile without spills at the setmaxnreg budget. A config far over
-// the budget does spill, so the check can fail.
-TEST(PtxWrappers, RegisterRuleHoldsOnAConsumerSkeleton) {
-  GemmSearchSpace promoted;  // group128 x block128
-  GemmSearchSpace unpromoted;
-  unpromoted.mode_a = ScaleModeA::kToken;
-  unpromoted.mode_b = ScaleModeB::kChannel;
-  std::map<std::tuple<bool, int, int>, std::vector<GemmConfig>> by_shape;  // ascending block_n
-  for (const GemmSearchSpace& space : {promoted, unpromoted}) {
-    for (const GemmConfig& c : gemm_search_space(space)) {
-      // Tiles admitted only by the real kernel's promotion savings (m256n128, m128n192) are the real
-      // kernel's, not the skeleton's: Fp8kitGemmSource.* compiles them.
-      if (gemm_needs_promotion(c) && consumer_registers_needed(c) + kKernelPromotionSavings > consumer_register_budget(c.consumer_warpgroups)) {
-        continue;
-      }
-      auto& list = by_shape[{gemm_needs_promotion(c), c.block_m, c.consumer_warpgroups}];
-      if (list.empty() || list.back().block_n != c.block_n) list.push_back(c);
-    }
-  }
-  ASSERT_EQ(by_shape.size(), 8u);
-  std::vector<KernelSource> sources;
-  for (const auto& [shape, list] : by_shape) {
-    ASSERT_GE(list.size(), 3u);
-    for (const GemmConfig* c : {&list.front(), &list[list.size() - 2], &list.back()}) {
-      sources.push_back(register_skeleton(*c));
-    }
-  }
-  GemmConfig over;  // 128 + 128 + 24 + 32 - 16 = 296 needed, 232 there
-  over.block_n = 256;
-  over.mode_b = ScaleModeB::kChannel;
-  ASSERT_FALSE(is_valid(over));
-  sources.push_back(register_skeleton(over));
-
-  TempDir dir;
-  JitOptions lenient = strict_options(dir);
-  lenient.fail_on_spill = false;  // judged here, per kernel, so a failure names the config
-  const auto compiled = KernelCompiler(lenient).compile_all(sources, 2);
-  ASSERT_EQ(compiled.size(), sources.size());
-  for (std::size_t i = 0; i + 1 < compiled.size(); ++i) {
-    const CompiledKernel& k = compiled[i];
-    EXPECT_FALSE(k.usage.spills()) << k.name << " spills: the register rule accepts too much\n" << k.log;
-    EXPECT_EQ(k.usage.stack_frame_bytes, 0) << k.name << "\n" << k.log;
-    expect_no_lost_features(k);
-  }
-  EXPECT_TRUE(compiled.back().usage.spills()) << compiled.back().log;
 }
 
 // The checks above can fail: kernels that break the rules get exactly those reports in the log.

@@ -158,7 +158,7 @@ TEST(ScaledMmChecks, GoodArgumentsPassForEveryPair) {
   EXPECT_EQ(empty.check().m, 0);
 }
 
-TEST(ScaledMmChecks, MessagesNameTheArgumentAndTheRule) {
+TEST(ScaledMmChecks, OperandMessagesNameTheArgumentAndTheRule) {
   {
     Args x;
     x.a.dtype = DType::kBFloat16;
@@ -198,6 +198,9 @@ TEST(ScaledMmChecks, MessagesNameTheArgumentAndTheRule) {
     x.reset();
     expect_error([&] { x.check(); }, {"K must be a multiple of 128"});
   }
+}
+
+TEST(ScaledMmChecks, ScaleOutputAndBiasMessagesNameTheArgumentAndTheRule) {
   {
     Args x;
     x.m = 63;
