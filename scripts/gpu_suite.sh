@@ -36,7 +36,7 @@ else  # a slim folder with the binaries only (docs/DEVELOPING.md): the same suit
   step gpu-tests "$build/fp8kit_gpu_tests" --gtest_brief=1
 fi
 step info-measure "$build/fp8kit" info --measure
-step tune-check scripts/gpu_tune_check.sh "$build"  # issue 6: tiny tune, planted fault, resume
+step tune-check scripts/gpu_tune_check.sh "$build"  # tiny tune, planted fault, resume
 export FP8KIT_UNDER_SANITIZER=1  # timing bounds do not hold for instrumented kernels
 # No --leak-check: cuBLASLt workspaces (32 MiB per stream that ran a GEMM) are held until exit on
 # purpose, so that a captured graph never points at freed memory; they show up as leaks.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The GPU half of issue 6's tests, on the GPU machine: a tiny tune (2 shapes x 3 M) whose files the
-# library then uses, a planted faulting candidate that the tuner survives, and --resume after an
-# interrupted run completing the same set of files. Exits non-zero on the first broken promise.
+# The tuner's GPU checks: a tiny tune (2 shapes x 3 M) whose files the library then uses, a
+# planted faulting candidate that the tuner survives, and --resume after an interrupted run
+# completing the same set of files. Exits non-zero on the first broken promise.
 # Usage: scripts/gpu_tune_check.sh [DIR holding fp8kit]   (logs and files under $OUT or /tmp)
 set -uo pipefail
 bin="${1:-build/release}/fp8kit"

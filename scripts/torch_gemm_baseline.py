@@ -1,4 +1,4 @@
-"""Same-run baseline for `fp8kit bench gemm` (issue 4, DESIGN.md §7): torch._scaled_mm (FP8
+"""Same-run baseline for `fp8kit bench gemm` (DESIGN.md §7): torch._scaled_mm (FP8
 per-tensor and row-wise = channel/token scales, bf16 out) and a BF16 matmul on given (N, K) shapes
 and batch sizes, timed like fp8kit: CUDA-graph replay of many calls, median of event-timed
 replays. Runs on the GPU machine, where PyTorch is installed; prints one line per measurement.

@@ -1,5 +1,5 @@
-// Quantization vocabulary (DESIGN.md §3). The GPU entry point fp8kit::quantize arrives with the
-// quantization kernels; the CPU reference in src/core uses the same types.
+// Quantization vocabulary (DESIGN.md §3) and the GPU entry points fp8kit::quantize and
+// prepare_block_scales; the CPU reference in src/core uses the same types.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/gemm_operands.hpp"
 #include "bench/gemm_verify.hpp"
 #include "bench/quant_verify.hpp"
 #include "bench/run_context.hpp"
@@ -24,103 +25,7 @@
 namespace fp8kit::bench {
 namespace {
 
-constexpr std::size_t kAlign = 256;  // every operand of a rotated input set starts 256-byte aligned
-
-std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-TensorView with_data(TensorView v, void* data) {
-  v.data = data;
-  return v;
-}
-
-QuantSpec weight_spec(ScaleModeB mode) {
-  QuantSpec spec;
-  switch (mode) {
-    case ScaleModeB::kTensor: spec.granularity = Granularity::kPerTensor; break;
-    case ScaleModeB::kChannel: spec.granularity = Granularity::kPerChannel; break;
-    case ScaleModeB::kBlock128: spec.granularity = Granularity::kBlock128; break;
-  }
-  return spec;
-}
-
-// Host-to-device copies and memsets run on the legacy stream, which a non-blocking stream does
-// not wait for: finish them before the stream reads.
-void upload(cuda::DeviceBuffer& dst, const std::vector<std::byte>& src) {
-  dst.upload(src.data(), src.size());
-  FP8KIT_CUDA_CHECK(cudaDeviceSynchronize());
-}
-
-// FP8 codes (rows, cols) and their scales in the GEMM's layout, on the device; on the host after
-// download().
-struct QuantOperand {
-  std::int64_t rows = 0, cols = 0, scale_elems = 0;
-  cuda::DeviceBuffer q, s;
-  std::vector<std::uint8_t> host_q;
-  std::vector<float> host_s;
-
-  TensorView q_view() const { return TensorView::matrix(q.data(), DType::kE4M3, rows, cols, cols); }
-  TensorView s_view() const { return TensorView::contiguous(s.data(), DType::kFloat32, {scale_elems}); }
-  void download() {
-    if (!host_q.empty() || rows * cols == 0) return;
-    host_q.resize(sz(rows * cols));
-    q.download(host_q.data(), host_q.size());
-    host_s.resize(sz(scale_elems));
-    s.download(host_s.data(), host_s.size() * 4);
-  }
-};
-
-// Quantizes x with fp8kit::quantize (the same kernels linear() runs) and waits for it.
-QuantOperand quantize_operand(const TensorView& x, const QuantSpec& spec, std::int64_t gemm_scale_elems,
-                              cudaStream_t stream) {
-  QuantOperand op;
-  op.rows = x.size(0);
-  op.cols = x.size(1);
-  op.scale_elems = gemm_scale_elems;
-  const std::int64_t alloc = scale_geometry(spec, op.rows, op.cols).alloc_elems;
-  op.q = cuda::DeviceBuffer(sz(op.rows * op.cols));
-  op.s = cuda::DeviceBuffer(sz(std::max(alloc, gemm_scale_elems)) * 4);
-  quantize(x, op.q_view(), TensorView::contiguous(op.s.data(), DType::kFloat32, {alloc}), spec, stream);
-  FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
-  return op;
-}
-
-// The operands of one timed call, and for cold timing sets-1 further copies of them: calls rotate
-// through the sets so that together they exceed twice the L2 cache.
-class Rotation {
- public:
-  Rotation(std::vector<std::pair<void*, std::size_t>> parts, const cuda::DeviceInfo& device, TimingMode mode,
-           cudaStream_t stream)
-      : parts_(std::move(parts)) {
-    for (const auto& [ptr, bytes] : parts_) {
-      offsets_.push_back(stride_);
-      stride_ += round_up(bytes, kAlign);
-    }
-    sets_ = mode == TimingMode::kCold ? cold_input_sets(stride_, device.l2_bytes) : 1;
-    if (sets_ > 1) {
-      copies_ = cuda::DeviceBuffer(stride_ * sz(sets_ - 1));
-      for (int s = 1; s < sets_; ++s) {
-        for (std::size_t p = 0; p < parts_.size(); ++p) {
-          FP8KIT_CUDA_CHECK(
-              cudaMemcpyAsync(at(p, s), parts_[p].first, parts_[p].second, cudaMemcpyDeviceToDevice, stream));
-        }
-      }
-      FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
-    }
-  }
-  int sets() const { return sets_; }
-  void* at(std::size_t part, int set) const {
-    if (set == 0) return parts_[part].first;
-    return copies_.as<std::byte>() + stride_ * sz(set - 1) + offsets_[part];
-  }
-
- private:
-  std::vector<std::pair<void*, std::size_t>> parts_;
-  std::vector<std::size_t> offsets_;
-  std::size_t stride_ = 0;
-  int sets_ = 1;
-  cuda::DeviceBuffer copies_;
-};
 
 // What an FP8 scale pair's output must be at one (shape, M), shared by its -noquant and with-quant
 // providers and by every backend.

@@ -1,4 +1,4 @@
-// cuBLASLt backends of scaled_mm and mm (DESIGN.md §3; issue 4). Arguments arrive checked by
+// cuBLASLt backends of scaled_mm and mm (DESIGN.md §3). Arguments arrive checked by
 // src/ops/scaled_mm_checks; this layer maps them onto cuBLASLt's rules and caches everything.
 //
 // Rules met, and where they come from:

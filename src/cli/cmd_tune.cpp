@@ -1,4 +1,4 @@
-// fp8kit tune: the block-scaled FP8 GEMM tuner (issue 6), and its hidden per-GPU worker
+// fp8kit tune: the block-scaled FP8 GEMM tuner, and its hidden per-GPU worker
 // `fp8kit tune-worker`, which the tuner starts once per GPU (CUDA_VISIBLE_DEVICES) and replaces
 // when a candidate kills or hangs it.
 #include <cstdio>

@@ -2,9 +2,9 @@
 // its name, its validity rules (the host half of "validity is stated twice") and the search space
 // the tuner walks. Pure C++, no CUDA header.
 //
-// Kernel structure these rules assume (issue 5): one producer warpgroup issuing TMA loads of A, B
-// and the scales into a `stages`-deep shared-memory ring (full/empty mbarrier per stage), and
-// 1 or 2 consumer warpgroups issuing wgmma.m64nNk32.f32.e4m3.e4m3 from shared memory (128B
+// Kernel structure these rules assume (kernels/fp8kit/gemm/sm90_fp8_gemm.cuh): one producer
+// warpgroup issuing TMA loads of A, B and the scales into a `stages`-deep shared-memory ring
+// (full/empty mbarrier per stage), and 1 or 2 consumer warpgroups issuing wgmma.m64nNk32.f32.e4m3.e4m3 from shared memory (128B
 // swizzle, K-major). Consumer warpgroup w owns rows [w * rows_per_wg, (w + 1) * rows_per_wg) of the
 // tile and every column: one wgmma per 64 rows per 32-wide K step, N = block_n. With 128-wide K
 // scales (A group128 and/or B block128) each 64-row slice accumulates one K block into a scratch
@@ -143,7 +143,7 @@ void validate(const GemmConfig& config);
 void validate(const GemmConfig& config, const GemmShape& shape);
 
 // --- search space --------------------------------------------------------------------------------
-// The declared space the tuner searches (issue 6): the cross product of these lists for one scale
+// The declared space the tuner searches: the cross product of these lists for one scale
 // pair and out dtype, pruned by the config rules. Defaults: block_m {64, 128, 256}, block_n 16..256
 // step 16, stages 2..8, 1 or 2 consumer warpgroups, clusters of 1 or 2 CTAs along M or along N,
 // group_size_m 8.

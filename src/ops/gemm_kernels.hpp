@@ -38,10 +38,10 @@ struct RefGemmParams {
 // The GemmScaleA / GemmScaleB enumerators of kernels/fp8kit/gemm/scale_modes.cuh, as source text.
 std::string_view gemm_scale_enum(ScaleModeA mode);
 std::string_view gemm_scale_enum(ScaleModeB mode);
-// The GemmOut enumerator of kernels/fp8kit/gemm/epilogue_store.cuh for an out dtype, as source text.
+// The GemmOut enumerator of kernels/fp8kit/gemm/out_dtypes.cuh for an out dtype, as source text.
 std::string_view gemm_out_enum(DType out);
 
-// GemmBias code of kernels/fp8kit/gemm/epilogue_store.cuh (0: none).
+// GemmBias code of kernels/fp8kit/gemm/out_dtypes.cuh (0: none).
 int gemm_bias_code(const std::optional<DType>& bias);
 
 }  // namespace fp8kit::ops

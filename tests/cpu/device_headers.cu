@@ -13,7 +13,7 @@ extern "C" __global__ void fp8kit_check_fp8(const float* x, fp8kit::u8* q, float
   q[threadIdx.x] = fp8kit::e4m3_from_float(x[threadIdx.x]);
   back[threadIdx.x] = fp8kit::e4m3_to_float(q[threadIdx.x]) + static_cast<float>(fp8kit::e5m2_from_float(x[threadIdx.x]));
 }
-#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/out_dtypes.cuh>
 #include <fp8kit/gemm/scale_broadcast.cuh>
 #include <fp8kit/gemm/scale_modes.cuh>
 #include <fp8kit/ref/scaled_gemm.cuh>

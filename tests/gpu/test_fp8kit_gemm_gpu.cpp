@@ -1,4 +1,4 @@
-// Backend fp8kit (the own Hopper TMA + WGMMA GEMM) on the GPU (DESIGN.md §6, issue 5): the exact
+// Backend fp8kit (the own Hopper TMA + WGMMA GEMM) on the GPU (DESIGN.md §6): the exact
 // tier against the CPU reference over a representative set of configs and shapes (ragged M and
 // N, M = 1 ... 4096, K up to 18432), the tight tier against the reference kernel and cuBLASLt on
 // identical large inputs, every scale pair and out dtype with bias, NaN-poisoned outputs, and every

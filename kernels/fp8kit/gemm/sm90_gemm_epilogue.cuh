@@ -4,7 +4,7 @@
 // reuses a half-size buffer.
 #pragma once
 
-#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/out_dtypes.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/ptx/fence.cuh>
 #include <fp8kit/ptx/stmatrix.cuh>

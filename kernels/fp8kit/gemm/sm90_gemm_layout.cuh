@@ -3,7 +3,7 @@
 #pragma once
 
 #include <fp8kit/common/types.cuh>
-#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/out_dtypes.cuh>
 #include <fp8kit/gemm/scale_modes.cuh>
 #include <fp8kit/gemm/sm90_gemm_params.cuh>
 #include <fp8kit/ptx/tma.cuh>

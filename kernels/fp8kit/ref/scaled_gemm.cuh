@@ -12,7 +12,7 @@
 
 #include <fp8kit/common/fp8.cuh>
 #include <fp8kit/common/types.cuh>
-#include <fp8kit/gemm/epilogue_store.cuh>
+#include <fp8kit/gemm/out_dtypes.cuh>
 #include <fp8kit/gemm/scale_modes.cuh>
 
 namespace fp8kit {

@@ -50,7 +50,7 @@ TEST(GemmSpec, ScaleElemsOfB) {
   EXPECT_EQ(scale_b_elems(ScaleModeB::kChannel, 144, 256), 144);
   // ceil(144/128) = 2 block rows, K/128 = 2 padded to a row stride of 4.
   EXPECT_EQ(scale_b_elems(ScaleModeB::kBlock128, 144, 256), 2 * 4);
-  // N = 576, K = 2304: 5 block rows, 18 columns padded to 20 (the cuBLASLt pitfall of issue 4).
+  // N = 576, K = 2304: 5 block rows, 18 columns padded to 20 (a cuBLASLt pitfall).
   EXPECT_EQ(scale_b_elems(ScaleModeB::kBlock128, 576, 2304), 5 * 20);
   EXPECT_EQ(scale_b_elems(ScaleModeB::kBlock128, 7168, 512), 56 * 4);
   EXPECT_EQ(block128_scale_ld(2304), 20);

@@ -1,5 +1,6 @@
-// Output and bias element access shared by every GEMM epilogue: fp32 -> bf16/fp16 through the
-// round-to-nearest-even PTX cvt, so device results round exactly as src/core/ref_gemm's store().
+// The GEMM output and bias dtypes every epilogue shares: their codes, fp32 -> bf16/fp16 through the
+// round-to-nearest-even PTX cvt (so device results round exactly as src/core/ref_gemm's store()),
+// bias loads and output stores.
 #pragma once
 
 #include <fp8kit/common/types.cuh>
