@@ -63,7 +63,7 @@ void run_warm(const WarmArgs& a) {
   std::vector<jit::KernelSource> sources;
   int tuned = 0;
   for (const tune::WarmKernel& k : kernels) {
-    sources.push_back(ops::fp8kit_gemm_source(k.config));
+    sources.push_back(ops::sm90_fp8_gemm_source(k.config));
     tuned += k.tuned;
   }
   jit::JitOptions options = jit::global_options();

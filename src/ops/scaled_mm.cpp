@@ -92,7 +92,7 @@ bool backend_supports(GemmBackend backend, ScaleModeA a, ScaleModeB b) {
     case GemmBackend::kAuto:
     case GemmBackend::kReference: return true;
     case GemmBackend::kCublasLt: return blas::cublaslt_supports(a, b);
-    case GemmBackend::kFp8kit: return ops::fp8kit_gemm_supports(a, b);
+    case GemmBackend::kFp8kit: return ops::sm90_fp8_gemm_supports(a, b);
   }
   return false;
 }

@@ -72,7 +72,7 @@ GemmKernel& kernel_for(const GemmConfig& config) {
   auto [it, inserted] = kernels.try_emplace(key);
   if (inserted) {
     try {
-      it->second.kernel = &jit::load_kernel(fp8kit_gemm_source(config));
+      it->second.kernel = &jit::load_kernel(sm90_fp8_gemm_source(config));
     } catch (...) {
       kernels.erase(it);
       throw;
@@ -90,9 +90,9 @@ GemmKernel& kernel_for(const GemmConfig& config) {
 
 }  // namespace
 
-bool fp8kit_gemm_supports(ScaleModeA, ScaleModeB) { return true; }
+bool sm90_fp8_gemm_supports(ScaleModeA, ScaleModeB) { return true; }
 
-jit::KernelSource fp8kit_gemm_source(const GemmConfig& c) {
+jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
   validate(c);
   jit::KernelSource s;
   s.name = kernel_name(c);

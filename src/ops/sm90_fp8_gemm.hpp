@@ -16,13 +16,13 @@
 namespace fp8kit::ops {
 
 // The generated translation unit of one config; its name is kernel_name(config).
-jit::KernelSource fp8kit_gemm_source(const GemmConfig& config);
+jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& config);
 
 // The config used when no tuned one exists (a shape heuristic over tile counts and SM count).
 GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleModeB mode_b, DType out, int sm_count);
 
 // Scale pairs the kernel family implements.
-bool fp8kit_gemm_supports(ScaleModeA mode_a, ScaleModeB mode_b);
+bool sm90_fp8_gemm_supports(ScaleModeA mode_a, ScaleModeB mode_b);
 
 // D = A · Bᵀ with `config` (arguments already checked by scaled_mm's check_scaled_mm_args; the
 // config is validated against the shape here and refused with fp8kit::Error otherwise).

@@ -69,7 +69,7 @@ class GpuMeasurer : public CandidateMeasurer {
 
   std::map<std::string, std::string> compile(const std::vector<GemmConfig>& configs) override {
     std::vector<jit::KernelSource> sources;
-    for (const GemmConfig& c : configs) sources.push_back(ops::fp8kit_gemm_source(c));
+    for (const GemmConfig& c : configs) sources.push_back(ops::sm90_fp8_gemm_source(c));
     std::map<std::string, std::string> failed;
     try {
       compiler().compile_all(sources);

@@ -16,13 +16,13 @@
 namespace fp8kit {
 namespace {
 
-TEST(Fp8kitGemmSource, SpellsTheConfig) {
+TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
   GemmConfig c;
   c.block_n = 112;
   c.stages = 5;
   c.cluster_m = 2;
   c.group_size_m = 16;
-  const jit::KernelSource s = ops::fp8kit_gemm_source(c);
+  const jit::KernelSource s = ops::sm90_fp8_gemm_source(c);
   EXPECT_EQ(s.name, kernel_name(c));
   EXPECT_EQ(s.name, "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2");
   EXPECT_EQ(s.entry, "fp8kit_entry");
@@ -38,22 +38,22 @@ TEST(Fp8kitGemmSource, SpellsTheConfig) {
   // group_size_m is a run-time value: it changes neither the name nor the source.
   GemmConfig other = c;
   other.group_size_m = 8;
-  EXPECT_EQ(ops::fp8kit_gemm_source(other).source, s.source);
+  EXPECT_EQ(ops::sm90_fp8_gemm_source(other).source, s.source);
   // A cluster along N: the same cluster size, the other axis.
   GemmConfig along_n = c;
   along_n.cluster_m = 1;
   along_n.cluster_n = 2;
-  const jit::KernelSource n = ops::fp8kit_gemm_source(along_n);
+  const jit::KernelSource n = ops::sm90_fp8_gemm_source(along_n);
   EXPECT_EQ(n.name, "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_cn2");
   for (const char* part : {"kClusterM = 1, kClusterN = 2;", "__cluster_dims__(2, 1, 1)"}) {
     EXPECT_NE(n.source.find(part), std::string::npos) << part << "\n" << n.source;
   }
   GemmConfig bad = c;
   bad.block_n = 24;
-  EXPECT_THROW(ops::fp8kit_gemm_source(bad), Error);
+  EXPECT_THROW(ops::sm90_fp8_gemm_source(bad), Error);
 }
 
-TEST(Fp8kitGemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
+TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
   for (std::int64_t m : {1, 16, 64, 65, 128, 1000, 4096}) {
     for (const GemmShape& nk : {GemmShape{0, 576, 7168}, GemmShape{0, 7168, 2048}, GemmShape{0, 24576, 1536},
                                 GemmShape{0, 16, 128}}) {
@@ -93,7 +93,7 @@ TEST(Fp8kitGemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
 void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {
   test::TempDir dir;
   std::vector<jit::KernelSource> sources;
-  for (const GemmConfig& c : configs) sources.push_back(ops::fp8kit_gemm_source(c));
+  for (const GemmConfig& c : configs) sources.push_back(ops::sm90_fp8_gemm_source(c));
   const auto compiled = jit::KernelCompiler(jit::strict_options(dir)).compile_all(sources, 2);
   ASSERT_EQ(compiled.size(), configs.size());
   for (std::size_t i = 0; i < compiled.size(); ++i) {
@@ -109,9 +109,9 @@ void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {
 
 // Every config the host accepts must compile (DESIGN.md §4): all 626 of the default space, about
 // eight minutes on two cores.
-TEST(Fp8kitGemmSource, WholeBlockScaledSpaceCompilesWithoutSpills) { expect_compiles_cleanly(gemm_search_space()); }
+TEST(Sm90Fp8GemmSource, WholeBlockScaledSpaceCompilesWithoutSpills) { expect_compiles_cleanly(gemm_search_space()); }
 
-TEST(Fp8kitGemmSource, EveryScalePairAndOutDtypeCompiles) {
+TEST(Sm90Fp8GemmSource, EveryScalePairAndOutDtypeCompiles) {
   std::vector<GemmConfig> configs;
   for (ScaleModeA a : {ScaleModeA::kTensor, ScaleModeA::kToken, ScaleModeA::kGroup128}) {
     for (ScaleModeB b : {ScaleModeB::kTensor, ScaleModeB::kChannel, ScaleModeB::kBlock128}) {
