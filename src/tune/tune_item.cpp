@@ -157,11 +157,8 @@ class ItemTuner {
       ctx_.log(fmt::format("compile batch of {} kernels: {}", configs.size(), outcome.failure));
       return failed;
     }
-    if (outcome.reply->contains("failed") && (*outcome.reply)["failed"].is_object()) {
-      for (const auto& [name, why] : (*outcome.reply)["failed"].items()) {
-        if (name != "*" && why.is_string()) failed[name] = why.get<std::string>();
-      }
-    }
+    failed = compile_reply_failures(*outcome.reply);
+    failed.erase("*");  // a batch that failed as a whole: each is measured (and compiled) on its own
     return failed;
   }
 

@@ -6,7 +6,8 @@
 #include <functional>
 #include <optional>
 
-#include "tune/tuner.hpp"
+#include "tune/supervised_worker.hpp"
+#include "tune/tune_options.hpp"
 
 namespace fp8kit::tune {
 

@@ -53,13 +53,13 @@ json handle_measure(const json& request, CandidateMeasurer& measurer) {
 }
 
 json handle_compile(const json& request, CandidateMeasurer& measurer) {
-  json failed = json::object();
+  std::map<std::string, std::string> failed;
   try {
     for (const auto& [name, why] : measurer.compile(compile_request_configs(request))) failed[name] = why;
   } catch (const std::exception& e) {
     failed["*"] = e.what();
   }
-  return {{"op", "compiled"}, {"failed", failed}};
+  return compile_reply(failed);
 }
 
 }  // namespace

@@ -105,4 +105,20 @@ std::vector<GemmConfig> compile_request_configs(const json& j) {
   return configs;
 }
 
+json compile_reply(const std::map<std::string, std::string>& failed) {
+  json f = json::object();
+  for (const auto& [name, why] : failed) f[name] = why;
+  return {{"op", "compiled"}, {"failed", f}};
+}
+
+std::map<std::string, std::string> compile_reply_failures(const json& j) {
+  std::map<std::string, std::string> failed;
+  if (j.is_object() && j.contains("failed") && j["failed"].is_object()) {
+    for (const auto& [name, why] : j["failed"].items()) {
+      if (why.is_string()) failed[name] = why.get<std::string>();
+    }
+  }
+  return failed;
+}
+
 }  // namespace fp8kit::tune

@@ -52,5 +52,8 @@ MeasureReply measure_reply_from_json(const nlohmann::json& j);
 
 nlohmann::json compile_request(const std::vector<GemmConfig>& configs);
 std::vector<GemmConfig> compile_request_configs(const nlohmann::json& j);
+// The kernels whose compile failed, by name, with why; "*": the whole batch failed (an exception).
+nlohmann::json compile_reply(const std::map<std::string, std::string>& failed);
+std::map<std::string, std::string> compile_reply_failures(const nlohmann::json& j);
 
 }  // namespace fp8kit::tune

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "tune/supervised_worker.hpp"
 #include "tune/tune_journal.hpp"
 #include "tune/tuner.hpp"
+#include "tune/worker_protocol.hpp"
 
 namespace fp8kit::tune {
 namespace {
@@ -43,6 +45,15 @@ MeasureReply measure(SupervisedWorker& w, const GemmShape& s, const GemmConfig& 
 }
 
 const GemmShape kShape{64, 7168, 2048};
+
+TEST(TuneWorker, CompileReplyRoundTrips) {
+  const std::map<std::string, std::string> failed = {{"gemm_a", "ptxas: too many registers"}, {"*", "out of memory"}};
+  EXPECT_EQ(compile_reply_failures(compile_reply(failed)), failed);
+  EXPECT_TRUE(compile_reply_failures(compile_reply({})).empty());
+  EXPECT_TRUE(compile_reply_failures(nlohmann::json{{"op", "compiled"}}).empty());  // nothing failed
+  const std::vector<GemmConfig> configs = {gemm_config(64, 128, 4, 1), gemm_config(128, 192, 3, 2)};
+  EXPECT_EQ(compile_request_configs(compile_request(configs)), configs);
+}
 
 TEST(TuneWorker, MeasuresAndNamesItsDevice) {
   SupervisedWorker w(fake_worker("device=Fake H100,sm-count=114"), {});
