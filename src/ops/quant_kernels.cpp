@@ -185,11 +185,11 @@ std::string kernel_name(const QuantKernelConfig& c) {
     case QuantKernelKind::kNaiveCast:
       return fmt::format("{}_{}_t{}", name, dtype_tag(c.input), c.threads);
     case QuantKernelKind::kBlock128:
-      return fmt::format("{}_{}_{}_t{}", name, dtype_tag(c.input), c.vector ? "v8" : "v1", c.threads);
+      return fmt::format("{}_{}_{}_t{}", name, dtype_tag(c.input), c.vector ? "vec" : "scalar", c.threads);
     default: {
       const std::string cluster = c.cluster > 1 || c.kind == QuantKernelKind::kTensorOneLaunch
                                       ? fmt::format("_k{}", c.cluster) : std::string();
-      return fmt::format("{}_{}_{}_t{}_c{}{}", name, dtype_tag(c.input), c.vector ? "v8" : "v1", c.threads, c.chunks,
+      return fmt::format("{}_{}_{}_t{}_c{}{}", name, dtype_tag(c.input), c.vector ? "vec" : "scalar", c.threads, c.chunks,
                          cluster);
     }
   }

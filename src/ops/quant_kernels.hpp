@@ -51,7 +51,7 @@ struct QuantKernelConfig {
   friend bool operator==(const QuantKernelConfig&, const QuantKernelConfig&) = default;
 };
 
-// "quant_group128_runs_rowblocks_bf16_v8_t256_c4": spells every field.
+// "quant_group128_runs_rowblocks_bf16_vec_t256_c4": spells every field.
 std::string kernel_name(const QuantKernelConfig& config);
 jit::KernelSource quant_kernel_source(const QuantKernelConfig& config);
 

@@ -113,7 +113,7 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
   }
   EXPECT_EQ(all, all_quant_kernel_configs());
   const QuantKernelConfig g = plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kColMajorTmaAligned)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(g), "quant_group128_runs_rowblocks_bf16_v8_t256_c4");
+  EXPECT_EQ(kernel_name(g), "quant_group128_runs_rowblocks_bf16_vec_t256_c4");
   const std::string src = quant_kernel_source(g).source;
   EXPECT_NE(src.find("#include <fp8kit/quant/row_quant.cuh>"), std::string::npos) << src;
   EXPECT_NE(src.find("fp8kit::quant_group_runs<fp8kit::InBF16, 128, true, 256, 4, true>(p)"), std::string::npos) << src;
@@ -121,11 +121,11 @@ TEST(QuantKernels, NamesAndKeysAreUniqueAndStable) {
             4096u / 16 * 14);  // row blocks of 16 rows x 14 runs of 4 groups
   // G = 32 keeps the column order (rows fastest); row-major work has no row-block order.
   EXPECT_EQ(kernel_name(plan_quantize(problem(4096, 7168, group(32, ScaleLayout::kColMajor)), 132).launches[0].config),
-            "quant_group32_runs_rowsfast_bf16_v8_t256_c4");
+            "quant_group32_runs_rowsfast_bf16_vec_t256_c4");
   EXPECT_FALSE(plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kRowMajor)), 132).launches[0].config.row_blocks);
   // The one-launch per-tensor kernel of a cluster carries its compile-time cluster shape.
   const QuantKernelConfig ts = plan_quantize(problem(16, 7168, spec_of(Granularity::kPerTensor)), 132).launches[0].config;
-  EXPECT_EQ(kernel_name(ts), "quant_tensor_one_launch_bf16_v8_t512_c4_k8");
+  EXPECT_EQ(kernel_name(ts), "quant_tensor_one_launch_bf16_vec_t512_c4_k8");
   EXPECT_NE(quant_kernel_source(ts).source.find("__cluster_dims__(8, 1, 1) fp8kit_entry"), std::string::npos);
 }
 
@@ -141,76 +141,76 @@ std::string first(const QuantProblem& p, int sm_count = 132) {
 
 TEST(QuantPlan, PerTokenKernelsByRowLength) {
   // A warp a row up to 1024 elements: 8 rows a block, or one where there are no more rows than SMs.
-  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp_bf16_v8_t32_c4");
-  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp_f16_v8_t32_c1");
-  EXPECT_EQ(first(problem(133, 896, token())), "quant_token_warp_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(16, 896, token())), "quant_token_warp_bf16_vec_t32_c4");
+  EXPECT_EQ(first(problem(16, 200, token(), DType::kFloat16)), "quant_token_warp_f16_vec_t32_c1");
+  EXPECT_EQ(first(problem(133, 896, token())), "quant_token_warp_bf16_vec_t256_c4");
   EXPECT_EQ(plan_quantize(problem(137, 512, token()), 132).launches[0].grid_x, 18u);
   EXPECT_EQ(plan_quantize(problem(17, 512, token()), 132).launches[0].grid_x, 17u);
   // Then a block a row, as wide as the row needs: 896 chunks of 8 = 128 threads x 7 (of 8).
-  EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block_bf16_v8_t512_c8");
-  EXPECT_EQ(first(problem(4096, 7168, token(), DType::kFloat32)), "quant_token_block_f32_v8_t512_c4");
-  EXPECT_EQ(first(problem(8192, 4096, token())), "quant_token_block_bf16_v8_t512_c4");
-  EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block_f32_v8_t512_c4");
+  EXPECT_EQ(first(problem(4096, 7168, token())), "quant_token_block_bf16_vec_t512_c8");
+  EXPECT_EQ(first(problem(4096, 7168, token(), DType::kFloat32)), "quant_token_block_f32_vec_t512_c4");
+  EXPECT_EQ(first(problem(8192, 4096, token())), "quant_token_block_bf16_vec_t512_c4");
+  EXPECT_EQ(first(problem(3, 4096, token(), DType::kFloat32)), "quant_token_block_f32_vec_t512_c4");
   const QuantPlan b = plan_quantize(problem(4096, 7168, token()), 132);
   EXPECT_EQ(b.launches[0].grid_x, 4096u);
   EXPECT_EQ(b.launches[0].threads, 128u);
-  EXPECT_EQ(first(problem(2, 32768, token())), "quant_token_block_bf16_v8_t512_c8");  // 4 a thread would need 1024
+  EXPECT_EQ(first(problem(2, 32768, token())), "quant_token_block_bf16_vec_t512_c8");  // 4 a thread would need 1024
   EXPECT_EQ(plan_quantize(problem(2, 32768, token()), 132).launches[0].threads, 512u);
-  EXPECT_EQ(first(problem(2, 16384, token())), "quant_token_block_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(2, 16384, token())), "quant_token_block_bf16_vec_t512_c4");
   // Fewer rows than SMs: 2 chunks a thread where 512 threads hold the row, else 4.
-  EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block_bf16_v8_t512_c2");
-  EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block_bf16_v8_t512_c2");
-  EXPECT_EQ(first(problem(16, 7168, token(), DType::kFloat16)), "quant_token_block_f16_v8_t512_c2");
-  EXPECT_EQ(first(problem(16, 12288, token())), "quant_token_block_bf16_v8_t512_c4");
-  EXPECT_EQ(first(problem(132, 7168, token())), "quant_token_block_bf16_v8_t512_c8");
+  EXPECT_EQ(first(problem(16, 7168, token())), "quant_token_block_bf16_vec_t512_c2");
+  EXPECT_EQ(first(problem(131, 7168, token())), "quant_token_block_bf16_vec_t512_c2");
+  EXPECT_EQ(first(problem(16, 7168, token(), DType::kFloat16)), "quant_token_block_f16_vec_t512_c2");
+  EXPECT_EQ(first(problem(16, 12288, token())), "quant_token_block_bf16_vec_t512_c4");
+  EXPECT_EQ(first(problem(132, 7168, token())), "quant_token_block_bf16_vec_t512_c8");
   // Rows beyond registers: two reads.
-  EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_two_pass_bf16_v8_t512_c4");
+  EXPECT_EQ(first(problem(2, 40000, token())), "quant_token_two_pass_bf16_vec_t512_c4");
 }
 
 TEST(QuantPlan, RaggedAndUnalignedRowsTakeTheTwoReadKernel) {
   // K not a multiple of 8: the vector path handles the ragged tail; a narrow block up to 128 x 4 chunks.
   QuantProblem ragged = problem(9, 1003, token());
   ragged.x_ld = ragged.q_ld = 1008;
-  EXPECT_EQ(first(ragged), "quant_token_two_pass_bf16_v8_t128_c4");
+  EXPECT_EQ(first(ragged), "quant_token_two_pass_bf16_vec_t128_c4");
   ragged.cols = 4100;
   ragged.x_ld = ragged.q_ld = 4104;
-  EXPECT_EQ(first(ragged), "quant_token_two_pass_bf16_v8_t512_c4");
+  EXPECT_EQ(first(ragged), "quant_token_two_pass_bf16_vec_t512_c4");
   // Unaligned rows or base: the scalar path.
   QuantProblem odd = problem(5, 1000, token());
   odd.x_ld = 1001;
-  EXPECT_EQ(first(odd), "quant_token_two_pass_bf16_v1_t128_c4");
+  EXPECT_EQ(first(odd), "quant_token_two_pass_bf16_scalar_t128_c4");
   QuantProblem misaligned = problem(4, 1024, token());
   misaligned.x_aligned16 = false;
-  EXPECT_EQ(first(misaligned), "quant_token_two_pass_bf16_v1_t128_c4");
+  EXPECT_EQ(first(misaligned), "quant_token_two_pass_bf16_scalar_t128_c4");
   QuantProblem group_misaligned = problem(4, 1024, group(64, ScaleLayout::kRowMajor));
   group_misaligned.x_aligned16 = false;
-  EXPECT_EQ(first(group_misaligned), "quant_group64_ragged_groupsfast_bf16_v1_t256_c2");
+  EXPECT_EQ(first(group_misaligned), "quant_group64_ragged_groupsfast_bf16_scalar_t256_c2");
 }
 
 TEST(QuantPlan, PerGroupRunsOrderAndTinyGrids) {
   const QuantPlan g4 = plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kRowMajor)), 132);
-  EXPECT_EQ(kernel_name(g4.launches[0].config), "quant_group128_runs_groupsfast_bf16_v8_t256_c4");
+  EXPECT_EQ(kernel_name(g4.launches[0].config), "quant_group128_runs_groupsfast_bf16_vec_t256_c4");
   EXPECT_EQ(g4.launches[0].items, 4096u * 14u);  // 56 groups a row, runs of 4
   EXPECT_EQ(g4.launches[0].grid_x, 4096u * 14u / 16u);
-  EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_runs_groupsfast_bf16_v8_t256_c4");
+  EXPECT_EQ(first(problem(4096, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_runs_groupsfast_bf16_vec_t256_c4");
   // Column-major scales: row blocks with runs of 4 for G >= 64 (fp32: 2); G = 32 keeps the column order.
-  EXPECT_EQ(first(problem(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_runs_rowblocks_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_runs_rowsfast_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_runs_rowblocks_f32_v8_t256_c2");
+  EXPECT_EQ(first(problem(4096, 4096, group(64, ScaleLayout::kColMajor))), "quant_group64_runs_rowblocks_bf16_vec_t256_c4");
+  EXPECT_EQ(first(problem(4096, 4096, group(32, ScaleLayout::kColMajor))), "quant_group32_runs_rowsfast_bf16_vec_t256_c4");
+  EXPECT_EQ(first(problem(4096, 4096, group(128, ScaleLayout::kColMajor), DType::kFloat32)), "quant_group128_runs_rowblocks_f32_vec_t256_c2");
   EXPECT_FALSE(plan_quantize(problem(4096, 7168, group(128, ScaleLayout::kRowMajor)), 132).launches[0].config.row_blocks);
   // Tiny: runs of 1 in 128-thread blocks still give at most one block an SM (16 x 7168, G = 128:
   // 16 rows x 56 groups / 8 a block = 112 blocks instead of 28); 64 rows would give 448: runs of 2.
-  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_runs_groupsfast_bf16_v8_t128_c1");
-  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_runs_groupsfast_bf16_v8_t128_c1");
-  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_runs_rowsfast_bf16_v8_t128_c1");
+  EXPECT_EQ(first(problem(8, 1024, group(64, ScaleLayout::kRowMajor))), "quant_group64_runs_groupsfast_bf16_vec_t128_c1");
+  EXPECT_EQ(first(problem(37, 992, group(32, ScaleLayout::kRowMajor))), "quant_group32_runs_groupsfast_bf16_vec_t128_c1");
+  EXPECT_EQ(first(problem(16, 4096, group(128, ScaleLayout::kColMajorTmaAligned))), "quant_group128_runs_rowsfast_bf16_vec_t128_c1");
   const QuantPlan tiny = plan_quantize(problem(16, 7168, group(128, ScaleLayout::kRowMajor)), 132);
-  EXPECT_EQ(kernel_name(tiny.launches[0].config), "quant_group128_runs_groupsfast_bf16_v8_t128_c1");
+  EXPECT_EQ(kernel_name(tiny.launches[0].config), "quant_group128_runs_groupsfast_bf16_vec_t128_c1");
   EXPECT_EQ(tiny.launches[0].grid_x, 112u);
-  EXPECT_EQ(first(problem(64, 7168, group(128, ScaleLayout::kRowMajor))), "quant_group128_runs_groupsfast_bf16_v8_t256_c2");
+  EXPECT_EQ(first(problem(64, 7168, group(128, ScaleLayout::kRowMajor))), "quant_group128_runs_groupsfast_bf16_vec_t256_c2");
   // Small (runs of 8 would give fewer blocks than SMs): runs of 2 in 256 threads (262 x 8192,
   // G = 128: 262 x 8 runs of 8 / 16 = 131 blocks).
-  EXPECT_EQ(first(problem(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_runs_rowblocks_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_runs_rowsfast_bf16_v8_t256_c2");
+  EXPECT_EQ(first(problem(263, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_runs_rowblocks_bf16_vec_t256_c4");
+  EXPECT_EQ(first(problem(262, 8192, group(128, ScaleLayout::kColMajor))), "quant_group128_runs_rowsfast_bf16_vec_t256_c2");
   // TMA-aligned column-major: the padding rows are work items too (they write the 0 scales).
   const QuantPlan tma = plan_quantize(problem(5, 256, group(128, ScaleLayout::kColMajorTmaAligned)), 132);
   ASSERT_EQ(tma.launch_count, 1);
@@ -222,10 +222,10 @@ TEST(QuantPlan, PerGroupRunsOrderAndTinyGrids) {
 // A 1-SM plan of a small problem takes the kernels of grids that fill the GPU (the GPU tests run
 // them that way on small, ragged shapes); a huge SM count takes the small-grid ones.
 TEST(QuantPlan, TheSmCountChoosesBetweenLargeAndSmallGridKernels) {
-  EXPECT_EQ(first(problem(16, 7168, token()), 1), "quant_token_block_bf16_v8_t512_c8");
-  EXPECT_EQ(first(problem(16, 896, token()), 1), "quant_token_warp_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(5, 384, group(128, ScaleLayout::kColMajor)), 1), "quant_group128_runs_rowblocks_bf16_v8_t256_c4");
-  EXPECT_EQ(first(problem(4096, 7168, group(128, ScaleLayout::kColMajor)), 1 << 20), "quant_group128_runs_rowsfast_bf16_v8_t128_c1");
+  EXPECT_EQ(first(problem(16, 7168, token()), 1), "quant_token_block_bf16_vec_t512_c8");
+  EXPECT_EQ(first(problem(16, 896, token()), 1), "quant_token_warp_bf16_vec_t256_c4");
+  EXPECT_EQ(first(problem(5, 384, group(128, ScaleLayout::kColMajor)), 1), "quant_group128_runs_rowblocks_bf16_vec_t256_c4");
+  EXPECT_EQ(first(problem(4096, 7168, group(128, ScaleLayout::kColMajor)), 1 << 20), "quant_group128_runs_rowsfast_bf16_vec_t128_c1");
 }
 
 TEST(QuantPlan, PerTensorOneLaunchOrTwoPasses) {
@@ -233,21 +233,21 @@ TEST(QuantPlan, PerTensorOneLaunchOrTwoPasses) {
   const QuantPlan pt = plan_quantize(problem(4096, 4096, tensor), 132);
   EXPECT_TRUE(pt.zero_scale0);
   ASSERT_EQ(pt.launch_count, 2);
-  EXPECT_EQ(kernel_name(pt.launches[0].config), "quant_tensor_amax_bf16_v8_t256_c4");
-  EXPECT_EQ(kernel_name(pt.launches[1].config), "quant_cast_tensordyn_bf16_v8_t256_c4");
+  EXPECT_EQ(kernel_name(pt.launches[0].config), "quant_tensor_amax_bf16_vec_t256_c4");
+  EXPECT_EQ(kernel_name(pt.launches[1].config), "quant_cast_tensordyn_bf16_vec_t256_c4");
   EXPECT_LE(pt.launches[0].grid_x, 132u * 8u);
   QuantProblem unaligned_tensor = problem(4096, 4096, tensor);
   unaligned_tensor.x_aligned16 = false;  // the same two passes, scalar
-  EXPECT_EQ(kernel_name(plan_quantize(unaligned_tensor, 132).launches[1].config), "quant_cast_tensordyn_bf16_v1_t256_c4");
+  EXPECT_EQ(kernel_name(plan_quantize(unaligned_tensor, 132).launches[1].config), "quant_cast_tensordyn_bf16_scalar_t256_c4");
   // Small tensors: one launch, no zeroing; one CTA up to 2048 chunks, then a cluster of 8.
   const QuantPlan one = plan_quantize(problem(1, 896, tensor), 132);
   EXPECT_FALSE(one.zero_scale0);
   ASSERT_EQ(one.launch_count, 1);
-  EXPECT_EQ(kernel_name(one.launches[0].config), "quant_tensor_one_launch_bf16_v8_t512_c1_k1");
+  EXPECT_EQ(kernel_name(one.launches[0].config), "quant_tensor_one_launch_bf16_vec_t512_c1_k1");
   EXPECT_EQ(one.launches[0].threads, 128u);  // 112 chunks
   EXPECT_EQ(one.launches[0].grid_x, 1u);
   const QuantPlan c8 = plan_quantize(problem(16, 4096, tensor), 132);
-  EXPECT_EQ(kernel_name(c8.launches[0].config), "quant_tensor_one_launch_bf16_v8_t512_c2_k8");
+  EXPECT_EQ(kernel_name(c8.launches[0].config), "quant_tensor_one_launch_bf16_vec_t512_c2_k8");
   EXPECT_EQ(c8.launches[0].grid_x, 8u);
   EXPECT_EQ(c8.launches[0].threads, 512u);
   EXPECT_EQ(plan_quantize(problem(18, 7680, tensor), 132).launch_count, 2);  // 16 x 960 chunks fit 8 x 512 x 4, 18 x 960 do not
@@ -264,7 +264,7 @@ TEST(QuantPlan, NaiveStaticAndBlockPlans) {
   st.static_scales = true;
   const QuantPlan sp = plan_quantize(problem(64, 512, st), 132);
   ASSERT_EQ(sp.launch_count, 1);
-  EXPECT_EQ(kernel_name(sp.launches[0].config), "quant_cast_group128_bf16_v8_t256_c4");
+  EXPECT_EQ(kernel_name(sp.launches[0].config), "quant_cast_group128_bf16_vec_t256_c4");
   const QuantPlan bp = plan_quantize(problem(300, 1000, spec_of(Granularity::kBlock128)), 132);
   EXPECT_EQ(bp.launches[0].grid_x, 8u);
   EXPECT_EQ(bp.launches[0].grid_y, 3u);
