@@ -89,13 +89,7 @@ TEST(QuantizeGpu, EveryModeLayoutDtypeAndImplIsBitExact) {
         int variant = 0;
         for (const Shape& sh : shapes_for(spec)) {
           for (Data data : {Data::kRandom, Data::kAdversarial}) {
-            Case c;
-            c.dtype = d;
-            c.rows = sh.rows;
-            c.cols = sh.cols;
-            c.spec = spec;
-            c.impl = impl;
-            c.data = data;
+            Case c{.dtype = d, .rows = sh.rows, .cols = sh.cols, .spec = spec, .impl = impl, .data = data};
             // Rotate the layouts of x and q: contiguous, padded aligned rows, unaligned rows,
             // misaligned base.
             switch (variant++ % 4) {
@@ -189,12 +183,7 @@ TEST(QuantizeGpu, LargeAndSmallGridKernelsAreBitExactOnSmallShapes) {
     for (const Shape& sh : shapes) {
       for (DType d : {DType::kBFloat16, DType::kFloat32}) {
         for (Data data : {Data::kRandom, Data::kAdversarial}) {
-          Case c;
-          c.dtype = d;
-          c.rows = sh.rows;
-          c.cols = sh.cols;
-          c.spec = spec;
-          c.data = data;
+          const Case c{.dtype = d, .rows = sh.rows, .cols = sh.cols, .spec = spec, .data = data};
           SCOPED_TRACE(c.describe());
           const HostInput in = make_input(c, rng);
           const ref::QuantOutput want = ref::quantize(in.bytes.data(), c.dtype, c.rows, c.cols, c.cols, spec);

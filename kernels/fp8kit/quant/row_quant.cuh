@@ -143,6 +143,24 @@ __device__ __forceinline__ void quant_group_runs(const QuantParams& p) {
   }
 }
 
+// fn(chunk, chunk index) for each chunk of a row, kUnroll chunks of kThreads threads in flight:
+// the loads of a round are issued before the first use.
+template <class In, int kThreads, int kUnroll, bool kVector, class Fn>
+__device__ __forceinline__ void for_each_row_chunk(const char* x, int cols, Fn&& fn) {
+  const int chunks = (cols + kChunk - 1) / kChunk;
+  for (int base = threadIdx.x; base < chunks; base += kThreads * kUnroll) {
+    Chunk<In> c[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      if (base + u * kThreads < chunks) load_chunk<In, kVector>(x, base + u * kThreads, cols, c[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      if (base + u * kThreads < chunks) fn(c[u], base + u * kThreads);
+    }
+  }
+}
+
 // Per-token, ragged or unaligned rows and rows too long for registers: one block per row reads it
 // twice (the second read mostly hits L2), kUnroll chunks in flight per thread.
 template <class In, int kThreads, int kUnroll, bool kVector>
@@ -150,35 +168,15 @@ __device__ __forceinline__ void quant_row_two_pass(const QuantParams& p) {
   __shared__ float red[kThreads / 32];
   const int row = blockIdx.x;
   const char* x = input_row<In>(p, row);
-  const int chunks = (p.cols + kChunk - 1) / kChunk;
   float amax = 0.0f;
-  for (int base = threadIdx.x; base < chunks; base += kThreads * kUnroll) {
-    Chunk<In> c[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * kThreads < chunks) load_chunk<In, kVector>(x, base + u * kThreads, p.cols, c[u]);
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * kThreads < chunks) amax = chunk_amax(c[u], amax);
-    }
-  }
+  for_each_row_chunk<In, kThreads, kUnroll, kVector>(x, p.cols, [&](const Chunk<In>& c, int) { amax = chunk_amax(c, amax); });
   amax = block_max<kThreads>(amax, red);
   const float s = dynamic_scale(amax, p.scale_ub, p.ue8m0 != 0);
   const Divisor d = make_divisor(s);
   if (threadIdx.x == 0) p.scales[static_cast<i64>(row) * p.s_rs] = s;
   u8* q = output_row(p, row);
-  for (int base = threadIdx.x; base < chunks; base += kThreads * kUnroll) {
-    Chunk<In> c[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * kThreads < chunks) load_chunk<In, kVector>(x, base + u * kThreads, p.cols, c[u]);
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (base + u * kThreads < chunks) quantize_store_chunk<In, kVector>(c[u], d, q, base + u * kThreads, p.cols);
-    }
-  }
+  for_each_row_chunk<In, kThreads, kUnroll, kVector>(
+      x, p.cols, [&](const Chunk<In>& c, int ci) { quantize_store_chunk<In, kVector>(c, d, q, ci, p.cols); });
 }
 
 // Per-group 1 x kGroup, any alignment: kGroup / 8 consecutive lanes hold one group (8 elements
