@@ -3,7 +3,8 @@
 # Idempotent and non-interactive: a second run on a set-up machine installs nothing.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ git libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libfmt-dev gnuplot-nox)
+packages=(cmake ninja-build g++ git libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libfmt-dev gnuplot-nox
+          python3 python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,4 +36,15 @@ for lib in libnvrtc.so libcublasLt.so libcudart_static.a; do
     exit 3
   fi
 done
+# The Python package's build and test tools, in a virtual environment the build reuses
+# (scripts/test.sh builds the package into it with `pip install .`).
+pyenv="${FP8KIT_PYENV:-build/pyenv}"
+python_tools=("scikit-build-core==1.1.2" "apache-tvm-ffi==0.1.15.post2" "numpy" "pytest")
+if [ ! -x "$pyenv/bin/python" ]; then
+  python3 -m venv "$pyenv"
+fi
+if ! "$pyenv/bin/python" -c "import scikit_build_core, tvm_ffi, numpy, pytest" 2>/dev/null; then
+  echo "setup.sh: installing ${python_tools[*]} into $pyenv"
+  "$pyenv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
+fi
 echo "setup.sh: dependencies present"

@@ -9,3 +9,11 @@ preset="${FP8KIT_PRESET:-release}"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" -j "$(nproc)" "$@"
+# The Python package, built into the venv from the same build folder (only its extension compiles),
+# then its CPU tests.
+pyenv="${FP8KIT_PYENV:-build/pyenv}"
+build_type=Release
+[ "$preset" = debug ] && build_type=Debug
+"$pyenv/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
+  -Cbuild-dir="build/$preset" -Ccmake.build-type="$build_type" .
+(cd tests/python && "../../$pyenv/bin/python" -m pytest -q .)

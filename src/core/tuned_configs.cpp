@@ -1,5 +1,7 @@
 #include "core/tuned_configs.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -71,11 +73,23 @@ std::optional<GemmConfig> TunedConfigStore::find(const GemmShape& shape, DType o
 
 std::vector<std::filesystem::path> shipped_config_roots() {
   std::vector<std::filesystem::path> roots;
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    roots.push_back(exe.parent_path() / "configs");
-    roots.push_back(exe.parent_path().parent_path() / "share" / "fp8kit" / "configs");
+  // Beside the file this code was linked into (the Python package's extension, whose wheel
+  // carries configs/ next to it) and beside the executable (the fp8kit binary; glibc names the
+  // main program by argv[0], so its path comes from /proc).
+  std::vector<std::filesystem::path> files;
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&shipped_config_roots), &info) != 0 && info.dli_fname != nullptr) {
+    files.emplace_back(info.dli_fname);
+  }
+  files.emplace_back("/proc/self/exe");
+  for (const std::filesystem::path& f : files) {
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::canonical(f, ec);
+    if (ec) continue;
+    for (const std::filesystem::path& root :
+         {self.parent_path() / "configs", self.parent_path().parent_path() / "share" / "fp8kit" / "configs"}) {
+      if (std::find(roots.begin(), roots.end(), root) == roots.end()) roots.push_back(root);
+    }
   }
 #ifdef FP8KIT_SOURCE_CONFIG_DIR
   roots.emplace_back(FP8KIT_SOURCE_CONFIG_DIR);

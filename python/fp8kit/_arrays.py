@@ -1,0 +1,66 @@
+"""Output arrays of the array library the caller uses (torch, CuPy, NumPy), allocated where the
+inputs live. fp8kit itself only reads DLPack: these helpers exist for the allocating forms."""
+
+from __future__ import annotations
+
+import math
+
+_FP8 = "float8_e4m3fn"
+
+
+def library(x) -> str:
+    module = type(x).__module__.split(".")[0]
+    if module in ("torch", "cupy", "numpy", "jax", "jaxlib"):
+        return "jax" if module == "jaxlib" else module
+    return module
+
+
+def shape_of(x, arg: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(d) for d in x.shape)
+    except (AttributeError, TypeError):
+        kind = type(x).__name__
+        raise TypeError(f"{arg} must be an array (torch, CuPy, NumPy: anything with DLPack), got {kind}") from None
+
+
+def numel(x, arg: str) -> int:
+    return math.prod(shape_of(x, arg))
+
+
+def empty(like, shape: tuple[int, ...], dtype: str, arg: str):
+    """An uninitialized array of `dtype` ("float8_e4m3fn", "float32", "bfloat16", "float16") on
+    `like`'s device. Libraries without an fp8 dtype get uint8 (the extension takes that view)."""
+    lib = library(like)
+    if lib == "torch":
+        import torch
+
+        return torch.empty(shape, dtype=getattr(torch, dtype), device=like.device)
+    if lib in ("cupy", "numpy"):
+        xp = __import__(lib)
+        if dtype == "bfloat16":
+            raise TypeError(f"{lib} has no bfloat16: pass {arg}= as an array of that dtype")
+        with _cupy_device(like) if lib == "cupy" else _nothing():
+            return xp.empty(shape, dtype="uint8" if dtype == _FP8 else dtype)
+    raise TypeError(f"cannot allocate {arg} for a {type(like).__name__} input: pass {arg}= (JAX arrays are immutable)")
+
+
+def as_strided(buffer, shape: tuple[int, ...], strides: tuple[int, ...]):
+    """A view of a flat buffer with element strides (the scales' padded layouts)."""
+    lib = library(buffer)
+    if lib == "torch":
+        return buffer.as_strided(shape, strides)
+    xp = __import__(lib)
+    item = buffer.dtype.itemsize
+    return xp.lib.stride_tricks.as_strided(buffer, shape=shape, strides=tuple(s * item for s in strides))
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _cupy_device(like):
+    return like.device

@@ -1,0 +1,133 @@
+"""fp8kit's Python package without a GPU (CI): import without torch, version, argument errors on
+NumPy (CPU, DLPack) arrays raised before anything runs, and the pure-Python shape functions
+against the C++ rules they mirror."""
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fp8kit
+from fp8kit import meta
+from fp8kit._lib import lib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_import_needs_no_torch():
+    code = "import sys, fp8kit, fp8kit.meta, fp8kit.ops; assert 'torch' not in sys.modules, 'torch was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_version_is_the_projects():
+    cmake = open(os.path.join(ROOT, "CMakeLists.txt")).read()
+    version = re.search(r"project\(fp8kit VERSION ([0-9.]+)", cmake).group(1)
+    assert fp8kit.__version__ == version
+    info = fp8kit.info()
+    assert info["library_version"] == version
+    assert re.fullmatch(r"[0-9a-f]{12}(-dirty)?|unknown", info["git_revision"]), info
+
+
+def f32(*shape):
+    return np.zeros(shape, np.float32)
+
+
+def u8(*shape):
+    return np.zeros(shape, np.uint8)
+
+
+# (call, exception, words the message must contain)
+BAD_CALLS = [
+    (lambda: fp8kit.quantize(f32(4, 256)), ValueError, ["x", "cpu", "CUDA"]),
+    (lambda: fp8kit.quantize(np.zeros((4, 256), np.int32)), TypeError, ["x", "int32"]),
+    (lambda: fp8kit.quantize(f32(4, 256), out=f32(4, 256)), TypeError, ["q", "float32", "e4m3"]),
+    (lambda: fp8kit.quantize(f32(4, 256), scale_out=u8(4)), TypeError, ["scales", "uint8"]),
+    (lambda: fp8kit.quantize(f32(4, 256), (1, 100)), ValueError, ["group_shape", "(1, 100)"]),
+    (lambda: fp8kit.quantize(f32(4, 256), "per-group"), ValueError, ["group_shape"]),
+    (lambda: fp8kit.quantize(f32(4, 256), 7), TypeError, ["group_shape"]),
+    (lambda: fp8kit.quantize(f32(4, 250), (1, 128)), ValueError, ["multiple of group_size"]),
+    (lambda: fp8kit.quantize(f32(4, 256), (1, -1), column_major=True), ValueError, ["column_major", "per-token"]),
+    (lambda: fp8kit.quantize(f32(4, 256), (1, 128), tma_aligned=True), ValueError, ["tma_aligned"]),
+    (lambda: fp8kit.quantize(f32(4, 256), scale_ub="1"), TypeError, ["scale_ub"]),
+    (lambda: fp8kit.quantize(f32(2, 4, 256)), ValueError, ["x", "matrix"]),
+    (lambda: fp8kit.quantize(f32(4, 256), static_scale=f32(4), scale_out=f32(4)), ValueError, ["static_scale"]),
+    (lambda: fp8kit.quantize("x"), TypeError, ["x", "array"]),
+    (lambda: fp8kit.scaled_mm(u8(4, 256), u8(8, 256), f32(1), f32(1), mode_a="tensor", mode_b="tensor",
+                              out=f32(4, 8)), ValueError, ["a", "cpu"]),
+    (lambda: fp8kit.scaled_mm(f32(4, 256), u8(8, 256), f32(1), f32(1), mode_a="tensor", mode_b="tensor",
+                              out=f32(4, 8)), TypeError, ["a", "float32"]),
+    (lambda: fp8kit.scaled_mm(u8(4, 256), u8(8, 256), u8(1), f32(1), mode_a="tensor", mode_b="tensor",
+                              out=f32(4, 8)), TypeError, ["scale_a"]),
+    (lambda: fp8kit.scaled_mm(u8(4, 256), u8(8, 256), f32(1), f32(1), mode_a="tensor", mode_b="tensor",
+                              out_dtype="int8"), ValueError, ["out_dtype"]),
+    (lambda: fp8kit.scaled_mm(u8(4, 256), u8(8, 256), f32(1), f32(1), mode_a="tensor", mode_b="tensor",
+                              out=f32(4, 8), bias=u8(8)), TypeError, ["bias", "uint8"]),
+    (lambda: fp8kit.linear(np.zeros((4, 256), np.float16), u8(8, 256), f32(8), out=f32(4, 8), workspace=u8(4096)),
+     ValueError, ["x", "cpu"]),
+    (lambda: fp8kit.linear(f32(4, 256), u8(8, 256), f32(8), out=f32(4, 8), workspace=u8(4096)), TypeError,
+     ["x", "float"]),
+    (lambda: fp8kit.prepare_block_scales(f32(2, 3)), ValueError, ["scales_in", "cpu"]),
+    (lambda: fp8kit.set_config_dir(3), TypeError, ["path"]),
+]
+
+
+@pytest.mark.parametrize("index", range(len(BAD_CALLS)))
+def test_bad_arguments_name_the_argument_and_the_rule(index):
+    call, error, words = BAD_CALLS[index]
+    with pytest.raises(error) as e:
+        call()
+    for w in words:
+        assert w in str(e.value), f"'{w}' not in: {e.value}"
+
+
+def test_unknown_names_list_the_known_ones():
+    with pytest.raises(ValueError, match="one of: tensor, token, group128"):
+        lib().scale_a_elems("bogus", 4, 256)
+    with pytest.raises(ValueError, match="granularity 'per-row'"):
+        lib().scale_geometry("per-row", 128, "row-major", 4, 256)
+
+
+def test_scale_geometry_mirrors_the_library():
+    specs = [(g, 128, "row-major") for g in ("per-tensor", "per-token", "per-channel", "block128")]
+    specs += [("per-group", gs, lay) for gs in (32, 64, 128, 100) for lay in meta.LAYOUTS]
+    specs += [("per-token", 128, "col-major")]  # a layout that applies to groups only: both refuse it
+    checked = 0
+    for (g, gs, lay), rows, cols in itertools.product(specs, (0, 1, 5, 128, 130, 4097), (0, 64, 128, 250, 256, 7168)):
+        try:
+            want = tuple(lib().scale_geometry(g, gs, lay, rows, cols))
+        except ValueError:
+            with pytest.raises(ValueError):
+                meta.scale_geometry(g, rows, cols, gs, lay)
+            continue
+        got = meta.scale_geometry(g, rows, cols, gs, lay)
+        assert (got.rows, got.cols, got.row_stride, got.col_stride, got.alloc_elems) == want, (g, gs, lay, rows, cols)
+        checked += 1
+    assert checked > 300
+
+
+def test_gemm_scale_sizes_and_workspace_mirror_the_library():
+    for m, n, k in itertools.product((0, 1, 5, 63, 4096), (1, 129, 7168), (0, 128, 200, 2304, 7168)):
+        for mode in meta.SCALE_MODES_A:
+            assert meta.scale_a_elems(mode, m, k) == lib().scale_a_elems(mode, m, k)
+            assert meta.linear_workspace_bytes(m, k, mode) == lib().linear_workspace_bytes(m, k, mode)
+        for mode in meta.SCALE_MODES_B:
+            assert meta.scale_b_elems(mode, n, k) == lib().scale_b_elems(mode, n, k)
+    with pytest.raises(ValueError, match="M must be >= 0"):
+        meta.scale_a_elems("token", -1, 128)
+    with pytest.raises(ValueError):
+        lib().scale_a_elems("token", -1, 128)
+
+
+def test_group_shapes_are_vllms():
+    assert meta.group_shape_spec((-1, -1)) == ("per-tensor", 128)
+    assert meta.group_shape_spec((1, -1)) == ("per-token", 128)
+    assert meta.group_shape_spec([1, 64]) == ("per-group", 64)
+    assert meta.group_shape_spec((128, 128)) == ("block128", 128)
+    assert meta.group_shape_spec("per-channel") == ("per-channel", 128)
+    for bad in ((2, 128), (1, 256), (-1, 1)):
+        with pytest.raises(ValueError):
+            meta.group_shape_spec(bad)
