@@ -92,6 +92,14 @@ TensorView cuda_view(const ffi::TensorView& t, const char* arg, std::initializer
   return v;
 }
 
+TensorView host_view(const ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed) {
+  const TensorView v = cuda_view(t, arg, allowed);
+  if (t.device().device_type != kDLCPU) {
+    raise("ValueError", fmt::format("{} is on {}; it must be a host (cpu) array", arg, device_name(t.device())));
+  }
+  return v;
+}
+
 int common_device(std::initializer_list<NamedTensor> tensors) {
   int device = -1;
   const char* first = nullptr;
@@ -110,7 +118,7 @@ int common_device(std::initializer_list<NamedTensor> tensors) {
   return device < 0 ? 0 : device;
 }
 
-void run_on_device(int device, const std::function<void(cudaStream_t)>& fn) {
+void run_on_device(int device, std::int64_t stream, const std::function<void(cudaStream_t)>& fn) {
   int previous = -1;
   const bool switched = cudaGetDevice(&previous) == cudaSuccess && previous != device &&
                         cudaSetDevice(device) == cudaSuccess;
@@ -123,7 +131,8 @@ void run_on_device(int device, const std::function<void(cudaStream_t)>& fn) {
     }
   } restore{switched, previous};
   try {
-    fn(static_cast<cudaStream_t>(TVMFFIEnvGetStream(kDLCUDA, device)));
+    fn(stream >= 0 ? reinterpret_cast<cudaStream_t>(static_cast<std::uintptr_t>(stream))
+                   : static_cast<cudaStream_t>(TVMFFIEnvGetStream(kDLCUDA, device)));
   } catch (const Error& e) {
     rethrow_as_python(e);
   }

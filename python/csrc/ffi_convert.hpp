@@ -4,6 +4,7 @@
 
 #include <tvm/ffi/tvm_ffi.h>
 
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <optional>
@@ -23,6 +24,9 @@ DType dtype_of(const tvm::ffi::TensorView& t, const char* arg, std::initializer_
 // compact strides filled in. Where it lives is common_device's check.
 TensorView cuda_view(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);
 
+// fp8kit's view of a host (CPU) DLPack tensor: any other device is a ValueError naming it.
+TensorView host_view(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);
+
 // The one CUDA device every tensor argument lives on: another device type, or two devices, is a
 // ValueError naming the argument. Called after every dtype check (TypeError comes first).
 struct NamedTensor {
@@ -31,10 +35,10 @@ struct NamedTensor {
 };
 int common_device(std::initializer_list<NamedTensor> tensors);
 
-// Runs fn on `device` (the current device restored after) with the stream the caller set for it
-// (TVM-FFI's environment stream: torch's current stream when called from torch), and turns
-// fp8kit::Error into ValueError (bad input) or RuntimeError (environment, failed checks).
-void run_on_device(int device, const std::function<void(cudaStream_t)>& fn);
+// Runs fn on `device` (the current device restored after) on `stream`: the caller's (the Python
+// layer passes torch's or CuPy's current stream), or, when -1, TVM-FFI's environment stream for
+// the device. fp8kit::Error becomes ValueError (bad input) or RuntimeError (environment, checks).
+void run_on_device(int device, std::int64_t stream, const std::function<void(cudaStream_t)>& fn);
 
 // Names as fp8kit spells them ("per-token", "col-major-tma", "group128", "block128", "cublaslt");
 // an unknown name is a ValueError listing the known ones.

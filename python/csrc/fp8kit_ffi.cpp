@@ -4,10 +4,14 @@
 #include <tvm/ffi/tvm_ffi.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "core/ref_quant.hpp"
 #include "ffi_convert.hpp"
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/quant.hpp"
@@ -36,11 +40,11 @@ QuantSpec quant_spec(const ffi::String& granularity, std::int64_t group_size, co
 
 void quantize_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, ffi::String granularity,
                   std::int64_t group_size, ffi::String layout, bool ue8m0, ffi::Optional<double> scale_ub,
-                  bool static_scales, ffi::String impl, bool programmatic_launch) {
+                  bool static_scales, ffi::String impl, bool programmatic_launch, std::int64_t raw_stream) {
   const TensorView xv = cuda_view(x, "x", kFloats);
   const TensorView qv = cuda_view(q, "q", {DType::kE4M3});
   const TensorView sv = cuda_view(scales, "scales", {DType::kFloat32});
-  run_on_device(common_device({{&x, "x"}, {&q, "q"}, {&scales, "scales"}}), [&](cudaStream_t stream) {
+  run_on_device(common_device({{&x, "x"}, {&q, "q"}, {&scales, "scales"}}), raw_stream, [&](cudaStream_t stream) {
     QuantizeOptions options;
     options.impl = parse_quant_impl(text(impl));
     options.programmatic_launch = programmatic_launch;
@@ -48,10 +52,10 @@ void quantize_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, 
   });
 }
 
-void prepare_block_scales_ffi(ffi::TensorView scales_in, ffi::TensorView scales_out) {
+void prepare_block_scales_ffi(ffi::TensorView scales_in, ffi::TensorView scales_out, std::int64_t raw_stream) {
   const TensorView in = cuda_view(scales_in, "scales_in", {DType::kFloat32});
   const TensorView out = cuda_view(scales_out, "scales_out", {DType::kFloat32});
-  run_on_device(common_device({{&scales_in, "scales_in"}, {&scales_out, "scales_out"}}),
+  run_on_device(common_device({{&scales_in, "scales_in"}, {&scales_out, "scales_out"}}), raw_stream,
                 [&](cudaStream_t stream) { prepare_block_scales(in, out, stream); });
 }
 
@@ -64,7 +68,8 @@ ScaledMmOptions mm_options(const ffi::String& backend, bool fast_accum) {
 
 void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi::TensorView scale_a,
                    ffi::String mode_b, ffi::TensorView scale_b, ffi::TensorView out,
-                   ffi::Optional<ffi::TensorView> bias, ffi::String backend, bool fast_accum) {
+                   ffi::Optional<ffi::TensorView> bias, ffi::String backend, bool fast_accum,
+                   std::int64_t raw_stream) {
   const TensorView av = cuda_view(a, "a", {DType::kE4M3}), bv = cuda_view(b, "b", {DType::kE4M3});
   const TensorView sa = cuda_view(scale_a, "scale_a", {DType::kFloat32});
   const TensorView sb = cuda_view(scale_b, "scale_b", {DType::kFloat32});
@@ -74,7 +79,7 @@ void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi
   const ffi::TensorView* bias_arg = bias.has_value() ? &*bias : nullptr;
   const int device = common_device(
       {{&a, "a"}, {&b, "b"}, {&scale_a, "scale_a"}, {&scale_b, "scale_b"}, {&out, "out"}, {bias_arg, "bias"}});
-  run_on_device(device, [&](cudaStream_t stream) {
+  run_on_device(device, raw_stream, [&](cudaStream_t stream) {
     scaled_mm(av, bv, parse_mode_a(text(mode_a)), sa, parse_mode_b(text(mode_b)), sb, ov,
               biasv, stream, mm_options(backend, fast_accum));
   });
@@ -82,7 +87,7 @@ void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi
 
 void linear_ffi(ffi::TensorView x, ffi::TensorView w, ffi::TensorView w_scale, ffi::String act, ffi::String weight,
                 ffi::TensorView out, ffi::Optional<ffi::TensorView> bias, ffi::TensorView workspace,
-                ffi::String backend, bool fast_accum) {
+                ffi::String backend, bool fast_accum, std::int64_t raw_stream) {
   const TensorView xv = cuda_view(x, "x", {DType::kFloat16, DType::kBFloat16});
   const TensorView wv = cuda_view(w, "w", {DType::kE4M3});
   const TensorView sv = cuda_view(w_scale, "w_scale", {DType::kFloat32});
@@ -93,10 +98,32 @@ void linear_ffi(ffi::TensorView x, ffi::TensorView w, ffi::TensorView w_scale, f
   const ffi::TensorView* bias_arg = bias.has_value() ? &*bias : nullptr;
   const int device = common_device({{&x, "x"}, {&w, "w"}, {&w_scale, "w_scale"}, {&out, "out"},
                                     {&workspace, "workspace"}, {bias_arg, "bias"}});
-  run_on_device(device, [&](cudaStream_t stream) {
+  run_on_device(device, raw_stream, [&](cudaStream_t stream) {
     const LinearStrategy strategy{parse_mode_a(text(act)), parse_mode_b(text(weight))};
     linear(xv, wv, sv, strategy, ov, biasv, ws, stream, mm_options(backend, fast_accum));
   });
+}
+
+// The CPU reference quantizer (src/core/ref_quant.cpp), the oracle of the package's GPU tests:
+// x (rows, cols) host array, q (rows * cols) E4M3 bytes and scales (alloc_elems) written.
+void quantize_reference_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, ffi::String granularity,
+                            std::int64_t group_size, ffi::String layout, bool ue8m0, ffi::Optional<double> scale_ub) {
+  const TensorView xv = host_view(x, "x", kFloats);
+  const TensorView qv = host_view(q, "q", {DType::kE4M3});
+  const TensorView sv = host_view(scales, "scales", {DType::kFloat32});
+  try {
+    const ref::QuantOutput r =
+        ref::quantize(xv, quant_spec(granularity, group_size, layout, ue8m0, scale_ub, false));
+    if (!qv.is_contiguous() || qv.numel() != static_cast<std::int64_t>(r.q.size()) || !sv.is_contiguous() ||
+        sv.numel() != static_cast<std::int64_t>(r.scales.size())) {
+      throw_invalid_argument(fmt::format("quantize_reference: q must hold {} contiguous bytes and scales {} values",
+                                         r.q.size(), r.scales.size()));
+    }
+    std::memcpy(qv.data, r.q.data(), r.q.size());
+    std::memcpy(sv.data, r.scales.data(), r.scales.size() * sizeof(float));
+  } catch (const Error& e) {
+    rethrow_as_python(e);
+  }
 }
 
 // The CPU-side rules, for the Python package's shape functions and their tests.
@@ -150,6 +177,7 @@ TVM_FFI_DLL_EXPORT_TYPED_FUNC(quantize, fp8kit::python::quantize_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(prepare_block_scales, fp8kit::python::prepare_block_scales_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(scaled_mm, fp8kit::python::scaled_mm_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(linear, fp8kit::python::linear_ffi);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(quantize_reference, fp8kit::python::quantize_reference_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(scale_geometry, fp8kit::python::scale_geometry_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(scale_a_elems, fp8kit::python::scale_a_elems_ffi);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(scale_b_elems, fp8kit::python::scale_b_elems_ffi);

@@ -44,6 +44,22 @@ def empty(like, shape: tuple[int, ...], dtype: str, arg: str):
     raise TypeError(f"cannot allocate {arg} for a {type(like).__name__} input: pass {arg}= (JAX arrays are immutable)")
 
 
+def current_stream(x) -> int:
+    """The handle of the stream the caller's library would run on for x's device: torch's or CuPy's
+    current stream; -1 (the extension then takes TVM-FFI's stream for the device) otherwise."""
+    lib = library(x)
+    if lib == "torch" and x.is_cuda:
+        import torch
+
+        return torch.cuda.current_stream(x.device).cuda_stream
+    if lib == "cupy":
+        import cupy
+
+        with x.device:
+            return cupy.cuda.get_current_stream().ptr
+    return -1
+
+
 def as_strided(buffer, shape: tuple[int, ...], strides: tuple[int, ...]):
     """A view of a flat buffer with element strides (the scales' padded layouts)."""
     lib = library(buffer)

@@ -1,5 +1,6 @@
 """fp8kit's ops on DLPack arrays (torch, CuPy, NumPy's CPU arrays only for argument errors): each
-runs on the caller's current CUDA stream (torch's, when called with torch tensors), allocates
+runs on the caller's current CUDA stream (torch's or CuPy's current stream for the input's device,
+so CUDA-graph capture works), allocates
 nothing when the out= forms are used, and raises TypeError or ValueError naming the argument and
 the rule before any kernel is launched."""
 
@@ -30,12 +31,12 @@ def _layout(granularity: str, column_major: bool, tma_aligned: bool) -> str:
 
 
 def quantize(x, group_shape=(1, -1), *, column_major=False, tma_aligned=False, ue8m0=False, scale_ub=None,
-             static_scale=None, out=None, scale_out=None, impl="fp8kit", programmatic_launch=True):
+             static_scale=None, q=None, scales=None, impl="fp8kit", programmatic_launch=True):
     """Quantizes x (M, K) fp32/fp16/bf16 to E4M3 with vLLM's group shapes: (-1, -1) per-tensor,
     (1, -1) per-token, (1, G) per-group (G in 32, 64, 128; column_major and tma_aligned choose the
     scale layout), (128, 128) weight blocks. Returns (q, scales): scales as a (rows, cols) view of
     its padded buffer. static_scale: given scales (per-tensor, per-token, per-group), not computed.
-    out= / scale_out= receive the results instead of new arrays (scale_out: the flat buffer of
+    q= / scales= receive the results instead of new arrays (scales: the flat buffer of
     meta.scale_geometry(...).alloc_elems values, or an array with the geometry's shape and strides)."""
     granularity, group = meta.group_shape_spec(group_shape)
     layout = _layout(granularity, bool(column_major), bool(tma_aligned))
@@ -43,15 +44,16 @@ def quantize(x, group_shape=(1, -1), *, column_major=False, tma_aligned=False, u
     if len(shape) != 2:
         raise ValueError(f"x must be a matrix (M, K), got shape {shape}")
     geo = meta.scale_geometry(granularity, shape[0], shape[1], group, layout)
-    q = out if out is not None else _arrays.empty(x, shape, "float8_e4m3fn", "out")
+    if q is None:
+        q = _arrays.empty(x, shape, "float8_e4m3fn", "q")
     static = static_scale is not None
-    if static and scale_out is not None:
-        raise ValueError("static_scale and scale_out exclude each other: static scales are read, not written")
-    buffer = static_scale if static else scale_out
+    if static and scales is not None:
+        raise ValueError("static_scale and scales exclude each other: static scales are read, not written")
+    buffer = static_scale if static else scales
     if buffer is None:
-        buffer = _arrays.empty(x, (geo.alloc_elems,), "float32", "scale_out")
+        buffer = _arrays.empty(x, (geo.alloc_elems,), "float32", "scales")
     lib().quantize(x, q, buffer, granularity, group, layout, bool(ue8m0), _scale_ub(scale_ub), static, impl,
-                   bool(programmatic_launch))
+                   bool(programmatic_launch), _arrays.current_stream(x))
     if len(_arrays.shape_of(buffer, "scales")) == 1:
         return q, _arrays.as_strided(buffer, geo.shape, geo.strides)
     return q, buffer
@@ -63,7 +65,7 @@ def prepare_block_scales(scales_in, scales_out=None):
     rows, cols = _arrays.shape_of(scales_in, "scales_in")
     if scales_out is None:
         scales_out = _arrays.empty(scales_in, (rows, -(-cols // 4) * 4), "float32", "scales_out")
-    lib().prepare_block_scales(scales_in, scales_out)
+    lib().prepare_block_scales(scales_in, scales_out, _arrays.current_stream(scales_in))
     return scales_out
 
 
@@ -84,7 +86,8 @@ def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", b
     with leading dimension round_up(K/128, 4)); modes "tensor"/"token"/"group128" and
     "tensor"/"channel"/"block128". backend: "auto", "fp8kit", "cublaslt", "reference"."""
     d = _out(a, b, out, out_dtype)
-    lib().scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, d, bias, backend, bool(fast_accum))
+    lib().scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, d, bias, backend, bool(fast_accum),
+                    _arrays.current_stream(a))
     return d
 
 
@@ -98,7 +101,8 @@ def linear(x, w, w_scale, *, act="token", weight="channel", out_dtype="bfloat16"
     if workspace is None:
         workspace = _arrays.empty(x, (meta.linear_workspace_bytes(m, k, act),), "float8_e4m3fn", "workspace")
     d = _out(x, w, out, out_dtype)
-    lib().linear(x, w, w_scale, act, weight, d, bias, workspace, backend, bool(fast_accum))
+    lib().linear(x, w, w_scale, act, weight, d, bias, workspace, backend, bool(fast_accum),
+                 _arrays.current_stream(x))
     return d
 
 

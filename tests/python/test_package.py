@@ -44,8 +44,8 @@ def u8(*shape):
 BAD_CALLS = [
     (lambda: fp8kit.quantize(f32(4, 256)), ValueError, ["x", "cpu", "CUDA"]),
     (lambda: fp8kit.quantize(np.zeros((4, 256), np.int32)), TypeError, ["x", "int32"]),
-    (lambda: fp8kit.quantize(f32(4, 256), out=f32(4, 256)), TypeError, ["q", "float32", "e4m3"]),
-    (lambda: fp8kit.quantize(f32(4, 256), scale_out=u8(4)), TypeError, ["scales", "uint8"]),
+    (lambda: fp8kit.quantize(f32(4, 256), q=f32(4, 256)), TypeError, ["q", "float32", "e4m3"]),
+    (lambda: fp8kit.quantize(f32(4, 256), scales=u8(4)), TypeError, ["scales", "uint8"]),
     (lambda: fp8kit.quantize(f32(4, 256), (1, 100)), ValueError, ["group_shape", "(1, 100)"]),
     (lambda: fp8kit.quantize(f32(4, 256), "per-group"), ValueError, ["group_shape"]),
     (lambda: fp8kit.quantize(f32(4, 256), 7), TypeError, ["group_shape"]),
@@ -54,7 +54,7 @@ BAD_CALLS = [
     (lambda: fp8kit.quantize(f32(4, 256), (1, 128), tma_aligned=True), ValueError, ["tma_aligned"]),
     (lambda: fp8kit.quantize(f32(4, 256), scale_ub="1"), TypeError, ["scale_ub"]),
     (lambda: fp8kit.quantize(f32(2, 4, 256)), ValueError, ["x", "matrix"]),
-    (lambda: fp8kit.quantize(f32(4, 256), static_scale=f32(4), scale_out=f32(4)), ValueError, ["static_scale"]),
+    (lambda: fp8kit.quantize(f32(4, 256), static_scale=f32(4), scales=f32(4)), ValueError, ["static_scale"]),
     (lambda: fp8kit.quantize("x"), TypeError, ["x", "array"]),
     (lambda: fp8kit.scaled_mm(u8(4, 256), u8(8, 256), f32(1), f32(1), mode_a="tensor", mode_b="tensor",
                               out=f32(4, 8)), ValueError, ["a", "cpu"]),
@@ -131,3 +131,17 @@ def test_group_shapes_are_vllms():
     for bad in ((2, 128), (1, 256), (-1, 1)):
         with pytest.raises(ValueError):
             meta.group_shape_spec(bad)
+
+
+def test_reference_quantizer_on_known_values():
+    from fp8kit.testing import quantize_reference
+
+    x = np.array([[448.0, -448.0, 0.0, 1.0], [2.0, 0.5, -1.0, 0.0]], np.float32)
+    q, scales = quantize_reference(x, (1, -1))
+    assert scales.tolist() == [1.0, np.float32(2.0) / np.float32(448.0)]  # amax / 448 per row, in fp32
+    assert q[0].tolist() == [0x7E, 0xFE, 0x00, 0x38]  # 448, -448, 0, 1.0 in E4M3
+    assert q[1, 0] == 0x7E  # 2.0 is this row's amax: 448 after scaling
+    q_tensor, s_tensor = quantize_reference(x, (-1, -1))
+    assert s_tensor.tolist() == [1.0] and q_tensor[1].tolist() == [0x40, 0x30, 0xB8, 0x00]  # 2, 0.5, -1, 0
+    with pytest.raises(ValueError, match="q must hold 8 contiguous bytes"):
+        fp8kit._lib.lib().quantize_reference(x, u8(7), f32(2), "per-token", 128, "row-major", False, None)
