@@ -3,8 +3,6 @@ inputs live. fp8kit itself only reads DLPack: these helpers exist for the alloca
 
 from __future__ import annotations
 
-import math
-
 _FP8 = "float8_e4m3fn"
 
 
@@ -23,8 +21,11 @@ def shape_of(x, arg: str) -> tuple[int, ...]:
         raise TypeError(f"{arg} must be an array (torch, CuPy, NumPy: anything with DLPack), got {kind}") from None
 
 
-def numel(x, arg: str) -> int:
-    return math.prod(shape_of(x, arg))
+def strides_of(x) -> tuple[int, ...]:
+    """Element strides (torch's stride(); CuPy's and NumPy's byte strides divided by the item size)."""
+    if library(x) == "torch":
+        return tuple(x.stride())
+    return tuple(s // x.dtype.itemsize for s in x.strides)
 
 
 def empty(like, shape: tuple[int, ...], dtype: str, arg: str):

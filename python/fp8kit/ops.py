@@ -78,13 +78,30 @@ def _out(a, b, out, out_dtype):
     return _arrays.empty(a, (m, n), out_dtype, "out")
 
 
+def _gemm_scales(scale, elems: int, shape: tuple, strides: tuple, arg: str):
+    """The flat fp32 buffer the GEMM reads: given as is (elems values), or as its (rows, cols) view
+    with the layout's strides (what fp8kit.quantize and DeepGEMM's TMA-aligned helpers return)."""
+    got = _arrays.shape_of(scale, arg)
+    if len(got) == 2 and got == shape and got != (elems, 1) and _arrays.strides_of(scale) == strides:
+        return _arrays.as_strided(scale, (elems,), (1,))
+    return scale
+
+
 def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", bias=None, out=None,
               backend="auto", fast_accum=False):
     """D = A · Bᵀ: a (M, K) and b (N, K) E4M3, K-major (b as a weight is stored); scale_a / scale_b
     fp32 in the GEMM's layouts (meta.scale_a_elems / scale_b_elems: group128 (M, K/128)
     column-major with leading dimension round_up(M, 4), block128 (ceil(N/128), K/128) row-major
-    with leading dimension round_up(K/128, 4)); modes "tensor"/"token"/"group128" and
+    with leading dimension round_up(K/128, 4)), as the flat buffer or as that strided view; modes "tensor"/"token"/"group128" and
     "tensor"/"channel"/"block128". backend: "auto", "fp8kit", "cublaslt", "reference"."""
+    (m, k), n = _arrays.shape_of(a, "a"), _arrays.shape_of(b, "b")[0]
+    if mode_a == "group128":
+        ld = -(-m // 4) * 4
+        scale_a = _gemm_scales(scale_a, meta.scale_a_elems(mode_a, m, k), (m, -(-k // 128)), (1, ld), "scale_a")
+    if mode_b == "block128":
+        cols = -(-k // 128)
+        ld = -(-cols // 4) * 4
+        scale_b = _gemm_scales(scale_b, meta.scale_b_elems(mode_b, n, k), (-(-n // 128), cols), (ld, 1), "scale_b")
     d = _out(a, b, out, out_dtype)
     lib().scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, d, bias, backend, bool(fast_accum),
                     _arrays.current_stream(a))

@@ -145,3 +145,15 @@ def test_reference_quantizer_on_known_values():
     assert s_tensor.tolist() == [1.0] and q_tensor[1].tolist() == [0x40, 0x30, 0xB8, 0x00]  # 2, 0.5, -1, 0
     with pytest.raises(ValueError, match="q must hold 8 contiguous bytes"):
         fp8kit._lib.lib().quantize_reference(x, u8(7), f32(2), "per-token", 128, "row-major", False, None)
+
+
+def test_gemm_scales_given_as_their_strided_view_reach_the_flat_buffer():
+    from fp8kit.ops import _gemm_scales
+
+    flat = np.arange(16, dtype=np.float32)  # group128 A scales of M = 5, K = 256: ld 8, 2 columns
+    view = np.lib.stride_tricks.as_strided(flat, shape=(5, 2), strides=(4, 32))
+    got = _gemm_scales(view, 16, (5, 2), (1, 8), "scale_a")
+    assert got.shape == (16,) and np.array_equal(got, flat)
+    assert _gemm_scales(flat, 16, (5, 2), (1, 8), "scale_a") is flat  # the buffer itself passes as is
+    other = np.zeros((5, 2), np.float32)  # row-major: not the layout, left for the library to refuse
+    assert _gemm_scales(other, 16, (5, 2), (1, 8), "scale_a") is other
