@@ -92,8 +92,9 @@ def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", b
     """D = A · Bᵀ: a (M, K) and b (N, K) E4M3, K-major (b as a weight is stored); scale_a / scale_b
     fp32 in the GEMM's layouts (meta.scale_a_elems / scale_b_elems: group128 (M, K/128)
     column-major with leading dimension round_up(M, 4), block128 (ceil(N/128), K/128) row-major
-    with leading dimension round_up(K/128, 4)), as the flat buffer or as that strided view; modes "tensor"/"token"/"group128" and
-    "tensor"/"channel"/"block128". backend: "auto", "fp8kit", "cublaslt", "reference"."""
+    with leading dimension round_up(K/128, 4)), as the flat buffer or as that strided view; modes
+    "tensor"/"token"/"group128" and "tensor"/"channel"/"block128". backend: "auto", "fp8kit",
+    "cublaslt", "reference"."""
     (m, k), n = _arrays.shape_of(a, "a"), _arrays.shape_of(b, "b")[0]
     if mode_a == "group128":
         ld = -(-m // 4) * 4
