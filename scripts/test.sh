@@ -15,5 +15,5 @@ pyenv="${FP8KIT_PYENV:-build/pyenv}"
 build_type=Release
 [ "$preset" = debug ] && build_type=Debug
 "$pyenv/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
-  -Cbuild-dir="build/$preset" -Ccmake.build-type="$build_type" .
+  -Cbuild-dir="build/$preset" -Ccmake.build-type="$build_type" -Ccmake.define.FP8KIT_BUILD_TOOLS=ON .
 (cd tests/python && "../../$pyenv/bin/python" -m pytest -q .)

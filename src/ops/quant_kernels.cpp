@@ -42,32 +42,26 @@ std::string_view work_order(const QuantKernelConfig& c) {
   return c.row_blocks ? "rowblocks" : c.rows_fastest ? "rowsfast" : "groupsfast";
 }
 
-std::string cast_tag(const QuantKernelConfig& c) {
-  switch (c.cast) {
-    case CastScaleKind::kTensor:
-      return "tensor";
-    case CastScaleKind::kRow:
-      return "row";
-    case CastScaleKind::kGroup:
-      return fmt::format("group{}", c.group);
-    case CastScaleKind::kTensorDynamic:
-      return "tensordyn";
+// kCast's scale kinds: the tag in kernel names and the device's CastScale enumerator.
+struct CastScaleNames {
+  CastScaleKind kind;
+  std::string_view tag, device_enum;
+};
+constexpr CastScaleNames kCastScales[] = {{CastScaleKind::kTensor, "tensor", "kTensor"},
+                                          {CastScaleKind::kRow, "row", "kRow"},
+                                          {CastScaleKind::kGroup, "group", "kGroup"},
+                                          {CastScaleKind::kTensorDynamic, "tensordyn", "kTensorDynamic"}};
+
+const CastScaleNames& cast_names(CastScaleKind k) {
+  for (const CastScaleNames& n : kCastScales) {
+    if (n.kind == k) return n;
   }
-  return "?";
+  throw_invalid_argument("quantization kernel: unknown cast scale kind");
 }
 
-std::string_view cast_enum(CastScaleKind k) {
-  switch (k) {
-    case CastScaleKind::kTensor:
-      return "kTensor";
-    case CastScaleKind::kRow:
-      return "kRow";
-    case CastScaleKind::kGroup:
-      return "kGroup";
-    case CastScaleKind::kTensorDynamic:
-      return "kTensorDynamic";
-  }
-  return "?";
+std::string cast_tag(const QuantKernelConfig& c) {
+  const std::string_view tag = cast_names(c.cast).tag;
+  return c.cast == CastScaleKind::kGroup ? fmt::format("{}{}", tag, c.group) : std::string(tag);
 }
 
 // The kernel's name without its shape fields: technique, then what it is specialized on.
@@ -132,7 +126,7 @@ DeviceCall device_call(const QuantKernelConfig& c) {
       return {tensor, fmt::format("fp8kit::tensor_amax<{}, {}, {}, {}>(p)", in, c.threads, c.chunks, v)};
     case QuantKernelKind::kCast:
       return {tensor, fmt::format("fp8kit::scaled_cast<{}, fp8kit::CastScale::{}, {}, {}, {}, {}>(p)", in,
-                                  cast_enum(c.cast), c.group, c.threads, c.chunks, v)};
+                                  cast_names(c.cast).device_enum, c.group, c.threads, c.chunks, v)};
     case QuantKernelKind::kBlock128:
       return {block, fmt::format("fp8kit::quant_block128<{}, {}>(p)", in, v)};
     case QuantKernelKind::kNaiveAmax:
