@@ -45,6 +45,16 @@ def empty(like, shape: tuple[int, ...], dtype: str, arg: str):
     raise TypeError(f"cannot allocate {arg} for a {type(like).__name__} input: pass {arg}= (JAX arrays are immutable)")
 
 
+def fp8_bytes(x):
+    """A torch float8 tensor as its uint8 view (the extension takes E4M3 either way): DLPack export
+    of float8 dtypes is recent in torch, the bytes' view is not."""
+    if library(x) == "torch" and x.dtype.itemsize == 1 and x.dtype.is_floating_point:
+        import torch
+
+        return x.view(torch.uint8)
+    return x
+
+
 def current_stream(x) -> int:
     """The handle of the stream the caller's library would run on for x's device: torch's or CuPy's
     current stream; -1 (the extension then takes TVM-FFI's stream for the device) otherwise."""

@@ -52,8 +52,8 @@ def quantize(x, group_shape=(1, -1), *, column_major=False, tma_aligned=False, u
     buffer = static_scale if static else scales
     if buffer is None:
         buffer = _arrays.empty(x, (geo.alloc_elems,), "float32", "scales")
-    lib().quantize(x, q, buffer, granularity, group, layout, bool(ue8m0), _scale_ub(scale_ub), static, impl,
-                   bool(programmatic_launch), _arrays.current_stream(x))
+    lib().quantize(x, _arrays.fp8_bytes(q), buffer, granularity, group, layout, bool(ue8m0), _scale_ub(scale_ub),
+                   static, impl, bool(programmatic_launch), _arrays.current_stream(x))
     if len(_arrays.shape_of(buffer, "scales")) == 1:
         return q, _arrays.as_strided(buffer, geo.shape, geo.strides)
     return q, buffer
@@ -104,8 +104,8 @@ def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", b
         ld = -(-cols // 4) * 4
         scale_b = _gemm_scales(scale_b, meta.scale_b_elems(mode_b, n, k), (-(-n // 128), cols), (ld, 1), "scale_b")
     d = _out(a, b, out, out_dtype)
-    lib().scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, d, bias, backend, bool(fast_accum),
-                    _arrays.current_stream(a))
+    lib().scaled_mm(_arrays.fp8_bytes(a), _arrays.fp8_bytes(b), mode_a, scale_a, mode_b, scale_b, d, bias, backend,
+                    bool(fast_accum), _arrays.current_stream(a))
     return d
 
 
@@ -119,8 +119,8 @@ def linear(x, w, w_scale, *, act="token", weight="channel", out_dtype="bfloat16"
     if workspace is None:
         workspace = _arrays.empty(x, (meta.linear_workspace_bytes(m, k, act),), "float8_e4m3fn", "workspace")
     d = _out(x, w, out, out_dtype)
-    lib().linear(x, w, w_scale, act, weight, d, bias, workspace, backend, bool(fast_accum),
-                 _arrays.current_stream(x))
+    lib().linear(x, _arrays.fp8_bytes(w), w_scale, act, weight, d, bias, _arrays.fp8_bytes(workspace), backend,
+                 bool(fast_accum), _arrays.current_stream(x))
     return d
 
 
