@@ -40,15 +40,15 @@ constexpr int kProducerRegisters = 40;
 constexpr int kConsumerRegisterCap = 240;
 // Registers a consumer thread needs besides accumulators: addresses, descriptors, loop state and
 // barrier phases (all modes), plus with promotion the slice's A and B scales and the per-column
-// choice between two B scales. Measured, not guessed: a consumer skeleton in the kernel's shape
-// (tests/cpu/test_ptx_wrappers.cpp), swept over every block_n of each (block_m, warpgroups) with
-// CUDA 13.0's ptxas, spilled with 16 spare registers and never with 32 when unpromoted, and with
-// 40 (once 48) spare and never with 56 when promoted. The CPU test keeps compiling the binding
-// widths without spills. The real kernel must fit the same budget; its own no-spill test over the
-// space is the final judge, and where it needs more these two constants are what to raise.
+// choice between two B scales. First measured on a consumer skeleton in the kernel's shape (swept
+// over every block_n of each (block_m, warpgroups) with CUDA 13.0's ptxas: spills with 16 spare
+// registers and never with 32 when unpromoted, with 40 (once 48) spare and never with 56 when
+// promoted); the skeleton is gone since the real kernel's no-spill test over the whole space
+// (Sm90Fp8GemmSource.WholeBlockScaledSpaceCompilesWithoutSpills) judges every config. Where it
+// needs more, these two constants are what to raise.
 constexpr int kConsumerRegisterOverhead = 32;
 constexpr int kPromotionRegisterOverhead = 24;
-// The real kernel needs 16 fewer than the skeleton whenever it promotes. First measured where the
+// The real kernel needs 16 fewer than the skeleton measured whenever it promotes. First measured where the
 // tile sits in one B scale block (m256n128, two consumer warpgroups: 128 + 64 accumulators,
 // DeepGEMM's favourite tile, fits 232); since the lean issue path (scales read before the MMAs,
 // 32-bit descriptor adds) also where it straddles two: m128n192 with two consumer warpgroups
