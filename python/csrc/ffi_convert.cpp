@@ -72,7 +72,7 @@ DType dtype_of(const ffi::TensorView& t, const char* arg, std::initializer_list<
   raise("TypeError", fmt::format("{} has dtype {}; it must be {}", arg, dlpack_dtype_name(d), names));
 }
 
-TensorView cuda_view(const ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed) {
+TensorView dlpack_view(const ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed) {
   const DType dtype = dtype_of(t, arg, allowed);
   if (t.ndim() > TensorView::kMaxRank) {
     raise("ValueError",
@@ -93,7 +93,7 @@ TensorView cuda_view(const ffi::TensorView& t, const char* arg, std::initializer
 }
 
 TensorView host_view(const ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed) {
-  const TensorView v = cuda_view(t, arg, allowed);
+  const TensorView v = dlpack_view(t, arg, allowed);
   if (t.device().device_type != kDLCPU) {
     raise("ValueError", fmt::format("{} is on {}; it must be a host (cpu) array", arg, device_name(t.device())));
   }

@@ -20,9 +20,9 @@ namespace fp8kit::python {
 // CuPy have no float8 dtype). A dtype outside `allowed` is a TypeError naming the argument.
 DType dtype_of(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);
 
-// fp8kit's view of a DLPack tensor (dtype checked first), byte_offset folded into the pointer,
-// compact strides filled in. Where it lives is common_device's check.
-TensorView cuda_view(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);
+// fp8kit's view of a DLPack tensor on any device (dtype checked), byte_offset folded into the
+// pointer, compact strides filled in. Where it lives is common_device's or host_view's check.
+TensorView dlpack_view(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);
 
 // fp8kit's view of a host (CPU) DLPack tensor: any other device is a ValueError naming it.
 TensorView host_view(const tvm::ffi::TensorView& t, const char* arg, std::initializer_list<DType> allowed);

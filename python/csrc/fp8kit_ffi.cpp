@@ -41,9 +41,9 @@ QuantSpec quant_spec(const ffi::String& granularity, std::int64_t group_size, co
 void quantize_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, ffi::String granularity,
                   std::int64_t group_size, ffi::String layout, bool ue8m0, ffi::Optional<double> scale_ub,
                   bool static_scales, ffi::String impl, bool programmatic_launch, std::int64_t raw_stream) {
-  const TensorView xv = cuda_view(x, "x", kFloats);
-  const TensorView qv = cuda_view(q, "q", {DType::kE4M3});
-  const TensorView sv = cuda_view(scales, "scales", {DType::kFloat32});
+  const TensorView xv = dlpack_view(x, "x", kFloats);
+  const TensorView qv = dlpack_view(q, "q", {DType::kE4M3});
+  const TensorView sv = dlpack_view(scales, "scales", {DType::kFloat32});
   run_on_device(common_device({{&x, "x"}, {&q, "q"}, {&scales, "scales"}}), raw_stream, [&](cudaStream_t stream) {
     QuantizeOptions options;
     options.impl = parse_quant_impl(text(impl));
@@ -53,8 +53,8 @@ void quantize_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, 
 }
 
 void prepare_block_scales_ffi(ffi::TensorView scales_in, ffi::TensorView scales_out, std::int64_t raw_stream) {
-  const TensorView in = cuda_view(scales_in, "scales_in", {DType::kFloat32});
-  const TensorView out = cuda_view(scales_out, "scales_out", {DType::kFloat32});
+  const TensorView in = dlpack_view(scales_in, "scales_in", {DType::kFloat32});
+  const TensorView out = dlpack_view(scales_out, "scales_out", {DType::kFloat32});
   run_on_device(common_device({{&scales_in, "scales_in"}, {&scales_out, "scales_out"}}), raw_stream,
                 [&](cudaStream_t stream) { prepare_block_scales(in, out, stream); });
 }
@@ -70,12 +70,12 @@ void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi
                    ffi::String mode_b, ffi::TensorView scale_b, ffi::TensorView out,
                    ffi::Optional<ffi::TensorView> bias, ffi::String backend, bool fast_accum,
                    std::int64_t raw_stream) {
-  const TensorView av = cuda_view(a, "a", {DType::kE4M3}), bv = cuda_view(b, "b", {DType::kE4M3});
-  const TensorView sa = cuda_view(scale_a, "scale_a", {DType::kFloat32});
-  const TensorView sb = cuda_view(scale_b, "scale_b", {DType::kFloat32});
-  const TensorView ov = cuda_view(out, "out", kFloats);
+  const TensorView av = dlpack_view(a, "a", {DType::kE4M3}), bv = dlpack_view(b, "b", {DType::kE4M3});
+  const TensorView sa = dlpack_view(scale_a, "scale_a", {DType::kFloat32});
+  const TensorView sb = dlpack_view(scale_b, "scale_b", {DType::kFloat32});
+  const TensorView ov = dlpack_view(out, "out", kFloats);
   std::optional<TensorView> biasv;
-  if (bias.has_value()) biasv = cuda_view(*bias, "bias", kFloats);
+  if (bias.has_value()) biasv = dlpack_view(*bias, "bias", kFloats);
   const ffi::TensorView* bias_arg = bias.has_value() ? &*bias : nullptr;
   const int device = common_device(
       {{&a, "a"}, {&b, "b"}, {&scale_a, "scale_a"}, {&scale_b, "scale_b"}, {&out, "out"}, {bias_arg, "bias"}});
@@ -88,13 +88,13 @@ void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi
 void linear_ffi(ffi::TensorView x, ffi::TensorView w, ffi::TensorView w_scale, ffi::String act, ffi::String weight,
                 ffi::TensorView out, ffi::Optional<ffi::TensorView> bias, ffi::TensorView workspace,
                 ffi::String backend, bool fast_accum, std::int64_t raw_stream) {
-  const TensorView xv = cuda_view(x, "x", {DType::kFloat16, DType::kBFloat16});
-  const TensorView wv = cuda_view(w, "w", {DType::kE4M3});
-  const TensorView sv = cuda_view(w_scale, "w_scale", {DType::kFloat32});
-  const TensorView ov = cuda_view(out, "out", kFloats);
-  const TensorView ws = cuda_view(workspace, "workspace", {DType::kE4M3});
+  const TensorView xv = dlpack_view(x, "x", {DType::kFloat16, DType::kBFloat16});
+  const TensorView wv = dlpack_view(w, "w", {DType::kE4M3});
+  const TensorView sv = dlpack_view(w_scale, "w_scale", {DType::kFloat32});
+  const TensorView ov = dlpack_view(out, "out", kFloats);
+  const TensorView ws = dlpack_view(workspace, "workspace", {DType::kE4M3});
   std::optional<TensorView> biasv;
-  if (bias.has_value()) biasv = cuda_view(*bias, "bias", kFloats);
+  if (bias.has_value()) biasv = dlpack_view(*bias, "bias", kFloats);
   const ffi::TensorView* bias_arg = bias.has_value() ? &*bias : nullptr;
   const int device = common_device({{&x, "x"}, {&w, "w"}, {&w_scale, "w_scale"}, {&out, "out"},
                                     {&workspace, "workspace"}, {bias_arg, "bias"}});
@@ -104,29 +104,7 @@ void linear_ffi(ffi::TensorView x, ffi::TensorView w, ffi::TensorView w_scale, f
   });
 }
 
-// The CPU reference quantizer (src/core/ref_quant.cpp), the oracle of the package's GPU tests:
-// x (rows, cols) host array, q (rows * cols) E4M3 bytes and scales (alloc_elems) written.
-void quantize_reference_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, ffi::String granularity,
-                            std::int64_t group_size, ffi::String layout, bool ue8m0, ffi::Optional<double> scale_ub) {
-  const TensorView xv = host_view(x, "x", kFloats);
-  const TensorView qv = host_view(q, "q", {DType::kE4M3});
-  const TensorView sv = host_view(scales, "scales", {DType::kFloat32});
-  try {
-    const ref::QuantOutput r =
-        ref::quantize(xv, quant_spec(granularity, group_size, layout, ue8m0, scale_ub, false));
-    if (!qv.is_contiguous() || qv.numel() != static_cast<std::int64_t>(r.q.size()) || !sv.is_contiguous() ||
-        sv.numel() != static_cast<std::int64_t>(r.scales.size())) {
-      throw_invalid_argument(fmt::format("quantize_reference: q must hold {} contiguous bytes and scales {} values",
-                                         r.q.size(), r.scales.size()));
-    }
-    std::memcpy(qv.data, r.q.data(), r.q.size());
-    std::memcpy(sv.data, r.scales.data(), r.scales.size() * sizeof(float));
-  } catch (const Error& e) {
-    rethrow_as_python(e);
-  }
-}
-
-// The CPU-side rules, for the Python package's shape functions and their tests.
+// fn() with fp8kit::Error raised as the Python exception it stands for (calls that need no device).
 template <class Fn>
 auto checked(Fn&& fn) {
   try {
@@ -136,6 +114,28 @@ auto checked(Fn&& fn) {
   }
 }
 
+// The CPU reference quantizer (src/core/ref_quant.cpp), the oracle of the package's GPU tests:
+// x (rows, cols) host array, q (rows * cols) E4M3 bytes and scales (alloc_elems) written.
+void quantize_reference_ffi(ffi::TensorView x, ffi::TensorView q, ffi::TensorView scales, ffi::String granularity,
+                            std::int64_t group_size, ffi::String layout, bool ue8m0, ffi::Optional<double> scale_ub) {
+  const TensorView xv = host_view(x, "x", kFloats);
+  const TensorView qv = host_view(q, "q", {DType::kE4M3});
+  const TensorView sv = host_view(scales, "scales", {DType::kFloat32});
+  checked([&] {
+    const ref::QuantOutput r =
+        ref::quantize(xv, quant_spec(granularity, group_size, layout, ue8m0, scale_ub, false));
+    if (!qv.is_contiguous() || qv.numel() != static_cast<std::int64_t>(r.q.size()) || !sv.is_contiguous() ||
+        sv.numel() != static_cast<std::int64_t>(r.scales.size())) {
+      throw_invalid_argument(fmt::format("quantize_reference: q must hold {} contiguous bytes and scales {} values",
+                                         r.q.size(), r.scales.size()));
+    }
+    std::memcpy(qv.data, r.q.data(), r.q.size());
+    std::memcpy(sv.data, r.scales.data(), r.scales.size() * sizeof(float));
+    return 0;
+  });
+}
+
+// The CPU-side rules, for the Python package's shape functions and their tests.
 ffi::Array<std::int64_t> scale_geometry_ffi(ffi::String granularity, std::int64_t group_size, ffi::String layout,
                                             std::int64_t rows, std::int64_t cols) {
   return checked([&] {

@@ -3,14 +3,14 @@ inputs live. fp8kit itself only reads DLPack: these helpers exist for the alloca
 
 from __future__ import annotations
 
+import contextlib
+
 _FP8 = "float8_e4m3fn"
 
 
 def library(x) -> str:
     module = type(x).__module__.split(".")[0]
-    if module in ("torch", "cupy", "numpy", "jax", "jaxlib"):
-        return "jax" if module == "jaxlib" else module
-    return module
+    return "jax" if module == "jaxlib" else module
 
 
 def shape_of(x, arg: str) -> tuple[int, ...]:
@@ -40,7 +40,7 @@ def empty(like, shape: tuple[int, ...], dtype: str, arg: str):
         xp = __import__(lib)
         if dtype == "bfloat16":
             raise TypeError(f"{lib} has no bfloat16: pass {arg}= as an array of that dtype")
-        with _cupy_device(like) if lib == "cupy" else _nothing():
+        with like.device if lib == "cupy" else contextlib.nullcontext():
             return xp.empty(shape, dtype="uint8" if dtype == _FP8 else dtype)
     raise TypeError(f"cannot allocate {arg} for a {type(like).__name__} input: pass {arg}= (JAX arrays are immutable)")
 
@@ -79,15 +79,3 @@ def as_strided(buffer, shape: tuple[int, ...], strides: tuple[int, ...]):
     xp = __import__(lib)
     item = buffer.dtype.itemsize
     return xp.lib.stride_tricks.as_strided(buffer, shape=shape, strides=tuple(s * item for s in strides))
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _cupy_device(like):
-    return like.device

@@ -78,12 +78,12 @@ def _out(a, b, out, out_dtype):
     return _arrays.empty(a, (m, n), out_dtype, "out")
 
 
-def _gemm_scales(scale, elems: int, shape: tuple, strides: tuple, arg: str):
-    """The flat fp32 buffer the GEMM reads: given as is (elems values), or as its (rows, cols) view
-    with the layout's strides (what fp8kit.quantize and DeepGEMM's TMA-aligned helpers return)."""
+def _gemm_scales(scale, geo: meta.ScaleGeometry, arg: str):
+    """The flat fp32 buffer the GEMM reads: given as is, or as its (rows, cols) view with the
+    layout's strides (what fp8kit.quantize and DeepGEMM's TMA-aligned helpers return)."""
     got = _arrays.shape_of(scale, arg)
-    if len(got) == 2 and got == shape and got != (elems, 1) and _arrays.strides_of(scale) == strides:
-        return _arrays.as_strided(scale, (elems,), (1,))
+    if len(got) == 2 and got == geo.shape and got != (geo.alloc_elems, 1) and _arrays.strides_of(scale) == geo.strides:
+        return _arrays.as_strided(scale, (geo.alloc_elems,), (1,))
     return scale
 
 
@@ -95,14 +95,13 @@ def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", b
     with leading dimension round_up(K/128, 4)), as the flat buffer or as that strided view; modes
     "tensor"/"token"/"group128" and "tensor"/"channel"/"block128". backend: "auto", "fp8kit",
     "cublaslt", "reference"."""
+    # The GEMM reads the scales exactly as quantize writes them: 1 x 128 groups column-major
+    # TMA-aligned for A, 128 x 128 blocks for B. (K % 128 != 0 is left for the library to refuse.)
     (m, k), n = _arrays.shape_of(a, "a"), _arrays.shape_of(b, "b")[0]
-    if mode_a == "group128":
-        ld = -(-m // 4) * 4
-        scale_a = _gemm_scales(scale_a, meta.scale_a_elems(mode_a, m, k), (m, -(-k // 128)), (1, ld), "scale_a")
+    if mode_a == "group128" and k % 128 == 0:
+        scale_a = _gemm_scales(scale_a, meta.scale_geometry("per-group", m, k, 128, "col-major-tma"), "scale_a")
     if mode_b == "block128":
-        cols = -(-k // 128)
-        ld = -(-cols // 4) * 4
-        scale_b = _gemm_scales(scale_b, meta.scale_b_elems(mode_b, n, k), (-(-n // 128), cols), (ld, 1), "scale_b")
+        scale_b = _gemm_scales(scale_b, meta.scale_geometry("block128", n, k), "scale_b")
     d = _out(a, b, out, out_dtype)
     lib().scaled_mm(_arrays.fp8_bytes(a), _arrays.fp8_bytes(b), mode_a, scale_a, mode_b, scale_b, d, bias, backend,
                     bool(fast_accum), _arrays.current_stream(a))

@@ -116,6 +116,11 @@ def test_gemm_scale_sizes_and_workspace_mirror_the_library():
             assert meta.linear_workspace_bytes(m, k, mode) == lib().linear_workspace_bytes(m, k, mode)
         for mode in meta.SCALE_MODES_B:
             assert meta.scale_b_elems(mode, n, k) == lib().scale_b_elems(mode, n, k)
+        # The GEMM reads its 128-wide scales in the layouts quantize writes (ops.scaled_mm relies on it).
+        assert meta.scale_b_elems("block128", n, k) == meta.scale_geometry("block128", n, k).alloc_elems
+        if k % 128 == 0:
+            tma = meta.scale_geometry("per-group", m, k, 128, "col-major-tma")
+            assert meta.scale_a_elems("group128", m, k) == tma.alloc_elems
     with pytest.raises(ValueError, match="M must be >= 0"):
         meta.scale_a_elems("token", -1, 128)
     with pytest.raises(ValueError):
@@ -151,9 +156,11 @@ def test_gemm_scales_given_as_their_strided_view_reach_the_flat_buffer():
     from fp8kit.ops import _gemm_scales
 
     flat = np.arange(16, dtype=np.float32)  # group128 A scales of M = 5, K = 256: ld 8, 2 columns
+    geo = meta.scale_geometry("per-group", 5, 256, 128, "col-major-tma")
+    assert (geo.shape, geo.strides, geo.alloc_elems) == ((5, 2), (1, 8), 16)
     view = np.lib.stride_tricks.as_strided(flat, shape=(5, 2), strides=(4, 32))
-    got = _gemm_scales(view, 16, (5, 2), (1, 8), "scale_a")
+    got = _gemm_scales(view, geo, "scale_a")
     assert got.shape == (16,) and np.array_equal(got, flat)
-    assert _gemm_scales(flat, 16, (5, 2), (1, 8), "scale_a") is flat  # the buffer itself passes as is
+    assert _gemm_scales(flat, geo, "scale_a") is flat  # the buffer itself passes as is
     other = np.zeros((5, 2), np.float32)  # row-major: not the layout, left for the library to refuse
-    assert _gemm_scales(other, 16, (5, 2), (1, 8), "scale_a") is other
+    assert _gemm_scales(other, geo, "scale_a") is other
