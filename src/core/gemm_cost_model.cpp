@@ -13,8 +13,10 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 //   - one consumer with two 64-row slices: nothing issues wgmma while it promotes (1.24x the time
 //     of two consumers at the same tile, 109 pairs);
 //   - m256 with two consumers (two slices each, half the B traffic per flop): 3% faster;
-//   - a tile straddling two B scale blocks (width not dividing 128) pays 20% (the per-column scale
-//     choice in the promotion), yet n80-n192 still win where they cut a wave.
+//   - a tile straddling two B scale blocks (width not dividing 128) pays for choosing a B scale
+//     per 8 columns: 20% below 128 wide (chosen at run time), 10% above (one compiled promotion
+//     per split; refitted to the 2026-12-04 session 10 tune), yet n80-n192 still win where they
+//     cut a wave.
 double shape_rate(const GemmConfig& c) {
   const bool promoted = gemm_needs_promotion(c);
   const bool two_slices = rows_per_warpgroup(c) > kWgmmaM;
@@ -25,7 +27,8 @@ double shape_rate(const GemmConfig& c) {
     rate = 1.03;
   }
   const bool straddles = c.mode_b == ScaleModeB::kBlock128 && kGemmBlockK % c.block_n != 0;
-  return straddles ? rate * 0.8 : rate;
+  if (!straddles) return rate;
+  return rate * (c.block_n > kGemmBlockK ? 0.9 : 0.8);
 }
 
 // A 2-stage ring exposes load latency. A 2-CTA cluster couples the pair's pipelines (every ring
