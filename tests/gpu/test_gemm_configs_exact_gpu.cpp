@@ -1,0 +1,114 @@
+// The exact tier over what users run and what the tuner may pick (issue 12's "exactness unchanged"):
+// every config of the shipped tuned files, and a stratified sample of the search space (one config,
+// stage count drawn at random, per tile shape x warpgroups x cluster), each on a shape made for it:
+// ragged last tiles in M and N, enough N tiles to reach every position a tile can start at inside a
+// 128-wide B scale block (every compiled promotion split), and a K that wraps the ring twice.
+// One command: fp8kit_gpu_tests --gtest_filter='GemmConfigsExactGpu.*'
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <random>
+#include <tuple>
+#include <unordered_set>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/gemm_config.hpp"
+#include "core/tuned_config_file.hpp"
+#include "core/tuned_configs.hpp"
+#include "cuda/resources.hpp"
+#include "gemm_problem.hpp"
+#include "gpu_test_util.hpp"
+
+namespace fp8kit {
+namespace {
+
+using namespace gemm_test;  // NOLINT: the shared GEMM test vocabulary
+
+// A shape that exercises `c`: an even number of tiles along each cluster axis, the last tile of
+// each axis ragged, one tile per start position of the tile inside a B scale block.
+GemmShape shape_for(const GemmConfig& c) {
+  const int starts = static_cast<int>(kGemmScaleBlock) / std::gcd(c.block_n, static_cast<int>(kGemmScaleBlock));
+  const int n_tiles = std::max(2, starts + starts % 2);
+  const int m_tiles = 2 * c.cluster_m;
+  return {static_cast<std::int64_t>(m_tiles) * c.block_m - 5, static_cast<std::int64_t>(n_tiles) * c.block_n - 8,
+          static_cast<std::int64_t>(kGemmScaleBlock) * (2 * c.stages + 1)};
+}
+
+void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaStream_t stream) {
+  const GemmShape s = shape_for(c);
+  ASSERT_TRUE(is_valid(c, s)) << kernel_name(c) << " on its own shape " << s.m << "x" << s.n << "x" << s.k;
+  const Problem p = exact_problem(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+  const auto want = cpu_reference(p, c.out, {});
+  DeviceProblem d(p, c.out, std::nullopt, {});
+  const auto got = d.run_config(p, c, stream);
+  EXPECT_TRUE(same_bits(want, got, s.n, c.out)) << kernel_name(c) << " M=" << s.m << " N=" << s.n << " K=" << s.k;
+  EXPECT_EQ(got, d.run_config(p, c, stream)) << "second run differs: " << kernel_name(c);
+}
+
+// Instrumented runs are slow: under the sanitizer each test runs its first few configs only.
+constexpr int kSanitizerConfigs = 8;
+
+// Every config in every device folder of the first shipped-config root found, by kernel name.
+std::vector<GemmConfig> shipped_configs() {
+  std::unordered_set<GemmConfig> unique;
+  for (const auto& root : shipped_config_roots()) {
+    if (!std::filesystem::is_directory(root)) continue;
+    for (const auto& device : std::filesystem::directory_iterator(root)) {
+      if (!device.is_directory()) continue;
+      for (const auto& file : std::filesystem::directory_iterator(device.path())) {
+        if (file.path().extension() != ".json") continue;
+        for (const auto& [m, batch] : read_tuned_config_file(file.path()).batches) {
+          GemmConfig c = batch.config;
+          c.group_size_m = GemmConfig{}.group_size_m;  // a run-time value: one kernel serves all
+          unique.insert(c);
+        }
+      }
+    }
+    break;
+  }
+  std::vector<GemmConfig> configs(unique.begin(), unique.end());
+  std::sort(configs.begin(), configs.end(),
+            [](const GemmConfig& a, const GemmConfig& b) { return kernel_name(a) < kernel_name(b); });
+  return configs;
+}
+
+TEST(GemmConfigsExactGpu, EveryShippedConfig) {
+  const std::vector<GemmConfig> configs = shipped_configs();
+  ASSERT_FALSE(configs.empty()) << "no shipped configs found under shipped_config_roots()";
+  std::mt19937_64 rng(test::fresh_seed("shipped configs exact"));
+  cuda::Stream stream;
+  int runs = 0;
+  for (const GemmConfig& c : configs) {
+    if (under_sanitizer() && runs == kSanitizerConfigs) break;
+    expect_exact_on_own_shape(c, rng, stream.get());
+    ++runs;
+  }
+  std::printf("exact: %d of %zu shipped configs\n", runs, configs.size());
+}
+
+TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
+  std::mt19937_64 rng(test::fresh_seed("search space sample exact"));
+  using Stratum = std::tuple<int, int, int, int, int>;  // block_m, block_n, warpgroups, cluster_m, cluster_n
+  std::map<Stratum, std::vector<GemmConfig>> strata;
+  for (const GemmConfig& c : gemm_search_space()) {
+    strata[{c.block_m, c.block_n, c.consumer_warpgroups, c.cluster_m, c.cluster_n}].push_back(c);
+  }
+  cuda::Stream stream;
+  int runs = 0;
+  for (const auto& [stratum, configs] : strata) {
+    if (under_sanitizer() && runs == kSanitizerConfigs) break;
+    const GemmConfig& c = configs[std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng)];
+    expect_exact_on_own_shape(c, rng, stream.get());
+    ++runs;
+  }
+  std::printf("exact: %d configs, one per stratum of %zu\n", runs, strata.size());
+}
+
+}  // namespace
+}  // namespace fp8kit
