@@ -24,6 +24,8 @@
 #include "cuda/resources.hpp"
 #include "gemm_problem.hpp"
 #include "gpu_test_util.hpp"
+#include "jit/compiler.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
 namespace {
@@ -40,6 +42,14 @@ GemmShape shape_for(const GemmConfig& c) {
           static_cast<std::int64_t>(kGemmScaleBlock) * (2 * c.stages + 1)};
 }
 
+// The kernels compile in parallel into the JIT cache first (hundreds of them: one at a time on
+// first use would take minutes).
+void precompile(const std::vector<GemmConfig>& configs) {
+  std::vector<jit::KernelSource> sources;
+  for (const GemmConfig& c : configs) sources.push_back(ops::sm90_fp8_gemm_source(c));
+  jit::KernelCompiler().compile_all(sources);
+}
+
 void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaStream_t stream) {
   const GemmShape s = shape_for(c);
   ASSERT_TRUE(is_valid(c, s)) << kernel_name(c) << " on its own shape " << s.m << "x" << s.n << "x" << s.k;
@@ -52,7 +62,7 @@ void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaSt
 }
 
 // Instrumented runs are slow: under the sanitizer each test runs its first few configs only.
-constexpr int kSanitizerConfigs = 8;
+constexpr std::size_t kSanitizerConfigs = 8;
 
 // Every config in every device folder of the first shipped-config root found, by kernel name.
 std::vector<GemmConfig> shipped_configs() {
@@ -83,13 +93,11 @@ TEST(GemmConfigsExactGpu, EveryShippedConfig) {
   ASSERT_FALSE(configs.empty()) << "no shipped configs found under shipped_config_roots()";
   std::mt19937_64 rng(test::fresh_seed("shipped configs exact"));
   cuda::Stream stream;
-  int runs = 0;
-  for (const GemmConfig& c : configs) {
-    if (under_sanitizer() && runs == kSanitizerConfigs) break;
-    expect_exact_on_own_shape(c, rng, stream.get());
-    ++runs;
-  }
-  std::printf("exact: %d of %zu shipped configs\n", runs, configs.size());
+  const std::size_t runs = under_sanitizer() ? std::min<std::size_t>(kSanitizerConfigs, configs.size()) : configs.size();
+  const std::vector<GemmConfig> run(configs.begin(), configs.begin() + static_cast<std::ptrdiff_t>(runs));
+  precompile(run);
+  for (const GemmConfig& c : run) expect_exact_on_own_shape(c, rng, stream.get());
+  std::printf("exact: %zu of %zu shipped configs\n", runs, configs.size());
 }
 
 TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
@@ -99,15 +107,15 @@ TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
   for (const GemmConfig& c : gemm_search_space()) {
     strata[{c.block_m, c.block_n, c.consumer_warpgroups, c.cluster_m, c.cluster_n}].push_back(c);
   }
-  cuda::Stream stream;
-  int runs = 0;
+  std::vector<GemmConfig> sample;
   for (const auto& [stratum, configs] : strata) {
-    if (under_sanitizer() && runs == kSanitizerConfigs) break;
-    const GemmConfig& c = configs[std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng)];
-    expect_exact_on_own_shape(c, rng, stream.get());
-    ++runs;
+    if (under_sanitizer() && sample.size() == kSanitizerConfigs) break;
+    sample.push_back(configs[std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng)]);
   }
-  std::printf("exact: %d configs, one per stratum of %zu\n", runs, strata.size());
+  precompile(sample);
+  cuda::Stream stream;
+  for (const GemmConfig& c : sample) expect_exact_on_own_shape(c, rng, stream.get());
+  std::printf("exact: %zu configs, one per stratum of %zu\n", sample.size(), strata.size());
 }
 
 }  // namespace
