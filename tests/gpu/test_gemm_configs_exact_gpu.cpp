@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <numeric>
@@ -15,8 +16,6 @@
 #include <tuple>
 #include <unordered_set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/gemm_config.hpp"
 #include "core/tuned_config_file.hpp"
@@ -64,23 +63,27 @@ void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaSt
 // Instrumented runs are slow: under the sanitizer each test runs its first few configs only.
 constexpr std::size_t kSanitizerConfigs = 8;
 
-// Every config in every device folder of the first shipped-config root found, by kernel name.
+// Every config of the tuned files the library reads with nothing set (FP8KIT_CONFIG_DIR, else the
+// shipped root: each device's folder), by kernel name.
 std::vector<GemmConfig> shipped_configs() {
+  const TunedConfigSource source = default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"), shipped_config_roots());
+  std::vector<std::filesystem::path> dirs;
+  if (source.kind == TunedConfigSource::Kind::kDir) dirs.push_back(source.path);
+  if (source.kind == TunedConfigSource::Kind::kShipped) {
+    for (const auto& device : std::filesystem::directory_iterator(source.path)) {
+      if (device.is_directory()) dirs.push_back(device.path());
+    }
+  }
   std::unordered_set<GemmConfig> unique;
-  for (const auto& root : shipped_config_roots()) {
-    if (!std::filesystem::is_directory(root)) continue;
-    for (const auto& device : std::filesystem::directory_iterator(root)) {
-      if (!device.is_directory()) continue;
-      for (const auto& file : std::filesystem::directory_iterator(device.path())) {
-        if (file.path().extension() != ".json") continue;
-        for (const auto& [m, batch] : read_tuned_config_file(file.path()).batches) {
-          GemmConfig c = batch.config;
-          c.group_size_m = GemmConfig{}.group_size_m;  // a run-time value: one kernel serves all
-          unique.insert(c);
-        }
+  for (const auto& dir : dirs) {
+    for (const auto& file : std::filesystem::directory_iterator(dir)) {
+      if (file.path().extension() != ".json") continue;
+      for (const auto& [m, batch] : read_tuned_config_file(file.path()).batches) {
+        GemmConfig c = batch.config;
+        c.group_size_m = GemmConfig{}.group_size_m;  // a run-time value: one kernel serves all
+        unique.insert(c);
       }
     }
-    break;
   }
   std::vector<GemmConfig> configs(unique.begin(), unique.end());
   std::sort(configs.begin(), configs.end(),
@@ -90,7 +93,7 @@ std::vector<GemmConfig> shipped_configs() {
 
 TEST(GemmConfigsExactGpu, EveryShippedConfig) {
   const std::vector<GemmConfig> configs = shipped_configs();
-  ASSERT_FALSE(configs.empty()) << "no shipped configs found under shipped_config_roots()";
+  ASSERT_FALSE(configs.empty()) << "no tuned configs found (FP8KIT_CONFIG_DIR or shipped_config_roots())";
   std::mt19937_64 rng(test::fresh_seed("shipped configs exact"));
   cuda::Stream stream;
   const std::size_t runs = under_sanitizer() ? std::min<std::size_t>(kSanitizerConfigs, configs.size()) : configs.size();
