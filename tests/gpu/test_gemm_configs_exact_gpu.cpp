@@ -37,7 +37,8 @@ GemmShape shape_for(const GemmConfig& c) {
   const int starts = static_cast<int>(kGemmScaleBlock) / std::gcd(c.block_n, static_cast<int>(kGemmScaleBlock));
   const int n_tiles = std::max(2, starts + starts % 2);
   const int m_tiles = 2 * c.cluster_m;
-  return {static_cast<std::int64_t>(m_tiles) * c.block_m - 5, static_cast<std::int64_t>(n_tiles) * c.block_n - 8,
+  const int n_short = c.block_n > 16 ? 16 : 0;  // N stays a multiple of 16 (the TMA row stride rule)
+  return {static_cast<std::int64_t>(m_tiles) * c.block_m - 5, static_cast<std::int64_t>(n_tiles) * c.block_n - n_short,
           static_cast<std::int64_t>(kGemmScaleBlock) * (2 * c.stages + 1)};
 }
 
