@@ -79,6 +79,8 @@ int rows_per_warpgroup(const GemmConfig& c) {
   return c.consumer_warpgroups > 0 ? c.block_m / c.consumer_warpgroups : 0;
 }
 
+int wgmma_slices(const GemmConfig& c) { return std::max(1, rows_per_warpgroup(c) / kWgmmaM); }
+
 bool gemm_needs_promotion(const GemmConfig& c) {
   return c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128;
 }
@@ -93,7 +95,7 @@ int consumer_register_budget(int consumer_warpgroups) {
 
 int consumer_registers_needed(const GemmConfig& c) {
   // A 64 x N wgmma leaves 64 * N / 128 = N / 2 fp32 accumulators in each of the 128 threads.
-  const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
+  const int accumulators = wgmma_slices(c) * (c.block_n / 2);
   const int promotion =
       gemm_needs_promotion(c) ? c.block_n / 2 + kPromotionRegisterOverhead - kKernelPromotionSavings : 0;
   return accumulators + promotion + kConsumerRegisterOverhead;
@@ -117,7 +119,7 @@ int gemm_store_passes(const GemmConfig& c) {
 
 bool gemm_overlaps_promotion(const GemmConfig& c) {
   if (!gemm_needs_promotion(c)) return false;
-  const int accumulators = rows_per_warpgroup(c) / kWgmmaM * (c.block_n / 2);
+  const int accumulators = wgmma_slices(c) * (c.block_n / 2);
   return accumulators + c.block_n + kOverlapRegisterOverhead <= consumer_register_budget(c.consumer_warpgroups);
 }
 
@@ -131,12 +133,16 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   const bool wg_ok = c.consumer_warpgroups == 1 || c.consumer_warpgroups == 2;
   if (!wg_ok) {
     e.push_back(fmt::format("consumer_warpgroups: must be 1 or 2, got {}", c.consumer_warpgroups));
-  } else if (c.block_m % c.consumer_warpgroups != 0 ||
-             (rows_per_warpgroup(c) != kWgmmaM && rows_per_warpgroup(c) != 2 * kWgmmaM)) {
+  } else if (const int rows = rows_per_warpgroup(c);
+             c.block_m % c.consumer_warpgroups != 0 ||
+             (rows != kWgmmaM && rows != 2 * kWgmmaM && !(c.consumer_warpgroups == 1 && (rows == 16 || rows == 32)))) {
     // wgmma covers 64 rows; a warpgroup takes one or two 64-row slices (more would not fit its
-    // accumulators), so block_m is 64 x warpgroups or 128 x warpgroups: 64, 128 or 256 (the TMA box limit).
-    e.push_back(fmt::format("block_m: must be 64 or 128 rows per consumer warpgroup (wgmma M = 64), got {} over {}",
-                            c.block_m, c.consumer_warpgroups));
+    // accumulators), so block_m is 64 x warpgroups or 128 x warpgroups: 64, 128 or 256 (the TMA box
+    // limit). Decode tiles of 16 or 32 rows load only those (a 16-deep ring fits, as DeepGEMM's);
+    // the wgmma still computes 64 and the rest are discarded.
+    e.push_back(fmt::format(
+        "block_m: must be 64 or 128 rows per consumer warpgroup (wgmma M = 64), or 16 / 32 with one, got {} over {}",
+        c.block_m, c.consumer_warpgroups));
   }
   // wgmma N is a multiple of 8 up to 256 (also the TMA box limit on B's rows); fp8kit instantiates
   // multiples of 16, which keep each half of a multicast B tile whole 8-row swizzle atoms.
@@ -167,6 +173,16 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   if (!is_out_dtype(c.out)) e.push_back(fmt::format("out: must be bf16, fp16 or fp32, got {}", dtype_name(c.out)));
   if (!e.empty()) return e;  // the budgets below assume sane fields
 
+  if (c.block_m < kWgmmaM) {
+    // A 16- or 32-row A tile is not split for multicast (8-row halves), and the wgmma reading 64
+    // rows from the last A stage runs (64 - block_m) rows into the B ring, which must cover them.
+    if (c.cluster_n != 1) e.push_back(fmt::format("cluster_n: a {}-row tile shares no A (must be 1)", c.block_m));
+    if (c.stages * c.block_n < kWgmmaM - c.block_m) {
+      e.push_back(fmt::format("stages: {} x block_n {} do not cover the {} rows the wgmma reads past the A ring",
+                              c.stages, c.block_n, kWgmmaM - c.block_m));
+    }
+  }
+
   const int need = consumer_registers_needed(c);
   const int budget = consumer_register_budget(c.consumer_warpgroups);
   // Measured, not modelled: the real kernel's unpromoted consumer with two 64-row slices spills
@@ -177,7 +193,7 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
                             kMaxTwoSliceUnpromotedN, c.block_n));
   }
   if (need > budget) {
-    const int accumulators = rows_per_warpgroup(c) / kWgmmaM * c.block_n / 2;
+    const int accumulators = wgmma_slices(c) * c.block_n / 2;
     const int scratch = gemm_needs_promotion(c) ? c.block_n / 2 : 0;
     e.push_back(fmt::format(
         "registers: a consumer thread needs {} ({} accumulators{} + {} other) but setmaxnreg gives {} with {} "
@@ -259,6 +275,10 @@ std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space) {
                 c.cluster_m = cm;
                 c.cluster_n = cn;
                 c.group_size_m = g;
+                // Rings deeper than 8 pay only where a stage is small (decode tiles), and decode
+                // tiles need many N tiles to occupy the SMs: elsewhere they would double the space
+                // for configs no tune has picked.
+                if (bm >= kWgmmaM ? s > kDeepRingMinStages : bn > kDecodeMaxBlockN) continue;
                 c.mode_a = space.mode_a;
                 c.mode_b = space.mode_b;
                 c.out = space.out;

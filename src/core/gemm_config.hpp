@@ -61,6 +61,8 @@ constexpr int kMaxTwoSliceUnpromotedN = 112;  // see gemm_config_errors
 // accumulators in 232 (m128n128, two warpgroups) and 216 spill in 240 (m64n144, one).
 constexpr int kOverlapRegisterOverhead = 40;
 constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage in a u32
+constexpr int kDeepRingMinStages = 8;  // the search space has deeper rings for decode tiles only
+constexpr int kDecodeMaxBlockN = 128;   // and decode tiles (block_m 16 / 32) at most this wide
 
 struct GemmConfig {
   int block_m = 128;             // tile rows (M); split over the consumer warpgroups
@@ -95,6 +97,7 @@ std::string_view gemm_out_name(DType out);  // "bf16", "fp16", "fp32"; throws fo
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
 int gemm_cluster_size(const GemmConfig& config);         // CTAs per cluster: cluster_m * cluster_n
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
+int wgmma_slices(const GemmConfig& config);              // 64-row wgmma slices per warpgroup (>= 1)
 bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side
 int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
 int consumer_registers_needed(const GemmConfig& config); // accumulators (+ scratch) + overheads
@@ -148,9 +151,9 @@ void validate(const GemmConfig& config, const GemmShape& shape);
 // step 16, stages 2..8, 1 or 2 consumer warpgroups, clusters of 1 or 2 CTAs along M or along N,
 // group_size_m 8.
 struct GemmSearchSpace {
-  std::vector<int> block_m = {64, 128, 256};
+  std::vector<int> block_m = {16, 32, 64, 128, 256};
   std::vector<int> block_n = {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256};
-  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8};
+  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8, 12, 16};  // > kDeepRingMinStages: block_m < 64 only
   std::vector<int> consumer_warpgroups = {1, 2};
   std::vector<int> cluster_m = {1, 2};
   std::vector<int> cluster_n = {1, 2};
@@ -163,13 +166,15 @@ struct GemmSearchSpace {
 // Every valid config of `space`, in a stable order: nested loops block_m, block_n, stages,
 // consumer_warpgroups, cluster_m, cluster_n, group_size_m (outermost first) in the lists' order; a duplicate
 // (a value listed twice) is kept once, at its first position. The default space holds
-// kDefaultGemmSearchSpaceSize configs (tests pin it): of the 2688 declared, the rules drop 64 x 2
-// warpgroups and 256 x 1 (block_m), block_n 176 and 208-240 (B-scale span), block_n > 192 with 64 rows
+// kDefaultGemmSearchSpaceSize configs (tests pin it): of the declared, the space drops rings deeper
+// than 8 for block_m >= 64 and decode tiles (block_m 16 / 32) wider than 128; the rules drop 16, 32
+// and 64 x 2 warpgroups and 256 x 1 (block_m), decode tiles in a cluster along N or with a B ring
+// too short for the wgmma's 64-row read, block_n 176 and 208-240 (B-scale span), block_n > 192 with 64 rows
 // per warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
 // deep rings of wide tiles (shared memory), 4-CTA clusters (cluster_m = cluster_n = 2) and one
 // config with a known race (m128n80 s4 wg2, no cluster).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 626;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 896;
 
 }  // namespace fp8kit
 

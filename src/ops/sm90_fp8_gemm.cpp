@@ -44,10 +44,12 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 // The ring depth: the deepest (at most 8) that still leaves room for a full-size staging buffer
 // (one store pass), else the deepest valid. Measured on an H200 (2026-12-02, the tuner's winners at
 // M >= 512): m128n128 s4-s5 and m256n128 s3, all one pass, beat the deeper two-pass rings by
-// 1-14%; beyond 8 a 128-wide K block is already several microseconds of prefetch.
+// 1-14%; beyond 8 a 128-wide K block is already several microseconds of prefetch. Decode tiles
+// (16 or 32 rows) stream weights: up to 16 stages, as DeepGEMM's (not measured here yet).
 int ring_depth(GemmConfig c) {
   int deepest = 0;
-  for (int s = 8; s >= 2; --s) {
+  for (int s : {16, 12, 8, 7, 6, 5, 4, 3, 2}) {
+    if (s > kDeepRingMinStages && c.block_m >= kWgmmaM) continue;
     c.stages = s;
     if (!is_valid(c)) continue;
     if (deepest == 0) deepest = s;
@@ -132,8 +134,9 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     int block_m, block_n;
   };
   std::vector<Tile> tiles;
-  if (shape.m <= 64) {  // one 64-row consumer warpgroup: a 128-row tile would be mostly padding
-    for (int bn : {32, 64, 128}) tiles.push_back({64, bn});
+  if (shape.m <= 64) {  // one consumer warpgroup of 16, 32 or 64 rows: more would be mostly padding
+    const int bm = shape.m <= 16 ? 16 : shape.m <= 32 ? 32 : 64;
+    for (int bn : {32, 64, 128}) tiles.push_back({bm, bn});
   } else {
     for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
     for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
@@ -144,7 +147,7 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     GemmConfig c = best;
     c.block_m = t.block_m;
     c.block_n = t.block_n;
-    c.consumer_warpgroups = t.block_m == 64 ? 1 : 2;
+    c.consumer_warpgroups = t.block_m <= 64 ? 1 : 2;
     c.stages = ring_depth(c);
     if (c.stages == 0) continue;
     const double cost = tile_model_cost(c, shape, std::max(sm_count, 1));

@@ -51,7 +51,7 @@ void expect_exact(DeviceProblem& d, const Problem& p, const GemmConfig& c, const
 
 // The representative configs: both warpgroup layouts, narrow / straddling / wide tiles, shallow
 // and deep rings, clusters with B multicast (along M) and A multicast (along N), overlapped and
-// serial promotion (gemm_overlaps_promotion), one and two store passes.
+// serial promotion (gemm_overlaps_promotion), one and two store passes, decode tiles of 16 and 32 rows.
 std::vector<GemmConfig> representative_configs() {
   return {block_config(64, 128, 4, 1, 1),   block_config(64, 32, 2, 1, 1),   block_config(64, 160, 6, 1, 1),
           block_config(128, 128, 4, 2, 1),  block_config(128, 144, 4, 2, 1), block_config(128, 64, 8, 2, 2),
@@ -59,7 +59,9 @@ std::vector<GemmConfig> representative_configs() {
           block_config(256, 96, 4, 2, 2),   block_config(256, 128, 3, 2, 1), block_config(128, 128, 6, 2, 1),
           block_config(128, 128, 4, 1, 1),  along_n(block_config(256, 128, 3, 2, 1)),
           along_n(block_config(128, 112, 5, 2, 1)), along_n(block_config(64, 48, 4, 1, 1)),
-          along_n(block_config(128, 128, 6, 2, 1))};
+          along_n(block_config(128, 128, 6, 2, 1)),
+          // decode tiles: 16 / 32 rows loaded, the wgmma's other rows discarded; deep rings
+          block_config(16, 64, 16, 1, 1),   block_config(32, 112, 8, 1, 2),  block_config(16, 16, 3, 1, 1)};
 }
 
 TEST(Fp8kitGemmGpu, ExactTierOverConfigsAndShapes) {

@@ -122,7 +122,7 @@ struct Consumer {
   using L = Sm90GemmLayout<Cfg, kModeA, kOut>;
   using Ring = RingCursor<Cfg::kStages>;
   static constexpr int kBN = Cfg::kBlockN, kCluster = Cfg::kClusterM * Cfg::kClusterN;
-  static constexpr int kSlices = L::kRows / 64;  // 64-row wgmma slices per consumer warpgroup
+  static constexpr int kSlices = L::kSlices;     // 64-row wgmma slices per consumer warpgroup
   static constexpr int kAcc = kBN / 2;           // fp32 accumulators per thread per slice
   static constexpr bool kOverlap = Cfg::kOverlapPromotion;
   // A tile never straddles two B scale blocks when its width divides 128 (tiles start at multiples of it).
@@ -189,11 +189,15 @@ struct Consumer {
     return sb;
   }
 
-  // The stage's A scales of slice sl (tile-relative rows).
+  // Whether this thread's accumulator rows are tile rows (not the discarded rows of a 16- or
+  // 32-row tile): warp-uniform.
+  __device__ __forceinline__ bool holds_rows() const { return frag_row / 16 < L::kValidWarps; }
+
+  // The stage's A scales of slice sl (tile-relative rows; a discarded row reads a tile row's).
   __device__ __forceinline__ RowScales row_scales(int s, int sl) const {
     RowScales sa;
     if constexpr (kModeA == kGemmScaleAGroup128) {
-      const int row = wg * L::kRows + sl * 64 + frag_row;
+      const int row = wg * L::kRows + sl * 64 + (L::kRows >= 64 ? frag_row : frag_row % L::kRows);
       sa.lo = sm.scale_a[s * L::kBM + row];
       sa.hi = sm.scale_a[s * L::kBM + row + 8];
     }
@@ -224,7 +228,7 @@ struct Consumer {
     ptx::wgmma_fence_operands(d);
     const UnitScales f = unit_scales(row_scales(unit.stage, sl), unit.sb);
     if constexpr (sl == kSlices - 1) release_stage(unit.stage);
-    promote<kAcc, kBN, kSplitStep>(acc[sl], d, f, t.split_group);
+    if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], d, f, t.split_group);
   }
 
   // Overlapped: unit u + 1 is issued before unit u is promoted (wgmma.wait_group 1), so one unit's
@@ -272,7 +276,7 @@ struct Consumer {
         ptx::wgmma_wait_group<0>();
         ptx::wgmma_fence_operands(scratch);
         if (sl == kSlices - 1) release_stage(s);
-        promote<kAcc, kBN, kSplitStep>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
+        if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
       }
     }
   }

@@ -16,7 +16,7 @@ namespace fp8kit::sm90_gemm {
 template <class L, int kModeA, int kModeB, int kOut>
 struct EpilogueStore {
   static constexpr int kRows = L::kRows, kBoxBytes = L::kBoxBytes, kPassBoxes = L::kPassBoxes;
-  static constexpr int kSlices = kRows / 64, kAcc = L::kBN / 2, kOutBytes = L::kOutBytes;
+  static constexpr int kSlices = L::kSlices, kAcc = L::kBN / 2, kOutBytes = L::kOutBytes;
   static constexpr u32 kSwizzleMask = kBoxBytes / 16 - 1;  // 16-byte chunks XORed with bits 7.. of the offset
 
   const Sm90GemmParams& p;
@@ -149,10 +149,12 @@ struct EpilogueStore {
       // The previous stores must have read the boxes before they are rewritten.
       if (wg_thread == 0) ptx::tma_store_wait_read<0>();
       ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
-      if constexpr (kOut == kGemmOutF32) {
-        stage_pass_32bit<kBias>(acc, sa, n0, pass);
-      } else {
-        stage_pass_16bit<kBias>(acc, sa, n0, pass);
+      if (ptx::warp_index_in_warpgroup() < L::kValidWarps) {  // a 16- or 32-row tile: its warps only
+        if constexpr (kOut == kGemmOutF32) {
+          stage_pass_32bit<kBias>(acc, sa, n0, pass);
+        } else {
+          stage_pass_16bit<kBias>(acc, sa, n0, pass);
+        }
       }
       ptx::fence_proxy_async_shared();
       ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);

@@ -23,6 +23,10 @@ template <class Cfg, int kModeA, int kOut>
 struct Sm90GemmLayout {
   static constexpr int kBM = Cfg::kBlockM, kBN = Cfg::kBlockN, kStages = Cfg::kStages;
   static constexpr int kRows = kBM / Cfg::kConsumerWarpgroups;  // rows per consumer warpgroup
+  // 64-row wgmma slices per consumer warpgroup. A 16- or 32-row tile (decode) is one slice whose
+  // rows past kRows read whatever follows the A stage in shared memory and are never stored.
+  static constexpr int kSlices = kRows >= 64 ? kRows / 64 : 1;
+  static constexpr int kValidWarps = kRows >= 64 ? 4 : kRows / 16;  // warps holding tile rows
   static constexpr int kStageA = kBM * kBlockK;                 // (kBM, 128) e4m3
   static constexpr int kStageB = kBN * kBlockK;                 // (kBN, 128) e4m3
   static constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;  // (kBM) fp32
@@ -37,7 +41,8 @@ struct Sm90GemmLayout {
   static constexpr int kPassBoxes = kBoxes / kPasses;
   static constexpr int kStaging = kBM * kRowBytes / kPasses;
 
-  static_assert(kRows == 64 || kRows == 128, "64 or 128 rows per consumer warpgroup");
+  static_assert(kRows == 64 || kRows == 128 || (Cfg::kConsumerWarpgroups == 1 && (kRows == 16 || kRows == 32)),
+                "64 or 128 rows per consumer warpgroup, or 16 / 32 with one");
   static_assert(kBN % 16 == 0 && kBN >= 16 && kBN <= 256, "block_n: multiple of 16 in [16, 256]");
   static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
   static_assert(kPasses == 1 || (kPasses == 2 && kBoxes % 2 == 0), "1 store pass, or 2 over an even box count");
