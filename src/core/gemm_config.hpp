@@ -111,7 +111,7 @@ struct GemmSmemLayout {
   std::int64_t a_stage = 0;        // (block_m, 128) e4m3                    = block_m * 128
   std::int64_t b_stage = 0;        // (block_n, 128) e4m3                    = block_n * 128
   std::int64_t epilogue = 0;       // (block_m, block_n / store passes) out, staged for the TMA store
-  std::int64_t scale_a_stage = 0;  // (block_m) fp32 when A is group128     = block_m * 4
+  std::int64_t scale_a_stage = 0;  // (block_m) fp32 when A is group128     = block_m * 4, at least 128
   std::int64_t barriers = 0;       // full + empty mbarrier (8 bytes each) per stage
   std::int64_t total = 0;
 };

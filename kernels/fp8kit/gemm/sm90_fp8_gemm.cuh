@@ -198,8 +198,8 @@ struct Consumer {
     RowScales sa;
     if constexpr (kModeA == kGemmScaleAGroup128) {
       const int row = wg * L::kRows + sl * 64 + (L::kRows >= 64 ? frag_row : frag_row % L::kRows);
-      sa.lo = sm.scale_a[s * L::kBM + row];
-      sa.hi = sm.scale_a[s * L::kBM + row + 8];
+      sa.lo = sm.scale_a[s * (L::kSlotSA / 4) + row];
+      sa.hi = sm.scale_a[s * (L::kSlotSA / 4) + row + 8];
     }
     return sa;
   }

@@ -30,6 +30,9 @@ struct Sm90GemmLayout {
   static constexpr int kStageA = kBM * kBlockK;                 // (kBM, 128) e4m3
   static constexpr int kStageB = kBN * kBlockK;                 // (kBN, 128) e4m3
   static constexpr int kStageSA = kModeA == kGemmScaleAGroup128 ? kBM * 4 : 0;  // (kBM) fp32
+  // A TMA load's shared-memory destination must be 128-byte aligned: a 16-row tile's 64 bytes of
+  // A scales take a 128-byte slot (expect_tx counts the box only).
+  static constexpr int kSlotSA = (kStageSA + 127) / 128 * 128;
   // Epilogue staging: each consumer warpgroup's (kRows, kBN) part as boxes of (kRows, kBoxBytes),
   // swizzled as the TMA store reads them (gemm_store_box_bytes on the host), written in
   // kStorePasses passes through a buffer of 1 / kStorePasses of the boxes.
@@ -53,7 +56,7 @@ struct Sm90GemmSmem {
   u8* tile_a;       // (kBM, 128, kStages)
   u8* tile_b;       // (kBN, 128, kStages)
   u8* tile_d;       // (kBM, kBN / kPasses) out, staged
-  float* scale_a;   // (kBM, kStages)
+  float* scale_a;   // (kBM, kStages), stage stride kSlotSA bytes
   u64* full;        // (kStages)
   u64* empty;       // (kStages)
   __device__ explicit Sm90GemmSmem(u8* base)
@@ -61,7 +64,7 @@ struct Sm90GemmSmem {
         tile_b(tile_a + L::kStages * L::kStageA),
         tile_d(tile_b + L::kStages * L::kStageB),
         scale_a(reinterpret_cast<float*>(tile_d + L::kStaging)),
-        full(reinterpret_cast<u64*>(tile_d + L::kStaging + L::kStages * L::kStageSA)),
+        full(reinterpret_cast<u64*>(tile_d + L::kStaging + L::kStages * L::kSlotSA)),
         empty(full + L::kStages) {}
 };
 

@@ -42,7 +42,7 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
       ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
       load_operand<kBM, kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM, walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {
-        ptx::tma_load_2d(sm.scale_a + s * kBM, &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
+        ptx::tma_load_2d(sm.scale_a + s * (L::kSlotSA / 4), &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
       }
       load_operand<kBN, kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb, t.n_tile * kBN, walk.rank);
     }

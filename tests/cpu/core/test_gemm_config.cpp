@@ -143,6 +143,7 @@ TEST(GemmConfig, DerivedQuantities) {
   EXPECT_EQ(gemm_store_passes(odd), 1);
   EXPECT_EQ(gemm_smem_layout(odd).epilogue, 128 * 112 * 2);
   EXPECT_EQ(gemm_smem_layout(unpromoted).scale_a_stage, 0);
+  EXPECT_EQ(gemm_smem_layout(gemm_config(16, 64, 16, 1)).scale_a_stage, 128);  // 64 bytes of scales in a TMA-aligned line
 
   // Overlapped promotion: 2 scratch accumulators beside the tile's, where the registers hold them.
   EXPECT_TRUE(gemm_overlaps_promotion(c));  // 64 + 2 * 64 + 40 = 232 <= 232
