@@ -191,7 +191,10 @@ struct Consumer {
 
   // Whether this thread's accumulator rows are tile rows (not the discarded rows of a 16- or
   // 32-row tile): warp-uniform.
-  __device__ __forceinline__ bool holds_rows() const { return frag_row / 16 < L::kValidWarps; }
+  __device__ __forceinline__ bool holds_rows() const {
+    if constexpr (L::kValidWarps == 4) return true;  // a compile-time true: full tiles keep a branch-free loop
+    return frag_row / 16 < L::kValidWarps;
+  }
 
   // The stage's A scales of slice sl (tile-relative rows; a discarded row reads a tile row's).
   __device__ __forceinline__ RowScales row_scales(int s, int sl) const {
