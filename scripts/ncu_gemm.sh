@@ -10,8 +10,13 @@ set -euo pipefail
 bin=$1 peers=$2 configs=$3 out=$4
 shift 4
 mkdir -p "$out"
+# Totals, not only rates: a kernel that is L2-bound at one wave (2112 x 7168, M = 512) is told
+# apart by the bytes it moves through L2 (reads and writes, hit rate) and the instructions it issues.
+metrics=(lts__t_bytes.sum.per_second dram__bytes.sum.per_second lts__t_bytes.sum lts__t_sectors_op_read.sum
+         lts__t_sectors_op_write.sum lts__t_sector_hit_rate.pct lts__t_sectors_srcunit_tex.sum
+         l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum smsp__inst_executed.sum sm__cycles_elapsed.avg)
 sections=(--section SpeedOfLight --section WarpStateStats --section SchedulerStats --section LaunchStats
-          --metrics sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,lts__t_bytes.sum.per_second,dram__bytes.sum.per_second)
+          --metrics "$(IFS=,; echo "${metrics[*]}")")
 for nkm in "$@"; do
   IFS=, read -r n k m <<< "$nkm"
   ncu --kernel-name fp8kit_entry --launch-count 4 "${sections[@]}" "$bin" bench gemm \
@@ -31,4 +36,4 @@ for arg in sys.argv[2:]:
         fn()
         torch.cuda.synchronize()
 PY
-grep -E "Block Size|Duration|gmma|SM Busy|No Eligible" "$out"/ncu_*.txt | head -80
+grep -E "Block Size|Duration|lts__t_bytes.sum |lts__t_sectors|hit_rate|inst_executed|SM Busy|No Eligible" "$out"/ncu_*.txt | head -120

@@ -64,6 +64,7 @@ __device__ __forceinline__ UnitScales unit_scales(const RowScales& sa, const BSc
 // An MMA unit in flight (overlapped promotion): its stage and its B scales.
 struct InFlight {
   BScales sb;
+  RowScales sa;  // read at issue where registers allow (Consumer::kEarlyRowScales), else at retire
   int stage = 0;
 };
 
@@ -125,6 +126,11 @@ struct Consumer {
   static constexpr int kSlices = L::kSlices;     // 64-row wgmma slices per consumer warpgroup
   static constexpr int kAcc = kBN / 2;           // fp32 accumulators per thread per slice
   static constexpr bool kOverlap = Cfg::kOverlapPromotion;
+  // One 64-row slice: the unit's A scales are read right after its MMAs are issued, so the retire
+  // finds them in registers (ncu, 2112 x 7168 M = 512, 2026-12-04: 23% of the stall samples were the
+  // scale FMULs waiting on that read when it came after the wait). Two slices keep the late read:
+  // 256 x 128 tiles have no registers to hold them across the MMAs.
+  static constexpr bool kEarlyRowScales = kSlices == 1;
   // A tile never straddles two B scale blocks when its width divides 128 (tiles start at multiples of it).
   static constexpr bool kOneScaleBlock = kScaleBlock % kBN == 0;
   static constexpr int kSplitStep = gcd(kBN, kScaleBlock) / 8;  // see promote_dispatch
@@ -213,23 +219,23 @@ struct Consumer {
   template <int kParity>
   __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
-    const InFlight unit{load_b_scales(t, u / kSlices), ring.stage};
+    InFlight unit{load_b_scales(t, u / kSlices), {}, ring.stage};
     if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[unit.stage], ring.phase);
     issue_mma(d, unit.stage, sl, false);
+    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl);
     if constexpr (sl == kSlices - 1) ring.advance();
     return unit;
   }
 
-  // A unit's MMAs are done (after the wait that retires them): read its A scales, free its stage
-  // once its last slice is done, then promote it into its slice of acc. Here the next unit's MMAs
-  // are queued, so the shared-memory read costs the tensor pipe nothing and holds no registers
-  // across them (256 x 128 tiles fit the register budget that way).
+  // A unit's MMAs are done (after the wait that retires them): take its A scales (read at issue,
+  // or now where two slices leave no registers to hold them across the MMAs), free its stage once
+  // its last slice is done, then promote it into its slice of acc.
   template <int kParity>
   __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], const InFlight& unit,
                                               const TileCoord& t) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
     ptx::wgmma_fence_operands(d);
-    const UnitScales f = unit_scales(row_scales(unit.stage, sl), unit.sb);
+    const UnitScales f = unit_scales(kEarlyRowScales ? unit.sa : row_scales(unit.stage, sl), unit.sb);
     if constexpr (sl == kSlices - 1) release_stage(unit.stage);
     if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], d, f, t.split_group);
   }
