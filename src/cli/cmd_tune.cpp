@@ -39,6 +39,7 @@ struct TuneArgs {
   std::vector<int> gpus;
   bool resume = false;
   std::string time_budget;
+  std::string device_name;  // --device-name: only GPUs of this name
   // hidden: testing and experiments
   std::string fake_worker;
   double candidate_timeout_s = 60;
@@ -109,6 +110,7 @@ void run_tune_command(const TuneArgs& a) {
   o.timeouts.measure = std::chrono::milliseconds(static_cast<std::int64_t>(a.candidate_timeout_s * 1000));
   if (!a.fake_worker.empty()) (void)tune::parse_fake_worker_spec(a.fake_worker);  // bad usage before starting workers
   o.workers = workers(a);
+  if (!a.device_name.empty()) o.device_name = a.device_name;
   o.versions = {{"fp8kit", std::string(version())}, {"git", std::string(git_revision())}};
   o.log = [](const std::string& line) {
     fmt::print("{}\n", line);
@@ -120,7 +122,7 @@ void run_tune_command(const TuneArgs& a) {
              o.items.size(), o.items.front().batch_sizes.size(), batches, o.workers.size(), a.out_dtype,
              o.save_path.string(), a.resume ? " (resuming)" : "");
   const tune::TuneReport report = tune::run_tune(o);
-  fmt::print("\n{}", tune::render_tune_summary(report));
+  fmt::print("\n{}{}", tune::render_tune_summary(report), tune::render_device_totals(report));
   fmt::print("# {:.1f} s, {} worker restart(s)\n", report.seconds, report.worker_restarts);
   int failed = 0;
   for (const auto& item : report.items) failed += item.status == tune::TuneItemOutcome::Status::kFailed;
@@ -160,6 +162,7 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--gpus", a->gpus, "GPU ordinals to use (default: all)")->delimiter(',');
   cmd->add_flag("--resume", a->resume, "keep what earlier runs into --save-path measured; skip finished shapes");
   cmd->add_option("--time-budget", a->time_budget, "stop cleanly, resumably, before this long (540, 9m, 1h)");
+  cmd->add_option("--device-name", a->device_name, "tune only on GPUs of this name (as `fp8kit info` prints it)");
   cmd->add_option("--fake-worker", a->fake_worker, "testing: a GPU-less worker (crash=,hang=,fail=,sleep-ms=,device=)")
       ->group("");
   cmd->add_option("--candidate-timeout", a->candidate_timeout_s, "seconds before a silent worker is replaced")

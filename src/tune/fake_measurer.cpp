@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <thread>
 
 #include <fmt/format.h>
@@ -77,10 +79,23 @@ GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base) {
   return c;
 }
 
+std::string fake_device_name(const std::string& spec_device, const char* env_device, const char* visible) {
+  if (env_device != nullptr && *env_device != '\0') return env_device;
+  std::vector<std::string> names;
+  for (std::string_view rest = spec_device; !rest.empty();) {
+    const auto bar = rest.find('|');
+    names.emplace_back(rest.substr(0, bar));
+    rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+  }
+  if (names.size() <= 1) return spec_device;
+  const int index = visible != nullptr ? std::atoi(visible) : 0;  // the worker's first visible GPU
+  return names[static_cast<std::size_t>(std::max(index, 0)) % names.size()];
+}
+
 WorkerHello FakeMeasurer::hello() {
   if (spec_.no_gpu) throw_environment("no CUDA device (fake worker)");
   WorkerHello h;
-  h.device = spec_.device;
+  h.device = fake_device_name(spec_.device, std::getenv("FP8KIT_FAKE_DEVICE"), std::getenv("CUDA_VISIBLE_DEVICES"));
   h.sm_count = spec_.sm_count;
   h.versions = {{"fake_worker", "1"}};
   return h;

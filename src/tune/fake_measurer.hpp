@@ -5,7 +5,9 @@
 //   hang=SUB    the worker never answers for a matching config
 //   fail=SUB    a matching config fails verification (a failed reply; the worker lives on)
 //   sleep-ms=N  each measurement takes N ms of wall time
-//   device=NAME the device name in the hello (default "Fake GPU"); sm-count=N (default 132)
+//   device=NAME the device name in the hello (default "Fake GPU"); sm-count=N (default 132);
+//               A|B|... names one per worker by its CUDA_VISIBLE_DEVICES (a mixed host), and
+//               $FP8KIT_FAKE_DEVICE overrides it (a node of a test cluster)
 //   no-gpu      the hello reports "no CUDA device" (exit code 3)
 #pragma once
 
@@ -26,6 +28,10 @@ struct FakeWorkerSpec {
 };
 // Throws kInvalidArgument naming an unknown key.
 FakeWorkerSpec parse_fake_worker_spec(std::string_view spec);
+
+// The hello's device: $FP8KIT_FAKE_DEVICE if set, else the spec's name, or of A|B|... the one at
+// the first visible GPU's index (modulo the count).
+std::string fake_device_name(const std::string& spec_device, const char* env_device, const char* visible);
 
 // The fake's time in µs for a config (what a tune with this fake must find the minimum of).
 double fake_time_us(const GemmShape& shape, const GemmConfig& config, int sm_count);

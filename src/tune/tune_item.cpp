@@ -242,8 +242,8 @@ class ItemTuner {
     b.default_kernel_name = kernel_name(*default_config);
     b.candidates_tried = search.measured();
     b.candidates_failed = search.failed();
-    ctx_.log(fmt::format("N={} K={} M={}: {:.1f} TFLOP/s {} (default {:.1f}, x{:.2f}), {} tried, {} failed", item_.n,
-                         item_.k, m, b.best_tflops, kernel_name(b.config), b.default_tflops,
+    ctx_.log(fmt::format("{}: N={} K={} M={}: {:.1f} TFLOP/s {} (default {:.1f}, x{:.2f}), {} tried, {} failed",
+                         outcome_.device, item_.n, item_.k, m, b.best_tflops, kernel_name(b.config), b.default_tflops,
                          b.default_tflops > 0 ? b.best_tflops / b.default_tflops : 0.0, b.candidates_tried,
                          b.candidates_failed));
     return b;

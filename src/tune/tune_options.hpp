@@ -23,6 +23,7 @@ struct TuneOptions {
   bool resume = false;
   std::optional<double> time_budget_s;     // stop issuing requests that would not end before it
   std::vector<WorkerCommand> workers;      // one per GPU
+  std::optional<std::string> device_name;  // tune only on workers whose GPU has this name
   WorkerTimeouts timeouts;
   SearchOptions search;
   GemmSearchSpace space;                   // the declared space; out is set per item

@@ -1,13 +1,16 @@
 #include "tune/tuner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "bench/table.hpp"
 #include "tune/tune_item.hpp"
@@ -31,6 +34,23 @@ bool TuneReport::complete() const {
   });
 }
 
+namespace {
+
+// One device kind's share of the plan: every item is tuned once per kind (one file set each), by
+// whichever of that kind's workers is free. Made when the kind's first worker says hello.
+struct DeviceQueue {
+  std::size_t next = 0;
+  std::vector<TuneItemOutcome> outcomes;  // in plan order
+};
+
+std::string eta_text(double elapsed_s, std::size_t done, std::size_t total) {
+  if (done == 0 || done >= total || elapsed_s < 1) return "";
+  const double left = elapsed_s / static_cast<double>(done) * static_cast<double>(total - done);
+  return left >= 90 ? fmt::format(", ETA {:.0f} min", left / 60) : fmt::format(", ETA {:.0f} s", left);
+}
+
+}  // namespace
+
 TuneReport run_tune(const TuneOptions& options) {
   if (options.workers.empty()) throw_invalid_argument("tune: no workers (no GPU selected)");
   const auto started = std::chrono::steady_clock::now();
@@ -40,18 +60,13 @@ TuneReport run_tune(const TuneOptions& options) {
                              std::chrono::duration<double>(*options.time_budget_s));
   }
   std::filesystem::create_directories(options.save_path);
+  std::size_t plan_batches = 0;
+  for (const TuneWorkItem& item : options.items) plan_batches += item.batch_sizes.size();
 
-  TuneReport report;
-  for (const TuneWorkItem& item : options.items) {
-    TuneItemOutcome outcome;
-    outcome.item = item;
-    report.items.push_back(std::move(outcome));
-  }
-  std::size_t total_batches = 0;
-  for (const TuneWorkItem& item : options.items) total_batches += item.batch_sizes.size();
-
-  std::mutex mutex;  // guards next_item, done_batches, log, first_error
-  std::size_t next_item = 0, done_batches = 0;
+  std::mutex mutex;  // guards queues, skipped, done_batches, log, first_error
+  std::map<std::string, DeviceQueue> queues;
+  std::vector<std::string> skipped;  // devices of workers left out by options.device_name
+  std::size_t done_batches = 0;
   std::exception_ptr first_error;
   std::atomic<bool> stop{false};
   std::atomic<int> restarts{0};
@@ -59,28 +74,50 @@ TuneReport run_tune(const TuneOptions& options) {
     std::lock_guard lock(mutex);
     if (options.log) options.log(line);
   };
+  const auto batch_done = [&] {
+    std::lock_guard lock(mutex);
+    ++done_batches;
+    const std::size_t total = plan_batches * std::max<std::size_t>(queues.size(), 1);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (options.log) {
+      options.log(fmt::format("[{:3.0f}%] {}/{} (N, K, M) done{}", 100.0 * static_cast<double>(done_batches) / static_cast<double>(total),
+                              done_batches, total, eta_text(elapsed, done_batches, total)));
+    }
+  };
+  // The worker's queue, or null when --device-name leaves its GPU out.
+  const auto queue_for = [&](const std::string& device) -> DeviceQueue* {
+    std::lock_guard lock(mutex);
+    if (options.device_name && device != *options.device_name) {
+      skipped.push_back(device);
+      return nullptr;
+    }
+    auto [it, made] = queues.try_emplace(device);
+    if (made) {
+      for (const TuneWorkItem& item : options.items) {
+        TuneItemOutcome o;
+        o.item = item;
+        o.device = device;
+        it->second.outcomes.push_back(std::move(o));
+      }
+    }
+    return &it->second;
+  };
 
   const auto drive = [&](const WorkerCommand& command) {
     SupervisedWorker worker(command, options.timeouts);
-    ItemContext context{options, worker, deadline, stop, log, [&] {
-                          std::lock_guard lock(mutex);
-                          ++done_batches;
-                          if (options.log) {
-                            options.log(fmt::format("[{:3.0f}%] {}/{} (N, K, M) done", 100.0 * static_cast<double>(done_batches) / static_cast<double>(total_batches),
-                                                    done_batches, total_batches));
-                          }
-                        }};
+    ItemContext context{options, worker, deadline, stop, log, batch_done};
     try {
-      while (!stop.load()) {
+      DeviceQueue* queue = queue_for(worker.hello().device);
+      while (queue != nullptr && !stop.load()) {
         std::size_t index;
         {
           std::lock_guard lock(mutex);
-          if (next_item >= options.items.size()) break;
-          index = next_item++;
+          if (queue->next >= options.items.size()) break;
+          index = queue->next++;
         }
         TuneItemOutcome outcome = tune_item(options.items[index], context);
         std::lock_guard lock(mutex);
-        report.items[index] = std::move(outcome);
+        queue->outcomes[index] = std::move(outcome);
       }
     } catch (...) {
       std::lock_guard lock(mutex);
@@ -94,7 +131,15 @@ TuneReport run_tune(const TuneOptions& options) {
   for (const WorkerCommand& command : options.workers) threads.emplace_back(drive, std::cref(command));
   for (std::thread& t : threads) t.join();
   if (first_error) std::rethrow_exception(first_error);
+  if (queues.empty()) {
+    throw_invalid_argument(fmt::format("--device-name: no worker's GPU is '{}' (they are: {})",
+                                       options.device_name.value_or(""), fmt::join(skipped, ", ")));
+  }
 
+  TuneReport report;
+  for (auto& [device, queue] : queues) {  // by device name, each in plan order
+    for (TuneItemOutcome& o : queue.outcomes) report.items.push_back(std::move(o));
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.worker_restarts = restarts.load();
   report.stopped_by_budget = stop.load() && !report.complete();
@@ -145,6 +190,21 @@ std::string render_tune_summary(const TuneReport& report) {
     table.add_row(std::move(row));
   }
   return table.render();
+}
+
+std::string render_device_totals(const TuneReport& report) {
+  std::map<std::string, std::array<int, 3>> totals;  // tuned, failed, items
+  for (const TuneItemOutcome& o : report.items) {
+    auto& t = totals[o.device.empty() ? "-" : o.device];
+    t[0] += o.status == TuneItemOutcome::Status::kTuned || o.status == TuneItemOutcome::Status::kAlreadyTuned;
+    t[1] += o.status == TuneItemOutcome::Status::kFailed;
+    ++t[2];
+  }
+  std::string out;
+  for (const auto& [device, t] : totals) {
+    out += fmt::format("# {}: {} of {} shapes tuned{}\n", device, t[0], t[2], t[1] ? fmt::format(" ({} failed)", t[1]) : "");
+  }
+  return out;
 }
 
 }  // namespace fp8kit::tune

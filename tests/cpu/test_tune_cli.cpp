@@ -30,7 +30,8 @@ TEST(TuneCli, HelpListsTheFlagsAndHidesTheWorker) {
   const CliRun help = run_cli("tune --help");
   ASSERT_EQ(help.exit_code, 0) << help.output;
   for (const char* flag : {"--tp-size", "--input-type", "--out-dtype", "--block-n", "--block-k", "--batch-size",
-                           "--batch-sizes", "--model", "--shapes", "--save-path", "--gpus", "--resume", "--time-budget"}) {
+                           "--batch-sizes", "--model", "--shapes", "--save-path", "--gpus", "--resume", "--time-budget",
+                           "--device-name"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(help.output.find("--fake-worker"), std::string::npos);
@@ -85,6 +86,39 @@ TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
       dir.path.string()));
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("already tuned"), std::string::npos) << again.output;
+}
+
+// A host (or cluster) with two GPU kinds: every shape is tuned once per kind, into one file set
+// per device name, and each set equals what a host of that kind alone would write.
+TEST(TuneCli, MixedGpusTuneEveryShapeOncePerDeviceKind) {
+  TempDir mixed, alone, filtered;
+  const std::string plan = "--shapes 576,7168 7168,2048 --batch-sizes 1 16";
+  const CliRun r = run_cli(fmt::format("tune --fake-worker 'device=Fake A|Fake B' --gpus 0,1,2 {} --save-path '{}'",
+                                       plan, mixed.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("# Fake A: 2 of 2 shapes tuned"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("# Fake B: 2 of 2 shapes tuned"), std::string::npos) << r.output;
+  const CliRun one = run_cli(fmt::format("tune --fake-worker 'device=Fake A' {} --save-path '{}'", plan, alone.path.string()));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  for (const auto& [n, k] : {std::pair{576, 7168}, std::pair{7168, 2048}}) {
+    const auto file = [&](const fs::path& dir, const char* device) {
+      return dir / fmt::format("fp8kit_w8a8_block128x128_N={},K={},out=bfloat16,device={}.json", n, k, device);
+    };
+    ASSERT_TRUE(fs::exists(file(mixed.path, "Fake_B"))) << r.output;
+    const auto a = fp8kit::read_tuned_config_file(file(mixed.path, "Fake_A"));
+    const auto b = fp8kit::read_tuned_config_file(file(alone.path, "Fake_A"));
+    ASSERT_EQ(a.batches.size(), b.batches.size());
+    for (const auto& [m, batch] : a.batches) EXPECT_EQ(batch.config, b.batches.at(m).config) << "M=" << m;
+  }
+  // --device-name keeps one kind; a name no worker has is bad usage that names the ones there are.
+  const CliRun only_b = run_cli(fmt::format("tune --fake-worker 'device=Fake A|Fake B' --gpus 0,1 --device-name 'Fake B' {} --save-path '{}'",
+                                            plan, filtered.path.string()));
+  ASSERT_EQ(only_b.exit_code, 0) << only_b.output;
+  EXPECT_EQ(std::distance(fs::directory_iterator(filtered.path), fs::directory_iterator{}), 3);  // 2 files + resume state
+  const CliRun none = run_cli(fmt::format("tune --fake-worker 'device=Fake A|Fake B' --gpus 0,1 --device-name 'Fake C' {} --save-path '{}'",
+                                          plan, filtered.path.string()));
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("Fake A"), std::string::npos) << none.output;
 }
 
 TEST(TuneCli, ATimeBudgetStopCleanlyExitsZeroAndSaysResume) {

@@ -71,6 +71,16 @@ TEST(TuneWorker, MeasuresAndNamesItsDevice) {
   EXPECT_EQ(w.restarts(), 0);
 }
 
+TEST(TuneWorker, FakeDeviceNameByVisibleGpuOrEnvironment) {
+  using fp8kit::tune::fake_device_name;
+  EXPECT_EQ(fake_device_name("Fake H100", nullptr, "3"), "Fake H100");
+  EXPECT_EQ(fake_device_name("A|B", nullptr, "0"), "A");
+  EXPECT_EQ(fake_device_name("A|B", nullptr, "3"), "B");
+  EXPECT_EQ(fake_device_name("A|B", nullptr, nullptr), "A");
+  EXPECT_EQ(fake_device_name("A|B", "Node GPU", "1"), "Node GPU");
+  EXPECT_EQ(fake_device_name("A|B", "", "1"), "B");
+}
+
 TEST(TuneWorker, CrashIsAFailedCandidateAndTheWorkerIsReplaced) {
   SupervisedWorker w(fake_worker("crash=m64n16k128_s4_"), {});
   std::string failure;
