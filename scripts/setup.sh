@@ -39,11 +39,12 @@ done
 # The Python package's build and test tools, in a virtual environment the build reuses
 # (scripts/test.sh builds the package into it with `pip install .`).
 pyenv="${FP8KIT_PYENV:-build/pyenv}"
-python_tools=("scikit-build-core==1.1.2" "apache-tvm-ffi==0.1.15.post2" "numpy" "pytest")
+# Ray: `fp8kit tune --ray` and its tests (a local cluster of fake workers, tests/python/test_ray_tune.py).
+python_tools=("scikit-build-core==1.1.2" "apache-tvm-ffi==0.1.15.post2" "numpy" "pytest" "ray==2.60.0")
 if [ ! -x "$pyenv/bin/python" ]; then
   python3 -m venv "$pyenv"
 fi
-if ! "$pyenv/bin/python" -c "import scikit_build_core, tvm_ffi, numpy, pytest" 2>/dev/null; then
+if ! "$pyenv/bin/python" -c "import scikit_build_core, tvm_ffi, numpy, pytest, ray" 2>/dev/null; then
   echo "setup.sh: installing ${python_tools[*]} into $pyenv"
   "$pyenv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
 fi

@@ -18,6 +18,7 @@
 #include "jit/options.hpp"
 #include "tune/fake_measurer.hpp"
 #include "tune/gpu_measurer.hpp"
+#include "tune/ray_workers.hpp"
 #include "tune/tune_args.hpp"
 #include "tune/tuner.hpp"
 #include "tune/worker_loop.hpp"
@@ -40,6 +41,8 @@ struct TuneArgs {
   bool resume = false;
   std::string time_budget;
   std::string device_name;  // --device-name: only GPUs of this name
+  std::string ray;           // --ray ADDRESS: the workers on a Ray cluster's GPUs
+  std::string ray_resource;  // hidden: a custom resource per worker instead of a GPU (tests)
   // hidden: testing and experiments
   std::string fake_worker;
   double candidate_timeout_s = 60;
@@ -75,6 +78,11 @@ tune::WorkerCommand worker_command(const TuneArgs& a) {
 }
 
 std::vector<tune::WorkerCommand> workers(const TuneArgs& a) {
+  if (!a.ray.empty()) {
+    tune::RayWorkers ray{a.ray, a.ray_resource};
+    if (const char* python = std::getenv("FP8KIT_RAY_PYTHON"); python != nullptr && *python != '\0') ray.python = python;
+    return tune::ray_worker_commands(ray, worker_command(a));
+  }
   std::vector<int> gpus = a.gpus;
   int visible = 0;
   if (a.fake_worker.empty()) {
@@ -159,7 +167,12 @@ void add_tune_command(CLI::App& app) {
   auto* model = cmd->add_option("--model", a->model, "model whose shapes at --tp-size are tuned")->capture_default_str();
   cmd->add_option("--shapes", a->shapes, "N,K pairs to tune instead of a model's")->excludes(model);
   cmd->add_option("--save-path", a->save_path, "folder of the JSON configs (and the resume state)")->capture_default_str();
-  cmd->add_option("--gpus", a->gpus, "GPU ordinals to use (default: all)")->delimiter(',');
+  auto* gpus = cmd->add_option("--gpus", a->gpus, "GPU ordinals to use (default: all)")->delimiter(',');
+  cmd->add_option("--ray", a->ray, "tune on every GPU of the Ray cluster at this address (HOST:PORT; needs $FP8KIT_RAY_PYTHON "
+                                   "or python3 with fp8kit and ray)")
+      ->excludes(gpus);
+  cmd->add_option("--ray-resource", a->ray_resource, "testing: one unit of this custom resource per worker, not a GPU")
+      ->group("");
   cmd->add_flag("--resume", a->resume, "keep what earlier runs into --save-path measured; skip finished shapes");
   cmd->add_option("--time-budget", a->time_budget, "stop cleanly, resumably, before this long (540, 9m, 1h)");
   cmd->add_option("--device-name", a->device_name, "tune only on GPUs of this name (as `fp8kit info` prints it)");

@@ -66,6 +66,15 @@ void SupervisedWorker::discard() {
 }
 
 SupervisedWorker::Outcome SupervisedWorker::call(const nlohmann::json& request, std::chrono::milliseconds timeout) {
+  for (int attempt = 0;; ++attempt) {
+    bool lost = false;
+    Outcome out = call_once(request, timeout, lost);
+    if (!lost || attempt == kLostWorkerRetries) return out;
+  }
+}
+
+SupervisedWorker::Outcome SupervisedWorker::call_once(const nlohmann::json& request, std::chrono::milliseconds timeout,
+                                                      bool& lost) {
   hello();
   Outcome out;
   const bool sent = process_->send_line(request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -92,7 +101,8 @@ SupervisedWorker::Outcome SupervisedWorker::call(const nlohmann::json& request, 
   }
   process_->wait_exit(std::chrono::milliseconds(5000));
   process_->kill_and_reap();
-  out.failure = fmt::format("worker {} (restarted)", process_->exit_description());
+  lost = process_->exit_code() == kWorkerLostExitCode;
+  out.failure = fmt::format("worker {}{} (restarted)", process_->exit_description(), lost ? ", lost with its node" : "");
   discard();
   return out;
 }

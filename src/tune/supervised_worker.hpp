@@ -15,6 +15,11 @@
 
 namespace fp8kit::tune {
 
+// A worker's exit code for "lost, not faulted": a remote worker whose node or actor died (the Ray
+// bridge, python/fp8kit/ray_tune.py). The request in flight is sent again to a fresh worker.
+inline constexpr int kWorkerLostExitCode = 75;
+inline constexpr int kLostWorkerRetries = 3;
+
 struct WorkerTimeouts {
   std::chrono::milliseconds start{120'000};    // until the hello
   std::chrono::milliseconds measure{60'000};   // one candidate: compile (cache hit) + verify + time
@@ -34,7 +39,7 @@ class SupervisedWorker {
     std::optional<nlohmann::json> reply;  // the worker's answer
     std::string failure;                   // else what happened: "worker killed by signal 11 ...", "timed out ..."
   };
-  Outcome call(const nlohmann::json& request, std::chrono::milliseconds timeout);
+  Outcome call(const nlohmann::json& request, std::chrono::milliseconds timeout);  // retries lost workers
 
   const WorkerTimeouts& timeouts() const { return timeouts_; }
   int restarts() const { return restarts_; }  // workers replaced after a failure
@@ -43,6 +48,7 @@ class SupervisedWorker {
  private:
   void start();
   void discard();  // kills the current worker; the next call starts another
+  Outcome call_once(const nlohmann::json& request, std::chrono::milliseconds timeout, bool& lost);
 
   WorkerCommand command_;
   WorkerTimeouts timeouts_;

@@ -151,6 +151,11 @@ bool WorkerProcess::wait_exit(std::chrono::milliseconds timeout) {
   }
 }
 
+std::optional<int> WorkerProcess::exit_code() const {
+  if (!status_ || !WIFEXITED(*status_)) return std::nullopt;
+  return WEXITSTATUS(*status_);
+}
+
 std::string WorkerProcess::exit_description() const {
   if (!status_) return "running";
   if (WIFEXITED(*status_)) return fmt::format("exited with code {}", WEXITSTATUS(*status_));

@@ -42,6 +42,8 @@ class WorkerProcess {
   bool wait_exit(std::chrono::milliseconds timeout);
   // "exited with code 3", "killed by signal 11 (Segmentation fault)", or "running".
   std::string exit_description() const;
+  // The exit code once reaped after a normal exit, else nothing (running, or killed by a signal).
+  std::optional<int> exit_code() const;
   pid_t pid() const { return pid_; }
 
  private:

@@ -46,7 +46,7 @@ TEST(TuneCli, BadUsageExitsTwo) {
                                  "--shapes 100,7168", "--shapes 7168", "--time-budget soon", "--time-budget 0",
                                  "--batch-sizes 0", "--batch-size -4", "--tp-size 0", "--gpus -1",
                                  "--model deepseek-ai/DeepSeek-V3 --shapes 576,7168", "--model no-org/no-model",
-                                 "--tp-size 7", "--candidate-timeout 0"}) {
+                                 "--tp-size 7", "--candidate-timeout 0", "--ray 127.0.0.1:1 --gpus 0"}) {
     const CliRun r = run_cli(fmt::format("tune {} {}", args, fake));
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
   }

@@ -164,3 +164,11 @@ def test_gemm_scales_given_as_their_strided_view_reach_the_flat_buffer():
     assert _gemm_scales(flat, geo, "scale_a") is flat  # the buffer itself passes as is
     other = np.zeros((5, 2), np.float32)  # row-major: not the layout, left for the library to refuse
     assert _gemm_scales(other, geo, "scale_a") is other
+
+
+def test_ray_bridge_imports_without_ray_and_refuses_a_bridge_without_its_worker():
+    code = "import sys, fp8kit.ray_tune; assert 'ray' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    r = subprocess.run([sys.executable, "-m", "fp8kit.ray_tune", "bridge", "--address", "127.0.0.1:1"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "follows --" in r.stderr, r.stderr
