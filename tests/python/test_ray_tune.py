@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ CLI = Path(os.environ.get("FP8KIT_CLI", ROOT / "build" / "release" / "fp8kit"))
 RAY = Path(sys.executable).with_name("ray")
 SLOT = "fp8kit_test_slot"
 PLAN = ["--shapes", "576,7168", "7168,2048", "--batch-sizes", "1", "16", "128"]
+TUNE_TIMEOUT_S = 180
 
 
 def free_port() -> int:
@@ -73,14 +75,17 @@ def cluster():
         subprocess.run([str(RAY), "stop", "--force"], env=environment(), timeout=120, capture_output=True)
 
 
-def tune(save: Path, *args: str, fake: str = "device=Fake A", **popen) -> subprocess.Popen:
+def tune(save: Path, *args: str, fake: str = "device=Fake A") -> subprocess.Popen:
     cmd = [str(CLI), "tune", "--fake-worker", fake, *PLAN, "--save-path", str(save), *args]
-    return subprocess.Popen(cmd, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            **popen)
+    p = subprocess.Popen(cmd, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(TUNE_TIMEOUT_S, p.kill)  # a hung tune ends the read that waits on it
+    watchdog.daemon = True
+    watchdog.start()
+    return p
 
 
-def finish(p: subprocess.Popen, timeout: float = 180) -> str:
-    out, _ = p.communicate(timeout=timeout)
+def finish(p: subprocess.Popen) -> str:
+    out, _ = p.communicate(timeout=TUNE_TIMEOUT_S + 10)
     assert p.returncode == 0, out
     return out
 
