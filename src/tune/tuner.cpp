@@ -43,6 +43,26 @@ struct DeviceQueue {
   std::vector<TuneItemOutcome> outcomes;  // in plan order
 };
 
+// The queue of `device`'s kind (made with its first worker), or null when --device-name leaves the
+// kind out (named in `skipped`). Called under the run's lock.
+DeviceQueue* join_queue(std::map<std::string, DeviceQueue>& queues, std::vector<std::string>& skipped,
+                        const TuneOptions& options, const std::string& device) {
+  if (options.device_name && device != *options.device_name) {
+    skipped.push_back(device);
+    return nullptr;
+  }
+  auto [it, made] = queues.try_emplace(device);
+  if (made) {
+    for (const TuneWorkItem& item : options.items) {
+      TuneItemOutcome o;
+      o.item = item;
+      o.device = device;
+      it->second.outcomes.push_back(std::move(o));
+    }
+  }
+  return &it->second;
+}
+
 std::string eta_text(double elapsed_s, std::size_t done, std::size_t total) {
   if (done == 0 || done >= total || elapsed_s < 1) return "";
   const double left = elapsed_s / static_cast<double>(done) * static_cast<double>(total - done);
@@ -84,23 +104,9 @@ TuneReport run_tune(const TuneOptions& options) {
                               done_batches, total, eta_text(elapsed, done_batches, total)));
     }
   };
-  // The worker's queue, or null when --device-name leaves its GPU out.
-  const auto queue_for = [&](const std::string& device) -> DeviceQueue* {
+  const auto queue_for = [&](const std::string& device) {
     std::lock_guard lock(mutex);
-    if (options.device_name && device != *options.device_name) {
-      skipped.push_back(device);
-      return nullptr;
-    }
-    auto [it, made] = queues.try_emplace(device);
-    if (made) {
-      for (const TuneWorkItem& item : options.items) {
-        TuneItemOutcome o;
-        o.item = item;
-        o.device = device;
-        it->second.outcomes.push_back(std::move(o));
-      }
-    }
-    return &it->second;
+    return join_queue(queues, skipped, options, device);
   };
 
   const auto drive = [&](const WorkerCommand& command) {
