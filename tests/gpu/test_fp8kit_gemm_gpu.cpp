@@ -14,6 +14,7 @@
 
 #include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
+#include "cuda/device.hpp"
 #include "cuda/resources.hpp"
 #include "gemm_problem.hpp"
 #include "gpu_test_util.hpp"
@@ -145,6 +146,35 @@ TEST(Fp8kitGemmGpu, MatchesReferenceKernelAndCublasLtOnLargeShapes) {
       if (!is_valid(c, s)) continue;
       expect_exact(d, p, c, want, stream.get());
     }
+  }
+}
+
+// The decode path in a CUDA graph (issue 13): a 16- and a 32-row tile of the heuristic (shapes no
+// tuned file covers), exact, then captured once and replayed twice with the direct call's bits.
+TEST(Fp8kitGemmGpu, DecodeTilesReplayInACudaGraph) {
+  std::mt19937_64 rng(test::fresh_seed("fp8kit decode graph"));
+  cuda::Stream stream;
+  const int sms = cuda::current_device_info_cached().sm_count;
+  for (const GemmShape& s : {GemmShape{1, 2304, 1024}, GemmShape{24, 4352, 640}}) {
+    const GemmConfig c =
+        ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, sms);
+    ASSERT_LT(c.block_m, 64) << to_string(c) << " at M=" << s.m << ": not a decode tile";
+    const Problem p = exact_problem(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+    DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+    const auto direct = d.run(p, GemmBackend::kFp8kit, stream.get());  // loads the kernel
+    EXPECT_TRUE(same_bits(cpu_reference(p, DType::kBFloat16, {}), direct, s.n, DType::kBFloat16)) << to_string(c);
+    ScaledMmOptions o;
+    o.backend = GemmBackend::kFp8kit;
+    d.out.fill_bytes(0xFF);
+    cuda::Graph g = cuda::Graph::capture(stream.get(), [&] {
+      scaled_mm(d.va, d.vb, p.mode_a, d.vsa, p.mode_b, d.vsb, d.vout, std::nullopt, stream.get(), o);
+    });
+    g.launch(stream.get());
+    g.launch(stream.get());
+    stream.synchronize();
+    std::vector<std::uint8_t> replay(direct.size());
+    d.out.download(replay.data(), replay.size());
+    EXPECT_EQ(direct, replay) << to_string(c);
   }
 }
 
