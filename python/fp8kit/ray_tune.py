@@ -73,11 +73,6 @@ class WorkerHost:
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=_die_with_parent
         )
 
-    def node(self) -> str:
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
-
     def read_line(self) -> str:
         return self.proc.stdout.readline()  # "" at end of file
 

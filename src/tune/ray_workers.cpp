@@ -18,7 +18,7 @@ std::vector<std::string> bridge_prefix(const RayWorkers& ray, const char* comman
   return argv;
 }
 
-// Ray's start-up on a busy cluster takes seconds; a minute is an unreachable one.
+// Ray's start-up on a busy cluster takes seconds; two minutes is an unreachable one.
 constexpr std::chrono::seconds kSlotsTimeout{120};
 
 int count_slots(const RayWorkers& ray) {
@@ -37,14 +37,15 @@ int count_slots(const RayWorkers& ray) {
   return slots;
 }
 
-}  // namespace
-
+// The bridge's command line around `worker` (its argv runs on the node; its env is the bridge's).
 WorkerCommand ray_bridge_command(const RayWorkers& ray, const WorkerCommand& worker) {
   WorkerCommand c{bridge_prefix(ray, "bridge"), {}};
   c.argv.push_back("--");
   c.argv.insert(c.argv.end(), worker.argv.begin(), worker.argv.end());
   return c;
 }
+
+}  // namespace
 
 std::vector<WorkerCommand> ray_worker_commands(const RayWorkers& ray, const WorkerCommand& worker) {
   const int slots = count_slots(ray);

@@ -18,9 +18,6 @@ struct RayWorkers {
   std::string python = "python3";  // a Python with fp8kit and Ray ($FP8KIT_RAY_PYTHON)
 };
 
-// The bridge's command line around `worker` (its argv runs on the node; its env is the bridge's).
-WorkerCommand ray_bridge_command(const RayWorkers& ray, const WorkerCommand& worker);
-
 // One bridged worker per slot of the cluster (its GPUs, or units of `resource`). Throws
 // fp8kit::Error(kEnvironment) when the cluster cannot be reached or has no slot.
 std::vector<WorkerCommand> ray_worker_commands(const RayWorkers& ray, const WorkerCommand& worker);

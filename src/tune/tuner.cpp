@@ -1,7 +1,6 @@
 #include "tune/tuner.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cmath>
 #include <exception>
@@ -199,16 +198,20 @@ std::string render_tune_summary(const TuneReport& report) {
 }
 
 std::string render_device_totals(const TuneReport& report) {
-  std::map<std::string, std::array<int, 3>> totals;  // tuned, failed, items
+  struct Totals {
+    int tuned = 0, failed = 0, items = 0;
+  };
+  std::map<std::string, Totals> totals;
   for (const TuneItemOutcome& o : report.items) {
-    auto& t = totals[o.device.empty() ? "-" : o.device];
-    t[0] += o.status == TuneItemOutcome::Status::kTuned || o.status == TuneItemOutcome::Status::kAlreadyTuned;
-    t[1] += o.status == TuneItemOutcome::Status::kFailed;
-    ++t[2];
+    Totals& t = totals[o.device.empty() ? "-" : o.device];
+    t.tuned += o.status == TuneItemOutcome::Status::kTuned || o.status == TuneItemOutcome::Status::kAlreadyTuned;
+    t.failed += o.status == TuneItemOutcome::Status::kFailed;
+    ++t.items;
   }
   std::string out;
   for (const auto& [device, t] : totals) {
-    out += fmt::format("# {}: {} of {} shapes tuned{}\n", device, t[0], t[2], t[1] ? fmt::format(" ({} failed)", t[1]) : "");
+    out += fmt::format("# {}: {} of {} shapes tuned{}\n", device, t.tuned, t.items,
+                       t.failed ? fmt::format(" ({} failed)", t.failed) : "");
   }
   return out;
 }
