@@ -1,6 +1,7 @@
 #include "bench/gemm_report.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include <fmt/format.h>
@@ -39,13 +40,32 @@ Table shape_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun
 
 Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
   return shape_table(rows, runs, [](const GemmMeasurement& r) {
-    return fmt::format("{} ({}-{})", format_number(r.tflops(r.us.median), 1), format_number(r.tflops(r.us.p80), 1),
-                       format_number(r.tflops(r.us.p20), 1));
+    return fmt::format("{}{} ({}-{})", r.padded_m > 0 ? "*" : "", format_number(r.tflops(r.us.median), 1),
+                       format_number(r.tflops(r.us.p80), 1), format_number(r.tflops(r.us.p20), 1));
   });
 }
 
 Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
   return shape_table(rows, runs, [](const GemmMeasurement& r) { return fmt::format("{:.2e}", r.rel_error); });
+}
+
+void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
+  fmt::print("== N={} K={}  ({}, TP {}: {})\n", shape.n, shape.k, shape.models_text(), shape.tps_text(),
+             shape.layers_text());
+  fmt::print("TFLOP/s, median (p20-p80):\n{}\n", tflops_table(rows, runs).render());
+  if (std::any_of(rows.begin(), rows.end(), [](const GemmMeasurement& r) { return r.padded_m > 0; })) {
+    fmt::print("* cuBLASLt's block scales need M % 4 == 0: timed at M padded to the next multiple of 4 (as vLLM "
+               "pads), TFLOP/s of the unpadded M\n\n");
+  }
+  fmt::print("relative error against the double product of the unquantized bf16 inputs:\n{}\n",
+             error_table(rows, runs).render());
+  for (const GemmMeasurement& r : rows) {
+    if (r.ok()) continue;
+    const std::string first_line = r.status.substr(0, r.status.find('\n'));
+    fmt::print("  {} M={}: {}{}\n", r.run.label, r.m, first_line, first_line.size() < r.status.size() ? " [...]" : "");
+  }
+  fmt::print("\n");
+  std::fflush(stdout);
 }
 
 ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context) {
@@ -64,6 +84,7 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
                 {"act_dist", std::string(act_dist_name(row.act_dist))},
                 {"seed", std::to_string(seed)},
                 {"error_rows", std::to_string(row.error_rows)}};
+  if (row.padded_m > 0) rec.params["m_padded"] = std::to_string(row.padded_m);
   rec.status = row.status;
   if (row.ok()) {
     rec.metrics = {{"tflops_median", row.tflops(row.us.median)},

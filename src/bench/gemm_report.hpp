@@ -30,6 +30,9 @@ struct GemmMeasurement {
   std::int64_t error_rows = 0;  // rows that rel_error covers (all M, or kSampleRows sampled)
   bool fast_accum = false;    // as run (never with block scales or bf16)
   ActDist act_dist = ActDist::kNormal;
+  // cuBLASLt's block-scaled kernels need M % 4 == 0: at another M the baseline is timed at M padded
+  // to the next multiple of 4 (vLLM's way) and reported for M; 0 when run at M itself.
+  std::int64_t padded_m = 0;
 
   bool ok() const { return status == "ok"; }
   bool failed() const { return status.rfind("FAILED", 0) == 0; }
@@ -43,6 +46,10 @@ struct GemmMeasurement {
 Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
 // Same layout; cell: relative error in scientific notation ("3.12e-02").
 Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
+
+// One shape's block of `bench gemm`'s output on stdout: both tables, a note for padded baselines,
+// the first line of each failure.
+void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
 
 // suite "gemm", name = run label; params m, n, k, models, tp, provider, backend, out_dtype (bfloat16),
 // fast_accum (0/1), act_dist, seed, error_rows; metrics (when ok) tflops_median/p20/p80,

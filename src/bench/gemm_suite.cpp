@@ -26,6 +26,7 @@ namespace fp8kit::bench {
 namespace {
 
 std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to - 1) / to * to; }
 
 // What an FP8 scale pair's output must be at one (shape, M), shared by its -noquant and with-quant
 // providers and by every backend.
@@ -54,7 +55,8 @@ class GemmSuiteRunner {
     upload(w_dev_, w_host_);
     if (act_k_ != k_) {  // activations per K: the largest batch, of which each M takes the first rows
       x_dev_ = {};
-      x_host_ = make_gemm_input(max_m(), k_, options_.act_dist, shape_seed(seed_, 0, k_));
+      // Rows up to the largest M rounded up to 4: cuBLASLt's padded baseline reads them.
+      x_host_ = make_gemm_input(round_up(max_m(), 4), k_, options_.act_dist, shape_seed(seed_, 0, k_));
       x_dev_ = cuda::DeviceBuffer(x_host_.size());
       upload(x_dev_, x_host_);
       act_k_ = k_;
@@ -66,7 +68,30 @@ class GemmSuiteRunner {
     }
   }
 
+  // Every run at M; cuBLASLt's block-scaled runs at M % 4 != 0 at M rounded up to 4 (vLLM pads so),
+  // reported for M.
   std::vector<GemmMeasurement> measure(const GemmShapeEntry& shape, std::int64_t m) {
+    std::vector<const GemmRun*> at_m, padded;
+    for (const GemmRun& run : plan_.runs) {
+      if (shape_skip_reason(run, n_, k_)) continue;
+      const bool pad = run.backend == GemmBackend::kCublasLt && run.provider.fp8 &&
+                       !ops::cublaslt_supports_m(run.provider.act, run.provider.weight, m);
+      (pad ? padded : at_m).push_back(&run);
+    }
+    std::vector<GemmMeasurement> rows = measure_runs(shape, m, at_m);
+    if (!padded.empty()) {
+      for (GemmMeasurement& row : measure_runs(shape, round_up(m, 4), padded)) {
+        row.padded_m = row.m;
+        row.m = m;
+        rows.push_back(std::move(row));
+      }
+    }
+    return rows;
+  }
+
+ private:
+  std::vector<GemmMeasurement> measure_runs(const GemmShapeEntry& shape, std::int64_t m,
+                                            const std::vector<const GemmRun*>& runs) {
     m_ = m;
     aq_.clear();
     expected_.clear();
@@ -76,14 +101,14 @@ class GemmSuiteRunner {
     unquantized_ = parallel_gemm(x_rows, static_cast<std::int64_t>(rows_.size()), w_host_, n_, k_);
     out_ = cuda::DeviceBuffer(sz(m * n_) * 2);
     std::size_t ws = 0;
-    for (const GemmRun& run : plan_.runs) {
-      if (run.provider.fp8 && !run.provider.noquant) ws = std::max(ws, linear_workspace_bytes(m, k_, run.provider.act));
+    for (const GemmRun* run : runs) {
+      if (run->provider.fp8 && !run->provider.noquant) ws = std::max(ws, linear_workspace_bytes(m, k_, run->provider.act));
     }
     workspace_ = cuda::DeviceBuffer(ws);
 
     std::vector<GemmMeasurement> rows;
-    for (const GemmRun& run : plan_.runs) {
-      if (shape_skip_reason(run, n_, k_)) continue;
+    for (const GemmRun* run_ptr : runs) {
+      const GemmRun& run = *run_ptr;
       const bool fast = options_.fast_accum && run.provider.fp8 && run.provider.weight != ScaleModeB::kBlock128;
       GemmMeasurement row{m,  n_,  k_, shape.models_text(), shape.tps_text(), run, "ok", {}, 0,
                           static_cast<std::int64_t>(rows_.size()), fast, options_.act_dist};
@@ -104,7 +129,6 @@ class GemmSuiteRunner {
     return rows;
   }
 
- private:
   TensorView w_view() const { return TensorView::matrix(w_dev_.data(), DType::kBFloat16, n_, k_, k_); }
   TensorView x_view() const { return TensorView::matrix(x_dev_.data(), DType::kBFloat16, m_, k_, k_); }
   TensorView out_view() const { return TensorView::matrix(out_.data(), DType::kBFloat16, m_, n_, n_); }
@@ -290,21 +314,6 @@ class Progress {
   bool tty_;
 };
 
-void print_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
-  fmt::print("== N={} K={}  ({}, TP {}: {})\n", shape.n, shape.k, shape.models_text(), shape.tps_text(),
-             shape.layers_text());
-  fmt::print("TFLOP/s, median (p20-p80):\n{}\n", tflops_table(rows, runs).render());
-  fmt::print("relative error against the double product of the unquantized bf16 inputs:\n{}\n",
-             error_table(rows, runs).render());
-  for (const GemmMeasurement& r : rows) {
-    if (r.ok()) continue;
-    const std::string first_line = r.status.substr(0, r.status.find('\n'));
-    fmt::print("  {} M={}: {}{}\n", r.run.label, r.m, first_line, first_line.size() < r.status.size() ? " [...]" : "");
-  }
-  fmt::print("\n");
-  std::fflush(stdout);
-}
-
 }  // namespace
 
 GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::string& command_line) {
@@ -353,7 +362,7 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
       }
     }
     progress.clear();
-    print_shape(shape, shape_rows, plan.runs);
+    print_gemm_shape(shape, shape_rows, plan.runs);
     records.insert(records.end(), shape_records.begin(), shape_records.end());
     result.rows.insert(result.rows.end(), shape_rows.begin(), shape_rows.end());
     result.files = write_result_files(options.out_dir, "gemm_results", records);

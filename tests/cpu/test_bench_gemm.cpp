@@ -396,6 +396,24 @@ TEST(BenchGemmReport, TflopsTableGolden) {
   EXPECT_EQ(tflops_table(rows, runs).render(), golden) << tflops_table(rows, runs).render();
 }
 
+// cuBLASLt's block-scaled baseline at M % 4 != 0 is timed at M padded to 4: marked in the table,
+// its TFLOP/s those of the unpadded M, the padded M in the record.
+TEST(BenchGemmReport, PaddedBaselineIsMarked) {
+  const auto runs = two_runs();
+  auto rows = sample_rows_for_tables();
+  rows.resize(2);
+  rows[1].m = 13;
+  rows[1].padded_m = 16;
+  rows[0].m = 13;
+  const std::string table = tflops_table(rows, runs).render();
+  EXPECT_NE(table.find("*72.7 ("), std::string::npos) << table;  // 2 x 13 x N x K over the padded run's time
+  EXPECT_EQ(table.find("*43.6"), std::string::npos) << table;     // the bf16 run ran at M itself
+  RunContext ctx;
+  EXPECT_EQ(gemm_record(rows[1], 1, ctx).params.at("m_padded"), "16");
+  EXPECT_EQ(gemm_record(rows[1], 1, ctx).params.at("m"), "13");
+  EXPECT_FALSE(gemm_record(rows[0], 1, ctx).params.contains("m_padded"));
+}
+
 TEST(BenchGemmReport, ErrorTableGolden) {
   const auto runs = two_runs();
   auto rows = sample_rows_for_tables();
