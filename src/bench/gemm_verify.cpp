@@ -185,10 +185,17 @@ std::vector<double> parallel_scaled_gemm(const HostScaledA& a, std::span<const s
 
 namespace {
 
+// The spacing of bf16 values at |x| (8 significant bits).
+double bf16_ulp(double x) {
+  int exp = 0;
+  std::frexp(x, &exp);  // x = f * 2^exp, f in [0.5, 1)
+  return std::ldexp(1.0, exp - 8);
+}
+
 // Norm-wise relative error of got against expected (both read as double through `read`), with the
 // first non-finite output and the worst element.
 struct Comparison {
-  double sum_diff2 = 0, sum_ref2 = 0;
+  double sum_diff2 = 0, sum_ref2 = 0, max_ref = 0;
   std::int64_t first_bad = -1;  // first non-finite output
   std::int64_t worst = -1;
   double worst_diff = -1;
@@ -216,6 +223,7 @@ std::optional<std::string> compare(ReadRef ref_at, std::span<const std::byte> go
       const double d = std::fabs(g - e);
       c.sum_diff2 += d * d;
       c.sum_ref2 += e * e;
+      c.max_ref = std::max(c.max_ref, std::fabs(e));
       if (d > c.worst_diff) {
         c.worst_diff = d;
         c.worst = i;
@@ -228,6 +236,7 @@ std::optional<std::string> compare(ReadRef ref_at, std::span<const std::byte> go
     if (c.first_bad >= 0 && (all.first_bad < 0 || c.first_bad < all.first_bad)) all.first_bad = c.first_bad;
     all.sum_diff2 += c.sum_diff2;
     all.sum_ref2 += c.sum_ref2;
+    all.max_ref = std::max(all.max_ref, c.max_ref);
     if (c.worst_diff > all.worst_diff) {
       all.worst_diff = c.worst_diff;
       all.worst = c.worst;
@@ -237,10 +246,15 @@ std::optional<std::string> compare(ReadRef ref_at, std::span<const std::byte> go
     return fmt::format("non-finite output at ({}): {}", where(all.first_bad),
                        bf16_to_float(bits_at(got, idx(all.first_bad))));
   }
-  const double rel = all.sum_ref2 > 0 ? std::sqrt(all.sum_diff2 / all.sum_ref2) : (all.sum_diff2 > 0 ? INFINITY : 0.0);
-  if (!(rel < tolerance)) {
-    return fmt::format("relative error {:.3g} against {} (tolerance {:.0e}); worst at ({}): {} instead of {}", rel,
-                       against, tolerance, where(all.worst), bf16_to_float(bits_at(got, idx(all.worst))),
+  const double norm = std::sqrt(all.sum_ref2);
+  const double rel = norm > 0 ? std::sqrt(all.sum_diff2) / norm : (all.sum_diff2 > 0 ? INFINITY : 0.0);
+  // One accumulation-order flip of the largest output by a bf16 ulp is allowed on top: in a small
+  // output (one row of 512) that flip alone reaches 1e-3 (H200, 2026-12-04: -232 for -233).
+  const double allowed = tolerance + (norm > 0 ? bf16_ulp(all.max_ref) / norm : 0.0);
+  if (!(rel < allowed)) {
+    return fmt::format("relative error {:.3g} against {} (tolerance {:.0e}, {:.3g} with one flip); worst at ({}): {} "
+                       "instead of {}",
+                       rel, against, tolerance, allowed, where(all.worst), bf16_to_float(bits_at(got, idx(all.worst))),
                        ref_at(all.worst));
   }
   return std::nullopt;

@@ -355,6 +355,28 @@ TEST(BenchGemmVerify, CheckOutputAcceptsRoundedAndCatchesWrongOrNaN) {
   EXPECT_NE(why_nan->find("row 3, col 4"), std::string::npos) << *why_nan;
 }
 
+// A one-row output of 512 (the decode shape N = 512, M = 1): accumulation order may flip its
+// largest element by one bf16 ulp, which alone is 1.2e-3 norm-wise; two ulps there are an error.
+TEST(BenchGemmVerify, CheckOutputAllowsOneFlipOfTheLargestElement) {
+  const std::int64_t rows = 1, n = 512;
+  std::vector<double> expected(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = std::sin(static_cast<double>(i)) * 48.0;
+  expected[242] = -233.0;
+  const std::vector<std::byte> got = ref::store(expected, rows, n, DType::kBFloat16);
+  auto off_by = [&](float delta) {
+    std::vector<std::byte> v = got;
+    const std::uint16_t bits = bf16_from_float(-233.0f + delta);
+    std::memcpy(v.data() + 2 * 242, &bits, 2);
+    return v;
+  };
+  EXPECT_FALSE(check_output(expected, got, rows, n, kVerifyTolerance, "x"));
+  const auto one = check_output(expected, off_by(1.0f), rows, n, kVerifyTolerance, "x");
+  EXPECT_FALSE(one) << *one;
+  const auto two = check_output(expected, off_by(2.0f), rows, n, kVerifyTolerance, "x");
+  ASSERT_TRUE(two);
+  EXPECT_NE(two->find("with one flip"), std::string::npos) << *two;
+}
+
 // --- tables, records, progress -------------------------------------------------------------------
 
 GemmMeasurement measured(std::int64_t m, const GemmRun& run, double us, double err) {
