@@ -35,7 +35,7 @@ GemmSmemLayout smem_layout_with_passes(const GemmConfig& c, int store_passes) {
   GemmSmemLayout s;
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
-  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(c.out) / store_passes;
+  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(gemm_epilogue_out(c)) / store_passes;
   // A TMA load's shared-memory destination is 128-byte aligned: a 16-row tile's scales take 128.
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? (std::int64_t{c.block_m} * 4 + 127) / 128 * 128 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;
@@ -58,19 +58,23 @@ std::string_view gemm_out_name(DType out) {
 std::string to_string(const GemmConfig& c) {
   return fmt::format(
       "GemmConfig{{block_m={}, block_n={}, block_k={}, stages={}, consumer_warpgroups={}, cluster_m={}, "
-      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}}}",
+      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}{}}}",
       c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
-      scale_mode_name(c.mode_a), scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m);
+      scale_mode_name(c.mode_a), scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m,
+      c.split_k > 1 ? fmt::format(", split_k={}", c.split_k) : std::string());
 }
 
 std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os << to_string(config); }
 
 std::string kernel_name(const GemmConfig& c) {
   const std::string cluster = c.cluster_n == 1 ? fmt::format("c{}", c.cluster_m) : fmt::format("cn{}", c.cluster_n);
-  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}", scale_mode_name(c.mode_a),
+  const std::string split = c.split_k > 1 ? fmt::format("_sk{}", c.split_k) : std::string();
+  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}{}", scale_mode_name(c.mode_a),
                      scale_mode_name(c.mode_b), gemm_out_name(c.out), c.block_m, c.block_n, c.block_k, c.stages,
-                     c.consumer_warpgroups, cluster);
+                     c.consumer_warpgroups, cluster, split);
 }
+
+DType gemm_epilogue_out(const GemmConfig& c) { return c.split_k > 1 ? DType::kFloat32 : c.out; }
 
 int gemm_cluster_size(const GemmConfig& c) { return c.cluster_m * c.cluster_n; }
 
@@ -103,7 +107,7 @@ int consumer_registers_needed(const GemmConfig& c) {
 }
 
 int gemm_store_box_bytes(const GemmConfig& c) {
-  const std::int64_t row = c.block_n * out_bytes(c.out);
+  const std::int64_t row = c.block_n * out_bytes(gemm_epilogue_out(c));
   for (int w : {128, 64, 32}) {
     if (row % w == 0) return w;
   }
@@ -115,7 +119,7 @@ GemmSmemLayout gemm_smem_layout(const GemmConfig& c) { return smem_layout_with_p
 int gemm_store_passes(const GemmConfig& c) {
   if (smem_layout_with_passes(c, 1).total <= kSm90SmemPerBlock) return 1;
   const int box = gemm_store_box_bytes(c);
-  return box > 0 && c.block_n * out_bytes(c.out) / box % 2 == 0 ? 2 : 1;
+  return box > 0 && c.block_n * out_bytes(gemm_epilogue_out(c)) / box % 2 == 0 ? 2 : 1;
 }
 
 bool gemm_overlaps_promotion(const GemmConfig& c) {
@@ -172,6 +176,13 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
     e.push_back(fmt::format("group_size_m: must be a multiple of cluster_m {}, got {}", c.cluster_m, c.group_size_m));
   }
   if (!is_out_dtype(c.out)) e.push_back(fmt::format("out: must be bf16, fp16 or fp32, got {}", dtype_name(c.out)));
+  // Split-K: each of split_k CTAs takes a K range of the tile and stores fp32 partials that a
+  // reduce sums in split order (deterministic); clusters share operands across tiles, not splits.
+  if (c.split_k < 1 || c.split_k > kMaxSplitK) {
+    e.push_back(fmt::format("split_k: must be in [1, {}], got {}", kMaxSplitK, c.split_k));
+  } else if (c.split_k > 1 && gemm_cluster_size(c) != 1) {
+    e.push_back(fmt::format("split_k: {} needs cluster 1 (cluster_m = cluster_n = 1)", c.split_k));
+  }
   if (!e.empty()) return e;  // the budgets below assume sane fields
 
   if (c.block_m < kWgmmaM) {
@@ -239,6 +250,12 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c, const GemmShape
     e.push_back(fmt::format("cluster_n: 2 needs an even number of N tiles, N = {} gives {} tiles of {}", shape.n,
                             ceil_div(shape.n, c.block_n), c.block_n));
   }
+  // Every split gets K blocks: splits take ceil(K blocks / split_k) each, the last what remains.
+  const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
+  if (c.split_k > 1 && (c.split_k - 1) * ceil_div(k_blocks, c.split_k) >= k_blocks) {
+    e.push_back(fmt::format("split_k: {} leaves a split without K blocks (K = {}: {} blocks of 128)", c.split_k,
+                            shape.k, k_blocks));
+  }
   return e;
 }
 
@@ -302,7 +319,7 @@ std::size_t std::hash<fp8kit::GemmConfig>::operator()(const fp8kit::GemmConfig& 
     h ^= h >> 31;
   };
   for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
-                c.group_size_m}) {
+                c.group_size_m, c.split_k}) {
     mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)));
   }
   mix(static_cast<std::uint64_t>(c.mode_a));

@@ -64,6 +64,8 @@ constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage i
 constexpr int kDeepRingMinStages = 8;  // the search space has deeper rings for decode tiles only
 constexpr int kDecodeMaxBlockN = 128;   // and decode tiles (block_m 16 / 32) at most this wide
 
+inline constexpr int kMaxSplitK = 16;
+
 struct GemmConfig {
   int block_m = 128;             // tile rows (M); split over the consumer warpgroups
   int block_n = 128;             // tile columns (N) = wgmma N
@@ -76,6 +78,7 @@ struct GemmConfig {
   ScaleModeB mode_b = ScaleModeB::kBlock128;
   DType out = DType::kBFloat16;
   int group_size_m = 8;          // tile rasterization (run time; not in kernel_name)
+  int split_k = 1;               // K ranges per tile; > 1: fp32 partials to a workspace, then a reduce
 
   friend auto operator<=>(const GemmConfig&, const GemmConfig&) = default;
   friend bool operator==(const GemmConfig&, const GemmConfig&) = default;
@@ -92,6 +95,8 @@ std::ostream& operator<<(std::ostream& os, const GemmConfig& config);
 // differ only there share a kernel and a name.
 std::string kernel_name(const GemmConfig& config);
 std::string_view gemm_out_name(DType out);  // "bf16", "fp16", "fp32"; throws for other dtypes
+// What the GEMM kernel's epilogue writes: the call's out dtype, or fp32 partials when split_k > 1.
+DType gemm_epilogue_out(const GemmConfig& config);
 
 // --- derived quantities (the kernel's static_asserts must agree with these) ---------------------
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)

@@ -20,6 +20,7 @@
 #include "cuda/tensor_map.hpp"
 #include "jit/kernel_loader.hpp"
 #include "ops/gemm_kernels.hpp"
+#include "ops/gemm_split_k.hpp"
 
 // The kernel's own parameter struct (host-clean; kernels/ is on the library's include path).
 #include <fp8kit/gemm/sm90_gemm_params.cuh>
@@ -114,7 +115,8 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       "}}\n",
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
-      gemm_scale_enum(c.mode_b), gemm_out_enum(c.out), gemm_overlaps_promotion(c), gemm_store_passes(c), c.cluster_n,
+      gemm_scale_enum(c.mode_b), gemm_out_enum(gemm_epilogue_out(c)), gemm_overlaps_promotion(c), gemm_store_passes(c),
+      c.cluster_n,
       gemm_cluster_size(c));
   return s;
 }
@@ -206,33 +208,46 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   p.scale_a = static_cast<const float*>(scale_a.data);
   p.scale_b = static_cast<const float*>(scale_b.data);
   // The epilogue's boxes: one warpgroup's rows by gemm_store_box_bytes, swizzled by that width.
+  // Split-K stores fp32 partials into split_k slabs of the workspace instead, bias left to the reduce.
   const int box_bytes = gemm_store_box_bytes(config);
-  const int out_size = static_cast<int>(dtype_size(out.dtype));
   const auto swizzle = box_bytes == 128  ? cuda::TensorMapSwizzle::k128B
                        : box_bytes == 64 ? cuda::TensorMapSwizzle::k64B
                                          : cuda::TensorMapSwizzle::k32B;
-  p.map_d = opaque(cuda::encode_tensor_map_2d({out.data, out.dtype, s.m, s.n, s.m > 1 ? out.stride(0) : s.n,
-                                               rows_per_warpgroup(config), box_bytes / out_size, swizzle, "out"}));
-  p.bias = bias ? bias->data : nullptr;
+  const bool split = config.split_k > 1;
+  p.split_k = config.split_k;
+  p.split_rows = static_cast<std::int32_t>(split ? ceil_div(s.m, config.block_m) * config.block_m : s.m);
+  float* partials = nullptr;
+  if (split) {
+    const std::int64_t rows = std::int64_t{p.split_k} * p.split_rows;
+    partials = split_k_workspace(static_cast<std::size_t>(rows * s.n) * 4, stream);
+    p.map_d = opaque(cuda::encode_tensor_map_2d({partials, DType::kFloat32, rows, s.n, s.n, rows_per_warpgroup(config),
+                                                 box_bytes / 4, swizzle, "split-K workspace"}));
+  } else {
+    const int out_size = static_cast<int>(dtype_size(out.dtype));
+    p.map_d = opaque(cuda::encode_tensor_map_2d({out.data, out.dtype, s.m, s.n, s.m > 1 ? out.stride(0) : s.n,
+                                                 rows_per_warpgroup(config), box_bytes / out_size, swizzle, "out"}));
+  }
+  p.bias = bias && !split ? bias->data : nullptr;
   p.m = static_cast<std::int32_t>(s.m);
   p.n = static_cast<std::int32_t>(s.n);
   p.k = static_cast<std::int32_t>(s.k);
   p.scale_b_ld = static_cast<std::int32_t>(block128_scale_ld(s.k));
   p.group_size_m = config.group_size_m;
-  p.bias_dtype = gemm_bias_code(bias ? std::optional<DType>(bias->dtype) : std::nullopt);
+  p.bias_dtype = gemm_bias_code(bias && !split ? std::optional<DType>(bias->dtype) : std::nullopt);
 
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
   // Programmatic: the kernel waits for the previous grid before its first global access, so its
   // set-up overlaps that grid's tail (and the quantization before it in linear()).
   const int cluster = gemm_cluster_size(config);
-  const std::int64_t units =
-      ceil_div(s.m, config.block_m) / config.cluster_m * (ceil_div(s.n, config.block_n) / config.cluster_n);
+  const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m *
+                              (ceil_div(s.n, config.block_n) / config.cluster_n) * config.split_k;
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
   const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
   const std::int64_t blocks = clusters * cluster;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,
                         jit::LaunchOrder::kProgrammatic);
+  if (split) launch_split_k_reduce(partials, config.split_k, p.split_rows, out, bias, stream);
 }
 
 }  // namespace fp8kit::ops

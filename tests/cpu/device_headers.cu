@@ -50,6 +50,12 @@ extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_over
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_unpromoted(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF32>(p);
 }
+#include <fp8kit/gemm/split_k_params.cuh>
+#include <fp8kit/gemm/split_k_reduce.cuh>
+extern "C" __global__ void fp8kit_check_split_k_reduce(const __grid_constant__ fp8kit::SplitKReduceParams p) {
+  fp8kit::split_k_reduce<fp8kit::kGemmOutBF16>(p);
+  fp8kit::split_k_reduce<fp8kit::kGemmOutF32>(p);
+}
 extern "C" __global__ void fp8kit_check_scale_broadcast(const __grid_constant__ fp8kit::ScaleBroadcastParams p) {
   fp8kit::broadcast_scale(p);
 }

@@ -11,6 +11,7 @@
 #include "core/gemm_config.hpp"
 #include "cpu/jit_checks.hpp"
 #include "jit/compiler.hpp"
+#include "ops/gemm_split_k.hpp"
 #include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
@@ -147,6 +148,29 @@ TEST(Sm90Fp8GemmSource, EveryScalePairAndOutDtypeCompiles) {
     }
   }
   expect_compiles_cleanly(configs);
+}
+
+// Split-K (issue 13): the GEMM kernels that store fp32 partials (a decode tile, a 64-row and a
+// two-warpgroup tile) and the reduce for each out dtype compile without spills.
+TEST(Sm90Fp8GemmSource, SplitKKernelsCompileWithoutSpills) {
+  std::vector<GemmConfig> configs;
+  for (auto [bm, bn, stages, wg, split] : {std::tuple{16, 64, 16, 1, 8}, {64, 32, 8, 1, 4}, {128, 128, 4, 2, 2}}) {
+    GemmConfig c;
+    c.block_m = bm;
+    c.block_n = bn;
+    c.stages = stages;
+    c.consumer_warpgroups = wg;
+    c.split_k = split;
+    ASSERT_TRUE(is_valid(c)) << to_string(c);
+    configs.push_back(c);
+  }
+  expect_compiles_cleanly(configs);
+  test::TempDir dir;
+  std::vector<jit::KernelSource> reduces;
+  for (DType out : {DType::kBFloat16, DType::kFloat16, DType::kFloat32}) reduces.push_back(ops::split_k_reduce_source(out));
+  for (const jit::CompiledKernel& k : jit::KernelCompiler(jit::strict_options(dir)).compile_all(reduces, 2)) {
+    EXPECT_FALSE(k.usage.spills()) << k.name << "\n" << k.log;
+  }
 }
 
 }  // namespace

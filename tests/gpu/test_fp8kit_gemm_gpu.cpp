@@ -178,6 +178,45 @@ TEST(Fp8kitGemmGpu, DecodeTilesReplayInACudaGraph) {
   }
 }
 
+// Split-K (issue 13, not yet run on a GPU): fp32 partials per K range into the workspace, summed in
+// split order by the reduce: exact and the same bits twice for every scale pair, out dtype and
+// bias, at decode shapes and a ragged one; a split that would leave a K range empty is refused.
+TEST(Fp8kitGemmGpu, SplitKIsExactAndTheSameBitsEveryRun) {
+  std::mt19937_64 rng(test::fresh_seed("fp8kit gemm split-k"));
+  cuda::Stream stream;
+  int runs = 0;
+  for (const GemmShape& s : {GemmShape{1, 576, 7168}, GemmShape{40, 272, 1152}}) {
+    for (ScaleModeA ma : kModesA) {
+      for (ScaleModeB mb : kModesB) {
+        const Problem p = exact_problem(s, ma, mb, rng);
+        for (DType out : kOuts) {
+          const std::optional<DType> bias = out == DType::kFloat32 ? std::optional<DType>{DType::kBFloat16} : std::nullopt;
+          const std::vector<float> bias_values = bias ? small_int_bias(s.n, rng) : std::vector<float>{};
+          const auto want = cpu_reference(p, out, bias_values);
+          DeviceProblem d(p, out, bias, bias_values);
+          for (auto [base, split] : {std::pair{block_config(64, 32, 8, 1, 1), 7}, {block_config(16, 64, 16, 1, 1), 3}}) {
+            GemmConfig c = base;
+            c.mode_a = ma;
+            c.mode_b = mb;
+            c.out = out;
+            c.split_k = split;
+            if (!is_valid(c, s)) continue;
+            expect_exact(d, p, c, want, stream.get());
+            ++runs;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(runs, 0);
+  std::printf("split-k: %d runs\n", runs);
+  const Problem p = exact_problem({8, 256, 384}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+  DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+  GemmConfig four = block_config(64, 32, 8, 1, 1);
+  four.split_k = 4;  // 3 K blocks
+  EXPECT_THROW(d.run_config(p, four, stream.get()), Error);
+}
+
 TEST(Fp8kitGemmGpu, BadConfigIsRefused) {
   std::mt19937_64 rng(test::fresh_seed("fp8kit gemm bad config"));
   cuda::Stream stream;

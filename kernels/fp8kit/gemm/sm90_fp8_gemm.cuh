@@ -141,16 +141,15 @@ struct Consumer {
 
   const Sm90GemmParams& p;
   const Sm90GemmSmem<L>& sm;
-  int wg, lane, frag_row, k_blocks;
+  int wg, lane, frag_row;
   u64 desc_a0, desc_b0;  // this warpgroup's first A slice and the B tile, at stage 0
 
-  __device__ Consumer(const Sm90GemmParams& params, const Sm90GemmSmem<L>& smem, int warpgroup, int k_blocks_)
+  __device__ Consumer(const Sm90GemmParams& params, const Sm90GemmSmem<L>& smem, int warpgroup)
       : p(params),
         sm(smem),
         wg(warpgroup),
         lane(static_cast<int>(threadIdx.x) % 32),
         frag_row(ptx::warp_index_in_warpgroup() * 16 + lane / 4),
-        k_blocks(k_blocks_),
         desc_a0(ptx::wgmma_desc_k_major_sw128(smem.tile_a + warpgroup * L::kRows * kBlockK)),
         desc_b0(ptx::wgmma_desc_k_major_sw128(smem.tile_b)) {}
 
@@ -247,7 +246,7 @@ struct Consumer {
   __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t,
                                                       Ring& ring) const {
     float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
-    const int units = k_blocks * kSlices;
+    const int units = t.kb_count * kSlices;
     InFlight u0 = issue_unit<0>(s0, 0, t, ring), u1;
     int u = 1;
     for (; u + 1 < units; u += 2) {
@@ -274,7 +273,7 @@ struct Consumer {
   // warpgroup's MMAs fill the gap, so the unit's A scales are read before its MMAs are issued.
   __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
     float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
-    for (int kb = 0; kb < k_blocks; ++kb, ring.advance()) {
+    for (int kb = 0; kb < t.kb_count; ++kb, ring.advance()) {
       const int s = ring.stage;
       const BScales sb = load_b_scales(t, kb);
       ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
@@ -301,8 +300,9 @@ struct Consumer {
 
   // The tensor cores accumulate all of K. (Keeping one K block's MMAs in flight here, releasing the
   // stage before, made m256n128 spill 24 bytes under ptxas 13.0: one block at a time.)
-  __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], Ring& ring) const {
-    for (int kb = 0; kb < k_blocks; ++kb, ring.advance()) {
+  __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
+                                                      Ring& ring) const {
+    for (int kb = 0; kb < t.kb_count; ++kb, ring.advance()) {
       const int s = ring.stage;
       ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
 #pragma unroll
@@ -365,7 +365,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
     if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) produce_tiles<Cfg, kModeA>(p, sm, walk);
   } else {
     ptx::setmaxnreg_inc<Cfg::kConsumerRegisters>();
-    const C consumer(p, sm, ptx::warpgroup_index() - 1, walk.k_blocks);
+    const C consumer(p, sm, ptx::warpgroup_index() - 1);
     const EpilogueStore<L, kModeA, kModeB, kOut> store{p, sm.tile_d, consumer.wg};
     RingCursor<kStages> ring;  // continues from tile to tile, as the producer's
     for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride) {
@@ -378,7 +378,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
       if constexpr (kPromote) {
         consumer.mainloop_promoted(acc, t, ring);
       } else {
-        consumer.mainloop_unpromoted(acc, ring);
+        consumer.mainloop_unpromoted(acc, t, ring);
       }
       store.tile(acc, t);
     }

@@ -141,6 +141,7 @@ struct EpilogueStore {
   template <bool kBias>
   __device__ __forceinline__ void write(const float (&acc)[kSlices][kAcc], const TileCoord& t) const {
     const int row0 = t.m_tile * L::kBM + wg * kRows;
+    const int store_row0 = row0 + t.split * p.split_rows;  // split-K: the split's slab of the workspace
     const int n0 = t.n_tile * L::kBN;
     float sa[kSlices][2];
     row_factors(sa, row0);
@@ -162,7 +163,9 @@ struct EpilogueStore {
 #pragma unroll
         for (int box = pass * kPassBoxes; box < (pass + 1) * kPassBoxes; ++box) {
           const int col0 = n0 + box * (kBoxBytes / kOutBytes);
-          if (col0 < p.n) ptx::tma_store_2d(&p.map_d, staged + (box % kPassBoxes) * kRows * kBoxBytes, col0, row0);
+          if (col0 < p.n) {
+            ptx::tma_store_2d(&p.map_d, staged + (box % kPassBoxes) * kRows * kBoxBytes, col0, store_row0);
+          }
         }
         ptx::tma_store_commit_group();
       }

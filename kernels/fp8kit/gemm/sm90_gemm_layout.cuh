@@ -85,7 +85,9 @@ struct RingCursor {
 // One tile of a CTA's walk and what its consumers need of it.
 struct TileCoord {
   int m_tile, n_tile;
-  // B scale blocks of the tile: 8-column groups below split_group (tile-relative) take the first.
+  int split, kb_begin, kb_count;  // the K range of this split: K blocks [kb_begin, kb_begin + kb_count)
+  // B scale blocks of the tile, from the split's first K block: 8-column groups below split_group
+  // (tile-relative) take the first.
   const float* scale_b_first;
   const float* scale_b_second;
   int split_group;
@@ -106,7 +108,7 @@ struct TileWalk {
         block_n(bn),
         m_units((params.m + bm - 1) / bm / kClusterM),
         n_units((params.n + bn - 1) / bn / kClusterN),
-        units(m_units * n_units),
+        units(m_units * n_units * params.split_k),
         first_unit(static_cast<int>(blockIdx.x) / kCluster),
         unit_stride(static_cast<int>(gridDim.x) / kCluster),
         rank(static_cast<int>(blockIdx.x) % kCluster),  // == %cluster_ctarank for cluster dims (kCluster, 1, 1)
@@ -115,20 +117,26 @@ struct TileWalk {
   // Units walk groups of group_size_m unit rows down each unit column before moving right, so the
   // units in flight at once share B tiles and A tiles in L2.
   __device__ __forceinline__ TileCoord tile(int unit) const {
+    TileCoord t;
+    // The splits of a tile are neighbouring units: ceil(K blocks / split_k) each, the last the rest.
+    t.split = unit % p.split_k;
+    unit /= p.split_k;
+    const int per_split = (k_blocks + p.split_k - 1) / p.split_k;
+    t.kb_begin = t.split * per_split;
+    t.kb_count = min(per_split, k_blocks - t.kb_begin);
     const int per_group = p.group_size_m * n_units;
     const int group = unit / per_group;
     const int first = group * p.group_size_m;
     const int rows = min(m_units - first, p.group_size_m);
     const int in_group = unit - group * per_group;
-    TileCoord t;
     t.m_tile = (first + in_group % rows) * kClusterM + (kClusterM > 1 ? rank : 0);
     t.n_tile = in_group / rows * kClusterN + (kClusterN > 1 ? rank : 0);
     const int n0 = t.n_tile * block_n;
     const int nb_first = n0 / kScaleBlock;
     const int nb_second = min(nb_first + 1, (p.n - 1) / kScaleBlock);
     t.split_group = ((nb_first + 1) * kScaleBlock - n0) / 8;
-    t.scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld;
-    t.scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld;
+    t.scale_b_first = p.scale_b + static_cast<i64>(nb_first) * p.scale_b_ld + t.kb_begin;
+    t.scale_b_second = p.scale_b + static_cast<i64>(nb_second) * p.scale_b_ld + t.kb_begin;
     return t;
   }
 };

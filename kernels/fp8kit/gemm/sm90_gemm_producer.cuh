@@ -36,8 +36,8 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
   RingCursor<kStages> ring;
   for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride) {
     const TileCoord t = walk.tile(unit);
-    for (int kb = 0; kb < walk.k_blocks; ++kb, ring.advance()) {
-      const int s = ring.stage;
+    for (int i = 0; i < t.kb_count; ++i, ring.advance()) {
+      const int s = ring.stage, kb = t.kb_begin + i;
       ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
       ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
       load_operand<kBM, kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM, walk.rank);

@@ -158,6 +158,31 @@ TEST(GemmConfig, DerivedQuantities) {
   EXPECT_FALSE(gemm_overlaps_promotion(tall));
 }
 
+// Split-K: a K-range count per tile, in the name as _sk<S>, cluster 1 only, and never so many that
+// a split gets no K block (splits take ceil(K blocks / S) each).
+TEST(GemmConfigRules, SplitK) {
+  GemmConfig c = gemm_config(64, 32, 8, 1);
+  c.split_k = 4;
+  expect_valid(c);
+  EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n32k128_s8_wg1_c1_sk4");
+  EXPECT_NE(std::hash<GemmConfig>{}(c), std::hash<GemmConfig>{}(gemm_config(64, 32, 8, 1)));
+  EXPECT_EQ(gemm_epilogue_out(c), DType::kFloat32);  // fp32 partials, whatever the out dtype
+  EXPECT_EQ(gemm_smem_layout(c).epilogue, 64 * 32 * 4);
+  EXPECT_TRUE(is_valid(c, {1, 576, 7168}));
+  EXPECT_FALSE(is_valid(c, {1, 576, 384}));  // 3 K blocks: a fourth split would be empty
+  c.split_k = 3;
+  EXPECT_TRUE(is_valid(c, {1, 576, 384}));
+  c.split_k = 5;
+  EXPECT_FALSE(is_valid(c, {1, 576, 640 + 128}));  // 6 blocks: 2 + 2 + 2, the fourth and fifth empty
+  for (int bad : {0, kMaxSplitK + 1}) {
+    c.split_k = bad;
+    expect_only_rule(c, "split_k");
+  }
+  GemmConfig clustered = gemm_config(128, 128, 4, 2, 2);
+  clustered.split_k = 2;
+  expect_only_rule(clustered, "split_k");
+}
+
 TEST(GemmConfigRules, BlockK) {
   GemmConfig c;
   c.block_k = 64;

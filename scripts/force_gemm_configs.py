@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Writes a tuned-config file that forces one GEMM config per batch size (DEVELOPING.md, "Forcing a
+GEMM config"): for A/Bs of configs, repros and experiments that the tuner's space does not reach
+(split-K, say). Pass the folder as `fp8kit bench gemm --config-dir DIR`.
+
+  scripts/force_gemm_configs.py DIR N K M=BM,BN,STAGES,WG,CM,CN[,SPLIT_K] ... [--device "NVIDIA H200"]
+
+Each M gets exactly its config (the reader picks the nearest M of the file for other batch sizes)."""
+
+import argparse
+import datetime
+import json
+import os
+
+FIELDS = ("block_m", "block_n", "stages", "consumer_warpgroups", "cluster_m", "cluster_n", "split_k")
+
+
+def config(text: str) -> tuple[int, dict]:
+    m, values = text.split("=", 1)
+    numbers = [int(v) for v in values.split(",")]
+    if not 6 <= len(numbers) <= 7:
+        raise SystemExit(f"{text}: M=BM,BN,STAGES,WG,CM,CN[,SPLIT_K]")
+    c = dict(zip(FIELDS, numbers))
+    c.update(block_k=128, group_size_m=8)
+    cluster = f"c{c['cluster_m']}" if c["cluster_n"] == 1 else f"cn{c['cluster_n']}"
+    split = f"_sk{c['split_k']}" if c.get("split_k", 1) > 1 else ""
+    c["kernel_name"] = (f"sm90_fp8_gemm_a-group128_b-block128_bf16_m{c['block_m']}n{c['block_n']}k128_s{c['stages']}"
+                        f"_wg{c['consumer_warpgroups']}_{cluster}{split}")  # core/gemm_config.cpp's kernel_name
+    return int(m), c
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("dir")
+    p.add_argument("n", type=int)
+    p.add_argument("k", type=int)
+    p.add_argument("configs", nargs="+", type=config, metavar="M=BM,BN,STAGES,WG,CM,CN[,SPLIT_K]")
+    p.add_argument("--device", default="NVIDIA H200")
+    a = p.parse_args()
+    out = {str(m): c for m, c in a.configs}
+    per_batch = {str(m): {"best_tflops": 0.0, "default_tflops": 0.0, "speedup": 0.0, "default_kernel_name": "",
+                          "candidates_tried": 0, "candidates_failed": 0} for m, _ in a.configs}
+    out["metadata"] = {"format": "fp8kit-tuned-gemm", "format_version": 1, "n": a.n, "k": a.k, "out": "bfloat16",
+                       "mode_a": "group128", "mode_b": "block128", "device": a.device,
+                       "versions": {"forced_by": "scripts/force_gemm_configs.py"},
+                       "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       "time_spent_s": 0.0, "candidates_tried": 0, "candidates_failed": 0, "per_batch_size": per_batch}
+    os.makedirs(a.dir, exist_ok=True)
+    name = f"fp8kit_w8a8_block128x128_N={a.n},K={a.k},out=bfloat16,device={a.device.replace(' ', '_')}.json"
+    with open(os.path.join(a.dir, name), "w") as f:
+        json.dump(out, f, indent=2)
+    print(os.path.join(a.dir, name))
+
+
+if __name__ == "__main__":
+    main()
