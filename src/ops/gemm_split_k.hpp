@@ -16,8 +16,8 @@
 namespace fp8kit::ops {
 
 // At least `bytes` of device memory for `stream`'s split-K partials on the current device, the
-// same buffer every call (held until exit). Throws fp8kit::Error(kInvalidArgument) when it would
-// have to grow while the stream is capturing a graph.
+// same buffer every call (held until exit); null when it would have to grow while the stream is
+// capturing a graph (the caller then runs unsplit).
 float* split_k_workspace(std::size_t bytes, cudaStream_t stream);
 
 // The reduce kernel for an out dtype (the bias dtype is a run-time value).

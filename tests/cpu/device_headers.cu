@@ -32,14 +32,14 @@ struct CheckGemmCfg {
   static constexpr int kClusterN = 1;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = false;
-  static constexpr int kStorePasses = 1;
+  static constexpr int kStorePasses = 1, kSplitK = 1;
 };
 struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 passes; A shared along N
   static constexpr int kBlockM = 256, kBlockN = 64, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 1;
   static constexpr int kClusterN = 2;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = true;
-  static constexpr int kStorePasses = 2;
+  static constexpr int kStorePasses = 2, kSplitK = 1;
 };
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);

@@ -31,7 +31,7 @@ TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
        {"// generated: sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2\n",
         "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>",
         "kBlockM = 128, kBlockN = 112, kBlockK = 128, kStages = 5;", "kConsumerWarpgroups = 2, kClusterM = 2, kClusterN = 1;",
-        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1;",
+        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1, kSplitK = 1;",
         "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
         "fp8kit::sm90_fp8_gemm<Cfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p)"}) {
     EXPECT_NE(s.source.find(part), std::string::npos) << part << "\n" << s.source;
@@ -101,6 +101,17 @@ TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
   EXPECT_EQ(rows(1, 2112), 16);
   EXPECT_EQ(rows(32, 4608), 32);
   EXPECT_EQ(rows(64, 4608), 64);
+  // Split-K where the tiles leave half the SMs idle and K holds 14+ K blocks a split, at most 4
+  // (H200, 2026-12-04: split 4 ran 1.45-1.6x unsplit at 512/576 x 7168, M = 1-64).
+  const auto split = [](std::int64_t m, std::int64_t n, std::int64_t k) {
+    return ops::default_gemm_config({m, n, k}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132)
+        .split_k;
+  };
+  EXPECT_EQ(split(1, 576, 7168), 4);
+  EXPECT_EQ(split(64, 512, 7168), 4);
+  EXPECT_EQ(split(16, 576, 1536), 1);   // 12 K blocks
+  EXPECT_EQ(split(1, 2112, 7168), 2);   // 66 decode tiles of 16 x 32: half the SMs
+  EXPECT_EQ(split(4096, 24576, 7168), 1);
 }
 
 void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {

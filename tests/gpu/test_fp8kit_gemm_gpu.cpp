@@ -178,7 +178,44 @@ TEST(Fp8kitGemmGpu, DecodeTilesReplayInACudaGraph) {
   }
 }
 
-// Split-K (issue 13, not yet run on a GPU): fp32 partials per K range into the workspace, summed in
+// The heuristic's split-K at a decode shape in a CUDA graph: captured after a direct call it
+// replays the direct call's bits; captured first on a fresh stream (no workspace to grow inside
+// the capture) it runs unsplit and is still exact.
+TEST(Fp8kitGemmGpu, SplitKHeuristicInACudaGraph) {
+  std::mt19937_64 rng(test::fresh_seed("fp8kit split-k graph"));
+  const GemmShape s{16, 640, 7168};  // no shipped config: the heuristic runs
+  const GemmConfig c = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16,
+                                                cuda::current_device_info_cached().sm_count);
+  ASSERT_GT(c.split_k, 1) << to_string(c);
+  const Problem p = exact_problem(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+  const auto want = cpu_reference(p, DType::kBFloat16, {});
+  DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+  ScaledMmOptions o;
+  o.backend = GemmBackend::kFp8kit;
+  auto replayed = [&](cudaStream_t stream) {
+    d.out.fill_bytes(0xFF);
+    cuda::Graph g = cuda::Graph::capture(stream, [&] {
+      scaled_mm(d.va, d.vb, p.mode_a, d.vsa, p.mode_b, d.vsb, d.vout, std::nullopt, stream, o);
+    });
+    g.launch(stream);
+    g.launch(stream);
+    FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
+    std::vector<std::uint8_t> out(want.size());
+    d.out.download(out.data(), out.size());
+    return out;
+  };
+  cuda::Stream stream, fresh;
+  GemmConfig one = c;
+  one.split_k = 1;
+  EXPECT_TRUE(same_bits(want, d.run_config(p, one, stream.get()), s.n, DType::kBFloat16));  // loads it
+  const auto unsplit = replayed(fresh.get());
+  EXPECT_TRUE(same_bits(want, unsplit, s.n, DType::kBFloat16));
+  const auto direct = d.run(p, GemmBackend::kFp8kit, stream.get());
+  EXPECT_TRUE(same_bits(want, direct, s.n, DType::kBFloat16));
+  EXPECT_EQ(direct, replayed(stream.get()));
+}
+
+// Split-K (issue 13): fp32 partials per K range into the workspace, summed in
 // split order by the reduce: exact and the same bits twice for every scale pair, out dtype and
 // bias, at decode shapes and a ragged one; a split that would leave a K range empty is refused.
 TEST(Fp8kitGemmGpu, SplitKIsExactAndTheSameBitsEveryRun) {

@@ -343,7 +343,7 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
 
   extern __shared__ __align__(1024) u8 smem[];
   const Sm90GemmSmem<L> sm(smem);
-  const TileWalk<Cfg::kClusterM, Cfg::kClusterN> walk(p, L::kBM, Cfg::kBlockN);
+  const TileWalk<Cfg::kClusterM, Cfg::kClusterN, Cfg::kSplitK> walk(p, L::kBM, Cfg::kBlockN);
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < kStages; ++s) {

@@ -94,8 +94,9 @@ struct TileCoord {
 };
 
 // Persistent: cluster c takes units c, c + clusters, ...; one unit is one tile per CTA of a cluster,
-// a (kClusterM, kClusterN) block of tiles (one of the two is 1).
-template <int kClusterM, int kClusterN>
+// a (kClusterM, kClusterN) block of tiles (one of the two is 1) and one of its kSplitK K ranges.
+// kSplitK is compile-time so that kernels without split-K compile to the walk they had before it.
+template <int kClusterM, int kClusterN, int kSplitK>
 struct TileWalk {
   static constexpr int kCluster = kClusterM * kClusterN;
   const Sm90GemmParams& p;
@@ -108,7 +109,7 @@ struct TileWalk {
         block_n(bn),
         m_units((params.m + bm - 1) / bm / kClusterM),
         n_units((params.n + bn - 1) / bn / kClusterN),
-        units(m_units * n_units * params.split_k),
+        units(m_units * n_units * kSplitK),
         first_unit(static_cast<int>(blockIdx.x) / kCluster),
         unit_stride(static_cast<int>(gridDim.x) / kCluster),
         rank(static_cast<int>(blockIdx.x) % kCluster),  // == %cluster_ctarank for cluster dims (kCluster, 1, 1)
@@ -118,10 +119,10 @@ struct TileWalk {
   // units in flight at once share B tiles and A tiles in L2.
   __device__ __forceinline__ TileCoord tile(int unit) const {
     TileCoord t;
-    // The splits of a tile are neighbouring units: ceil(K blocks / split_k) each, the last the rest.
-    t.split = unit % p.split_k;
-    unit /= p.split_k;
-    const int per_split = (k_blocks + p.split_k - 1) / p.split_k;
+    // The splits of a tile are neighbouring units: ceil(K blocks / kSplitK) each, the last the rest.
+    t.split = unit % kSplitK;
+    unit /= kSplitK;
+    const int per_split = (k_blocks + kSplitK - 1) / kSplitK;
     t.kb_begin = t.split * per_split;
     t.kb_count = min(per_split, k_blocks - t.kb_begin);
     const int per_group = p.group_size_m * n_units;

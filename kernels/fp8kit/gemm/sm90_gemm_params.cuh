@@ -18,9 +18,9 @@ struct Sm90GemmParams {
   i32 m, n, k;
   i32 scale_b_ld;    // round_up(K / 128, 4)
   i32 group_size_m;  // tile rasterization: rows of cluster units per group
-  i32 split_k;       // K ranges per tile (1: none); > 1: map_d is the fp32 workspace of split_k slabs
-  i32 split_rows;    // rows per workspace slab: M rounded up to block_m (a ragged tile's rows stay in it)
   i32 bias_dtype;    // GemmBias
+  i32 split_rows;    // split-K (Cfg::kSplitK > 1; map_d is then the fp32 workspace of its slabs): rows
+                     // per slab, M rounded up to block_m (a ragged tile's rows stay in it)
 };
 
 }  // namespace fp8kit
