@@ -121,34 +121,38 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
 }
 
 namespace {
-// The rows of a tile at M <= 64: 16 or 32 (a decode tile) where its tiles, at the narrowest width,
-// fill at least half the SMs; else 64. Measured on an H200 (2026-12-04, DeepSeek-V3 TP 8, the
-// default heuristic A/B): decode tiles win 1.05-1.95x from N = 2112 up (66+ tiles of 32 columns) but
-// lose 0.80x at N = 512-576 and 0.82-0.87x at N = 1536 (M = 16-32), where each SM walks all of K
-// alone and a 16-row tile's K block takes ~25% longer than a 64-row one's.
-int heuristic_block_m(const GemmShape& shape, int sm_count) {
-  if (shape.m > 32) return 64;
-  const int bm = shape.m <= 16 ? 16 : 32;
-  const std::int64_t tiles = ceil_div(shape.n, 32) * ceil_div(shape.m, bm);
-  return 2 * tiles >= sm_count ? bm : 64;
-}
-
 // Split-K where the tiles leave at least half the SMs idle: up to 4 K ranges of at least 14 K
 // blocks each, as many as the SMs take in one wave. Measured on an H200 (2026-12-04, m64n32 at
 // N = 512/576, K = 7168, M = 1-64, graph timing): split 4 ran 1.45-1.6x the unsplit kernel, 7
 // no better than 4 (8 K blocks a split: the fill and the partials' round trip dominate), 8 worse
 // (144 units, two waves).
-int heuristic_split_k(const GemmConfig& c, const GemmShape& shape, int sm_count) {
+int max_split(std::int64_t tiles, const GemmShape& shape, int sm_count) {
   constexpr int kMaxSplit = 4, kMinKBlocks = 14;
-  const std::int64_t tiles = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n);
-  const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
-  std::int64_t split = std::min<std::int64_t>({kMaxSplit, sm_count / tiles, k_blocks / kMinKBlocks});
+  return static_cast<int>(std::max<std::int64_t>(
+      1, std::min<std::int64_t>({kMaxSplit, sm_count / tiles, ceil_div(shape.k, kGemmBlockK) / kMinKBlocks})));
+}
+
+// The rows of a tile at M <= 64: 16 or 32 (a decode tile) where its tiles at the narrowest width,
+// times the split they allow, fill at least half the SMs; else 64. H200, 2026-12-04, graph timing:
+// unsplit, decode tiles won 1.05-1.95x from N = 2112 up but lost 0.80x at N = 512-576 (each SM
+// walked all of K alone); with split-K, 16-row tiles beat 64-row ones at N = 576 (5.0 against 5.4
+// us, split 4) and N = 1536 (7.1-7.4 against 8.3-9.9 us, split 2), where a 64-row tile at M = 16
+// loads 48 rows past M every K block.
+int heuristic_block_m(const GemmShape& shape, int sm_count) {
+  if (shape.m > 32) return 64;
+  const int bm = shape.m <= 16 ? 16 : 32;
+  const std::int64_t tiles = ceil_div(shape.n, 32) * ceil_div(shape.m, bm);
+  return 2 * tiles * max_split(tiles, shape, sm_count) >= sm_count ? bm : 64;
+}
+
+int heuristic_split_k(const GemmConfig& c, const GemmShape& shape, int sm_count) {
+  int split = max_split(ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n), shape, sm_count);
   for (; split > 1; --split) {
     GemmConfig s = c;
-    s.split_k = static_cast<int>(split);
+    s.split_k = split;
     if (is_valid(s, shape)) break;
   }
-  return static_cast<int>(std::max<std::int64_t>(split, 1));
+  return split;
 }
 }  // namespace
 

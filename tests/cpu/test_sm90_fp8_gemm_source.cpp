@@ -90,14 +90,15 @@ TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
   EXPECT_LT(ops::default_gemm_config({1, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                      DType::kBFloat16, 132).block_n,
             128);
-  // Decode tiles where their tiles fill half the SMs, 64 rows where each SM walks K alone (H200,
-  // 2026-12-04: 16 rows lost 0.80x at 576 x 7168, won 1.62x at 2112 x 7168, M = 1).
+  // Decode tiles where their tiles, times the split-K they allow, fill half the SMs; else 64 rows
+  // (H200, 2026-12-04: with split 4, 16 rows ran 5.0 us at 576 x 7168 against 64 rows' 5.4).
   const auto rows = [](std::int64_t m, std::int64_t n) {
     return ops::default_gemm_config({m, n, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132)
         .block_m;
   };
-  EXPECT_EQ(rows(1, 576), 64);
-  EXPECT_EQ(rows(16, 1536), 64);
+  EXPECT_EQ(rows(1, 576), 16);   // 18 tiles x split 4
+  EXPECT_EQ(rows(1, 512), 64);   // 16 tiles x split 4: under half
+  EXPECT_EQ(rows(16, 1536), 16);
   EXPECT_EQ(rows(1, 2112), 16);
   EXPECT_EQ(rows(32, 4608), 32);
   EXPECT_EQ(rows(64, 4608), 64);
