@@ -123,3 +123,55 @@ def test_arrays_on_two_devices_or_the_host_are_refused():
     x = torch.ones(4, 256, device="cuda")
     with pytest.raises(ValueError, match="q is on cpu"):
         fp8kit.quantize(x, q=torch.empty(4, 256, dtype=torch.float8_e4m3fn))
+
+
+def test_torch_compile_fullgraph_and_graph_capture_of_the_custom_ops():
+    from fp8kit import torch_ops
+
+    gen = torch.Generator().manual_seed(SEED)
+    x = make_input(96, 1024, torch.bfloat16, gen).nan_to_num(0.0, 0.0, 0.0).cuda()
+    b = (torch.randn(384, 1024, generator=gen) * 50).clamp(-448, 448).to(torch.float8_e4m3fn).cuda()
+    sb = fp8kit.prepare_block_scales(torch.rand(3, 8, generator=gen).cuda() + 0.5)
+
+    def layer(x):
+        q, s = torch.ops.fp8kit.quantize(x, "per-group", 128, "col-major-tma", False, None)
+        return torch.ops.fp8kit.scaled_mm(q, b, s, sb, "group128", "block128", torch.bfloat16, None, "fp8kit", False)
+
+    eager = layer(x)
+    compiled = torch.compile(layer, fullgraph=True)(x)
+    assert torch.equal(compiled, eager)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        captured = layer(x)
+    graph.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(captured, eager)
+    assert torch_ops.quantize is not None
+
+
+def test_vllm_dropin_error_is_no_worse_than_vllms_triton_kernel():
+    import sys
+
+    peers = os.path.join(os.path.dirname(__file__), "..", "..", "build-peers")
+    if not os.path.exists(os.path.join(peers, "vllm_triton.py")):
+        pytest.skip("the peers kit (build-peers/vllm_triton.py) is not here")
+    sys.path.insert(0, peers)
+    import vllm_triton
+
+    from fp8kit.vllm import w8a8_block_fp8_matmul
+
+    gen = torch.Generator(device="cuda").manual_seed(SEED)
+    for m, n, k in ((16, 2112, 7168), (512, 576, 7168), (3, 7168, 2304)):
+        x = torch.randn(m, k, device="cuda", generator=gen, dtype=torch.bfloat16)
+        w = torch.randn(n, k, device="cuda", generator=gen) * 0.05
+        bs = torch.stack([w[i:i + 128].reshape(-1, k // 128, 128).abs().amax(dim=(0, 2))
+                          for i in range(0, n, 128)]) / 448.0
+        wq = (w / bs.repeat_interleave(128, 0)[:n].repeat_interleave(128, 1)).to(torch.float8_e4m3fn)
+        for column_major in (False, True):
+            a, As = vllm_triton.group_quant(x, 128, column_major=column_major)
+            ours = w8a8_block_fp8_matmul(a, wq, As, bs, [128, 128], torch.bfloat16)
+            theirs = vllm_triton.block_mm(a, wq, As, bs, out_dtype=torch.bfloat16)
+            exact = x.float() @ (wq.float() * bs.repeat_interleave(128, 0)[:n].repeat_interleave(128, 1)).t()
+            err_ours = ((ours.float() - exact).norm() / exact.norm()).item()
+            err_theirs = ((theirs.float() - exact).norm() / exact.norm()).item()
+            assert err_ours <= err_theirs * 1.01 + 1e-6, (m, n, k, column_major, err_ours, err_theirs)

@@ -1,0 +1,75 @@
+"""A drop-in for vLLM's block-FP8 linear: `w8a8_block_fp8_matmul(A, B, As, Bs, block_size,
+output_dtype)` with vLLM's signature and scale layouts, on fp8kit's own Hopper kernel.
+
+  A  (..., K) float8_e4m3fn activations, quantized per 1 x 128 group
+  B  (N, K) float8_e4m3fn weight
+  As (..., K/128) fp32, row- or column-major (vLLM passes either)
+  Bs (ceil(N/128), ceil(K/128)) fp32
+  block_size [128, 128] (fp8kit's kernel supports that block only)
+
+The layouts are converted, never reinterpreted: As into the GEMM's column-major, 4-row-aligned
+buffer (one small copy a call unless it already is one: fp8kit.quantize(..., column_major=True,
+tma_aligned=True) returns that), Bs into its padded row-major copy once per weight (cached by
+storage, version and shape). Swap it in with vLLM's hook or a monkeypatch, see docs/PYTHON.md.
+
+UNVERIFIED: written without torch (session 9); tests/python/test_gpu.py is the check."""
+
+from __future__ import annotations
+
+import weakref
+
+import torch
+
+from . import meta, torch_ops
+
+_WEIGHT_SCALES: "weakref.WeakKeyDictionary[torch.Tensor, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _activation_scales(As: torch.Tensor, m: int, k: int) -> torch.Tensor:
+    groups = -(-k // 128)
+    if As.shape != (m, groups):
+        raise ValueError(f"As must be (M, K/128) = ({m}, {groups}) after flattening A's leading dims, "
+                         f"got {tuple(As.shape)}")
+    ld = -(-m // 4) * 4
+    if As.stride() == (1, ld):
+        return As  # already the GEMM's layout (a strided view of the padded buffer)
+    buf = torch.zeros((meta.scale_a_elems("group128", m, k),), dtype=torch.float32, device=As.device)
+    buf.view(groups, ld)[:, :m].copy_(As.t())
+    return buf
+
+
+def _weight_scales(Bs: torch.Tensor, n: int, k: int) -> torch.Tensor:
+    shape = (-(-n // 128), -(-k // 128))
+    if tuple(Bs.shape) != shape:
+        raise ValueError(f"Bs must be (ceil(N/128), ceil(K/128)) = {shape}, got {tuple(Bs.shape)}")
+    key = (Bs._version, Bs.data_ptr(), tuple(Bs.stride()))
+    cached = _WEIGHT_SCALES.get(Bs)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    from . import ops
+
+    padded = ops.prepare_block_scales(Bs.float())
+    _WEIGHT_SCALES[Bs] = (key, padded)
+    return padded
+
+
+def w8a8_block_fp8_matmul(A: torch.Tensor, B: torch.Tensor, As: torch.Tensor, Bs: torch.Tensor, block_size,
+                          output_dtype: torch.dtype = torch.float16) -> torch.Tensor:
+    if list(block_size) != [128, 128]:
+        raise ValueError(f"block_size must be [128, 128] (fp8kit's block-scaled kernel), got {list(block_size)}")
+    if A.dtype != torch.float8_e4m3fn or B.dtype != torch.float8_e4m3fn:
+        raise TypeError(f"A and B must be float8_e4m3fn, got {A.dtype} and {B.dtype}")
+    if As.dtype != torch.float32 or Bs.dtype != torch.float32:
+        raise TypeError(f"As and Bs must be float32, got {As.dtype} and {Bs.dtype}")
+    if output_dtype not in (torch.bfloat16, torch.float16, torch.float32):
+        raise TypeError(f"output_dtype must be bfloat16, float16 or float32, got {output_dtype}")
+    k = A.shape[-1]
+    n = B.shape[0]
+    if B.dim() != 2 or B.shape[1] != k:
+        raise ValueError(f"B must be (N, K) with K = {k}, got {tuple(B.shape)}")
+    a = A.reshape(-1, k)
+    m = a.shape[0]
+    sa = _activation_scales(As.reshape(m, -1), m, k)
+    sb = _weight_scales(Bs, n, k)
+    out = torch_ops.scaled_mm(a, B, sa, sb, "group128", "block128", output_dtype, None, "fp8kit", False)
+    return out.view(*A.shape[:-1], n)
