@@ -29,8 +29,8 @@ def quantize(x: torch.Tensor, granularity: str, group_size: int, layout: str, ue
     geo = _spec(x, granularity, group_size, layout)
     q = torch.empty(x.shape, dtype=torch.float8_e4m3fn, device=x.device)
     scales = torch.empty((geo.alloc_elems,), dtype=torch.float32, device=x.device)
-    lib().quantize(x, q, scales, granularity, group_size, layout, ue8m0, scale_ub, False, "fp8kit", True,
-                   _arrays.current_stream(x))
+    lib().quantize(x, _arrays.fp8_bytes(q), scales, granularity, group_size, layout, ue8m0, scale_ub, False, "fp8kit",
+                   True, _arrays.current_stream(x))
     return q, scales
 
 
@@ -44,8 +44,8 @@ def _quantize_fake(x, granularity, group_size, layout, ue8m0, scale_ub):
 def quantize_out(x: torch.Tensor, q: torch.Tensor, scales: torch.Tensor, granularity: str, group_size: int,
                  layout: str, ue8m0: bool, scale_ub: Optional[float], static_scales: bool) -> None:
     """The out= form: q and scales (flat buffer; read when static_scales) given."""
-    lib().quantize(x, q, scales, granularity, group_size, layout, ue8m0, scale_ub, static_scales, "fp8kit", True,
-                   _arrays.current_stream(x))
+    lib().quantize(x, _arrays.fp8_bytes(q), scales, granularity, group_size, layout, ue8m0, scale_ub, static_scales,
+                   "fp8kit", True, _arrays.current_stream(x))
 
 
 @quantize_out.register_fake
