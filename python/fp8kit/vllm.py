@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import weakref
 
-import torch
+from . import meta
 
-from . import meta, torch_ops
+# Weight scales in the GEMM's padded layout, per Bs tensor (torch is imported on the first call).
+_WEIGHT_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-_WEIGHT_SCALES: "weakref.WeakKeyDictionary[torch.Tensor, tuple]" = weakref.WeakKeyDictionary()
 
-
-def _activation_scales(As: torch.Tensor, m: int, k: int) -> torch.Tensor:
+def _activation_scales(As, m: int, k: int):
     groups = -(-k // 128)
     if As.shape != (m, groups):
         raise ValueError(f"As must be (M, K/128) = ({m}, {groups}) after flattening A's leading dims, "
@@ -33,12 +32,14 @@ def _activation_scales(As: torch.Tensor, m: int, k: int) -> torch.Tensor:
     ld = -(-m // 4) * 4
     if As.stride() == (1, ld):
         return As  # already the GEMM's layout (a strided view of the padded buffer)
+    import torch
+
     buf = torch.zeros((meta.scale_a_elems("group128", m, k),), dtype=torch.float32, device=As.device)
     buf.view(groups, ld)[:, :m].copy_(As.t())
     return buf
 
 
-def _weight_scales(Bs: torch.Tensor, n: int, k: int) -> torch.Tensor:
+def _weight_scales(Bs, n: int, k: int):
     shape = (-(-n // 128), -(-k // 128))
     if tuple(Bs.shape) != shape:
         raise ValueError(f"Bs must be (ceil(N/128), ceil(K/128)) = {shape}, got {tuple(Bs.shape)}")
@@ -53,8 +54,13 @@ def _weight_scales(Bs: torch.Tensor, n: int, k: int) -> torch.Tensor:
     return padded
 
 
-def w8a8_block_fp8_matmul(A: torch.Tensor, B: torch.Tensor, As: torch.Tensor, Bs: torch.Tensor, block_size,
-                          output_dtype: torch.dtype = torch.float16) -> torch.Tensor:
+def w8a8_block_fp8_matmul(A, B, As, Bs, block_size, output_dtype=None):
+    """vLLM's signature; output_dtype defaults to torch.float16 as vLLM's does."""
+    import torch
+
+    from . import torch_ops
+
+    output_dtype = torch.float16 if output_dtype is None else output_dtype
     if list(block_size) != [128, 128]:
         raise ValueError(f"block_size must be [128, 128] (fp8kit's block-scaled kernel), got {list(block_size)}")
     if A.dtype != torch.float8_e4m3fn or B.dtype != torch.float8_e4m3fn:

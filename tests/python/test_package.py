@@ -19,7 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def test_import_needs_no_torch():
-    code = "import sys, fp8kit, fp8kit.meta, fp8kit.ops; assert 'torch' not in sys.modules, 'torch was imported'"
+    code = ("import sys, fp8kit, fp8kit.meta, fp8kit.ops, fp8kit.vllm, fp8kit.compare, fp8kit.compare.__main__; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -172,3 +173,13 @@ def test_ray_bridge_imports_without_ray_and_refuses_a_bridge_without_its_worker(
     r = subprocess.run([sys.executable, "-m", "fp8kit.ray_tune", "bridge", "--address", "127.0.0.1:1"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "follows --" in r.stderr, r.stderr
+
+
+def test_compare_refuses_bad_options_before_importing_torch():
+    from fp8kit.compare.__main__ import parse
+
+    assert parse(["gemm", "--shapes", "7168,2048", "--batch-sizes", "16"]).shapes == [(7168, 2048)]
+    for bad in (["gemm", "--shapes", "7168"], ["gemm", "--batch-sizes", "0"], ["quant", "--groups", "per-row"], []):
+        with pytest.raises(SystemExit) as e:
+            parse(bad)
+        assert e.value.code == 2
