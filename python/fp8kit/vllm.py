@@ -25,22 +25,21 @@ _WEIGHT_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _activation_scales(As, m: int, k: int):
-    groups = -(-k // 128)
-    if As.shape != (m, groups):
-        raise ValueError(f"As must be (M, K/128) = ({m}, {groups}) after flattening A's leading dims, "
+    geo = meta.scale_geometry("per-group", m, k, 128, "col-major-tma")  # the GEMM's group128 layout
+    if tuple(As.shape) != geo.shape:
+        raise ValueError(f"As must be (M, K/128) = {geo.shape} after flattening A's leading dims, "
                          f"got {tuple(As.shape)}")
-    ld = -(-m // 4) * 4
-    if As.stride() == (1, ld):
+    if tuple(As.stride()) == geo.strides:
         return As  # already the GEMM's layout (a strided view of the padded buffer)
     import torch
 
-    buf = torch.zeros((meta.scale_a_elems("group128", m, k),), dtype=torch.float32, device=As.device)
-    buf.view(groups, ld)[:, :m].copy_(As.t())
+    buf = torch.zeros((geo.alloc_elems,), dtype=torch.float32, device=As.device)
+    buf.as_strided(geo.shape, geo.strides).copy_(As)
     return buf
 
 
 def _weight_scales(Bs, n: int, k: int):
-    shape = (-(-n // 128), -(-k // 128))
+    shape = meta.scale_geometry("block128", n, k).shape
     if tuple(Bs.shape) != shape:
         raise ValueError(f"Bs must be (ceil(N/128), ceil(K/128)) = {shape}, got {tuple(Bs.shape)}")
     key = (Bs._version, Bs.data_ptr(), tuple(Bs.stride()))
