@@ -12,7 +12,7 @@ buffer (one small copy a call unless it already is one: fp8kit.quantize(..., col
 tma_aligned=True) returns that), Bs into its padded row-major copy once per weight (cached by
 storage, version and shape). Swap it in with vLLM's hook or a monkeypatch, see docs/PYTHON.md.
 
-UNVERIFIED: written without torch (session 9); tests/python/test_gpu.py is the check."""
+Checked by tests/python/test_gpu.py (error no worse than vLLM's Triton kernel)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,15 @@ import weakref
 
 from . import meta
 
-# Weight scales in the GEMM's padded layout, per Bs tensor (torch is imported on the first call).
-_WEIGHT_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Weight scales in the GEMM's padded layout: id(Bs) -> (weak reference to Bs, key, padded copy).
+# Not a WeakKeyDictionary: tensors compare elementwise, so a lookup by tensor raises.
+_WEIGHT_SCALES: dict = {}
+
+
+def _forget(ident: int, ref) -> None:
+    entry = _WEIGHT_SCALES.get(ident)
+    if entry is not None and entry[0] is ref:  # not a newer tensor that took the same id
+        del _WEIGHT_SCALES[ident]
 
 
 def _activation_scales(As, m: int, k: int):
@@ -43,13 +50,14 @@ def _weight_scales(Bs, n: int, k: int):
     if tuple(Bs.shape) != shape:
         raise ValueError(f"Bs must be (ceil(N/128), ceil(K/128)) = {shape}, got {tuple(Bs.shape)}")
     key = (Bs._version, Bs.data_ptr(), tuple(Bs.stride()))
-    cached = _WEIGHT_SCALES.get(Bs)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    ident = id(Bs)
+    entry = _WEIGHT_SCALES.get(ident)
+    if entry is not None and entry[0]() is Bs and entry[1] == key:
+        return entry[2]
     from . import ops
 
     padded = ops.prepare_block_scales(Bs.float())
-    _WEIGHT_SCALES[Bs] = (key, padded)
+    _WEIGHT_SCALES[ident] = (weakref.ref(Bs, lambda ref: _forget(ident, ref)), key, padded)
     return padded
 
 

@@ -183,3 +183,37 @@ def test_compare_refuses_bad_options_before_importing_torch():
         with pytest.raises(SystemExit) as e:
             parse(bad)
         assert e.value.code == 2
+
+
+def test_vllm_weight_scale_cache_keys_by_identity(monkeypatch):
+    # A stand-in weight-scale tensor whose == raises as a torch tensor's does (elementwise): the
+    # cache must neither compare tensors nor keep them alive, and re-prepares after an in-place write.
+    from fp8kit import ops, vllm
+
+    class Scales:
+        shape, _version = (2, 3), 0
+
+        def data_ptr(self):
+            return 4096
+
+        def stride(self):
+            return (3, 1)
+
+        def float(self):
+            return self
+
+        def __eq__(self, other):
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+
+        __hash__ = object.__hash__
+
+    prepared = []
+    monkeypatch.setattr(ops, "prepare_block_scales", lambda s: prepared.append(object()) or prepared[-1])
+    bs = Scales()
+    first = vllm._weight_scales(bs, 256, 384)
+    assert vllm._weight_scales(bs, 256, 384) is first and len(prepared) == 1
+    bs._version = 1  # what an in-place write does to a tensor
+    assert vllm._weight_scales(bs, 256, 384) is not first and len(prepared) == 2
+    ident = id(bs)
+    del bs
+    assert ident not in vllm._WEIGHT_SCALES
