@@ -17,7 +17,10 @@ def graph_us(fn, calls: int = 20, reps: int = 30) -> dict:
     torch.cuda.current_stream().wait_stream(stream)
     torch.cuda.synchronize()
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
+    # Captured on the warmed-up stream: a library that plans per stream (fp8kit's cuBLASLt backend,
+    # its split-K workspace) cannot allocate inside a capture, and torch.cuda.graph would otherwise
+    # capture on a stream of its own.
+    with torch.cuda.graph(graph, stream=stream):
         for _ in range(calls):
             fn()
     samples = []
