@@ -97,6 +97,9 @@ def run(shapes, batch_sizes, peers, out_dir, seed):
                 else:
                     row["status"] = f"FAILED: relative error {err:.3g}"
                 rows.append(row)
+                # A line per measurement as it lands: a run cut short by a time limit keeps what it measured.
+                print(f"  {n} x {k}, M = {m}: {name} " + (f"{row['us_median']:.2f} us" if "us_median" in row
+                                                          else row["status"]), flush=True)
     print(_report.table(rows, [("n", "N"), ("k", "K"), ("m", "M"), ("provider", "provider"), ("tflops", "TFLOP/s"),
                                ("us_median", "us"), ("rel_error", "rel err"), ("status", "")]))
     return _report.write(rows, out_dir, "compare_gemm")
