@@ -128,7 +128,10 @@ bool gemm_overlaps_promotion(const GemmConfig& c) {
   return accumulators + c.block_n + kOverlapRegisterOverhead <= consumer_register_budget(c.consumer_warpgroups);
 }
 
-std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
+namespace {
+
+// The rules on each field alone (and pairs of fields), before the budgets that assume them.
+std::vector<std::string> field_errors(const GemmConfig& c) {
   std::vector<std::string> e;
   // One stage = one 128-wide K block, so each stage carries exactly one scale per row / block and
   // promotion happens once per stage; 128 e4m3 bytes are also one 128B swizzle row.
@@ -183,6 +186,13 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
   } else if (c.split_k > 1 && gemm_cluster_size(c) != 1) {
     e.push_back(fmt::format("split_k: {} needs cluster 1 (cluster_m = cluster_n = 1)", c.split_k));
   }
+  return e;
+}
+
+}  // namespace
+
+std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
+  std::vector<std::string> e = field_errors(c);
   if (!e.empty()) return e;  // the budgets below assume sane fields
 
   if (c.block_m < kWgmmaM) {
@@ -302,6 +312,20 @@ std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space) {
                 c.out = space.out;
                 if (is_valid(c) && seen.insert(c).second) out.push_back(c);
               }
+  return out;
+}
+
+std::vector<GemmConfig> split_k_variants(const GemmConfig& c, const GemmShape& shape, int sm_count) {
+  std::vector<GemmConfig> out;
+  const std::int64_t tiles = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n);
+  if (c.split_k != 1 || gemm_cluster_size(c) != 1 || 2 * tiles > sm_count) return out;
+  const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
+  for (int split = 2; split <= kTuneMaxSplitK && split * tiles <= sm_count; ++split) {
+    if (k_blocks / split < kTuneMinSplitKBlocks) break;
+    GemmConfig v = c;
+    v.split_k = split;
+    if (is_valid(v, shape)) out.push_back(v);
+  }
   return out;
 }
 

@@ -169,7 +169,11 @@ class ItemTuner {
     space.out = item_.out;
     std::vector<GemmConfig> candidates;
     for (const GemmConfig& c : gemm_search_space(space)) {
-      if (is_valid(c, shape)) candidates.push_back(c);
+      if (!is_valid(c, shape)) continue;
+      candidates.push_back(c);
+      // The cost model does not price split-K: a variant ranks beside its unsplit config and the
+      // climb reaches it through the split_k knob.
+      for (const GemmConfig& v : split_k_variants(c, shape, sm_count)) candidates.push_back(v);
     }
     DeviceModel device;
     device.sm_count = sm_count;

@@ -77,6 +77,25 @@ TEST(TuneSearch, NeighboursMoveOneKnob) {
   }
 }
 
+// split_k is a knob: from a split config the climb steps to the next split values of the same tile.
+TEST(TuneSearch, SplitKIsAKnob) {
+  const GemmShape s{16, 576, 7168};
+  std::vector<GemmConfig> candidates;
+  for (const GemmConfig& c : candidates_for(s)) {
+    candidates.push_back(c);
+    for (const GemmConfig& v : split_k_variants(c, s, 132)) candidates.push_back(v);
+  }
+  CandidateSearch search(candidates, s, {}, {});
+  GemmConfig from = gemm_config(64, 32, 8, 1);
+  from.split_k = 4;
+  const auto n = search.neighbours(from);
+  for (int split : {3, 5}) {
+    GemmConfig want = from;
+    want.split_k = split;
+    EXPECT_NE(std::find(n.begin(), n.end(), want), n.end()) << split;
+  }
+}
+
 TEST(TuneSearch, FindsTheFakeOptimumWithinBudgetAndNeverPicksAFailure) {
   for (const GemmShape s : {GemmShape{1, 7168, 2048}, GemmShape{64, 576, 7168}, GemmShape{4096, 7168, 2048}}) {
     const auto all = candidates_for(s);

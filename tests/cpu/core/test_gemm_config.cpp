@@ -183,6 +183,26 @@ TEST(GemmConfigRules, SplitK) {
   expect_only_rule(clustered, "split_k");
 }
 
+// The tuner's split-K variants: 2.. while the units fit one wave and each split keeps 8+ K blocks;
+// none where the tiles alone fill half the SMs, for a cluster or a config already split.
+TEST(GemmConfigRules, SplitKVariantsForTheTuner) {
+  const auto splits = [](const GemmConfig& c, const GemmShape& s) {
+    std::vector<int> v;
+    for (const GemmConfig& x : split_k_variants(c, s, 132)) v.push_back(x.split_k);
+    return v;
+  };
+  const GemmConfig m64n32 = gemm_config(64, 32, 8, 1);
+  EXPECT_EQ(splits(m64n32, {16, 576, 7168}), (std::vector<int>{2, 3, 4, 5, 6, 7}));  // 18 tiles, 56 K blocks
+  EXPECT_EQ(splits(m64n32, {16, 576, 1536}), (std::vector<int>{}));                  // 12 K blocks
+  EXPECT_EQ(splits(m64n32, {16, 4096, 7168}), (std::vector<int>{}));                 // 128 tiles
+  EXPECT_EQ(splits(m64n32, {16, 2048, 7168}), (std::vector<int>{2}));                // 64 tiles
+  EXPECT_EQ(splits(gemm_config(128, 128, 4, 2, 2), {128, 512, 7168}), (std::vector<int>{}));
+  for (const GemmConfig& v : split_k_variants(m64n32, {16, 576, 7168}, 132)) {
+    EXPECT_TRUE(is_valid(v, {16, 576, 7168})) << to_string(v);
+    EXPECT_TRUE(split_k_variants(v, {16, 576, 7168}, 132).empty());
+  }
+}
+
 TEST(GemmConfigRules, BlockK) {
   GemmConfig c;
   c.block_k = 64;
