@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/gemm_config_builder.hpp"
 #include "common/test_util.hpp"
 #include "core/gemm_config.hpp"
 #include "cpu/jit_checks.hpp"
@@ -167,11 +168,7 @@ TEST(Sm90Fp8GemmSource, EveryScalePairAndOutDtypeCompiles) {
 TEST(Sm90Fp8GemmSource, SplitKKernelsCompileWithoutSpills) {
   std::vector<GemmConfig> configs;
   for (auto [bm, bn, stages, wg, split] : {std::tuple{16, 64, 16, 1, 8}, {64, 32, 8, 1, 4}, {128, 128, 4, 2, 2}}) {
-    GemmConfig c;
-    c.block_m = bm;
-    c.block_n = bn;
-    c.stages = stages;
-    c.consumer_warpgroups = wg;
+    GemmConfig c = test::gemm_config(bm, bn, stages, wg);
     c.split_k = split;
     ASSERT_TRUE(is_valid(c)) << to_string(c);
     configs.push_back(c);
