@@ -207,6 +207,11 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const GemmShape s{a.size(0), b.size(0), a.size(1)};
   if (s.m == 0) return;
   validate(requested, s);
+  constexpr std::int64_t kIntMax = 0x7FFFFFFF;
+  if (s.m > kIntMax || s.n > kIntMax || s.k > kIntMax) {
+    fail(fmt::format("scaled_mm: backend fp8kit needs M, N, K < 2^31, got {}x{}x{}", s.m, s.n, s.k));
+  }
+  cuda::require_sm90("scaled_mm backend fp8kit");
   // Split-K's partials: a workspace that cannot grow inside a graph capture runs the tile unsplit
   // (same tile; the sum order, and so possibly the last bit, differs from the split run's).
   GemmConfig config = requested;
@@ -215,11 +220,6 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
       config.split_k > 1 ? split_k_workspace(static_cast<std::size_t>(config.split_k * split_rows * s.n) * 4, stream)
                          : nullptr;
   if (partials == nullptr) config.split_k = 1;
-  constexpr std::int64_t kIntMax = 0x7FFFFFFF;
-  if (s.m > kIntMax || s.n > kIntMax || s.k > kIntMax) {
-    fail(fmt::format("scaled_mm: backend fp8kit needs M, N, K < 2^31, got {}x{}x{}", s.m, s.n, s.k));
-  }
-  cuda::require_sm90("scaled_mm backend fp8kit");
   const int sm_count = cuda::current_device_info_cached().sm_count;
   GemmKernel& k = kernel_for(config);
 
