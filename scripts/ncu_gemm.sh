@@ -15,7 +15,11 @@ mkdir -p "$out"
 metrics=(lts__t_bytes.sum.per_second dram__bytes.sum.per_second lts__t_bytes.sum lts__t_sectors_op_read.sum
          lts__t_sectors_op_write.sum lts__t_sector_hit_rate.pct lts__t_sectors_srcunit_tex.sum
          l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum smsp__inst_executed.sum sm__cycles_elapsed.avg)
-sections=(--section SpeedOfLight --section WarpStateStats --section SchedulerStats --section LaunchStats
+# ComputeWorkloadAnalysis: the tensor pipe's share. ncu locks the clocks to base (--clock-control
+# base, its default): both kernels are compared at one clock, so a gap that shows in `bench gemm`
+# but not here is clock or power, not the kernel's schedule.
+sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats --section SchedulerStats
+          --section LaunchStats
           --metrics "$(IFS=,; echo "${metrics[*]}")")
 for nkm in "$@"; do
   IFS=, read -r n k m <<< "$nkm"
@@ -36,4 +40,4 @@ for arg in sys.argv[2:]:
         fn()
         torch.cuda.synchronize()
 PY
-grep -E "Block Size|Duration|lts__t_bytes.sum |lts__t_sectors|hit_rate|inst_executed|SM Busy|No Eligible" "$out"/ncu_*.txt | head -120
+grep -E "Block Size|Duration|SM Frequency|Pipe|lts__t_bytes.sum |lts__t_sectors|hit_rate|inst_executed|SM Busy|No Eligible" "$out"/ncu_*.txt | head -120
