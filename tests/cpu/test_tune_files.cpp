@@ -40,7 +40,9 @@ TunedConfigFile sample_file(std::int64_t n = 7168, std::int64_t k = 2048, std::s
   f.versions = {{"cuda_runtime", "13.0"}, {"fp8kit", "0.1.0"}};
   f.date_utc = "2026-11-22T01:02:03Z";
   f.time_spent_s = 12.5;
-  f.batches[1] = {gemm_config(64, 32, 6, 1), 3.5, 1.25, "sm90_default_1", 17, 1};
+  GemmConfig split = gemm_config(64, 32, 6, 1);
+  split.split_k = 4;
+  f.batches[1] = {split, 3.5, 1.25, "sm90_default_1", 17, 1};
   f.batches[64] = {gemm_config(64, 128, 4, 1), 210.0, 180.0, "sm90_default_64", 22, 0};
   f.batches[256] = {gemm_config(128, 128, 4, 2, 2), 600.0, 550.0, "sm90_default_256", 25, 2};
   return f;
@@ -81,6 +83,10 @@ TEST(TuneFile, JsonRoundTripAndSchema) {
   ASSERT_TRUE(j.contains("64"));
   EXPECT_EQ(j["64"]["block_n"], 128);
   EXPECT_EQ(j["64"]["kernel_name"], kernel_name(gemm_config(64, 128, 4, 1)));
+  // split_k only where a config splits K: files without it read as unsplit.
+  EXPECT_EQ(j["1"]["split_k"], 4);
+  EXPECT_EQ(j["1"]["kernel_name"], "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n32k128_s6_wg1_c1_sk4");
+  EXPECT_FALSE(j["64"].contains("split_k"));
   EXPECT_EQ(j["metadata"]["device"], "NVIDIA H100 80GB HBM3");
   EXPECT_EQ(j["metadata"]["candidates_tried"], 64);
   EXPECT_EQ(j["metadata"]["per_batch_size"]["256"]["default_tflops"], 550.0);
@@ -180,7 +186,9 @@ TEST(TuneJournal, RoundTripAndTruncatedTail) {
   const fs::path path = dir.path() / "state" / "j.jsonl";
   JournalEntry ok{JournalEntry::Kind::kCandidate, 64, gemm_config(64, 128, 4, 1), 12.5, "", 0};
   JournalEntry failed{JournalEntry::Kind::kCandidate, 64, gemm_config(64, 16, 4, 1), std::nullopt, "worker killed by signal 11\nline 2", 0};
-  JournalEntry def{JournalEntry::Kind::kDefault, 1, gemm_config(64, 128, 4, 1), 20.0, "", 0};
+  GemmConfig split = gemm_config(64, 32, 8, 1);
+  split.split_k = 4;  // the heuristic's split-K pick at a decode shape
+  JournalEntry def{JournalEntry::Kind::kDefault, 1, split, 20.0, "", 0};
   JournalEntry session{JournalEntry::Kind::kSession, 0, GemmConfig{}, std::nullopt, "", 3.25};
   for (const auto& e : {ok, failed, def, session}) append_journal(path, e);
   Journal j = read_journal(path);
@@ -227,8 +235,9 @@ TEST(TuneLookup, StoreFindsByShapeDtypeAndDevice) {
   TunedConfigStore store;
   store.add(sample_file());
   const std::string h100 = "NVIDIA H100 80GB HBM3";
-  EXPECT_EQ(store.find({1, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 32, 6, 1));
-  EXPECT_EQ(store.find({32, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 32, 6, 1));   // 31 from 1, 32 from 64
+  const GemmConfig at_one = sample_file().batches.at(1).config;  // split-K 4
+  EXPECT_EQ(store.find({1, 7168, 2048}, DType::kBFloat16, h100), at_one);
+  EXPECT_EQ(store.find({32, 7168, 2048}, DType::kBFloat16, h100), at_one);  // 31 from 1, 32 from 64
   EXPECT_EQ(store.find({33, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));  // 32 from 1, 31 from 64
   EXPECT_EQ(store.find({160, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));  // tie 96/96: smaller
   EXPECT_EQ(store.find({4096, 7168, 2048}, DType::kBFloat16, h100), gemm_config(128, 128, 4, 2, 2));
