@@ -179,13 +179,13 @@ struct GemmSearchSpace {
 // deep rings of wide tiles (shared memory), 4-CTA clusters (cluster_m = cluster_n = 2) and one
 // config with a known race (m128n80 s4 wg2, no cluster).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 896;
 
 // The tuner's split-K variants of `c` for `shape` (issue 13): split_k 2..kTuneMaxSplitK where the
 // tile's units still fit one wave of `sm_count` and every split keeps kTuneMinSplitKBlocks K blocks;
 // none for a cluster or where the tiles alone fill half the SMs.
 inline constexpr int kTuneMaxSplitK = 8, kTuneMinSplitKBlocks = 8;
 std::vector<GemmConfig> split_k_variants(const GemmConfig& c, const GemmShape& shape, int sm_count);
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 896;
 
 }  // namespace fp8kit
 

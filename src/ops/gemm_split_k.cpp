@@ -28,13 +28,26 @@ jit::KernelSource split_k_reduce_source(DType out) {
   s.source = fmt::format(
       "// generated: {0}\n"
       "#include <fp8kit/gemm/split_k_reduce.cuh>\n"
-      "extern \"C\" __global__ void __launch_bounds__(256)\n"
+      "extern \"C\" __global__ void __launch_bounds__({2})\n"
       "    fp8kit_entry(const __grid_constant__ fp8kit::SplitKReduceParams p) {{\n"
       "  fp8kit::split_k_reduce<{1}>(p);\n"
       "}}\n",
-      s.name, gemm_out_enum(out));
+      s.name, gemm_out_enum(out), kReduceThreads);
   return s;
 }
+
+namespace {
+// Loaded once per out dtype: the reduce runs after every split GEMM of a few microseconds, where
+// generating and comparing its source on each call would be host time on the hot path.
+const jit::LoadedKernel& reduce_kernel(DType out) {
+  static std::mutex mutex;
+  static std::map<DType, const jit::LoadedKernel*> kernels;
+  std::lock_guard lock(mutex);
+  const jit::LoadedKernel*& k = kernels[out];
+  if (k == nullptr) k = &jit::load_kernel(split_k_reduce_source(out));
+  return *k;
+}
+}  // namespace
 
 float* split_k_workspace(std::size_t bytes, cudaStream_t stream) {
   static std::mutex mutex;
@@ -68,8 +81,7 @@ void launch_split_k_reduce(const float* partials, int split_k, std::int64_t spli
   const std::int64_t quads = out.size(0) * (out.size(1) / 4);
   const int sms = cuda::current_device_info_cached().sm_count;
   const std::int64_t blocks = std::clamp<std::int64_t>((quads + kReduceThreads - 1) / kReduceThreads, 1, 4 * sms);
-  const jit::LoadedKernel& k = jit::load_kernel(split_k_reduce_source(out.dtype));
-  k.launch_with(dim3(static_cast<unsigned>(blocks)), dim3(kReduceThreads), 0, stream, p,
+  reduce_kernel(out.dtype).launch_with(dim3(static_cast<unsigned>(blocks)), dim3(kReduceThreads), 0, stream, p,
                 jit::LaunchOrder::kProgrammatic);
 }
 

@@ -194,12 +194,8 @@ struct Consumer {
     return sb;
   }
 
-  // Whether this thread's accumulator rows are tile rows (not the discarded rows of a 16- or
-  // 32-row tile): warp-uniform.
-  __device__ __forceinline__ bool holds_rows() const {
-    if constexpr (L::kValidWarps == 4) return true;  // a compile-time true: full tiles keep a branch-free loop
-    return frag_row / 16 < L::kValidWarps;
-  }
+  // Whether this thread's accumulator rows are tile rows: warp-uniform (frag_row / 16 is the warp).
+  __device__ __forceinline__ bool holds_rows() const { return L::warp_holds_rows(frag_row / 16); }
 
   // The stage's A scales of slice sl (tile-relative rows; a discarded row reads a tile row's).
   __device__ __forceinline__ RowScales row_scales(int s, int sl) const {

@@ -150,7 +150,7 @@ struct EpilogueStore {
       // The previous stores must have read the boxes before they are rewritten.
       if (wg_thread == 0) ptx::tma_store_wait_read<0>();
       ptx::named_barrier_sync(1 + wg, ptx::kWarpgroupThreads);
-      if (L::kValidWarps == 4 || ptx::warp_index_in_warpgroup() < L::kValidWarps) {  // a 16- or 32-row tile: its warps
+      if (L::warp_holds_rows(ptx::warp_index_in_warpgroup())) {  // a 16- or 32-row tile: its warps
         if constexpr (kOut == kGemmOutF32) {
           stage_pass_32bit<kBias>(acc, sa, n0, pass);
         } else {

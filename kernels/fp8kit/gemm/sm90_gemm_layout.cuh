@@ -49,6 +49,13 @@ struct Sm90GemmLayout {
   static_assert(kBN % 16 == 0 && kBN >= 16 && kBN <= 256, "block_n: multiple of 16 in [16, 256]");
   static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
   static_assert(kPasses == 1 || (kPasses == 2 && kBoxes % 2 == 0), "1 store pass, or 2 over an even box count");
+
+  // Whether warp `warp` of a consumer warpgroup holds tile rows (not the discarded rows of a 16- or
+  // 32-row tile): a compile-time true for full tiles, so their loops stay branch-free.
+  __device__ __forceinline__ static bool warp_holds_rows(int warp) {
+    if constexpr (kValidWarps == 4) return true;
+    return warp < kValidWarps;
+  }
 };
 
 template <class L>
