@@ -185,6 +185,17 @@ def test_compare_refuses_bad_options_before_importing_torch():
         assert e.value.code == 2
 
 
+def test_compare_table_shows_small_errors_and_blank_cells():
+    from fp8kit.compare._report import table
+
+    rows = [{"provider": "fp8kit", "tflops": 1235.456, "rel_error": 0.0016785},
+            {"provider": "deepgemm", "rel_error": 0.0, "status": "error: refused"}]
+    lines = table(rows, [("provider", "provider"), ("tflops", "TFLOP/s"), ("rel_error", "rel err"),
+                         ("status", "")]).splitlines()
+    assert lines[1].split() == ["fp8kit", "1235.46", "1.68e-03"]
+    assert lines[2].split() == ["deepgemm", "0.00", "error:", "refused"]
+
+
 def test_vllm_weight_scale_cache_keys_by_identity(monkeypatch):
     # A stand-in weight-scale tensor whose == raises as a torch tensor's does (elementwise): the
     # cache must neither compare tensors nor keep them alive, and re-prepares after an in-place write.

@@ -22,9 +22,12 @@ def write(rows: list[dict], out_dir: str, stem: str) -> tuple[str, str]:
 
 
 def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    """Columns as (key, header); numbers with 2 decimals, missing cells empty."""
+    """Columns as (key, header); numbers with 2 decimals (below 0.1 in e-notation: relative errors),
+    missing cells empty."""
     def cell(v):
-        return f"{v:.2f}" if isinstance(v, float) else ("" if v is None else str(v))
+        if isinstance(v, float):
+            return f"{v:.2e}" if 0 < abs(v) < 0.1 else f"{v:.2f}"
+        return "" if v is None else str(v)
 
     body = [[cell(r.get(k)) for k, _ in columns] for r in rows]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, (_, h) in enumerate(columns)]
