@@ -32,14 +32,16 @@ namespace {
 using namespace gemm_test;  // NOLINT: the shared GEMM test vocabulary
 
 // A shape that exercises `c`: an even number of tiles along each cluster axis, the last tile of
-// each axis ragged, one tile per start position of the tile inside a B scale block.
+// each axis ragged, one tile per start position of the tile inside a B scale block, and each split
+// of K wrapping the ring twice (the last split one K block short).
 GemmShape shape_for(const GemmConfig& c) {
   const int starts = static_cast<int>(kGemmScaleBlock) / std::gcd(c.block_n, static_cast<int>(kGemmScaleBlock));
   const int n_tiles = std::max(2, starts + starts % 2);
   const int m_tiles = 2 * c.cluster_m;
   const int n_short = c.block_n > 16 ? 16 : 0;  // N stays a multiple of 16 (the TMA row stride rule)
+  const int k_blocks = c.split_k * (2 * c.stages + 1) - (c.split_k > 1 ? 1 : 0);
   return {static_cast<std::int64_t>(m_tiles) * c.block_m - 5, static_cast<std::int64_t>(n_tiles) * c.block_n - n_short,
-          static_cast<std::int64_t>(kGemmScaleBlock) * (2 * c.stages + 1)};
+          static_cast<std::int64_t>(kGemmScaleBlock) * k_blocks};
 }
 
 // The kernels compile in parallel into the JIT cache first (hundreds of them: one at a time on
@@ -101,7 +103,7 @@ TEST(GemmConfigsExactGpu, EveryShippedConfig) {
   const std::vector<GemmConfig> run(configs.begin(), configs.begin() + static_cast<std::ptrdiff_t>(runs));
   precompile(run);
   for (const GemmConfig& c : run) expect_exact_on_own_shape(c, rng, stream.get());
-  std::printf("exact: %zu of %zu shipped configs\n", runs, configs.size());
+  std::printf("ran: %zu of %zu shipped configs (any failure is listed above)\n", runs, configs.size());
 }
 
 TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
@@ -116,10 +118,20 @@ TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
     if (under_sanitizer() && sample.size() == kSanitizerConfigs) break;
     sample.push_back(configs[std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng)]);
   }
+  // The tuner's split-K variants (2-8 splits of a cluster-1 config): one random config per split count.
+  std::vector<GemmConfig> unclustered;
+  for (const GemmConfig& c : gemm_search_space()) {
+    if (gemm_cluster_size(c) == 1) unclustered.push_back(c);
+  }
+  for (int split = 2; split <= 8 && !under_sanitizer(); ++split) {
+    GemmConfig c = unclustered[std::uniform_int_distribution<std::size_t>(0, unclustered.size() - 1)(rng)];
+    c.split_k = split;
+    sample.push_back(c);
+  }
   precompile(sample);
   cuda::Stream stream;
   for (const GemmConfig& c : sample) expect_exact_on_own_shape(c, rng, stream.get());
-  std::printf("exact: %zu configs, one per stratum of %zu\n", sample.size(), strata.size());
+  std::printf("ran: %zu configs, one per stratum of %zu and 7 split-K ones\n", sample.size(), strata.size());
 }
 
 }  // namespace
