@@ -50,6 +50,10 @@ TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
   for (const char* part : {"kClusterM = 1, kClusterN = 2;", "__cluster_dims__(2, 1, 1)"}) {
     EXPECT_NE(n.source.find(part), std::string::npos) << part << "\n" << n.source;
   }
+  // Without a cluster the kernel is not launched as a cluster of one.
+  GemmConfig single = c;
+  single.cluster_m = 1;
+  EXPECT_EQ(ops::sm90_fp8_gemm_source(single).source.find("__cluster_dims__"), std::string::npos);
   GemmConfig bad = c;
   bad.block_n = 24;
   EXPECT_THROW(ops::sm90_fp8_gemm_source(bad), Error);
