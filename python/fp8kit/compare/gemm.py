@@ -1,8 +1,9 @@
 """`compare gemm`: block-scaled FP8 GEMMs (1 x 128 activation groups, 128 x 128 weight blocks, bf16
 out) on model shapes, each provider's output checked against the fp32 product of the dequantized
 operands before it is timed: fp8kit's own kernel and its cuBLASLt backend, torch._scaled_mm's
-block scaling (cuBLASLt through torch) and torch's BF16 matmul (always); DeepGEMM (DG_ROOT or an installed deep_gemm) and vLLM's w8a8_block_fp8_matmul where they
-import. TFLOP/s from graph-replay time."""
+block scaling (cuBLASLt through torch) and torch's BF16 matmul (always); DeepGEMM (DG_ROOT or an
+installed deep_gemm) and vLLM's w8a8_block_fp8_matmul where they import. TFLOP/s from graph-replay
+time."""
 
 from __future__ import annotations
 
