@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # ncu of fp8kit's block-scaled GEMM and DeepGEMM's at the same (N, K, M), for the GPU machine.
-# Usage: scripts/ncu_gemm.sh FP8KIT_BIN PEERS_DIR CONFIG_DIR OUT_DIR N,K,M [N,K,M ...]
+# Usage: scripts/ncu_gemm.sh [--source] FP8KIT_BIN PEERS_DIR CONFIG_DIR OUT_DIR N,K,M [N,K,M ...]
 #   FP8KIT_BIN  the fp8kit CLI;  PEERS_DIR  a copy of ../shared/peers with DeepGEMM built
 #   (build_dg.sh, DG_ROOT set);  CONFIG_DIR  tuned configs for fp8kit, or none.
-# Writes OUT_DIR/ncu_fp8kit_N_K_M.txt and OUT_DIR/ncu_deepgemm.txt. fp8kit's JIT kernels are all
-# `fp8kit_entry`: of the 4 launches profiled per shape, the GEMM's have block size 384 (the first
-# is its verification launch); DeepGEMM's are `sm90_fp8_gemm*`, a warm-up and a measured one a shape.
-set -euo pipefail
+# Sections and totals (default): OUT_DIR/ncu_fp8kit_N_K_M.txt and OUT_DIR/ncu_deepgemm_N_K_M.txt.
+# fp8kit's JIT kernels are all `fp8kit_entry`: of the 4 launches profiled per shape, the GEMM's have
+# block size 384 (the first is its verification launch); DeepGEMM's are `sm90_fp8_gemm*`, a
+# warm-up and a measured one.
+# --source: `--set full` with per-instruction stall samples, each kernel's SASS source page
+# (OUT_DIR/{fp8kit,deepgemm}_N_K_M.src.csv) and details page (.details.txt) written as text and the
+# reports deleted; read them anywhere with scripts/ncu_stalls.py.
+# ncu locks the clocks to base (--clock-control base, its default) and flushes the caches between
+# passes: both kernels are compared at one clock, so a gap that shows in `bench gemm` but not here
+# is clock or power, not the kernel's schedule. Compare cycles, not the bench's microseconds.
+set -uo pipefail
+source_mode=0 limit=600  # seconds of ncu a kernel and cell
+if [ "${1:-}" = --source ]; then
+  source_mode=1 limit=120
+  shift
+fi
 bin=$1 peers=$2 configs=$3 out=$4
 shift 4
 mkdir -p "$out"
@@ -15,29 +27,57 @@ mkdir -p "$out"
 metrics=(lts__t_bytes.sum.per_second dram__bytes.sum.per_second lts__t_bytes.sum lts__t_sectors_op_read.sum
          lts__t_sectors_op_write.sum lts__t_sector_hit_rate.pct lts__t_sectors_srcunit_tex.sum
          l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum smsp__inst_executed.sum sm__cycles_elapsed.avg)
-# ComputeWorkloadAnalysis: the tensor pipe's share. ncu locks the clocks to base (--clock-control
-# base, its default): both kernels are compared at one clock, so a gap that shows in `bench gemm`
-# but not here is clock or power, not the kernel's schedule.
 sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats --section SchedulerStats
           --section LaunchStats
           --metrics "$(IFS=,; echo "${metrics[*]}")")
-for nkm in "$@"; do
-  IFS=, read -r n k m <<< "$nkm"
-  ncu --kernel-name fp8kit_entry --launch-count 4 "${sections[@]}" "$bin" bench gemm \
-    --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" \
-    --config-dir "$configs" --timing graph > "$out/ncu_fp8kit_${n}_${k}_${m}.txt" 2>&1
-done
-ncu --kernel-name regex:sm90_fp8_gemm --launch-count $((2 * $#)) "${sections[@]}" python3 - "$peers" "$@" \
-  > "$out/ncu_deepgemm.txt" 2>&1 <<'PY'
+
+# ncu ARGS... over fp8kit's bench at one cell (N, K, M from the caller's variables).
+profile_fp8kit() {
+  timeout "$limit" ncu --kernel-name fp8kit_entry "$@" "$bin" bench gemm --providers fp8-block-w-group-a-noquant \
+    --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" --config-dir "$configs" --timing graph
+}
+
+# ncu ARGS... over DeepGEMM at one cell, called twice (the first compiles and warms up).
+profile_deepgemm() {
+  timeout "$limit" ncu --kernel-name regex:sm90_fp8_gemm "$@" python3 - "$peers" "$n,$k,$m" <<'PY'
 import sys, torch
 sys.path.insert(0, sys.argv[1])
 import peers_gemm as pg
 dg = pg.import_dg()
-for arg in sys.argv[2:]:
-    n, k, m = map(int, arg.split(","))
-    fn, _ = pg.dg_call(dg, *pg.make(m, n, k))
-    for _ in range(2):  # the first compiles and warms up; both are profiled
-        fn()
-        torch.cuda.synchronize()
+n, k, m = map(int, sys.argv[2].split(","))
+fn, _ = pg.dg_call(dg, *pg.make(m, n, k))
+for _ in range(2):
+    fn()
+    torch.cuda.synchronize()
 PY
-grep -E "Block Size|Duration|SM Frequency|Pipe|lts__t_bytes.sum |lts__t_sectors|hit_rate|inst_executed|SM Busy|No Eligible" "$out"/ncu_*.txt | head -120
+}
+
+# --source: report -> source page (SASS, CSV) and details page as text.
+as_text() {
+  ncu -i "$1.ncu-rep" --page source --print-source sass --csv > "$1.src.csv" 2>&1
+  ncu -i "$1.ncu-rep" --page details > "$1.details.txt" 2>&1
+  rm -f "$1.ncu-rep"
+}
+
+for nkm in "$@"; do
+  IFS=, read -r n k m <<< "$nkm"
+  if [ "$source_mode" = 1 ]; then
+    # Of the launches after the first, the GEMM's has 384 threads (ncu_stalls.py keeps the kernels
+    # with wgmma instructions); DeepGEMM's second launch is the measured one.
+    profile_fp8kit --set full --launch-skip 1 --launch-count 3 -o "$out/fp8kit_${n}_${k}_${m}" \
+      > "$out/fp8kit_${n}_${k}_${m}.log" 2>&1
+    as_text "$out/fp8kit_${n}_${k}_${m}"
+    profile_deepgemm --set full --launch-skip 1 --launch-count 1 -o "$out/deepgemm_${n}_${k}_${m}" \
+      > "$out/deepgemm_${n}_${k}_${m}.log" 2>&1
+    as_text "$out/deepgemm_${n}_${k}_${m}"
+  else
+    profile_fp8kit --launch-count 4 "${sections[@]}" > "$out/ncu_fp8kit_${n}_${k}_${m}.txt" 2>&1
+    profile_deepgemm --launch-count 2 "${sections[@]}" > "$out/ncu_deepgemm_${n}_${k}_${m}.txt" 2>&1
+  fi
+done
+if [ "$source_mode" = 1 ]; then
+  grep -E "Duration|SM Frequency|Elapsed Cycles|Executed Instructions  " "$out"/*.details.txt | head -40
+else
+  summary="Block Size|Duration|SM Frequency|Pipe|lts__t_bytes.sum |lts__t_sectors|hit_rate|inst_executed|SM Busy"
+  grep -E "$summary|No Eligible" "$out"/ncu_*.txt | head -120
+fi

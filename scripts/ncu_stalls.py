@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Reads the SASS source pages that scripts/ncu_source.sh writes (`ncu --page source --print-source
+"""Reads the SASS source pages that `scripts/ncu_gemm.sh --source` writes (`ncu --page source --print-source
 sass --csv`) and prints, per GEMM kernel (those with wgmma instructions): stall reasons, executed
 instructions by opcode, stall samples by execution count (a loop body's instructions share one
 count, so this splits main loop, prologue and producer), and the instructions with the most samples.
 
-  scripts/ncu_stalls.py OUT/fp8kit_2112.src.csv OUT/deepgemm_2112.src.csv
-  scripts/ncu_stalls.py OUT/fp8kit_2112.src.csv --range b6f80 b7ab0   # one address range, in order
+  scripts/ncu_stalls.py OUT/fp8kit_2112_7168_512.src.csv OUT/deepgemm_2112_7168_512.src.csv
+  scripts/ncu_stalls.py OUT/fp8kit_2112_7168_512.src.csv --range b6f80 b7ab0   # an address range, in order
 """
 
 import argparse
@@ -43,7 +43,8 @@ def opcode(source: str) -> str:
 
 
 def stalls(row: dict, top: int) -> list[tuple[float, str]]:
-    reasons = [(number(v), k[len("stall_"):]) for k, v in row.items() if k.startswith("stall_") and "Not Issued" not in k]
+    reasons = [(number(v), k[len("stall_"):]) for k, v in row.items()
+               if k.startswith("stall_") and "Not Issued" not in k]
     return sorted(reasons, reverse=True)[:top]
 
 
@@ -68,7 +69,8 @@ def summary(kernel: list[dict], top: int) -> None:
     print(f"instructions executed {sum(ops.values()):.0f}, stall samples {total:.0f}")
     print("stalls:", ", ".join(f"{k} {v / total * 100:.1f}%" for k, v in reasons.most_common(10)))
     print("executed:", ", ".join(f"{k} {v / 1e3:.0f}k" for k, v in ops.most_common(14)))
-    print("samples by execution count:", ", ".join(f"{c:.0f}: {s / total * 100:.1f}%" for c, s in by_count.most_common(6)))
+    print("samples by execution count:",
+          ", ".join(f"{c:.0f}: {s / total * 100:.1f}%" for c, s in by_count.most_common(6)))
     print("top instructions:")
     for x in sorted(kernel, key=lambda x: -number(x[SAMPLES]))[:top]:
         print(line(x, total))

@@ -67,7 +67,7 @@ def _providers(x, w, q, sa, wq, sb, peers):
     # torch hands cuBLASLt the 128 x 128 scales without the row stride it requires (round_up(K/128, 4)):
     # its result is right only where K/128 % 4 == 0 (the peers kit's finding), so other K are skipped.
     if m % 4 == 0 and (q.shape[1] // 128) % 4 == 0:
-        sa_cols, sb_t = sa.contiguous().t().contiguous().t(), sb.contiguous().t()
+        sa_cols, sb_t = sa.t().contiguous().t(), sb.contiguous().t()  # scale_a column-major, unpadded
         yield "torch-scaled-mm", lambda: torch._scaled_mm(q, wq.t(), scale_a=sa_cols, scale_b=sb_t,
                                                           out_dtype=torch.bfloat16), None
     out_bf16 = torch.empty_like(out)
