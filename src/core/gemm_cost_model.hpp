@@ -46,6 +46,17 @@ double tile_model_cost(const GemmConfig& config, const GemmShape& shape, int sm_
 // `config` must be valid (the tuner prunes first); M, N, K > 0.
 CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, const DeviceModel& device = {});
 
+// Decode (M <= 64, one consumer warpgroup): microseconds on an H200. A CTA walks its K blocks one
+// after another at a latency that grows with the bytes of its A and B tiles, so the time is
+// waves x K blocks per split x (a + b x (block_m + block_n) + c x block_n), plus a fixed cost for a
+// split (the partials and the reduce) and for the launch. Least squares on relative error over the
+// 2108 candidates (ring >= 4, no cluster) of the M = 1-32 decode tune (docs/data/
+// tune-journal-2026-12-04-session13-h200-decode.tgz): the model's favourite tile measured 1.025 of
+// each search's best at M = 1-64, the heuristic before it 1.121.
+// The heuristic picks by it up to M = kDecodeMaxM (the tuner still ranks by estimate_cost).
+double decode_model_us(const GemmConfig& config, const GemmShape& shape, int sm_count);
+inline constexpr std::int64_t kDecodeMaxM = 64;
+
 // `configs` sorted by predicted time, fastest first; ties keep their input order.
 std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const GemmShape& shape,
                                      const DeviceModel& device = {});

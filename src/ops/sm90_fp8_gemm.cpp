@@ -45,12 +45,12 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 // The ring depth: the deepest (at most 8) that still leaves room for a full-size staging buffer
 // (one store pass), else the deepest valid. Measured on an H200 (2026-12-02, the tuner's winners at
 // M >= 512): m128n128 s4-s5 and m256n128 s3, all one pass, beat the deeper two-pass rings by
-// 1-14%; beyond 8 a 128-wide K block is already several microseconds of prefetch. Decode tiles
-// (16 or 32 rows) stream weights: up to 16 stages, as DeepGEMM's (not measured here yet).
+// 1-14%; beyond 8 a 128-wide K block is already several microseconds of prefetch. Decode tiles too:
+// in the 2026-12-04 decode tune, the heuristic's tiles at 12 / 16 stages ran 1.05 / 1.07 of the
+// search's best, at 4-8 stages 1.03.
 int ring_depth(GemmConfig c) {
   int deepest = 0;
-  for (int s : {16, 12, 8, 7, 6, 5, 4, 3, 2}) {
-    if (s > kDeepRingMinStages && c.block_m >= kWgmmaM) continue;
+  for (int s : {8, 7, 6, 5, 4, 3, 2}) {
     c.stages = s;
     if (!is_valid(c)) continue;
     if (deepest == 0) deepest = s;
@@ -128,8 +128,9 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
 }
 
 namespace {
-// Split-K where the tiles leave at least half the SMs idle: up to 4 K ranges of at least 14 K
-// blocks each, as many as the SMs take in one wave. Measured on an H200 (2026-12-04, m64n32 at
+// Above M = 64 (decode_model_us picks the split below): split K where the tiles leave at least half
+// the SMs idle, up to 4 K ranges of at least 14 K blocks each, as many as the SMs take in one
+// wave. Measured on an H200 (2026-12-04, m64n32 at
 // N = 512/576, K = 7168, M = 1-64, graph timing): split 4 ran 1.45-1.6x the unsplit kernel, 7
 // no better than 4 (8 K blocks a split: the fill and the partials' round trip dominate), 8 worse
 // (144 units, two waves).
@@ -139,17 +140,36 @@ int max_split(std::int64_t tiles, const GemmShape& shape, int sm_count) {
       1, std::min<std::int64_t>({kMaxSplit, sm_count / tiles, ceil_div(shape.k, kGemmBlockK) / kMinKBlocks})));
 }
 
-// The rows of a tile at M <= 64: 16 or 32 (a decode tile) where its tiles at the narrowest width,
-// times the split they allow, fill at least half the SMs; else 64. H200, 2026-12-04, graph timing:
-// unsplit, decode tiles won 1.05-1.95x from N = 2112 up but lost 0.80x at N = 512-576 (each SM
-// walked all of K alone); with split-K, 16-row tiles beat 64-row ones at N = 576 (5.0 against 5.4
-// us, split 4) and N = 1536 (7.1-7.4 against 8.3-9.9 us, split 2), where a 64-row tile at M = 16
-// loads 48 rows past M every K block.
-int heuristic_block_m(const GemmShape& shape, int sm_count) {
-  if (shape.m > 32) return 64;
-  const int bm = shape.m <= 16 ? 16 : 32;
-  const std::int64_t tiles = ceil_div(shape.n, 32) * ceil_div(shape.m, bm);
-  return 2 * tiles * max_split(tiles, shape, sm_count) >= sm_count ? bm : 64;
+// M <= 64: one consumer warpgroup on the fewest rows that hold M (16, 32 or 64: a second M tile
+// would stream the weights twice), the width and split of least decode_model_us among splits that
+// fit one wave with at least kTuneMinSplitKBlocks K blocks each. Wide tiles cut into K ranges beat
+// narrow whole-K ones at the same CTA count (3072 x 7168, M = 1: m16n64 split 2 8.2 us, m16n32
+// 12.0 us): each CTA's K loop runs at a latency per K block, not at the bandwidth.
+GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base, int sm_count) {
+  GemmConfig best = base;
+  double best_us = 0;
+  const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
+  const int bm = shape.m <= 16 ? 16 : shape.m <= 32 ? 32 : 64;
+  for (int bn : {16, 32, 64, 128}) {  // widths that never straddle two B scale blocks
+    GemmConfig c = base;
+    c.block_m = bm;
+    c.block_n = bn;
+    c.consumer_warpgroups = 1;
+    c.stages = ring_depth(c);
+    if (c.stages == 0) continue;
+    const std::int64_t tiles = ceil_div(shape.m, bm) * ceil_div(shape.n, bn);
+    for (int split = 1; split <= kTuneMaxSplitK; ++split) {
+      if (split > 1 && (split * tiles > sm_count || k_blocks / split < kTuneMinSplitKBlocks)) break;
+      c.split_k = split;
+      if (!is_valid(c, shape)) continue;
+      const double us = decode_model_us(c, shape, std::max(sm_count, 1));
+      if (best_us == 0 || us < best_us) {
+        best_us = us;
+        best = c;
+      }
+    }
+  }
+  return best;
 }
 
 int heuristic_split_k(const GemmConfig& c, const GemmShape& shape, int sm_count) {
@@ -170,6 +190,7 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
   best.mode_b = mode_b;
   best.out = out;
   best.cluster_m = 1;
+  if (shape.m <= kDecodeMaxM) return default_decode_config(shape, best, sm_count);
   // The tile of least cost under the cost model (core/gemm_cost_model.hpp, fitted to a full tune),
   // each at the ring depth above and without a cluster; ties go to the later candidate. Widths
   // 16-192 (the model charges those that straddle two B scale blocks), 64-row tiles with one
@@ -178,14 +199,9 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     int block_m, block_n;
   };
   std::vector<Tile> tiles;
-  if (shape.m <= 64) {  // one consumer warpgroup of 16, 32 or 64 rows: more would be mostly padding
-    const int bm = heuristic_block_m(shape, sm_count);
-    for (int bn : {32, 64, 128}) tiles.push_back({bm, bn});
-  } else {
-    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
-    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
-    for (int bn : {64, 128}) tiles.push_back({256, bn});
-  }
+  for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
+  for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
+  for (int bn : {64, 128}) tiles.push_back({256, bn});
   double best_cost = 0;
   for (const Tile& t : tiles) {
     GemmConfig c = best;

@@ -91,33 +91,41 @@ TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
   const GemmConfig few_tiles = ops::default_gemm_config({128, 512, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                                         DType::kBFloat16, 132);
   EXPECT_EQ(std::make_tuple(few_tiles.block_m, few_tiles.block_n, few_tiles.consumer_warpgroups), std::make_tuple(64, 16, 1));
-  // Few tiles: narrow N tiles spread a decode-sized GEMM over more SMs.
-  EXPECT_LT(ops::default_gemm_config({1, 7168, 2048}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
-                                     DType::kBFloat16, 132).block_n,
-            128);
-  // Decode tiles where their tiles, times the split-K they allow, fill half the SMs; else 64 rows
-  // (H200, 2026-12-04: with split 4, 16 rows ran 5.0 us at 576 x 7168 against 64 rows' 5.4).
-  const auto rows = [](std::int64_t m, std::int64_t n) {
-    return ops::default_gemm_config({m, n, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132)
-        .block_m;
-  };
-  EXPECT_EQ(rows(1, 576), 16);   // 18 tiles x split 4
-  EXPECT_EQ(rows(1, 512), 64);   // 16 tiles x split 4: under half
-  EXPECT_EQ(rows(16, 1536), 16);
-  EXPECT_EQ(rows(1, 2112), 16);
-  EXPECT_EQ(rows(32, 4608), 32);
-  EXPECT_EQ(rows(64, 4608), 64);
-  // Split-K where the tiles leave half the SMs idle and K holds 14+ K blocks a split, at most 4
-  // (H200, 2026-12-04: split 4 ran 1.45-1.6x unsplit at 512/576 x 7168, M = 1-64).
-  const auto split = [](std::int64_t m, std::int64_t n, std::int64_t k) {
-    return ops::default_gemm_config({m, n, k}, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132)
-        .split_k;
-  };
-  EXPECT_EQ(split(1, 576, 7168), 4);
-  EXPECT_EQ(split(64, 512, 7168), 4);
-  EXPECT_EQ(split(16, 576, 1536), 1);   // 12 K blocks
-  EXPECT_EQ(split(1, 2112, 7168), 2);   // 66 decode tiles of 16 x 32: half the SMs
-  EXPECT_EQ(split(4096, 24576, 7168), 1);
+  // Above M = 64 a split only where the tiles leave half the SMs idle.
+  EXPECT_EQ(ops::default_gemm_config({4096, 24576, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                     DType::kBFloat16, 132).split_k,
+            1);
+}
+
+// M <= 64 (decode_model_us): the fewest rows that hold M, one consumer, a width that never straddles
+// two B scale blocks, a ring of at most 8, and a split only within one wave of SMs with 8+ K blocks
+// a split.
+TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
+  for (std::int64_t m : {1, 2, 16, 17, 32, 33, 64}) {
+    for (const auto& [n, k] : {std::pair{576, 7168}, {3072, 7168}, {7168, 18432}, {32768, 512}, {7168, 256}}) {
+      const GemmShape s{m, n, k};
+      const GemmConfig c = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
+      EXPECT_TRUE(is_valid(c, s)) << to_string(c);
+      EXPECT_EQ(c.block_m, m <= 16 ? 16 : m <= 32 ? 32 : 64) << to_string(c);
+      EXPECT_EQ(c.consumer_warpgroups, 1);
+      EXPECT_EQ(128 % c.block_n, 0) << to_string(c);
+      EXPECT_LE(c.stages, 8);
+      if (c.split_k > 1) {
+        EXPECT_LE((m + c.block_m - 1) / c.block_m * ((n + c.block_n - 1) / c.block_n) * c.split_k, 132) << to_string(c);
+        EXPECT_GE((k + 127) / 128 / c.split_k, kTuneMinSplitKBlocks) << to_string(c);
+      }
+    }
+  }
+  // The measured family wins where the old rule lost 1.8x (H200, 2026-12-04 tune: 3072 x 7168 at
+  // M = 1, m16n64 split 2 8.2 us against the old pick m16n32 unsplit 14.8 us): wide, split.
+  const GemmConfig wide = ops::default_gemm_config({1, 3072, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                                   DType::kBFloat16, 132);
+  EXPECT_GE(wide.block_n, 64) << to_string(wide);
+  EXPECT_GT(wide.split_k, 1) << to_string(wide);
+  // K = 512 holds 4 K blocks: never split.
+  EXPECT_EQ(ops::default_gemm_config({1, 32768, 512}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                     DType::kBFloat16, 132).split_k,
+            1);
 }
 
 void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {

@@ -90,6 +90,23 @@ TEST(GemmCostModel, RankingOnFixedShapes) {
   EXPECT_EQ(rank_by_cost(candidates_for(gemv), gemv), ranked_gemv);
 }
 
+// The decode model against the decode tune it was fitted to (H200, 2026-12-04, M = 1): same CTA
+// count, twice the width on half the K blocks is faster (3072 x 7168: m16n64 split 2 8.2 us,
+// m16n32 whole K 12.0 us), and the model lands within 25% of both measurements.
+TEST(GemmCostModel, DecodeModelPrefersWideSplitTilesAtEqualCtas) {
+  const GemmShape s{1, 3072, 7168};
+  GemmConfig narrow = gemm_config(16, 32, 4, 1);
+  GemmConfig wide = gemm_config(16, 64, 4, 1);
+  wide.split_k = 2;
+  const double narrow_us = decode_model_us(narrow, s, 132), wide_us = decode_model_us(wide, s, 132);
+  EXPECT_LT(wide_us, narrow_us);
+  EXPECT_NEAR(wide_us, 8.2, 8.2 * 0.25);
+  EXPECT_NEAR(narrow_us, 12.0, 12.0 * 0.25);
+  // A second wave costs a second walk of K; a 2-stage ring exposes the loads.
+  EXPECT_GT(decode_model_us(gemm_config(16, 16, 4, 1), s, 132), narrow_us);
+  EXPECT_GT(decode_model_us(gemm_config(16, 32, 2, 1), s, 132), narrow_us);
+}
+
 TEST(GemmCostModel, RankIsStableForTies) {
   const GemmShape s{4096, 7168, 7168};
   const GemmConfig a = gemm_config(128, 128, 4, 2), b = [&] {
