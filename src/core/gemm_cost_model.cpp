@@ -61,10 +61,10 @@ double decode_model_us(const GemmConfig& c, const GemmShape& s, int sm_count) {
   // The same tune's rings against each tile's best: 2 stages 1.25, 3 1.10-1.16, 4-8 1.01-1.02,
   // 12-16 1.02-1.035 (a shallow ring exposes the load; a deep one queues more than HBM serves).
   const double ring = c.stages <= 2 ? 1.25 : c.stages == 3 ? 1.12 : c.stages > 8 ? 1.03 : 1.0;
-  const double per_k_block =
-      ring * (0.0853 + 0.0865 * (c.block_m + c.block_n) / 64.0 + 0.0307 * c.block_n / 64.0);
-  const double split = c.split_k > 1 ? 0.943 + 0.0256 * (c.split_k - 1) : 0.0;
-  return static_cast<double>(waves * k_blocks) * per_k_block + split + 1.80;
+  const double per_k_block = ring * (0.1095 + 0.1033 * c.block_n / 64.0);
+  const double partial_mb = static_cast<double>(s.m * s.n * c.split_k) * 8e-6;
+  const double split = c.split_k > 1 ? 1.04 + 0.1257 * partial_mb : 0.0;
+  return static_cast<double>(waves * k_blocks) * per_k_block + split + 1.85;
 }
 
 CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const DeviceModel& d) {

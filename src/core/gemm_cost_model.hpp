@@ -46,16 +46,18 @@ double tile_model_cost(const GemmConfig& config, const GemmShape& shape, int sm_
 // `config` must be valid (the tuner prunes first); M, N, K > 0.
 CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, const DeviceModel& device = {});
 
-// Decode (M <= 64, one consumer warpgroup): microseconds on an H200. A CTA walks its K blocks one
-// after another at a latency that grows with the bytes of its A and B tiles, so the time is
-// waves x K blocks per split x (a + b x (block_m + block_n) + c x block_n), plus a fixed cost for a
-// split (the partials and the reduce) and for the launch. Least squares on relative error over the
-// 2108 candidates (ring >= 4, no cluster) of the M = 1-32 decode tune (docs/data/
-// tune-journal-2026-12-04-session13-h200-decode.tgz): the model's favourite tile measured 1.025 of
-// each search's best at M = 1-64, the heuristic before it 1.121.
-// The heuristic picks by it up to M = kDecodeMaxM (the tuner still ranks by estimate_cost).
+// Decode (M <= kDecodeMaxM, one consumer warpgroup): microseconds on an H200. A CTA walks its K
+// blocks one after another at a latency that grows with its B tile's width, so the time is
+// waves x K blocks per split x (a + b x block_n / 64), plus for a split a fixed cost and the fp32
+// partials' round trip (M x N x split x 8 bytes), plus the launch. Least squares on relative error
+// over the 1099 candidates (16 rows at M <= 16, 32 at M <= 32, 64 at M <= 64; ring >= 4, no
+// cluster, widths 16/32/64/128) of the M = 1-64 decode tune (docs/data/tune-journal-2026-12-04-
+// session13-h200-decode.tgz). Without the partials term the model split N = 7168 at M = 32-64
+// (m32n128 / m64n128 split 2) and ran 0.69-0.85x the unsplit m64n64 (A/B 2026-12-04, PERF.md).
+// The heuristic picks by it up to M = kDecodeMaxM (the tuner still ranks by estimate_cost); at
+// M = 64 the model's picks measured 0.99x the compute model's, so 64-row tiles stay with that.
 double decode_model_us(const GemmConfig& config, const GemmShape& shape, int sm_count);
-inline constexpr std::int64_t kDecodeMaxM = 64;
+inline constexpr std::int64_t kDecodeMaxM = 32;
 
 // `configs` sorted by predicted time, fastest first; ties keep their input order.
 std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const GemmShape& shape,

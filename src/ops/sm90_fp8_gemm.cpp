@@ -128,9 +128,9 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
 }
 
 namespace {
-// Above M = 64 (decode_model_us picks the split below): split K where the tiles leave at least half
-// the SMs idle, up to 4 K ranges of at least 14 K blocks each, as many as the SMs take in one
-// wave. Measured on an H200 (2026-12-04, m64n32 at
+// Above M = kDecodeMaxM (decode_model_us picks the split below it): split K where the tiles leave
+// at least half the SMs idle, up to 4 K ranges of at least 14 K blocks each, as many as the SMs
+// take in one wave. Measured on an H200 (2026-12-04, m64n32 at
 // N = 512/576, K = 7168, M = 1-64, graph timing): split 4 ran 1.45-1.6x the unsplit kernel, 7
 // no better than 4 (8 K blocks a split: the fill and the partials' round trip dominate), 8 worse
 // (144 units, two waves).
@@ -140,8 +140,8 @@ int max_split(std::int64_t tiles, const GemmShape& shape, int sm_count) {
       1, std::min<std::int64_t>({kMaxSplit, sm_count / tiles, ceil_div(shape.k, kGemmBlockK) / kMinKBlocks})));
 }
 
-// M <= 64: one consumer warpgroup on the fewest rows that hold M (16, 32 or 64: a second M tile
-// would stream the weights twice), the width and split of least decode_model_us among splits that
+// M <= kDecodeMaxM: one consumer warpgroup on the fewest rows that hold M (16 or 32: a second M
+// tile would stream the weights twice), the width and split of least decode_model_us among splits that
 // fit one wave with at least kTuneMinSplitKBlocks K blocks each. Wide tiles cut into K ranges beat
 // narrow whole-K ones at the same CTA count (3072 x 7168, M = 1: m16n64 split 2 8.2 us, m16n32
 // 12.0 us): each CTA's K loop runs at a latency per K block, not at the bandwidth.
@@ -149,7 +149,7 @@ GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base,
   GemmConfig best = base;
   double best_us = 0;
   const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
-  const int bm = shape.m <= 16 ? 16 : shape.m <= 32 ? 32 : 64;
+  const int bm = shape.m <= 16 ? 16 : 32;
   for (int bn : {16, 32, 64, 128}) {  // widths that never straddle two B scale blocks
     GemmConfig c = base;
     c.block_m = bm;
@@ -199,9 +199,13 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     int block_m, block_n;
   };
   std::vector<Tile> tiles;
-  for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
-  for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
-  for (int bn : {64, 128}) tiles.push_back({256, bn});
+  if (shape.m <= 64) {  // one consumer warpgroup: more rows would be mostly padding
+    for (int bn : {32, 64, 128}) tiles.push_back({64, bn});
+  } else {
+    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128}) tiles.push_back({64, bn});
+    for (int bn : {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 192}) tiles.push_back({128, bn});
+    for (int bn : {64, 128}) tiles.push_back({256, bn});
+  }
   double best_cost = 0;
   for (const Tile& t : tiles) {
     GemmConfig c = best;

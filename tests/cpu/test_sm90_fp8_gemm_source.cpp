@@ -97,9 +97,9 @@ TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
             1);
 }
 
-// M <= 64 (decode_model_us): the fewest rows that hold M, one consumer, a width that never straddles
-// two B scale blocks, a ring of at most 8, and a split only within one wave of SMs with 8+ K blocks
-// a split.
+// M <= 64 (decode_model_us up to kDecodeMaxM, the compute model above): the fewest rows that hold
+// M, one consumer, a width that never straddles two B scale blocks, a ring of at most 8, and a
+// split only within one wave of SMs with 8+ K blocks a split.
 TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
   for (std::int64_t m : {1, 2, 16, 17, 32, 33, 64}) {
     for (const auto& [n, k] : {std::pair{576, 7168}, {3072, 7168}, {7168, 18432}, {32768, 512}, {7168, 256}}) {

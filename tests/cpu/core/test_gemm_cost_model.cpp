@@ -107,6 +107,18 @@ TEST(GemmCostModel, DecodeModelPrefersWideSplitTilesAtEqualCtas) {
   EXPECT_GT(decode_model_us(gemm_config(16, 32, 2, 1), s, 132), narrow_us);
 }
 
+// The partials' round trip grows with M x N: at 7168 x 2048, M = 32 the unsplit m32n64 (4.81 us in
+// the decode tune) must beat m32n128 split 2, which the model without that term picked (0.73x in
+// the 2026-12-04 A/B); at M = 1 the same split costs next to nothing more than its fixed part.
+TEST(GemmCostModel, DecodeModelChargesSplitPartialsByOutputSize) {
+  const GemmShape s{32, 7168, 2048};
+  GemmConfig split = gemm_config(32, 128, 8, 1);
+  split.split_k = 2;
+  EXPECT_LT(decode_model_us(gemm_config(32, 64, 8, 1), s, 132), decode_model_us(split, s, 132));
+  const GemmShape gemv{1, 7168, 2048};
+  EXPECT_NEAR(decode_model_us(split, s, 132) - decode_model_us(split, gemv, 132), 0.1257 * 31 * 7168 * 2 * 8e-6, 1e-9);
+}
+
 TEST(GemmCostModel, RankIsStableForTies) {
   const GemmShape s{4096, 7168, 7168};
   const GemmConfig a = gemm_config(128, 128, 4, 2), b = [&] {
