@@ -107,6 +107,8 @@ TEST(GemmConfig, DerivedQuantities) {
   GemmConfig unpromoted = c;
   unpromoted.mode_a = ScaleModeA::kToken;
   unpromoted.mode_b = ScaleModeB::kChannel;
+  EXPECT_TRUE(gemm_needs_promotion(unpromoted));  // the exact path promotes every K block with unit scales
+  unpromoted.fast_accum = true;
   EXPECT_FALSE(gemm_needs_promotion(unpromoted));
   EXPECT_EQ(consumer_registers_needed(unpromoted), 64 + kConsumerRegisterOverhead);
   GemmConfig mixed = unpromoted;
@@ -181,6 +183,26 @@ TEST(GemmConfigRules, SplitK) {
   expect_only_rule(clustered, "split_k");
 }
 
+// Fast accumulation: a kernel of its own (_fa) for the pairs without 128-wide scales; refused with them.
+TEST(GemmConfigRules, FastAccum) {
+  GemmConfig c = gemm_config(128, 128, 4, 2);
+  c.mode_a = ScaleModeA::kToken;
+  c.mode_b = ScaleModeB::kChannel;
+  expect_valid(c);
+  const std::string exact = kernel_name(c);
+  c.fast_accum = true;
+  expect_valid(c);
+  EXPECT_EQ(kernel_name(c), exact + "_fa");
+  EXPECT_NE(to_string(c).find("fast_accum"), std::string::npos);
+  EXPECT_NE(std::hash<GemmConfig>{}(c), std::hash<GemmConfig>{}(gemm_config(128, 128, 4, 2)));
+  for (ScaleModeB b : {ScaleModeB::kBlock128, ScaleModeB::kChannel}) {
+    GemmConfig promoted = c;
+    promoted.mode_a = b == ScaleModeB::kBlock128 ? ScaleModeA::kToken : ScaleModeA::kGroup128;
+    promoted.mode_b = b;
+    expect_only_rule(promoted, "fast_accum");
+  }
+}
+
 TEST(GemmConfigRules, BlockK) {
   GemmConfig c;
   c.block_k = 64;
@@ -213,6 +235,7 @@ TEST(GemmConfigRules, BlockNIsAWgmmaN) {
   expect_only_rule(gemm_config(64, 0, 4, 1), "block_n");
   GemmConfig wide = gemm_config(64, 272, 2, 1);
   wide.mode_a = ScaleModeA::kTensor;
+  wide.fast_accum = true;  // the tensor cores accumulate all of K
   wide.mode_b = ScaleModeB::kTensor;
   expect_only_rule(wide, "block_n");
   expect_valid(gemm_config(64, 16, 4, 1));
@@ -288,6 +311,7 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   expect_only_rule(c, "registers");
   // The same tile without promotion: 104 + 32.
   c.mode_a = ScaleModeA::kToken;
+  c.fast_accum = true;  // the tensor cores accumulate all of K
   expect_valid(c);
   // One consumer (budget 240), 64 rows: the same boundary, 232 and 248.
   GemmConfig one = gemm_config(64, 192, 2, 1);
@@ -307,12 +331,14 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   // consumers, but the real kernel spills from N = 128 on: the measured cap is 112.
   GemmConfig plain = gemm_config(128, 112, 2, 1);
   plain.mode_a = ScaleModeA::kToken;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kChannel;
   expect_valid(plain);
   plain.block_n = 128;
   expect_only_rule(plain, "registers");
   plain = gemm_config(256, 112, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
   plain.block_n = 192;
@@ -320,6 +346,7 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   // 64 rows per consumer, unpromoted: N / 2 + 32, no cap.
   plain = gemm_config(128, 256, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
 }
@@ -331,6 +358,7 @@ TEST(GemmConfigRules, SharedMemoryAt227KiB) {
   EXPECT_EQ(gemm_smem_layout(gemm_config(128, 128, 7, 2)).total, 249456);
   GemmConfig f32 = gemm_config(128, 256, 3, 2);
   f32.mode_a = ScaleModeA::kTensor;
+  f32.fast_accum = true;  // the tensor cores accumulate all of K
   f32.mode_b = ScaleModeB::kTensor;
   f32.out = DType::kFloat32;  // 3 x 49152 + 65536 + 48 = 213040
   expect_valid(f32);
