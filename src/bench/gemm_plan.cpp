@@ -197,9 +197,6 @@ GemmPlan make_plan(const GemmSuiteOptions& options) {
         plan.skipped.push_back({run.label, fmt::format("backend {} does not support {} activations x {} weights",
                                                        gemm_backend_name(b), scale_mode_name(p.act),
                                                        scale_mode_name(p.weight))});
-      } else if (p.fp8 && b == GemmBackend::kFp8kit && !options.fast_accum && p.act != ScaleModeA::kGroup128 &&
-                 p.weight != ScaleModeB::kBlock128) {
-        plan.skipped.push_back({run.label, "backend fp8kit accumulates these pairs on the tensor cores: pass --fast-accum"});
       } else {
         plan.runs.push_back(std::move(run));
       }

@@ -58,10 +58,10 @@ std::string_view gemm_out_name(DType out) {
 std::string to_string(const GemmConfig& c) {
   return fmt::format(
       "GemmConfig{{block_m={}, block_n={}, block_k={}, stages={}, consumer_warpgroups={}, cluster_m={}, "
-      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}{}}}",
+      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}{}{}}}",
       c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
       scale_mode_name(c.mode_a), scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m,
-      c.split_k > 1 ? fmt::format(", split_k={}", c.split_k) : std::string());
+      c.split_k > 1 ? fmt::format(", split_k={}", c.split_k) : std::string(), c.fast_accum ? ", fast_accum" : "");
 }
 
 std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os << to_string(config); }
@@ -69,9 +69,9 @@ std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os
 std::string kernel_name(const GemmConfig& c) {
   const std::string cluster = c.cluster_n == 1 ? fmt::format("c{}", c.cluster_m) : fmt::format("cn{}", c.cluster_n);
   const std::string split = c.split_k > 1 ? fmt::format("_sk{}", c.split_k) : std::string();
-  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}{}", scale_mode_name(c.mode_a),
+  return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}{}{}", scale_mode_name(c.mode_a),
                      scale_mode_name(c.mode_b), gemm_out_name(c.out), c.block_m, c.block_n, c.block_k, c.stages,
-                     c.consumer_warpgroups, cluster, split);
+                     c.consumer_warpgroups, cluster, split, c.fast_accum ? "_fa" : "");
 }
 
 DType gemm_epilogue_out(const GemmConfig& c) { return c.split_k > 1 ? DType::kFloat32 : c.out; }
@@ -87,7 +87,7 @@ int rows_per_warpgroup(const GemmConfig& c) {
 int wgmma_slices(const GemmConfig& c) { return std::max(1, rows_per_warpgroup(c) / kWgmmaM); }
 
 bool gemm_needs_promotion(const GemmConfig& c) {
-  return c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128;
+  return c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128 || !c.fast_accum;
 }
 
 int consumer_register_budget(int consumer_warpgroups) {
@@ -179,6 +179,10 @@ std::vector<std::string> field_errors(const GemmConfig& c) {
     e.push_back(fmt::format("group_size_m: must be a multiple of cluster_m {}, got {}", c.cluster_m, c.group_size_m));
   }
   if (!is_out_dtype(c.out)) e.push_back(fmt::format("out: must be bf16, fp16 or fp32, got {}", dtype_name(c.out)));
+  if (c.fast_accum && (c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128)) {
+    e.push_back(fmt::format("fast_accum: refused with 128-wide scales (a={} b={}), which promote every K block",
+                            scale_mode_name(c.mode_a), scale_mode_name(c.mode_b)));
+  }
   // Split-K: each of split_k CTAs takes a K range of the tile and stores fp32 partials that a
   // reduce sums in split order (deterministic); clusters share operands across tiles, not splits.
   if (c.split_k < 1 || c.split_k > kMaxSplitK) {
@@ -310,6 +314,7 @@ std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space) {
                 c.mode_a = space.mode_a;
                 c.mode_b = space.mode_b;
                 c.out = space.out;
+                c.fast_accum = space.fast_accum;
                 if (is_valid(c) && seen.insert(c).second) out.push_back(c);
               }
   return out;
@@ -343,7 +348,7 @@ std::size_t std::hash<fp8kit::GemmConfig>::operator()(const fp8kit::GemmConfig& 
     h ^= h >> 31;
   };
   for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
-                c.group_size_m, c.split_k}) {
+                c.group_size_m, c.split_k, static_cast<int>(c.fast_accum)}) {
     mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)));
   }
   mix(static_cast<std::uint64_t>(c.mode_a));

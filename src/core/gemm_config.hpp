@@ -79,6 +79,11 @@ struct GemmConfig {
   DType out = DType::kBFloat16;
   int group_size_m = 8;          // tile rasterization (run time; not in kernel_name)
   int split_k = 1;               // K ranges per tile; > 1: fp32 partials to a workspace, then a reduce
+  // Modes without 128-wide scales (tensor, token, channel): true lets the tensor cores accumulate
+  // all of K (cuBLASLt's fast accumulation); false promotes every K block into fp32 (the exact
+  // path). Refused with 128-wide scales, which always promote. Not in the tuned-config files (they
+  // hold block-scaled configs only).
+  bool fast_accum = false;
 
   friend auto operator<=>(const GemmConfig&, const GemmConfig&) = default;
   friend bool operator==(const GemmConfig&, const GemmConfig&) = default;
@@ -103,7 +108,7 @@ int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + 
 int gemm_cluster_size(const GemmConfig& config);         // CTAs per cluster: cluster_m * cluster_n
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
 int wgmma_slices(const GemmConfig& config);              // 64-row wgmma slices per warpgroup (>= 1)
-bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side
+bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side, or !fast_accum
 int consumer_register_budget(int consumer_warpgroups);   // setmaxnreg.inc value of a consumer
 int consumer_registers_needed(const GemmConfig& config); // accumulators (+ scratch) + overheads
 
@@ -166,6 +171,7 @@ struct GemmSearchSpace {
   ScaleModeA mode_a = ScaleModeA::kGroup128;
   ScaleModeB mode_b = ScaleModeB::kBlock128;
   DType out = DType::kBFloat16;
+  bool fast_accum = false;  // the configs' fast_accum (modes without 128-wide scales only)
 };
 
 // Every valid config of `space`, in a stable order: nested loops block_m, block_n, stages,

@@ -138,6 +138,7 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
         config = find_tuned_config(s, out.dtype, device.name);
       }
       if (!config) config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, device.sm_count);
+      config->fast_accum = options.fast_accum;  // refused above with 128-wide scales
       ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, *config);
       return;
     }

@@ -199,12 +199,6 @@ void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode
     fail(fmt::format("scaled_mm: backend {} does not support scale modes a={} b={}", gemm_backend_name(backend),
                      scale_mode_name(mode_a), scale_mode_name(mode_b)));
   }
-  if (backend == GemmBackend::kFp8kit && !promoted && !options.fast_accum) {
-    fail(fmt::format("scaled_mm: backend fp8kit accumulates all of K on the tensor cores for scale modes a={} b={} "
-                     "(no 128-wide scales to promote at): pass fast_accum = true (--fast-accum) to accept that, or "
-                     "use backend cublaslt or reference",
-                     scale_mode_name(mode_a), scale_mode_name(mode_b)));
-  }
   if (backend == GemmBackend::kCublasLt && !cublaslt_supports_out(mode_a, mode_b, out)) {
     fail(fmt::format("scaled_mm: backend cublaslt has no float out with scale modes a={} b={} (its block-scaled "
                      "kernels write bf16 or half only on Hopper); use bf16/half out or backend reference",

@@ -115,6 +115,7 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       "  static constexpr int kProducerRegisters = {7}, kConsumerRegisters = {8};\n"
       "  static constexpr bool kOverlapPromotion = {13};\n"
       "  static constexpr int kStorePasses = {14}, kSplitK = {17};\n"
+      "  static constexpr bool kFastAccum = {18};\n"
       "}};\n"
       "extern \"C\" __global__ void __launch_bounds__({9}, 1) {16}\n"
       "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
@@ -123,7 +124,7 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
       gemm_scale_enum(c.mode_b), gemm_out_enum(gemm_epilogue_out(c)), gemm_overlaps_promotion(c), gemm_store_passes(c),
-      c.cluster_n, cluster_dims_attribute(c), c.split_k);
+      c.cluster_n, cluster_dims_attribute(c), c.split_k, c.fast_accum);
   return s;
 }
 

@@ -1,7 +1,11 @@
-// Builds a GemmConfig from the fields the config tests vary (the rest keep their defaults).
+// Builds a GemmConfig from the fields the config tests vary (the rest keep their defaults), and
+// the config tests' checks of its rules.
 #pragma once
 
+#include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/gemm_config.hpp"
 
@@ -17,6 +21,25 @@ inline GemmConfig gemm_config(int block_m, int block_n, int stages, int warpgrou
   c.cluster_m = cluster_m;
   c.cluster_n = cluster_n;
   return c;
+}
+
+inline std::string joined(const std::vector<std::string>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += e + "\n";
+  return s;
+}
+
+// The config breaks exactly one rule, the one tagged `tag`.
+inline void expect_only_rule(const GemmConfig& c, const std::string& tag) {
+  const auto errors = gemm_config_errors(c);
+  ASSERT_EQ(errors.size(), 1u) << to_string(c) << "\n" << joined(errors);
+  EXPECT_TRUE(errors[0].starts_with(tag + ":")) << errors[0];
+  EXPECT_FALSE(is_valid(c));
+}
+
+inline void expect_valid(const GemmConfig& c) {
+  EXPECT_TRUE(gemm_config_errors(c).empty()) << to_string(c) << "\n" << joined(gemm_config_errors(c));
+  EXPECT_NO_THROW(validate(c));
 }
 
 // The configs of the default search space valid for `shape` (what the tuner searches).

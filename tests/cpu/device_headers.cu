@@ -33,6 +33,10 @@ struct CheckGemmCfg {
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = false;
   static constexpr int kStorePasses = 1, kSplitK = 1;
+  static constexpr bool kFastAccum = false;
+};
+struct CheckFastAccumCfg : CheckGemmCfg {  // the tensor cores accumulate all of K
+  static constexpr bool kFastAccum = true;
 };
 struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 passes; A shared along N
   static constexpr int kBlockM = 256, kBlockN = 64, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 1;
@@ -40,6 +44,7 @@ struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 pas
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = true;
   static constexpr int kStorePasses = 2, kSplitK = 1;
+  static constexpr bool kFastAccum = false;
 };
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);
@@ -48,6 +53,9 @@ extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_over
   fp8kit::sm90_fp8_gemm<CheckOverlapCfg, fp8kit::kGemmScaleATensor, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutF32>(p);
 }
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_unpromoted(const __grid_constant__ fp8kit::Sm90GemmParams p) {
+  fp8kit::sm90_fp8_gemm<CheckFastAccumCfg, fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF32>(p);
+}
+extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_exact_accum(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF32>(p);
 }
 #include <fp8kit/gemm/split_k_params.cuh>

@@ -32,7 +32,7 @@ TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
        {"// generated: sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2\n",
         "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>",
         "kBlockM = 128, kBlockN = 112, kBlockK = 128, kStages = 5;", "kConsumerWarpgroups = 2, kClusterM = 2, kClusterN = 1;",
-        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1, kSplitK = 1;",
+        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1, kSplitK = 1;", "kFastAccum = false;",
         "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
         "fp8kit::sm90_fp8_gemm<Cfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p)"}) {
     EXPECT_NE(s.source.find(part), std::string::npos) << part << "\n" << s.source;
@@ -169,6 +169,15 @@ TEST(Sm90Fp8GemmSource, EveryScalePairAndOutDtypeCompiles) {
         c.block_m = 256;  // 128 rows a consumer: the register rules' tightest promoted tile where valid
         c.stages = 3;
         if (is_valid(c)) configs.push_back(c);
+        if (a != ScaleModeA::kGroup128 && b != ScaleModeB::kBlock128) {  // and fast accumulation
+          c.fast_accum = true;
+          if (is_valid(c)) configs.push_back(c);
+          c.block_m = 128;
+          c.stages = 4;
+          c.fast_accum = true;
+          ASSERT_TRUE(is_valid(c)) << to_string(c);
+          configs.push_back(c);
+        }
       }
     }
   }

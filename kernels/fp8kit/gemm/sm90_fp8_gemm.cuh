@@ -10,9 +10,10 @@
 //     the CUDA cores in fp32. With kOverlapPromotion the scratch is double-buffered: a unit's MMAs
 //     are issued before the previous unit is promoted, so the tensor cores always have work queued
 //     while the CUDA cores promote (the host enables it where the registers allow);
-//   - unpromoted modes (tensor / token x tensor / channel): the tensor cores accumulate all of K
-//     in acc, i.e. cuBLASLt's fast accumulation (the backend requires fast_accum for them), with
-//     one K block's MMAs in flight while the previous stage is released.
+//   - modes without 128-wide scales (tensor / token x tensor / channel) promote the same way with
+//     unit factors (an FADD per accumulator: every K block's sum reaches fp32), unless
+//     Cfg::kFastAccum: then the tensor cores accumulate all of K in acc (cuBLASLt's fast
+//     accumulation), one K block's MMAs in flight while the previous stage is released.
 // The epilogue multiplies by the per-tensor / per-token / per-channel factors (acc · sa) · sb, adds
 // the bias, stages the tile in swizzled shared memory and writes it with TMA stores.
 // With kClusterM = 2 the two CTAs of a cluster take vertically adjacent tiles of one N column and
@@ -136,8 +137,8 @@ struct Consumer {
   static constexpr int kSplitStep = gcd(kBN, kScaleBlock) / 8;  // see promote_dispatch
   static_assert(kModeB != kGemmScaleBBlock128 || kScaleBlock - gcd(kBN, kScaleBlock) + kBN <= 2 * kScaleBlock,
                 "a tile touches at most two B scale blocks (its worst start is 128 - gcd(block_n, 128))");
-  static_assert(!kOverlap || kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128,
-                "overlapped promotion needs a promoted mode");
+  static_assert(!kOverlap || kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128 || !Cfg::kFastAccum,
+                "overlapped promotion needs promotion");
 
   const Sm90GemmParams& p;
   const Sm90GemmSmem<L>& sm;
@@ -332,7 +333,11 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   using C = Consumer<Cfg, kModeA, kModeB, kOut>;
   constexpr int kStages = Cfg::kStages, kWG = Cfg::kConsumerWarpgroups;
   constexpr int kCluster = Cfg::kClusterM * Cfg::kClusterN;
-  constexpr bool kPromote = kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128;
+  // Without 128-wide scales, promotion (with unit factors: an FADD per accumulator) keeps every K
+  // block's sum in fp32 unless fast accumulation was asked for.
+  constexpr bool kPromote = kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128 || !Cfg::kFastAccum;
+  static_assert(kModeA != kGemmScaleAGroup128 && kModeB != kGemmScaleBBlock128 || !Cfg::kFastAccum,
+                "128-wide scales always promote");
   static_assert(Cfg::kBlockK == kBlockK, "one stage is one 128-wide K block");
   static_assert(kCluster == 1 || kCluster == 2, "cluster of 1 or 2 CTAs, along M or along N");
   static_assert(kStages >= 2 && kStages <= 32, "2..32 stages");

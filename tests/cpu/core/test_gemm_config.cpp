@@ -15,26 +15,10 @@
 namespace fp8kit {
 namespace {
 
+using test::expect_only_rule;
+using test::expect_valid;
 using test::gemm_config;
-
-std::string joined(const std::vector<std::string>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += e + "\n";
-  return s;
-}
-
-// The config breaks exactly one rule, the one tagged `tag`.
-void expect_only_rule(const GemmConfig& c, const std::string& tag) {
-  const auto errors = gemm_config_errors(c);
-  ASSERT_EQ(errors.size(), 1u) << to_string(c) << "\n" << joined(errors);
-  EXPECT_TRUE(errors[0].starts_with(tag + ":")) << errors[0];
-  EXPECT_FALSE(is_valid(c));
-}
-
-void expect_valid(const GemmConfig& c) {
-  EXPECT_TRUE(gemm_config_errors(c).empty()) << to_string(c) << "\n" << joined(gemm_config_errors(c));
-  EXPECT_NO_THROW(validate(c));
-}
+using test::joined;
 
 TEST(GemmConfig, KernelNameGoldens) {
   EXPECT_EQ(kernel_name(GemmConfig{}), "sm90_fp8_gemm_a-group128_b-block128_bf16_m128n128k128_s4_wg2_c1");
@@ -107,6 +91,8 @@ TEST(GemmConfig, DerivedQuantities) {
   GemmConfig unpromoted = c;
   unpromoted.mode_a = ScaleModeA::kToken;
   unpromoted.mode_b = ScaleModeB::kChannel;
+  EXPECT_TRUE(gemm_needs_promotion(unpromoted));  // the exact path promotes every K block with unit scales
+  unpromoted.fast_accum = true;
   EXPECT_FALSE(gemm_needs_promotion(unpromoted));
   EXPECT_EQ(consumer_registers_needed(unpromoted), 64 + kConsumerRegisterOverhead);
   GemmConfig mixed = unpromoted;
@@ -158,29 +144,6 @@ TEST(GemmConfig, DerivedQuantities) {
 
 // Split-K: a K-range count per tile, in the name as _sk<S>, cluster 1 only, and never so many that
 // a split gets no K block (splits take ceil(K blocks / S) each).
-TEST(GemmConfigRules, SplitK) {
-  GemmConfig c = gemm_config(64, 32, 8, 1);
-  c.split_k = 4;
-  expect_valid(c);
-  EXPECT_EQ(kernel_name(c), "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n32k128_s8_wg1_c1_sk4");
-  EXPECT_NE(std::hash<GemmConfig>{}(c), std::hash<GemmConfig>{}(gemm_config(64, 32, 8, 1)));
-  EXPECT_EQ(gemm_epilogue_out(c), DType::kFloat32);  // fp32 partials, whatever the out dtype
-  EXPECT_EQ(gemm_smem_layout(c).epilogue, 64 * 32 * 4);
-  EXPECT_TRUE(is_valid(c, {1, 576, 7168}));
-  EXPECT_FALSE(is_valid(c, {1, 576, 384}));  // 3 K blocks: a fourth split would be empty
-  c.split_k = 3;
-  EXPECT_TRUE(is_valid(c, {1, 576, 384}));
-  c.split_k = 5;
-  EXPECT_FALSE(is_valid(c, {1, 576, 640 + 128}));  // 6 blocks: 2 + 2 + 2, the fourth and fifth empty
-  for (int bad : {0, kMaxSplitK + 1}) {
-    c.split_k = bad;
-    expect_only_rule(c, "split_k");
-  }
-  GemmConfig clustered = gemm_config(128, 128, 4, 2, 2);
-  clustered.split_k = 2;
-  expect_only_rule(clustered, "split_k");
-}
-
 TEST(GemmConfigRules, BlockK) {
   GemmConfig c;
   c.block_k = 64;
@@ -213,6 +176,7 @@ TEST(GemmConfigRules, BlockNIsAWgmmaN) {
   expect_only_rule(gemm_config(64, 0, 4, 1), "block_n");
   GemmConfig wide = gemm_config(64, 272, 2, 1);
   wide.mode_a = ScaleModeA::kTensor;
+  wide.fast_accum = true;  // the tensor cores accumulate all of K
   wide.mode_b = ScaleModeB::kTensor;
   expect_only_rule(wide, "block_n");
   expect_valid(gemm_config(64, 16, 4, 1));
@@ -288,6 +252,7 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   expect_only_rule(c, "registers");
   // The same tile without promotion: 104 + 32.
   c.mode_a = ScaleModeA::kToken;
+  c.fast_accum = true;  // the tensor cores accumulate all of K
   expect_valid(c);
   // One consumer (budget 240), 64 rows: the same boundary, 232 and 248.
   GemmConfig one = gemm_config(64, 192, 2, 1);
@@ -307,12 +272,14 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   // consumers, but the real kernel spills from N = 128 on: the measured cap is 112.
   GemmConfig plain = gemm_config(128, 112, 2, 1);
   plain.mode_a = ScaleModeA::kToken;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kChannel;
   expect_valid(plain);
   plain.block_n = 128;
   expect_only_rule(plain, "registers");
   plain = gemm_config(256, 112, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
   plain.block_n = 192;
@@ -320,6 +287,7 @@ TEST(GemmConfigRules, RegistersAtTheSetmaxnregBudget) {
   // 64 rows per consumer, unpromoted: N / 2 + 32, no cap.
   plain = gemm_config(128, 256, 2, 2);
   plain.mode_a = ScaleModeA::kTensor;
+  plain.fast_accum = true;  // the tensor cores accumulate all of K
   plain.mode_b = ScaleModeB::kTensor;
   expect_valid(plain);
 }
@@ -331,6 +299,7 @@ TEST(GemmConfigRules, SharedMemoryAt227KiB) {
   EXPECT_EQ(gemm_smem_layout(gemm_config(128, 128, 7, 2)).total, 249456);
   GemmConfig f32 = gemm_config(128, 256, 3, 2);
   f32.mode_a = ScaleModeA::kTensor;
+  f32.fast_accum = true;  // the tensor cores accumulate all of K
   f32.mode_b = ScaleModeB::kTensor;
   f32.out = DType::kFloat32;  // 3 x 49152 + 65536 + 48 = 213040
   expect_valid(f32);

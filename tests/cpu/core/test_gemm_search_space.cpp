@@ -97,9 +97,15 @@ TEST(GemmSearchSpace, OtherScalePairsAndOutputs) {
   GemmSearchSpace s;
   s.mode_a = ScaleModeA::kToken;
   s.mode_b = ScaleModeB::kChannel;
+  s.fast_accum = true;
   const auto unpromoted = gemm_search_space(s);
   EXPECT_EQ(unpromoted.size(), 984u);  // no scratch accumulator, no scale-span rule: more fit
   for (const auto& c : unpromoted) EXPECT_FALSE(gemm_needs_promotion(c));
+  s.fast_accum = false;  // the exact path: a scratch accumulator, unit scales, no scale-span rule
+  const auto exact = gemm_search_space(s);
+  EXPECT_GT(exact.size(), 0u);
+  EXPECT_LT(exact.size(), unpromoted.size());
+  for (const auto& c : exact) EXPECT_TRUE(gemm_needs_promotion(c) && !c.fast_accum);
   s.out = DType::kE4M3;
   EXPECT_TRUE(gemm_search_space(s).empty());
 }
