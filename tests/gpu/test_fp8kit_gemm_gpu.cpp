@@ -136,19 +136,23 @@ TEST(Fp8kitGemmGpu, EveryScalePairOutAndBiasMatchesCpuReference) {
 }
 
 // The exact path of the pairs without 128-wide scales (issue 13): each K block's sum is promoted
-// into fp32. Non-negative integers in [0, 4] over K = 8192 sum to about 2^15 (every 128-wide block
-// at most 2^11, exact in the tensor cores), which the exact path must keep to the bit; the fast
-// path (all of K in the tensor cores' accumulator) is measured beside it, not required exact.
+// into fp32. The first K block puts 448 x 448 x 128 = 2^19 x 49 (about 2^24.6) in every output,
+// the other 63 add even integers (a in {0, 2, 4}, b in [0, 4]): every fp32 sum stays exact (the
+// ulp there is 2), but an accumulator that aligns the small products to the large running sum
+// (the tensor cores' over all of K) drops them. The exact path must keep every bit; the fast path
+// is measured beside it and printed, not required exact.
 TEST(Fp8kitGemmGpu, ExactAccumulationKeepsLongSumsExact) {
   std::mt19937_64 rng(test::fresh_seed("fp8kit exact accumulation"));
   cuda::Stream stream;
   const GemmShape s{64, 256, 8192};
-  std::uniform_int_distribution<int> val(0, 4);
+  std::uniform_int_distribution<int> half_a(0, 2), val_b(0, 4);
   for (ScaleModeA ma : {ScaleModeA::kTensor, ScaleModeA::kToken}) {
     for (ScaleModeB mb : {ScaleModeB::kTensor, ScaleModeB::kChannel}) {
       Problem p = exact_problem(s, ma, mb, rng);  // its power-of-two scales
-      for (auto* codes : {&p.a, &p.b})
-        for (auto& c : *codes) c = e4m3_from_float(static_cast<float>(val(rng)));
+      for (std::size_t i = 0; i < p.a.size(); ++i)
+        p.a[i] = e4m3_from_float(i % s.k < kGemmBlockK ? 448.0f : 2.0f * static_cast<float>(half_a(rng)));
+      for (std::size_t i = 0; i < p.b.size(); ++i)
+        p.b[i] = e4m3_from_float(i % s.k < kGemmBlockK ? 448.0f : static_cast<float>(val_b(rng)));
       const auto want = cpu_reference(p, DType::kFloat32, {});
       DeviceProblem d(p, DType::kFloat32, std::nullopt, {});
       EXPECT_TRUE(same_bits(want, d.run(p, GemmBackend::kFp8kit, stream.get(), false), s.n, DType::kFloat32))
