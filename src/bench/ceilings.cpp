@@ -1,6 +1,7 @@
 #include "bench/ceilings.hpp"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -9,10 +10,13 @@
 
 #include "bench/timing.hpp"
 #include "core/files.hpp"
+#include "core/result.hpp"
 #include "cuda/device.hpp"
 #include "cuda/resources.hpp"
 #include "fp8kit/types.hpp"
+#include "fp8kit/version.hpp"
 #include "jit/kernel_loader.hpp"
+#include "jit/options.hpp"
 
 namespace fp8kit::bench {
 namespace fs = std::filesystem;
@@ -140,6 +144,28 @@ CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_b
     FP8KIT_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), buffer_bytes, cudaMemcpyDeviceToDevice, s));
   });
   return m;
+}
+
+// The stored copy ceiling of this device; measured now (about a second) and stored when missing.
+double stored_copy_ceiling(const cuda::DeviceInfo& device, cudaStream_t stream) {
+  const auto file = ceilings_path(jit::global_options().cache_dir);
+  std::optional<DeviceCeilings> stored = load_ceilings(file, device.uuid);
+  if (stored && stored->copy_gbps > 0) {
+    fmt::print("copy bandwidth {:.0f} GB/s (measured {}, {})\n", stored->copy_gbps, stored->measured_utc, file.string());
+    return stored->copy_gbps;
+  }
+  std::fflush(stdout);
+  const CopyMeasurement m = measure_copy_bandwidth(stream);
+  DeviceCeilings c = stored.value_or(DeviceCeilings{});
+  c.device_name = device.name;
+  c.device_uuid = device.uuid;
+  c.measured_utc = iso8601_utc_now();
+  c.git_revision = std::string(git_revision());
+  c.copy_gbps = m.gbps;
+  store_ceilings(file, c);
+  fmt::print("copy bandwidth {:.0f} GB/s ({}), measured now and stored in {} (`fp8kit info --measure` refines it)\n",
+             m.gbps, m.best, file.string());
+  return m.gbps;
 }
 
 }  // namespace fp8kit::bench

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/stats.hpp"
+#include "cuda/device.hpp"
 #include "jit/kernel_loader.hpp"
 #include "jit/kernel_source.hpp"
 
@@ -53,6 +54,10 @@ std::vector<jit::KernelSource> copy_kernel_sources();
 // the driver's copy peaks there on an H200 (4223-4245 GB/s; 2714-2768 at 1 GiB, lower at 512 MiB,
 // where `bench quant`'s own measurement once fell back to a kernel's 3942).
 CopyMeasurement measure_copy_bandwidth(cudaStream_t stream, std::size_t buffer_bytes = std::size_t{256} << 20);
+
+// This device's copy ceiling from the ceilings file of the kernel cache; measured now (about a
+// second, measure_copy_bandwidth) and stored there when missing. Prints where it came from.
+double stored_copy_ceiling(const cuda::DeviceInfo& device, cudaStream_t stream);
 
 // The kernel measure_launch_floor times: one block of 32 threads that only waits for the
 // previous grid and releases the next, as fp8kit's quantization kernels do.

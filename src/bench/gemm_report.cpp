@@ -49,13 +49,25 @@ Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun
   return shape_table(rows, runs, [](const GemmMeasurement& r) { return fmt::format("{:.2e}", r.rel_error); });
 }
 
-void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs) {
+Table bandwidth_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs, double copy_gbps) {
+  return shape_table(rows, runs, [copy_gbps](const GemmMeasurement& r) {
+    const double gbps = r.gbps(r.us.median);
+    return fmt::format("{} ({:.0f}%)", format_number(gbps, 0), 100.0 * gbps / copy_gbps);
+  });
+}
+
+void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs,
+                      double copy_gbps) {
   fmt::print("== N={} K={}  ({}, TP {}: {})\n", shape.n, shape.k, shape.models_text(), shape.tps_text(),
              shape.layers_text());
   fmt::print("TFLOP/s, median (p20-p80):\n{}\n", tflops_table(rows, runs).render());
   if (std::any_of(rows.begin(), rows.end(), [](const GemmMeasurement& r) { return r.padded_m > 0; })) {
     fmt::print("* cuBLASLt's block scales need M % 4 == 0: timed at M padded to the next multiple of 4 (as vLLM "
                "pads), TFLOP/s of the unpadded M\n\n");
+  }
+  if (copy_gbps > 0) {
+    fmt::print("GB/s that must move (inputs, scales, output), median (% of the copy ceiling, {:.0f} GB/s):\n{}\n",
+               copy_gbps, bandwidth_table(rows, runs, copy_gbps).render());
   }
   fmt::print("relative error against the double product of the unquantized bf16 inputs:\n{}\n",
              error_table(rows, runs).render());
@@ -68,7 +80,7 @@ void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasureme
   std::fflush(stdout);
 }
 
-ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context) {
+ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context, double copy_gbps) {
   ResultRecord rec;
   rec.suite = "gemm";
   rec.name = row.run.label;
@@ -93,7 +105,12 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
                    {"us_median", row.us.median},
                    {"us_p20", row.us.p20},
                    {"us_p80", row.us.p80},
-                   {"rel_error", row.rel_error}};
+                   {"rel_error", row.rel_error},
+                   {"gbps_median", row.gbps(row.us.median)}};
+    if (copy_gbps > 0) {
+      rec.metrics["copy_ceiling_gbps"] = copy_gbps;
+      rec.metrics["pct_copy_ceiling"] = 100.0 * row.gbps(row.us.median) / copy_gbps;
+    }
   }
   rec.context = context;
   return rec;

@@ -33,11 +33,15 @@ struct GemmMeasurement {
   // cuBLASLt's block-scaled kernels need M % 4 == 0: at another M the baseline is timed at M padded
   // to the next multiple of 4 (vLLM's way) and reported for M; 0 when run at M itself.
   std::int64_t padded_m = 0;
+  // Bytes that must move (DESIGN.md §7): the call's inputs, their scales and its output, read or
+  // written once; a workspace between the quantization and the GEMM is not counted.
+  double bytes = 0;
 
   bool ok() const { return status == "ok"; }
   bool failed() const { return status.rfind("FAILED", 0) == 0; }
   double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
   double tflops(double us_value) const { return flops() / (us_value * 1e6); }
+  double gbps(double us_value) const { return bytes / (us_value * 1e3); }
 };
 
 // Rows: batch size; one column per run label. TFLOP/s cell "median (p20-p80)" where p20/p80 are
@@ -47,14 +51,21 @@ Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRu
 // Same layout; cell: relative error in scientific notation ("3.12e-02").
 Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
 
-// One shape's block of `bench gemm`'s output on stdout: both tables, a note for padded baselines,
-// the first line of each failure.
-void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
+// Same layout; cell: "GB/s (percent of copy_gbps)" at the median time, e.g. "3812 (90%)".
+Table bandwidth_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs, double copy_gbps);
+
+// One shape's block of `bench gemm`'s output on stdout: the tables (bandwidth where copy_gbps > 0,
+// i.e. cold timing, where weights come from HBM), a note for padded baselines, the first line of
+// each failure.
+void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs,
+                      double copy_gbps = 0);
 
 // suite "gemm", name = run label; params m, n, k, models, tp, provider, backend, out_dtype (bfloat16),
 // fast_accum (0/1), act_dist, seed, error_rows; metrics (when ok) tflops_median/p20/p80,
-// us_median/p20/p80, rel_error.
-ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context);
+// us_median/p20/p80, rel_error, gbps_median (bytes that must move / median time), and
+// copy_ceiling_gbps and pct_copy_ceiling where copy_gbps > 0.
+ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context,
+                         double copy_gbps = 0);
 
 // "[#####.....]  12/40  30%  N=6144 K=4096 M=64" (bar `width` characters) for a terminal, redrawn
 // with '\r'; plain_progress gives "[12/40] N=6144 K=4096 M=64" for logs.

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/ceilings.hpp"
 #include "bench/gemm_operands.hpp"
 #include "bench/gemm_verify.hpp"
 #include "bench/quant_verify.hpp"
@@ -221,6 +222,7 @@ class GemmSuiteRunner {
         };
       }
     }
+    for (const auto& [ptr, bytes] : parts) row.bytes += ptr == workspace_.data() ? 0.0 : static_cast<double>(bytes);
     const Rotation once(parts, device_, TimingMode::kGraph, stream_);
 
     // Verify: poison the output, one call, compare.
@@ -340,6 +342,8 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   std::fflush(stdout);
 
   cuda::Stream stream;
+  // Cold timing streams the weights from HBM: bandwidth is then held against the copy ceiling.
+  const double copy_gbps = options.timing == TimingMode::kCold ? stored_copy_ceiling(device, stream.get()) : 0.0;
   GemmSuiteRunner runner(options, plan, result.seed, device, stream.get());
   Progress progress(plan.shapes.size() * options.batch_sizes.size());
   std::vector<ResultRecord> records;
@@ -357,12 +361,12 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
       progress.step(fmt::format("N={} K={} M={}", shape.n, shape.k, m));
       for (GemmMeasurement& row : runner.measure(shape, m)) {
         if (row.failed()) ++result.failed;
-        shape_records.push_back(gemm_record(row, result.seed, context));
+        shape_records.push_back(gemm_record(row, result.seed, context, copy_gbps));
         shape_rows.push_back(std::move(row));
       }
     }
     progress.clear();
-    print_gemm_shape(shape, shape_rows, plan.runs);
+    print_gemm_shape(shape, shape_rows, plan.runs, copy_gbps);
     records.insert(records.end(), shape_records.begin(), shape_records.end());
     result.rows.insert(result.rows.end(), shape_rows.begin(), shape_rows.end());
     result.files = write_result_files(options.out_dir, "gemm_results", records);

@@ -13,7 +13,6 @@
 #include "cuda/device.hpp"
 #include "cuda/resources.hpp"
 #include "fp8kit/quant.hpp"
-#include "fp8kit/version.hpp"
 #include "jit/options.hpp"
 
 namespace fp8kit::bench {
@@ -22,28 +21,6 @@ namespace {
 constexpr std::size_t kSetAlign = 256;  // every input set starts on its own 256-byte boundary
 
 std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
-
-// The stored copy ceiling of this device; measured now (about a second) and stored when missing.
-double copy_ceiling(const cuda::DeviceInfo& device, cudaStream_t stream) {
-  const auto file = ceilings_path(jit::global_options().cache_dir);
-  std::optional<DeviceCeilings> stored = load_ceilings(file, device.uuid);
-  if (stored && stored->copy_gbps > 0) {
-    fmt::print("copy bandwidth {:.0f} GB/s (measured {}, {})\n", stored->copy_gbps, stored->measured_utc, file.string());
-    return stored->copy_gbps;
-  }
-  std::fflush(stdout);
-  const CopyMeasurement m = measure_copy_bandwidth(stream);
-  DeviceCeilings c = stored.value_or(DeviceCeilings{});
-  c.device_name = device.name;
-  c.device_uuid = device.uuid;
-  c.measured_utc = iso8601_utc_now();
-  c.git_revision = std::string(git_revision());
-  c.copy_gbps = m.gbps;
-  store_ceilings(file, c);
-  fmt::print("copy bandwidth {:.0f} GB/s ({}), measured now and stored in {} (`fp8kit info --measure` refines it)\n",
-             m.gbps, m.best, file.string());
-  return m.gbps;
-}
 
 // Device buffers for one configuration: `sets` copies of x, q and the scales, rotated by cold timing.
 class QuantBuffers {
@@ -257,7 +234,7 @@ QuantSuiteResult run_quant_suite(const QuantSuiteOptions& options, const std::st
   }
   std::fflush(stdout);  // keep the header ahead of any error on stderr
   cuda::Stream stream;
-  const double copy_gbps = copy_ceiling(device, stream.get());
+  const double copy_gbps = stored_copy_ceiling(device, stream.get());
   const Summary empty = measure_launch_floor(stream.get(), jit::LaunchOrder::kSerial);
   const Summary empty_pdl = measure_launch_floor(stream.get(), jit::LaunchOrder::kProgrammatic);
   fmt::print("launch floor: an empty kernel takes {:.2f} µs a call in graph replay ({:.2f} µs launched programmatically);\n"
