@@ -90,10 +90,16 @@ CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const Device
   return e;
 }
 
+double predicted_us(const GemmConfig& c, const GemmShape& s, const DeviceModel& d) {
+  if (s.m > kDecodeMaxM) return estimate_cost(c, s, d).time_us;
+  const double rows = s.m <= 16 ? 16.0 : 32.0;
+  return decode_model_us(c, s, d.sm_count) * (1.0 + 0.1 * std::max(c.block_m / rows - 1.0, 0.0));
+}
+
 std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const GemmShape& shape, const DeviceModel& device) {
   std::vector<std::pair<double, std::size_t>> keyed;
   keyed.reserve(configs.size());
-  for (std::size_t i = 0; i < configs.size(); ++i) keyed.emplace_back(estimate_cost(configs[i], shape, device).time_us, i);
+  for (std::size_t i = 0; i < configs.size(); ++i) keyed.emplace_back(predicted_us(configs[i], shape, device), i);
   std::stable_sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<GemmConfig> ranked;
   ranked.reserve(configs.size());

@@ -54,12 +54,21 @@ CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, con
 // cluster, widths 16/32/64/128) of the M = 1-64 decode tune (docs/data/tune-journal-2026-12-04-
 // session13-h200-decode.tgz). Without the partials term the model split N = 7168 at M = 32-64
 // (m32n128 / m64n128 split 2) and ran 0.69-0.85x the unsplit m64n64 (A/B 2026-12-04, PERF.md).
-// The heuristic picks by it up to M = kDecodeMaxM (the tuner still ranks by estimate_cost); at
+// The heuristic picks by it up to M = kDecodeMaxM, the tuner ranks by it there (rank_by_cost); at
 // M = 64 the model's picks measured 0.99x the compute model's, so 64-row tiles stay with that.
 double decode_model_us(const GemmConfig& config, const GemmShape& shape, int sm_count);
 inline constexpr std::int64_t kDecodeMaxM = 32;
 
-// `configs` sorted by predicted time, fastest first; ties keep their input order.
+// The time the tuner orders candidates by (and the fake tuner's landscape). Up to kDecodeMaxM:
+// decode_model_us times 1 + 0.1 x (block_m / rows - 1) for the rows past M, rows = 16 or 32 (the
+// decode tune: a 32-row tile ran 1.10x the 16-row one at M <= 16, a 64-row 1.30x); in that tune
+// the best config outside the model's data (two consumer warpgroups, clusters) beat the best inside
+// it once in 105 searches, by 0.5%. Above: estimate_cost's time.
+double predicted_us(const GemmConfig& config, const GemmShape& shape, const DeviceModel& device = {});
+
+// `configs` sorted by predicted_us, fastest first; ties keep their input order. (Ranked by
+// estimate_cost at decode M, the tune never measured m16n128 split 5 at 3072 x 7168, M = 1, which
+// the heuristic then picked at 1.55x the tuned config.)
 std::vector<GemmConfig> rank_by_cost(std::vector<GemmConfig> configs, const GemmShape& shape,
                                      const DeviceModel& device = {});
 

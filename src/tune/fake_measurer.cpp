@@ -63,7 +63,7 @@ double fake_time_us(const GemmShape& shape, const GemmConfig& config, int sm_cou
   h.update(kernel_name(config));
   h.update_u64(static_cast<std::uint64_t>(config.group_size_m));
   const double jitter = static_cast<double>(std::stoull(h.hex().substr(0, 8), nullptr, 16)) / 4294967296.0;
-  return estimate_cost(config, shape, device).time_us * (1.0 + 0.15 * jitter);
+  return predicted_us(config, shape, device) * (1.0 + 0.15 * jitter);
 }
 
 GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base) {

@@ -33,7 +33,8 @@ FakeWorkerSpec parse_fake_worker_spec(std::string_view spec);
 // the first visible GPU's index (modulo the count).
 std::string fake_device_name(const std::string& spec_device, const char* env_device, const char* visible);
 
-// The fake's time in µs for a config (what a tune with this fake must find the minimum of).
+// The fake's time in µs for a config (what a tune with this fake must find the minimum of):
+// predicted_us, the tuner's own order, with a per-config jitter of up to 15%.
 double fake_time_us(const GemmShape& shape, const GemmConfig& config, int sm_count);
 // The fake's default heuristic: block_m 64 up to M = 64, else 128 with 2 warpgroups; block_n 128.
 GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base);

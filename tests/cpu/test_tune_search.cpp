@@ -219,5 +219,27 @@ TEST(TuneSearch, AllFailedGoesOnDownTheRanking) {
   EXPECT_EQ(search.failed(), 10);
 }
 
+// At decode M the search ranks by the decode model (predicted_us): its coarse pass now holds the
+// wide split tile that the heuristic picks at 3072 x 7168, M = 1 (m16n128 split 5, 1.55x the old
+// m16n32 in the 2026-12-04 A/B), which the tune ranked by the compute model never measured.
+TEST(TuneSearch, DecodeRankingPutsTheWideSplitTileInTheCoarsePass) {
+  const GemmShape s{1, 3072, 7168};
+  std::vector<GemmConfig> candidates;
+  for (const GemmConfig& c : candidates_for(s)) {
+    candidates.push_back(c);
+    for (const GemmConfig& v : split_k_variants(c, s, 132)) candidates.push_back(v);
+  }
+  const GemmConfig pick = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
+  ASSERT_EQ(pick.block_n, 128) << to_string(pick);
+  ASSERT_GT(pick.split_k, 1) << to_string(pick);
+  CandidateSearch search(candidates, s, {}, {});
+  const auto coarse = search.coarse();
+  const auto same_tile = [&](const GemmConfig& c) { return c.block_m == pick.block_m && c.block_n == pick.block_n; };
+  const auto it = std::find_if(coarse.begin(), coarse.end(), same_tile);
+  ASSERT_NE(it, coarse.end());
+  EXPECT_GT(it->split_k, 1) << to_string(*it);
+  EXPECT_EQ(coarse.front().consumer_warpgroups, 1) << to_string(coarse.front());
+}
+
 }  // namespace
 }  // namespace fp8kit::tune
