@@ -40,6 +40,7 @@ struct TuneArgs {
   std::vector<int> gpus;
   bool resume = false;
   std::string time_budget;
+  std::int64_t cold_max_m = 0;
   std::string device_name;  // --device-name: only GPUs of this name
   std::string ray;           // --ray ADDRESS: the workers on a Ray cluster's GPUs
   std::string ray_resource;  // hidden: a custom resource per worker instead of a GPU (tests)
@@ -120,6 +121,8 @@ void run_tune_command(const TuneArgs& a) {
   o.workers = workers(a);
   if (!a.device_name.empty()) o.device_name = a.device_name;
   o.versions = {{"fp8kit", std::string(version())}, {"git", std::string(git_revision())}};
+  o.cold_max_m = a.cold_max_m;
+  if (a.cold_max_m > 0) o.versions["timing"] = fmt::format("cold up to M = {}, graph above", a.cold_max_m);
   o.log = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
@@ -175,6 +178,11 @@ void add_tune_command(CLI::App& app) {
       ->group("");
   cmd->add_flag("--resume", a->resume, "keep what earlier runs into --save-path measured; skip finished shapes");
   cmd->add_option("--time-budget", a->time_budget, "stop cleanly, resumably, before this long (540, 9m, 1h)");
+  cmd->add_option("--cold-max-m", a->cold_max_m,
+                  "time batch sizes up to this M cold: inputs rotated past twice the L2, so weights come from HBM "
+                  "as in a decode step (bench gemm --timing cold); 0: graph timing at every M")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device-name", a->device_name, "tune only on GPUs of this name (as `fp8kit info` prints it)");
   cmd->add_option("--fake-worker", a->fake_worker, "testing: a GPU-less worker (crash=,hang=,fail=,sleep-ms=,device=)")
       ->group("");

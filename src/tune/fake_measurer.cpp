@@ -107,7 +107,7 @@ GemmConfig FakeMeasurer::default_config(const GemmShape& shape, const GemmConfig
   return fake_default_config(shape, base);
 }
 
-double FakeMeasurer::measure_us(const GemmShape& shape, const GemmConfig& config) {
+double FakeMeasurer::measure_us(const GemmShape& shape, const GemmConfig& config, bool cold) {
   const std::string name = kernel_name(config);
   if (matches(spec_.crash, name)) std::raise(SIGSEGV);
   if (matches(spec_.hang, name)) {
@@ -116,7 +116,7 @@ double FakeMeasurer::measure_us(const GemmShape& shape, const GemmConfig& config
   if (spec_.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(spec_.sleep_ms));
   if (matches(spec_.fail, name)) throw Error(ErrorKind::kCheckFailed, fmt::format("{}: wrong output (planted)", name));
   validate(config, shape);
-  return fake_time_us(shape, config, spec_.sm_count);
+  return fake_time_us(shape, config, spec_.sm_count) * (cold ? kFakeColdFactor : 1.0);
 }
 
 }  // namespace fp8kit::tune

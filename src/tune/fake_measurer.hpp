@@ -36,6 +36,8 @@ std::string fake_device_name(const std::string& spec_device, const char* env_dev
 // The fake's time in µs for a config (what a tune with this fake must find the minimum of):
 // predicted_us, the tuner's own order, with a per-config jitter of up to 15%.
 double fake_time_us(const GemmShape& shape, const GemmConfig& config, int sm_count);
+// A cold measurement (MeasureRequest::cold) takes this much longer on the fake: tests see the flag arrive.
+inline constexpr double kFakeColdFactor = 1.25;
 // The fake's default heuristic: block_m 64 up to M = 64, else 128 with 2 warpgroups; block_n 128.
 GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base);
 
@@ -45,7 +47,7 @@ class FakeMeasurer : public CandidateMeasurer {
   WorkerHello hello() override;
   std::map<std::string, std::string> compile(const std::vector<GemmConfig>& configs) override;
   GemmConfig default_config(const GemmShape& shape, const GemmConfig& base) override;
-  double measure_us(const GemmShape& shape, const GemmConfig& config) override;
+  double measure_us(const GemmShape& shape, const GemmConfig& config, bool cold) override;
 
  private:
   FakeWorkerSpec spec_;

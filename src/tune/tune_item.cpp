@@ -165,6 +165,7 @@ class ItemTuner {
   std::optional<TunedBatch> tune_batch(std::int64_t m, const std::vector<JournalEntry>& journal, int sm_count) {
     const auto& opt = ctx_.options;
     const GemmShape shape{m, item_.n, item_.k};
+    const bool cold = m <= opt.cold_max_m;
     GemmSearchSpace space = opt.space;
     space.out = item_.out;
     std::vector<GemmConfig> candidates;
@@ -202,7 +203,7 @@ class ItemTuner {
       if (out_of_time(longest_measure_)) return std::nullopt;
       GemmConfig measured = base;
       std::string error;
-      default_us = measure({shape, base, true}, measured, error);
+      default_us = measure({shape, base, true, cold}, measured, error);
       default_config = measured;
       write_journal(m, JournalEntry::Kind::kDefault, measured, default_us, error);
       search.record(measured, default_us);
@@ -226,7 +227,7 @@ class ItemTuner {
         } else {
           if (out_of_time(longest_measure_)) return std::nullopt;
           GemmConfig measured = c;
-          us = measure({shape, c, false}, measured, error);
+          us = measure({shape, c, false, cold}, measured, error);
         }
         if (!us) ctx_.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, m, kernel_name(c), error));
         write_journal(m, JournalEntry::Kind::kCandidate, c, us, error);

@@ -27,6 +27,7 @@ struct TuneOptions {
   WorkerTimeouts timeouts;
   SearchOptions search;
   GemmSearchSpace space;                   // the declared space; out is set per item
+  std::int64_t cold_max_m = 0;             // batch sizes up to this M are timed cold (MeasureRequest::cold)
   std::map<std::string, std::string> versions;  // the tuner's own (fp8kit, git), beside the worker's
   std::function<void(const std::string&)> log;  // progress lines (called under a lock)
 };

@@ -42,7 +42,7 @@ json handle_measure(const json& request, CandidateMeasurer& measurer) {
   try {
     const MeasureRequest r = measure_request_from_json(request);
     reply.config = r.use_default ? measurer.default_config(r.shape, r.base) : r.base;
-    reply.us = measurer.measure_us(r.shape, *reply.config);
+    reply.us = measurer.measure_us(r.shape, *reply.config, r.cold);
     reply.ok = true;
   } catch (const std::exception& e) {
     reply.ok = false;

@@ -22,8 +22,9 @@ class CandidateMeasurer {
   virtual std::map<std::string, std::string> compile(const std::vector<GemmConfig>& configs) = 0;
   // The default heuristic's config for `shape` with base's modes and out dtype.
   virtual GemmConfig default_config(const GemmShape& shape, const GemmConfig& base) = 0;
-  // Verified median time of one call in µs; throws fp8kit::Error when the candidate fails.
-  virtual double measure_us(const GemmShape& shape, const GemmConfig& config) = 0;
+  // Verified median time of one call in µs; throws fp8kit::Error when the candidate fails. `cold`:
+  // calls rotate through copies of the inputs larger than twice the L2 (bench gemm's --timing cold).
+  virtual double measure_us(const GemmShape& shape, const GemmConfig& config, bool cold) = 0;
   // False once a failure has left the process unusable (a sticky CUDA error).
   virtual bool healthy() { return true; }
 };

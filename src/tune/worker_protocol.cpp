@@ -48,6 +48,7 @@ json to_json(const MeasureRequest& r) {
   } else {
     j["config"] = config_to_json(r.base);
   }
+  if (r.cold) j["cold"] = true;
   return j;
 }
 
@@ -63,6 +64,7 @@ MeasureRequest measure_request_from_json(const json& j) {
     r.base = config_from_json(j["default_for"], "measure.default_for");
     r.use_default = true;
   }
+  r.cold = j.value("cold", false);
   return r;
 }
 

@@ -36,6 +36,7 @@ struct MeasureRequest {
   GemmShape shape;
   GemmConfig base;                    // modes and out dtype (and the config, when not default)
   bool use_default = false;           // measure the default heuristic's config instead of `base`
+  bool cold = false;                  // time with the inputs rotated past twice the L2 (weights from HBM)
 };
 nlohmann::json to_json(const MeasureRequest& request);
 MeasureRequest measure_request_from_json(const nlohmann::json& j);

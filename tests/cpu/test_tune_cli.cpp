@@ -88,6 +88,26 @@ TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
   EXPECT_NE(again.output.find("already tuned"), std::string::npos) << again.output;
 }
 
+// --cold-max-m reaches the workers: the fake times a cold request 1.25x, so the best TFLOP/s at
+// M <= 16 is 0.8x an all-graph tune's (the same configs win) and M = 128 is unchanged; the files
+// say how they were timed.
+TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
+  TempDir graph, cold;
+  const std::string common = "tune --fake-worker 'device=Fake H100' --shapes 576,7168 --batch-sizes 1 16 128";
+  ASSERT_EQ(run_cli(fmt::format("{} --save-path '{}'", common, graph.path.string())).exit_code, 0);
+  const CliRun r = run_cli(fmt::format("{} --cold-max-m 16 --save-path '{}'", common, cold.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const fs::path name = "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_H100.json";
+  const auto g = fp8kit::read_tuned_config_file(graph.path / name), c = fp8kit::read_tuned_config_file(cold.path / name);
+  for (std::int64_t m : {1, 16, 128}) {
+    EXPECT_EQ(c.batches.at(m).config, g.batches.at(m).config) << m;
+    EXPECT_NEAR(c.batches.at(m).best_tflops / g.batches.at(m).best_tflops, m <= 16 ? 0.8 : 1.0, 1e-9) << m;
+  }
+  EXPECT_EQ(c.versions.at("timing"), "cold up to M = 16, graph above");
+  EXPECT_FALSE(g.versions.contains("timing"));
+  EXPECT_EQ(run_cli(common + " --cold-max-m -1 --save-path /tmp/fp8kit-never-written").exit_code, 2);
+}
+
 // A host (or cluster) with two GPU kinds: every shape is tuned once per kind, into one file set
 // per device name, and each set equals what a host of that kind alone would write.
 TEST(TuneCli, MixedGpusTuneEveryShapeOncePerDeviceKind) {
