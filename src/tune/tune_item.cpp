@@ -122,6 +122,7 @@ class ItemTuner {
     e.config = config;
     e.us = us;
     e.error = us ? std::string() : error;
+    e.cold = m <= ctx_.options.cold_max_m;
     append_journal(journal_path_, e);
   }
 
@@ -191,7 +192,7 @@ class ItemTuner {
     std::optional<double> default_us;
     std::map<GemmConfig, std::optional<double>> journaled;
     for (const JournalEntry& e : journal) {
-      if (e.m != m) continue;
+      if (e.m != m || e.cold != cold) continue;  // a resume with another --cold-max-m measures again
       if (e.kind == JournalEntry::Kind::kDefault) {
         default_config = e.config;
         default_us = e.us;

@@ -32,6 +32,7 @@ std::string to_journal_line(const JournalEntry& e) {
     j["kernel_name"] = kernel_name(e.config);
     if (e.us) j["us"] = *e.us;
     else j["error"] = e.error;
+    if (e.cold) j["cold"] = true;
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -61,6 +62,7 @@ JournalEntry parse_journal_line(std::string_view line, std::string_view where) {
   e.m = j["m"].get<std::int64_t>();
   if (!j.contains("config")) throw_invalid_argument(fmt::format("{}: missing config", where));
   e.config = config_from_json(j["config"], where);
+  e.cold = j.value("cold", false);
   if (j.contains("us")) {
     if (!j["us"].is_number()) throw_invalid_argument(fmt::format("{}: bad us", where));
     e.us = j["us"].get<double>();

@@ -22,6 +22,7 @@ struct JournalEntry {
   std::optional<double> us;          // nullopt: failed
   std::string error;                 // why it failed
   double seconds = 0;                // session: wall time spent on the item in one invocation
+  bool cold = false;                 // candidate, default: timed cold (MeasureRequest::cold)
   bool operator==(const JournalEntry&) const = default;
 };
 

@@ -90,7 +90,7 @@ TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
 
 // --cold-max-m reaches the workers: the fake times a cold request 1.25x, so the best TFLOP/s at
 // M <= 16 is 0.8x an all-graph tune's (the same configs win) and M = 128 is unchanged; the files
-// say how they were timed.
+// say how they were timed, and the journal keeps cold and graph times apart.
 TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
   TempDir graph, cold;
   const std::string common = "tune --fake-worker 'device=Fake H100' --shapes 576,7168 --batch-sizes 1 16 128";
@@ -105,6 +105,11 @@ TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
   }
   EXPECT_EQ(c.versions.at("timing"), "cold up to M = 16, graph above");
   EXPECT_FALSE(g.versions.contains("timing"));
+  // Resuming the cold run's journal with graph timing measures M <= 16 again: no cold time is reused.
+  fs::remove(cold.path / name);
+  ASSERT_EQ(run_cli(fmt::format("{} --resume --save-path '{}'", common, cold.path.string())).exit_code, 0);
+  const auto resumed = fp8kit::read_tuned_config_file(cold.path / name);
+  for (std::int64_t m : {1, 16, 128}) EXPECT_DOUBLE_EQ(resumed.batches.at(m).best_tflops, g.batches.at(m).best_tflops) << m;
   EXPECT_EQ(run_cli(common + " --cold-max-m -1 --save-path /tmp/fp8kit-never-written").exit_code, 2);
 }
 

@@ -188,7 +188,7 @@ TEST(TuneJournal, RoundTripAndTruncatedTail) {
   JournalEntry failed{JournalEntry::Kind::kCandidate, 64, gemm_config(64, 16, 4, 1), std::nullopt, "worker killed by signal 11\nline 2", 0};
   GemmConfig split = gemm_config(64, 32, 8, 1);
   split.split_k = 4;  // the heuristic's split-K pick at a decode shape
-  JournalEntry def{JournalEntry::Kind::kDefault, 1, split, 20.0, "", 0};
+  JournalEntry def{JournalEntry::Kind::kDefault, 1, split, 20.0, "", 0, true};  // timed cold
   JournalEntry session{JournalEntry::Kind::kSession, 0, GemmConfig{}, std::nullopt, "", 3.25};
   for (const auto& e : {ok, failed, def, session}) append_journal(path, e);
   Journal j = read_journal(path);
