@@ -77,14 +77,20 @@ TEST(TuneSearch, NeighboursMoveOneKnob) {
   }
 }
 
+// The tuner's candidates for `s`: every valid config of the space and its split-K variants.
+std::vector<GemmConfig> candidates_with_splits(const GemmShape& s) {
+  std::vector<GemmConfig> out;
+  for (const GemmConfig& c : candidates_for(s)) {
+    out.push_back(c);
+    for (const GemmConfig& v : split_k_variants(c, s, 132)) out.push_back(v);
+  }
+  return out;
+}
+
 // split_k is a knob: from a split config the climb steps to the next split values of the same tile.
 TEST(TuneSearch, SplitKIsAKnob) {
   const GemmShape s{16, 576, 7168};
-  std::vector<GemmConfig> candidates;
-  for (const GemmConfig& c : candidates_for(s)) {
-    candidates.push_back(c);
-    for (const GemmConfig& v : split_k_variants(c, s, 132)) candidates.push_back(v);
-  }
+  const std::vector<GemmConfig> candidates = candidates_with_splits(s);
   CandidateSearch search(candidates, s, {}, {});
   GemmConfig from = gemm_config(64, 32, 8, 1);
   from.split_k = 4;
@@ -224,11 +230,7 @@ TEST(TuneSearch, AllFailedGoesOnDownTheRanking) {
 // m16n32 in the 2026-12-04 A/B), which the tune ranked by the compute model never measured.
 TEST(TuneSearch, DecodeRankingPutsTheWideSplitTileInTheCoarsePass) {
   const GemmShape s{1, 3072, 7168};
-  std::vector<GemmConfig> candidates;
-  for (const GemmConfig& c : candidates_for(s)) {
-    candidates.push_back(c);
-    for (const GemmConfig& v : split_k_variants(c, s, 132)) candidates.push_back(v);
-  }
+  const std::vector<GemmConfig> candidates = candidates_with_splits(s);
   const GemmConfig pick = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
   ASSERT_EQ(pick.block_n, 128) << to_string(pick);
   ASSERT_GT(pick.split_k, 1) << to_string(pick);
