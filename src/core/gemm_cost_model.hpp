@@ -52,7 +52,7 @@ CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, con
 // partials' round trip (M x N x split x 8 bytes), plus the launch. Least squares on relative error
 // over the 1099 candidates (16 rows at M <= 16, 32 at M <= 32, 64 at M <= 64; ring >= 4, no
 // cluster, widths 16/32/64/128) of the M = 1-64 decode tune (docs/data/tune-journal-2026-12-04-
-// session13-h200-decode.tgz). Without the partials term the model split N = 7168 at M = 32-64
+// session13-h200-decode.tgz; scripts/refit_decode_model.py). Without the partials term the model split N = 7168 at M = 32-64
 // (m32n128 / m64n128 split 2) and ran 0.69-0.85x the unsplit m64n64 (A/B 2026-12-04, PERF.md).
 // The heuristic picks by it up to M = kDecodeMaxM, the tuner ranks by it there (rank_by_cost); at
 // M = 64 the model's picks measured 0.99x the compute model's, so 64-row tiles stay with that.

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Refits the decode model (decode_model_us in src/core/gemm_cost_model.cpp: the heuristic's and
+the tuner's order up to kDecodeMaxM) to a tuner journal, by least squares on relative error:
+
+  us = waves x K blocks per split x (a + b x block_n / 64) + [split] (c + d x partial MB) + e
+
+partial MB = M x N x split x 8 bytes / 1e6 (the fp32 slabs written and read). Rows: every measured
+candidate at M <= 64 on the rows the heuristic uses (16 at M <= 16, 32 at M <= 32, 64 above), one
+consumer warpgroup, no cluster, >= 4 stages, widths 16/32/64/128. Prints the coefficients, the fit's
+relative rms error, how the model's favourite measured tile of each search compares with the
+search's best (by M), and the measured cost of rows past M (32 against 16 rows, 64 against 32).
+Usage: refit_decode_model.py JOURNAL_DIR   (<save>/.fp8kit-tune-state, or docs/data/*.tgz unpacked)
+Needs numpy. Copy the coefficients into decode_model_us by hand and A/B the heuristic on a GPU:
+the model only sees measured tiles here (session 14's first fit looked right offline and lost
+0.69x at M = 32-64 on the GPU)."""
+import collections
+import glob
+import json
+import math
+import sys
+
+import numpy as np
+
+SMS = 132
+
+
+def rows_of(m):
+    return 16 if m <= 16 else 32 if m <= 32 else 64
+
+
+def load(journal):
+    rows = []
+    for path in glob.glob(f"{journal}/*.jsonl"):
+        n = int(path.split("N=")[1].split(",")[0])
+        k = int(path.split("K=")[1].split(",")[0])
+        for line in open(path):
+            d = json.loads(line)
+            c = d.get("config")
+            if not d.get("us") or not c or d.get("m", 0) > 64:
+                continue
+            sk = c.get("split_k", 1)
+            kb = -(-k // 128)
+            tiles = -(-d["m"] // c["block_m"]) * -(-n // c["block_n"])
+            rows.append(dict(n=n, k=k, m=d["m"], bm=c["block_m"], bn=c["block_n"], sk=sk, st=c["stages"],
+                             wg=c["consumer_warpgroups"], cl=c["cluster_m"] * c["cluster_n"], us=d["us"],
+                             kbu=-(-kb // sk), waves=-(-tiles * sk // SMS)))
+    return rows
+
+
+def features(r):
+    w = r["waves"] * r["kbu"]
+    split = r["sk"] > 1
+    return [w, w * r["bn"] / 64, 1.0 if split else 0.0, r["m"] * r["n"] * r["sk"] * 8e-6 if split else 0.0, 1.0]
+
+
+def in_domain(r):
+    return (r["bm"] == rows_of(r["m"]) and r["wg"] == 1 and r["cl"] == 1 and r["st"] >= 4
+            and r["bn"] in (16, 32, 64, 128))
+
+
+def geomean(v):
+    return math.exp(sum(map(math.log, v)) / len(v))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    rows = load(sys.argv[1])
+    fit = [r for r in rows if in_domain(r)]
+    if not fit:
+        sys.exit(f"no decode candidates in {sys.argv[1]}")
+    x = np.array([features(r) for r in fit])
+    y = np.array([r["us"] for r in fit])
+    coef, *_ = np.linalg.lstsq(x / y[:, None], np.ones(len(y)), rcond=None)
+    rms = float(np.sqrt(np.mean((x @ coef / y - 1) ** 2)))
+    print("us = waves x kb x (%.4f + %.4f bn/64) + split (%.4f + %.4f MB) + %.4f" % tuple(coef))
+    print(f"{len(fit)} candidates, relative rms error {rms:.3f}")
+
+    searches = collections.defaultdict(list)
+    for r in rows:
+        searches[(r["n"], r["k"], r["m"])].append(r)
+    by_m = collections.defaultdict(list)
+    for (n, k, m), rs in sorted(searches.items()):
+        tiles = collections.defaultdict(list)
+        for r in rs:
+            if in_domain(r):
+                tiles[(r["bn"], r["sk"])].append(r)
+        if tiles:
+            pick = min(tiles.values(), key=lambda t: float(np.dot(features(t[0]), coef)))
+            by_m[m].append(min(r["us"] for r in pick) / min(r["us"] for r in rs))
+    print("model's favourite measured tile / search's best, geomean by M:",
+          " ".join(f"M{m}:{geomean(v):.3f}" for m, v in sorted(by_m.items())))
+
+    padded = collections.defaultdict(list)
+    same = collections.defaultdict(dict)
+    for r in rows:
+        if r["wg"] == 1 and r["cl"] == 1 and r["st"] >= 4:
+            same[(r["n"], r["k"], r["m"], r["bn"], r["sk"], r["st"])][r["bm"]] = r["us"]
+    for (n, k, m, *_), t in same.items():
+        for more, fewer in ((32, 16), (64, 32), (64, 16)):
+            if fewer == rows_of(m) and more in t and fewer in t:
+                padded[(more, fewer)].append(t[more] / t[fewer])
+    for (more, fewer), v in sorted(padded.items()):
+        print(f"rows past M: {more}-row tile / {fewer}-row tile, geomean {geomean(v):.3f} over {len(v)}")
+
+
+if __name__ == "__main__":
+    main()
