@@ -8,11 +8,11 @@ the best settings and the cells the best one loses most on.
 Usage: refit_cost_model.py JOURNAL_DIR   (a tune's <save>/.fp8kit-tune-state, or docs/data/*.tgz unpacked)
 Keep the mirror in step with the C++ model; check the C++ picks after changing it."""
 import collections
-import glob
 import itertools
-import json
 import math
 import sys
+
+from tune_journal_io import measured_candidates
 
 SMS = 132
 TILES = ([(64, bn, 1) for bn in (16, 32, 48, 64, 80, 96, 112, 128)] +
@@ -21,19 +21,13 @@ TILES = ([(64, bn, 1) for bn in (16, 32, 48, 64, 80, 96, 112, 128)] +
 
 def load(journal):
     searches = collections.defaultdict(dict)  # (n, k, m) -> {(bm, bn, wg): best us over stages, "best": us}
-    for path in glob.glob(f"{journal}/*.jsonl"):
-        n = int(path.split("N=")[1].split(",")[0])
-        k = int(path.split("K=")[1].split(",")[0])
-        for line in open(path):
-            d = json.loads(line)
-            c = d.get("config")
-            if not d.get("us") or not c:
-                continue
-            s = searches[(n, k, d["m"])]
-            s["best"] = min(s.get("best", math.inf), d["us"])
-            if c["cluster_m"] * c["cluster_n"] == 1 and c["stages"] >= 3:
-                key = (c["block_m"], c["block_n"], c["consumer_warpgroups"])
-                s[key] = min(s.get(key, math.inf), d["us"])
+    for n, k, d in measured_candidates(journal):
+        c = d["config"]
+        s = searches[(n, k, d["m"])]
+        s["best"] = min(s.get("best", math.inf), d["us"])
+        if c["cluster_m"] * c["cluster_n"] == 1 and c["stages"] >= 3:
+            key = (c["block_m"], c["block_n"], c["consumer_warpgroups"])
+            s[key] = min(s.get(key, math.inf), d["us"])
     return searches
 
 

@@ -14,12 +14,12 @@ Needs numpy. Copy the coefficients into decode_model_us by hand and A/B the heur
 the model only sees measured tiles here (session 14's first fit looked right offline and lost
 0.69x at M = 32-64 on the GPU)."""
 import collections
-import glob
-import json
 import math
 import sys
 
 import numpy as np
+
+from tune_journal_io import measured_candidates
 
 SMS = 132
 
@@ -30,20 +30,16 @@ def rows_of(m):
 
 def load(journal):
     rows = []
-    for path in glob.glob(f"{journal}/*.jsonl"):
-        n = int(path.split("N=")[1].split(",")[0])
-        k = int(path.split("K=")[1].split(",")[0])
-        for line in open(path):
-            d = json.loads(line)
-            c = d.get("config")
-            if not d.get("us") or not c or d.get("m", 0) > 64:
-                continue
-            sk = c.get("split_k", 1)
-            kb = -(-k // 128)
-            tiles = -(-d["m"] // c["block_m"]) * -(-n // c["block_n"])
-            rows.append(dict(n=n, k=k, m=d["m"], bm=c["block_m"], bn=c["block_n"], sk=sk, st=c["stages"],
-                             wg=c["consumer_warpgroups"], cl=c["cluster_m"] * c["cluster_n"], us=d["us"],
-                             kbu=-(-kb // sk), waves=-(-tiles * sk // SMS)))
+    for n, k, d in measured_candidates(journal):
+        c = d["config"]
+        if d["m"] > 64:
+            continue
+        sk = c.get("split_k", 1)
+        kb = -(-k // 128)
+        tiles = -(-d["m"] // c["block_m"]) * -(-n // c["block_n"])
+        rows.append(dict(n=n, k=k, m=d["m"], bm=c["block_m"], bn=c["block_n"], sk=sk, st=c["stages"],
+                         wg=c["consumer_warpgroups"], cl=c["cluster_m"] * c["cluster_n"], us=d["us"],
+                         kbu=-(-kb // sk), waves=-(-tiles * sk // SMS)))
     return rows
 
 
