@@ -87,7 +87,7 @@ int rows_per_warpgroup(const GemmConfig& c) {
 int wgmma_slices(const GemmConfig& c) { return std::max(1, rows_per_warpgroup(c) / kWgmmaM); }
 
 bool gemm_needs_promotion(const GemmConfig& c) {
-  return c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128 || !c.fast_accum;
+  return is_scaled_by_128(c.mode_a, c.mode_b) || !c.fast_accum;
 }
 
 int consumer_register_budget(int consumer_warpgroups) {
@@ -179,7 +179,7 @@ std::vector<std::string> field_errors(const GemmConfig& c) {
     e.push_back(fmt::format("group_size_m: must be a multiple of cluster_m {}, got {}", c.cluster_m, c.group_size_m));
   }
   if (!is_out_dtype(c.out)) e.push_back(fmt::format("out: must be bf16, fp16 or fp32, got {}", dtype_name(c.out)));
-  if (c.fast_accum && (c.mode_a == ScaleModeA::kGroup128 || c.mode_b == ScaleModeB::kBlock128)) {
+  if (c.fast_accum && is_scaled_by_128(c.mode_a, c.mode_b)) {
     e.push_back(fmt::format("fast_accum: refused with 128-wide scales (a={} b={}), which promote every K block",
                             scale_mode_name(c.mode_a), scale_mode_name(c.mode_b)));
   }

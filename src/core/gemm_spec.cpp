@@ -18,10 +18,6 @@ void require_non_negative(const char* what, std::int64_t value) {
   if (value < 0) fail(std::string(what) + " must be >= 0, got " + std::to_string(value));
 }
 
-bool is_scaled_by_128(ScaleModeA a, ScaleModeB b) {
-  return a == ScaleModeA::kGroup128 || b == ScaleModeB::kBlock128;
-}
-
 }  // namespace
 
 std::string_view scale_mode_name(ScaleModeA m) {
@@ -74,6 +70,10 @@ std::int64_t scale_b_elems(ScaleModeB mode, std::int64_t n, std::int64_t k) {
     case ScaleModeB::kBlock128: return ceil_div(n, kGemmScaleBlock) * block128_scale_ld(k);
   }
   fail("unknown ScaleModeB value " + std::to_string(static_cast<int>(mode)));
+}
+
+bool is_scaled_by_128(ScaleModeA a, ScaleModeB b) {
+  return a == ScaleModeA::kGroup128 || b == ScaleModeB::kBlock128;
 }
 
 void validate_gemm(const GemmShape& shape, ScaleModeA mode_a, ScaleModeB mode_b) {

@@ -113,13 +113,11 @@ void check_bias(const char* op, const std::optional<TensorView>& bias, std::int6
 }  // namespace
 
 bool cublaslt_supports_out(ScaleModeA mode_a, ScaleModeB mode_b, DType out) {
-  const bool block = mode_a == ScaleModeA::kGroup128 || mode_b == ScaleModeB::kBlock128;
-  return !(block && out == DType::kFloat32);
+  return !(is_scaled_by_128(mode_a, mode_b) && out == DType::kFloat32);
 }
 
 bool cublaslt_supports_m(ScaleModeA mode_a, ScaleModeB mode_b, std::int64_t m) {
-  const bool block = mode_a == ScaleModeA::kGroup128 || mode_b == ScaleModeB::kBlock128;
-  return !block || m % 4 == 0;
+  return !is_scaled_by_128(mode_a, mode_b) || m % 4 == 0;
 }
 
 DType cublaslt_fp8_bias_dtype(DType out) { return out == DType::kFloat16 ? DType::kFloat16 : DType::kBFloat16; }
@@ -189,8 +187,7 @@ GemmShape check_mm_args(const TensorView& a, const TensorView& b, const TensorVi
 
 void check_backend_rules(GemmBackend backend, ScaleModeA mode_a, ScaleModeB mode_b, DType out,
                          std::optional<DType> bias, const ScaledMmOptions& options, std::int64_t m) {
-  const bool promoted = mode_a == ScaleModeA::kGroup128 || mode_b == ScaleModeB::kBlock128;
-  if (options.fast_accum && promoted) {
+  if (options.fast_accum && is_scaled_by_128(mode_a, mode_b)) {
     fail(fmt::format("scaled_mm: fast_accum is refused with scale modes a={} b={}: 128-wide scales need promotion "
                      "of every K slice into fp32 (cuBLASLt and PyTorch refuse it too)",
                      scale_mode_name(mode_a), scale_mode_name(mode_b)));

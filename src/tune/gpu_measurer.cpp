@@ -7,6 +7,8 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -100,26 +102,17 @@ class GpuMeasurer : public CandidateMeasurer {
         ops::fp8kit_scaled_mm(a(), b(), mode_a_, sa(), mode_b_, sb(), unmapped, std::nullopt, stream, config);
         FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
       }
+      const bench::Rotation& sets = rotation(cold, stream);
       out_.fill_bytes(0xFF);  // NaN: a tile the kernel skips cannot pass
-      run(config, stream);
+      run(config, stream, sets, 0);  // set 0: the buffers themselves
       FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
       std::vector<std::byte> got(out_bytes());
       out_.download(got.data(), got.size());
       if (const auto wrong = compare_gemm_outputs(reference_, got, config.out, shape.m, shape.n)) {
         throw Error(ErrorKind::kCheckFailed, fmt::format("{}: {}", kernel_name(config), *wrong));
       }
-      // Cold: the copies of A, B, their scales and the output together exceed twice the L2, so every
-      // call reads its weights from HBM, as a decode step does.
-      const bench::Rotation rotation({{a_.data(), a_.bytes()}, {b_.data(), b_.bytes()}, {sa_.data(), sa_.bytes()},
-                                      {sb_.data(), sb_.bytes()}, {out_.data(), out_.bytes()}},
-                                     device_, cold ? bench::TimingMode::kCold : bench::TimingMode::kGraph, stream);
-      const auto call = [&](cudaStream_t s, int set) {
-        ops::fp8kit_scaled_mm(bench::with_data(a(), rotation.at(0, set)), bench::with_data(b(), rotation.at(1, set)),
-                              mode_a_, bench::with_data(sa(), rotation.at(2, set)), mode_b_,
-                              bench::with_data(sb(), rotation.at(3, set)),
-                              bench::with_data(out_view(out_), rotation.at(4, set)), std::nullopt, s, config);
-      };
-      return bench::time_launches(call, rotation.sets(), stream, timing_).median;
+      const auto call = [&](cudaStream_t s, int set) { run(config, s, sets, set); };
+      return bench::time_launches(call, sets.sets(), stream, timing_).median;
     } catch (...) {
       // A fault is sticky: the context is gone and this process must be replaced.
       (void)cudaGetLastError();
@@ -161,8 +154,27 @@ class GpuMeasurer : public CandidateMeasurer {
     return TensorView::matrix(buf.data(), out_dtype_, shape_.m, shape_.n, shape_.n);
   }
 
-  void run(const GemmConfig& config, cudaStream_t stream) {
-    ops::fp8kit_scaled_mm(a(), b(), mode_a_, sa(), mode_b_, sb(), out_view(out_), std::nullopt, stream, config);
+  // The timed calls' input sets, kept while requests stay on the prepared problem: one (the buffers
+  // themselves) for graph timing; cold, copies of A, B, their scales and the output that together
+  // exceed twice the L2, so every call reads its weights from HBM, as a decode step does.
+  const bench::Rotation& rotation(bool cold, cudaStream_t stream) {
+    if (!rotation_ || rotation_cold_ != cold) {
+      rotation_.reset();
+      rotation_.emplace(std::vector<std::pair<void*, std::size_t>>{{a_.data(), a_.bytes()},
+                                                                   {b_.data(), b_.bytes()},
+                                                                   {sa_.data(), sa_.bytes()},
+                                                                   {sb_.data(), sb_.bytes()},
+                                                                   {out_.data(), out_.bytes()}},
+                        device_, cold ? bench::TimingMode::kCold : bench::TimingMode::kGraph, stream);
+      rotation_cold_ = cold;
+    }
+    return *rotation_;
+  }
+
+  void run(const GemmConfig& config, cudaStream_t stream, const bench::Rotation& sets, int set) {
+    ops::fp8kit_scaled_mm(bench::with_data(a(), sets.at(0, set)), bench::with_data(b(), sets.at(1, set)), mode_a_,
+                          bench::with_data(sa(), sets.at(2, set)), mode_b_, bench::with_data(sb(), sets.at(3, set)),
+                          bench::with_data(out_view(out_), sets.at(4, set)), std::nullopt, stream, config);
   }
 
   // Inputs and the reference output for (shape, modes, out), kept while requests stay on them.
@@ -170,6 +182,7 @@ class GpuMeasurer : public CandidateMeasurer {
     const bool same = shape.m == shape_.m && shape.n == shape_.n && shape.k == shape_.k && c.out == out_dtype_ &&
                       c.mode_a == mode_a_ && c.mode_b == mode_b_ && !reference_.empty();
     if (same) return;
+    rotation_.reset();  // its copies are of the buffers replaced below
     if (shape.n != shape_.n || shape.k != shape_.k || c.mode_b != mode_b_ || b_.bytes() == 0) {
       b_ = upload(random_codes(sz(shape.n * shape.k), 0xB0 + sz(shape.n) * 31 + sz(shape.k)));
       sb_ = upload(random_scales(sz(scale_b_elems(c.mode_b, shape.n, shape.k)), 0x5B + sz(shape.n)));
@@ -201,6 +214,8 @@ class GpuMeasurer : public CandidateMeasurer {
   DType out_dtype_ = DType::kBFloat16;
   cuda::DeviceBuffer a_, b_, sa_, sb_, out_;
   std::vector<std::byte> reference_;
+  std::optional<bench::Rotation> rotation_;
+  bool rotation_cold_ = false;
   bool healthy_ = true;
 };
 

@@ -114,6 +114,9 @@ class ItemTuner {
     return stopped_;
   }
 
+  // --cold-max-m: batch sizes up to it are timed with the weights from HBM.
+  bool timed_cold(std::int64_t m) const { return m <= ctx_.options.cold_max_m; }
+
   void write_journal(std::int64_t m, JournalEntry::Kind kind, const GemmConfig& config, std::optional<double> us,
                const std::string& error) {
     JournalEntry e;
@@ -122,7 +125,7 @@ class ItemTuner {
     e.config = config;
     e.us = us;
     e.error = us ? std::string() : error;
-    e.cold = m <= ctx_.options.cold_max_m;
+    e.cold = timed_cold(m);
     append_journal(journal_path_, e);
   }
 
@@ -166,7 +169,7 @@ class ItemTuner {
   std::optional<TunedBatch> tune_batch(std::int64_t m, const std::vector<JournalEntry>& journal, int sm_count) {
     const auto& opt = ctx_.options;
     const GemmShape shape{m, item_.n, item_.k};
-    const bool cold = m <= opt.cold_max_m;
+    const bool cold = timed_cold(m);
     GemmSearchSpace space = opt.space;
     space.out = item_.out;
     std::vector<GemmConfig> candidates;
