@@ -99,15 +99,16 @@ __device__ __forceinline__ void promote_dispatch(float (&acc)[kAcc], const float
   }
 }
 
-// Tiles wider than a scale block dispatch on the split: their promotion then has the 4 scale
-// products ready before the wgmma wait (m128n144/n192 measured 1.05-1.07x, 2026-12-04). Narrower
-// straddling tiles select per group at run time: dispatching cost m64n48/n80 14-26% there.
+// Tiles wider than a scale block, and 96 / 112 wide ones, dispatch on the split: their promotion
+// then has the 4 scale products ready before the wgmma wait (H200: m128n144/n192 1.05-1.07x,
+// m128n96 1.08-1.09x at 3072 x 7168 / 1536, M = 512 / 2048). Narrower straddling tiles select per
+// group at run time: dispatching cost m64n48/n80 14-26% there.
 template <int kAcc, int kBN, int kStep>
 __device__ __forceinline__ void promote(float (&acc)[kAcc], const float (&scratch)[kAcc], const UnitScales& f,
                                         int split_group) {
   if constexpr (kScaleBlock % kBN == 0) {
     promote_groups(acc, scratch, f, kAcc / 4);  // one scale block per tile
-  } else if constexpr (kBN > kScaleBlock) {
+  } else if constexpr (kBN > kScaleBlock || kBN >= 96) {
     promote_dispatch<kAcc, kStep>(acc, scratch, f, split_group);
   } else {
     promote_groups(acc, scratch, f, split_group);
