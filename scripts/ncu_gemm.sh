@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ncu of fp8kit's block-scaled GEMM and DeepGEMM's at the same (N, K, M), for the GPU machine.
-# Usage: scripts/ncu_gemm.sh [--source] FP8KIT_BIN PEERS_DIR CONFIG_DIR OUT_DIR N,K,M [N,K,M ...]
+# Usage: scripts/ncu_gemm.sh [--source] [--warm] FP8KIT_BIN PEERS_DIR CONFIG_DIR OUT_DIR N,K,M [N,K,M ...]
 #   FP8KIT_BIN  the fp8kit CLI;  PEERS_DIR  a copy of ../shared/peers with DeepGEMM built
 #   (build_dg.sh, DG_ROOT set);  CONFIG_DIR  tuned configs for fp8kit, or none.
 # Sections and totals (default): OUT_DIR/ncu_fp8kit_N_K_M.txt and OUT_DIR/ncu_deepgemm_N_K_M.txt.
@@ -10,15 +10,19 @@
 # --source: `--set full` with per-instruction stall samples, each kernel's SASS source page
 # (OUT_DIR/{fp8kit,deepgemm}_N_K_M.src.csv) and details page (.details.txt) written as text and the
 # reports deleted; read them anywhere with scripts/ncu_stalls.py.
-# ncu locks the clocks to base (--clock-control base, its default) and flushes the caches between
-# passes: both kernels are compared at one clock, so a gap that shows in `bench gemm` but not here
-# is clock or power, not the kernel's schedule. Compare cycles, not the bench's microseconds.
+# By default ncu locks the clocks to base (--clock-control base) and flushes the caches between
+# passes: both kernels are compared at one clock with inputs from HBM. --warm profiles the regime
+# `bench gemm`'s graph timing measures instead: caches kept (inputs stay in L2) and the boost clock.
+# The two disagree: at 2112 x 7168, M = 512 fp8kit / DeepGEMM was 0.86 locked and cold, 0.88 warm,
+# 0.80 in graph timing (2026-12-04). Compare cycles, not the bench's microseconds.
 set -uo pipefail
 source_mode=0 limit=600  # seconds of ncu a kernel and cell
-if [ "${1:-}" = --source ]; then
-  source_mode=1 limit=120
+regime=()
+while [ "${1:-}" = --source ] || [ "${1:-}" = --warm ]; do
+  if [ "$1" = --source ]; then source_mode=1 limit=120; fi
+  if [ "$1" = --warm ]; then regime=(--cache-control none --clock-control none); fi
   shift
-fi
+done
 bin=$1 peers=$2 configs=$3 out=$4
 shift 4
 mkdir -p "$out"
@@ -33,13 +37,13 @@ sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section War
 
 # ncu ARGS... over fp8kit's bench at one cell (N, K, M from the caller's variables).
 profile_fp8kit() {
-  timeout "$limit" ncu --kernel-name fp8kit_entry "$@" "$bin" bench gemm --providers fp8-block-w-group-a-noquant \
+  timeout "$limit" ncu --kernel-name fp8kit_entry "${regime[@]}" "$@" "$bin" bench gemm --providers fp8-block-w-group-a-noquant \
     --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" --config-dir "$configs" --timing graph
 }
 
 # ncu ARGS... over DeepGEMM at one cell, called twice (the first compiles and warms up).
 profile_deepgemm() {
-  timeout "$limit" ncu --kernel-name regex:sm90_fp8_gemm "$@" python3 - "$peers" "$n,$k,$m" <<'PY'
+  timeout "$limit" ncu --kernel-name regex:sm90_fp8_gemm "${regime[@]}" "$@" python3 - "$peers" "$n,$k,$m" <<'PY'
 import sys, torch
 sys.path.insert(0, sys.argv[1])
 import peers_gemm as pg
