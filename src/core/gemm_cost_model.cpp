@@ -92,7 +92,7 @@ CostEstimate estimate_cost(const GemmConfig& c, const GemmShape& s, const Device
 
 double predicted_us(const GemmConfig& c, const GemmShape& s, const DeviceModel& d) {
   if (s.m > kDecodeMaxM) return estimate_cost(c, s, d).time_us;
-  const double rows = s.m <= 16 ? 16.0 : 32.0;
+  const double rows = decode_block_m(s.m);
   return decode_model_us(c, s, d.sm_count) * (1.0 + 0.1 * std::max(c.block_m / rows - 1.0, 0.0));
 }
 

@@ -58,6 +58,9 @@ CostEstimate estimate_cost(const GemmConfig& config, const GemmShape& shape, con
 // M = 64 the model's picks measured 0.99x the compute model's, so 64-row tiles stay with that.
 double decode_model_us(const GemmConfig& config, const GemmShape& shape, int sm_count);
 inline constexpr std::int64_t kDecodeMaxM = 32;
+// The rows of a decode tile for M <= kDecodeMaxM: the fewest that hold M, 16 or 32 (a second M tile
+// would stream the weights twice).
+constexpr int decode_block_m(std::int64_t m) { return m <= 16 ? 16 : 32; }
 
 // The time the tuner orders candidates by (and the fake tuner's landscape). Up to kDecodeMaxM:
 // decode_model_us times 1 + 0.1 x (block_m / rows - 1) for the rows past M, rows = 16 or 32 (the

@@ -141,16 +141,16 @@ int max_split(std::int64_t tiles, const GemmShape& shape, int sm_count) {
       1, std::min<std::int64_t>({kMaxSplit, sm_count / tiles, ceil_div(shape.k, kGemmBlockK) / kMinKBlocks})));
 }
 
-// M <= kDecodeMaxM: one consumer warpgroup on the fewest rows that hold M (16 or 32: a second M
-// tile would stream the weights twice), the width and split of least decode_model_us among splits that
-// fit one wave with at least kTuneMinSplitKBlocks K blocks each. Wide tiles cut into K ranges beat
-// narrow whole-K ones at the same CTA count (3072 x 7168, M = 1: m16n64 split 2 8.2 us, m16n32
-// 12.0 us): each CTA's K loop runs at a latency per K block, not at the bandwidth.
+// M <= kDecodeMaxM: one consumer warpgroup on decode_block_m rows, the width and split of least
+// decode_model_us among splits that fit one wave with at least kTuneMinSplitKBlocks K blocks each.
+// Wide tiles cut into K ranges beat narrow whole-K ones at the same CTA count (3072 x 7168, M = 1:
+// m16n64 split 2 8.2 us, m16n32 12.0 us): each CTA's K loop runs at a latency per K block, not at
+// the bandwidth.
 GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base, int sm_count) {
   GemmConfig best = base;
   double best_us = 0;
   const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
-  const int bm = shape.m <= 16 ? 16 : 32;
+  const int bm = decode_block_m(shape.m);
   for (int bn : {16, 32, 64, 128}) {  // widths that never straddle two B scale blocks
     GemmConfig c = base;
     c.block_m = bm;
