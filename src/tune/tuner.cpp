@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -35,11 +36,13 @@ bool TuneReport::complete() const {
 
 namespace {
 
-// One device kind's share of the plan: every item is tuned once per kind (one file set each), by
-// whichever of that kind's workers is free. Made when the kind's first worker says hello.
+// One device kind's share of the plan: every item is tuned once per kind (one file set each), one
+// batch size at a time by whichever of that kind's workers is free. Made when the kind's first
+// worker says hello.
 struct DeviceQueue {
+  std::vector<std::unique_ptr<ItemTune>> items;  // in plan order
+  std::vector<TuneUnit> units;                   // longest first
   std::size_t next = 0;
-  std::vector<TuneItemOutcome> outcomes;  // in plan order
 };
 
 // The queue of `device`'s kind (made with its first worker), or null when --device-name leaves the
@@ -53,11 +56,9 @@ DeviceQueue* join_queue(std::map<std::string, DeviceQueue>& queues, std::vector<
   auto [it, made] = queues.try_emplace(device);
   if (made) {
     for (const TuneWorkItem& item : options.items) {
-      TuneItemOutcome o;
-      o.item = item;
-      o.device = device;
-      it->second.outcomes.push_back(std::move(o));
+      it->second.items.push_back(std::make_unique<ItemTune>(item, options, device));
     }
+    it->second.units = tune_units_longest_first(options.items);
   }
   return &it->second;
 }
@@ -69,6 +70,19 @@ std::string eta_text(double elapsed_s, std::size_t done, std::size_t total) {
 }
 
 }  // namespace
+
+std::vector<TuneUnit> tune_units_longest_first(const std::vector<TuneWorkItem>& items) {
+  std::vector<TuneUnit> units;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    for (std::size_t b = 0; b < items[i].batch_sizes.size(); ++b) units.emplace_back(i, b);
+  }
+  const auto work = [&](const TuneUnit& u) {
+    const TuneWorkItem& item = items[u.first];
+    return static_cast<double>(item.batch_sizes[u.second]) * static_cast<double>(item.n) * static_cast<double>(item.k);
+  };
+  std::stable_sort(units.begin(), units.end(), [&](const auto& a, const auto& b) { return work(a) > work(b); });
+  return units;
+}
 
 TuneReport run_tune(const TuneOptions& options) {
   if (options.workers.empty()) throw_invalid_argument("tune: no workers (no GPU selected)");
@@ -114,15 +128,13 @@ TuneReport run_tune(const TuneOptions& options) {
     try {
       DeviceQueue* queue = queue_for(worker.hello().device);
       while (queue != nullptr && !stop.load()) {
-        std::size_t index;
+        TuneUnit unit;
         {
           std::lock_guard lock(mutex);
-          if (queue->next >= options.items.size()) break;
-          index = queue->next++;
+          if (queue->next >= queue->units.size()) break;
+          unit = queue->units[queue->next++];
         }
-        TuneItemOutcome outcome = tune_item(options.items[index], context);
-        std::lock_guard lock(mutex);
-        queue->outcomes[index] = std::move(outcome);
+        queue->items[unit.first]->tune_batch(unit.second, context);
       }
     } catch (...) {
       std::lock_guard lock(mutex);
@@ -143,7 +155,7 @@ TuneReport run_tune(const TuneOptions& options) {
 
   TuneReport report;
   for (auto& [device, queue] : queues) {  // by device name, each in plan order
-    for (TuneItemOutcome& o : queue.outcomes) report.items.push_back(std::move(o));
+    for (const auto& item : queue.items) report.items.push_back(item->finish());
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.worker_restarts = restarts.load();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -231,6 +232,34 @@ TEST(TuneRun, SurvivesPlantedCrashHangAndWrongOutputOnTwoWorkers) {
   EXPECT_EQ(store.size(), 3u);
   const auto files = files_by_shape(r);
   EXPECT_EQ(store.find({100, 7168, 2048}, DType::kBFloat16, "Fake GPU"), files.at({7168, 2048}).batches.at(64).config);
+}
+
+TEST(TuneRun, UnitsAreEveryBatchSizeOnceLongestFirst) {
+  const auto items = plan_tune_work({{576, 7168}, {24576, 7168}, {7168, 2048}}, DType::kBFloat16, {1, 64, 4096});
+  const std::vector<TuneUnit> units = tune_units_longest_first(items);
+  ASSERT_EQ(units.size(), 9u);
+  EXPECT_EQ(units.front(), TuneUnit(1, 2));  // 24576 x 7168 at M = 4096
+  const auto work = [&](const TuneUnit& u) {
+    return items[u.first].batch_sizes[u.second] * items[u.first].n * items[u.first].k;
+  };
+  for (std::size_t i = 1; i < units.size(); ++i) EXPECT_GE(work(units[i - 1]), work(units[i])) << i;
+  EXPECT_EQ(std::set<TuneUnit>(units.begin(), units.end()).size(), units.size());
+}
+
+// One shape's batch sizes run on both workers at once, and its file is still written once: the
+// worker time the item spent (time_spent_s) exceeds the run's wall time.
+TEST(TuneRun, OneItemsBatchSizesSpreadOverTwoWorkers) {
+  TempDir dir;
+  TuneOptions o = tiny_tune(dir.path(), "sleep-ms=10", 2);
+  o.items.resize(1);
+  o.items[0].batch_sizes = {1, 16, 64, 4096};
+  const TuneReport r = run_tune(o);
+  ASSERT_TRUE(r.complete());
+  ASSERT_EQ(r.items.size(), 1u);
+  const TunedConfigFile& file = *r.items[0].result;
+  EXPECT_EQ(file.batches.size(), 4u);
+  EXPECT_EQ(read_tuned_config_file(r.items[0].file), file);
+  EXPECT_GT(file.time_spent_s, 1.3 * r.seconds) << "worker time " << file.time_spent_s << " s, wall " << r.seconds;
 }
 
 TEST(TuneRun, TimeBudgetStopsResumablyAndResumeCompletesTheSameFiles) {
