@@ -53,7 +53,7 @@ void ItemTune::tune_batch(std::size_t index, ItemContext& ctx) {
     std::lock_guard lock(mutex_);
     if (!begun_ && !begin(ctx)) closed_ = true;
     if (closed_) {  // already tuned by an earlier run
-      ctx.batch_done();
+      ctx.batch_done(tune_search_cost(item_, item_.batch_sizes.at(index)));
       return;
     }
   }
@@ -66,7 +66,7 @@ void ItemTune::tune_batch(std::size_t index, ItemContext& ctx) {
   if (run.stopped) return;  // the item stays unfinished: finish() says so
   if (batch) batches_.emplace(run.m, *batch);
   else failed_ms_.push_back(run.m);
-  ctx.batch_done();
+  ctx.batch_done(tune_search_cost(item_, run.m));
   if (--remaining_ == 0) complete(ctx.worker.hello());
 }
 

@@ -26,7 +26,7 @@ struct ItemContext {  // one per worker thread
   std::optional<std::chrono::steady_clock::time_point> deadline;
   std::atomic<bool>& stop;                      // set by any worker that ran out of time
   std::function<void(const std::string&)> log;  // thread-safe
-  std::function<void()> batch_done;             // one (item, M) finished, for progress
+  std::function<void(double)> batch_done;       // one (item, M) of this tune_search_cost finished
   // This worker's slowest requests so far: a request is issued only if one as long ends in time.
   std::chrono::duration<double> longest_measure{0}, longest_compile{0};
 };

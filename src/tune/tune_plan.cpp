@@ -38,6 +38,10 @@ std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType ou
   return items;
 }
 
+double tune_search_cost(const TuneWorkItem& item, std::int64_t m) {
+  return 1.0 + static_cast<double>(m) * static_cast<double>(item.n) * static_cast<double>(item.k) / 5e10;
+}
+
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
                                    std::string_view device_name) {
   const std::filesystem::path name = tuned_config_file_name(n, k, out, device_name);

@@ -36,6 +36,12 @@ NK parse_shape_arg(std::string_view text);
 std::vector<TuneWorkItem> plan_tune_work(const std::vector<NK>& shapes, DType out,
                                          std::vector<std::int64_t> batch_sizes);
 
+// A batch size's search time, in units of its fixed part (compiles, the default, the climb's
+// launches: about 1.5 s on an H200), growing with the GEMM's work M N K. Measured in issue 17's run
+// (session 16): 24576 x 7168 took 44 s over 6 batch sizes, 2112 x 7168 and 576 x 7168 9-11 s. It
+// orders the tuner's units (longest first) and weighs its ETA.
+double tune_search_cost(const TuneWorkItem& item, std::int64_t m);
+
 // Where a work item's resume journal lives: <save>/.fp8kit-tune-state/<file stem>.jsonl.
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
                                    std::string_view device_name);

@@ -63,9 +63,10 @@ DeviceQueue* join_queue(std::map<std::string, DeviceQueue>& queues, std::vector<
   return &it->second;
 }
 
-std::string eta_text(double elapsed_s, std::size_t done, std::size_t total) {
-  if (done == 0 || done >= total || elapsed_s < 1) return "";
-  const double left = elapsed_s / static_cast<double>(done) * static_cast<double>(total - done);
+// By tune_search_cost, not by count: the longest units go first.
+std::string eta_text(double elapsed_s, double done_cost, double total_cost) {
+  if (done_cost <= 0 || done_cost >= total_cost || elapsed_s < 1) return "";
+  const double left = elapsed_s / done_cost * (total_cost - done_cost);
   return left >= 90 ? fmt::format(", ETA {:.0f} min", left / 60) : fmt::format(", ETA {:.0f} s", left);
 }
 
@@ -77,8 +78,7 @@ std::vector<TuneUnit> tune_units_longest_first(const std::vector<TuneWorkItem>& 
     for (std::size_t b = 0; b < items[i].batch_sizes.size(); ++b) units.emplace_back(i, b);
   }
   const auto work = [&](const TuneUnit& u) {
-    const TuneWorkItem& item = items[u.first];
-    return static_cast<double>(item.batch_sizes[u.second]) * static_cast<double>(item.n) * static_cast<double>(item.k);
+    return tune_search_cost(items[u.first], items[u.first].batch_sizes[u.second]);
   };
   std::stable_sort(units.begin(), units.end(), [&](const auto& a, const auto& b) { return work(a) > work(b); });
   return units;
@@ -94,12 +94,17 @@ TuneReport run_tune(const TuneOptions& options) {
   }
   std::filesystem::create_directories(options.save_path);
   std::size_t plan_batches = 0;
-  for (const TuneWorkItem& item : options.items) plan_batches += item.batch_sizes.size();
+  double plan_cost = 0;
+  for (const TuneWorkItem& item : options.items) {
+    plan_batches += item.batch_sizes.size();
+    for (std::int64_t m : item.batch_sizes) plan_cost += tune_search_cost(item, m);
+  }
 
-  std::mutex mutex;  // guards queues, skipped, done_batches, log, first_error
+  std::mutex mutex;  // guards queues, skipped, done_batches, done_cost, log, first_error
   std::map<std::string, DeviceQueue> queues;
   std::vector<std::string> skipped;  // devices of workers left out by options.device_name
   std::size_t done_batches = 0;
+  double done_cost = 0;
   std::exception_ptr first_error;
   std::atomic<bool> stop{false};
   std::atomic<int> restarts{0};
@@ -107,14 +112,17 @@ TuneReport run_tune(const TuneOptions& options) {
     std::lock_guard lock(mutex);
     if (options.log) options.log(line);
   };
-  const auto batch_done = [&] {
+  const auto batch_done = [&](double cost) {
     std::lock_guard lock(mutex);
     ++done_batches;
-    const std::size_t total = plan_batches * std::max<std::size_t>(queues.size(), 1);
+    done_cost += cost;
+    const std::size_t kinds = std::max<std::size_t>(queues.size(), 1);
+    const std::size_t total = plan_batches * kinds;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.log) {
-      options.log(fmt::format("[{:3.0f}%] {}/{} (N, K, M) done{}", 100.0 * static_cast<double>(done_batches) / static_cast<double>(total),
-                              done_batches, total, eta_text(elapsed, done_batches, total)));
+      options.log(fmt::format("[{:3.0f}%] {}/{} (N, K, M) done{}",
+                              100.0 * static_cast<double>(done_batches) / static_cast<double>(total), done_batches,
+                              total, eta_text(elapsed, done_cost, plan_cost * static_cast<double>(kinds))));
     }
   };
   const auto queue_for = [&](const std::string& device) {
