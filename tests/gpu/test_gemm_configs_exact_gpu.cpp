@@ -118,16 +118,17 @@ TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
     if (under_sanitizer() && sample.size() == kSanitizerConfigs) break;
     sample.push_back(configs[std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng)]);
   }
-  // The tuner's split-K variants (2-8 splits of a cluster-1 config): one random config per split count.
-  std::vector<GemmConfig> unclustered;
-  for (const GemmConfig& c : gemm_search_space()) {
-    if (gemm_cluster_size(c) == 1) unclustered.push_back(c);
-  }
+  // The tuner's split-K variants (2-8 splits of a cluster-1 config): one random config per split
+  // count, among those the split leaves valid (its fp32 epilogue tile needs more shared memory).
   int splits = 0;
   for (int split = 2; split <= 8 && !under_sanitizer(); ++split, ++splits) {
-    GemmConfig c = unclustered[std::uniform_int_distribution<std::size_t>(0, unclustered.size() - 1)(rng)];
-    c.split_k = split;
-    sample.push_back(c);
+    std::vector<GemmConfig> split_configs;
+    for (GemmConfig c : gemm_search_space()) {
+      c.split_k = split;
+      if (gemm_cluster_size(c) == 1 && is_valid(c)) split_configs.push_back(c);
+    }
+    ASSERT_FALSE(split_configs.empty()) << "split " << split;
+    sample.push_back(split_configs[std::uniform_int_distribution<std::size_t>(0, split_configs.size() - 1)(rng)]);
   }
   precompile(sample);
   cuda::Stream stream;
