@@ -24,6 +24,13 @@ struct SearchOptions {
   int climb_width = 4;  // climb from the first of the 4 fastest that has unmeasured neighbours
   // Measure every candidate (ignores the budget): the check that the search misses nothing.
   bool exhaustive = false;
+  // After the climb, the fastest `recheck_leaders` within `recheck_window` of the best (at least the
+  // best) are measured `recheck_rounds` more times, round-robin, and count with their median: one
+  // fast outlier no longer picks the config. (Session 16: a 5 us kernel's one-shot graph timing spread 20% between
+  // runs, and a two-GPU tune chose a config 19% slower than the one-GPU run's.)
+  int recheck_leaders = 3;
+  double recheck_window = 0.05;
+  int recheck_rounds = 2;
 };
 
 struct MeasuredConfig {

@@ -5,6 +5,8 @@
 //   hang=SUB    the worker never answers for a matching config
 //   fail=SUB    a matching config fails verification (a failed reply; the worker lives on)
 //   sleep-ms=N  each measurement takes N ms of wall time
+//   fast-first=NAME  the first measurement of the config of exactly this kernel name (per worker
+//               process) reads 0.6 of its time: the one-off fast outlier timing noise can give
 //   device=NAME the device name in the hello (default "Fake GPU"); sm-count=N (default 132);
 //               A|B|... names one per worker by its CUDA_VISIBLE_DEVICES (a mixed host), and
 //               $FP8KIT_FAKE_DEVICE overrides it (a node of a test cluster)
@@ -21,6 +23,7 @@ namespace fp8kit::tune {
 
 struct FakeWorkerSpec {
   std::vector<std::string> crash, hang, fail;
+  std::string fast_first;
   int sleep_ms = 0;
   std::string device = "Fake GPU";
   int sm_count = 132;
@@ -38,6 +41,7 @@ std::string fake_device_name(const std::string& spec_device, const char* env_dev
 double fake_time_us(const GemmShape& shape, const GemmConfig& config, int sm_count);
 // A cold measurement (MeasureRequest::cold) takes this much longer on the fake: tests see the flag arrive.
 inline constexpr double kFakeColdFactor = 1.25;
+inline constexpr double kFakeFastFirstFactor = 0.6;  // fast-first=NAME
 // The fake's default heuristic: block_m 64 up to M = 64, else 128 with 2 warpgroups; block_n 128.
 GemmConfig fake_default_config(const GemmShape& shape, const GemmConfig& base);
 
@@ -51,6 +55,7 @@ class FakeMeasurer : public CandidateMeasurer {
 
  private:
   FakeWorkerSpec spec_;
+  bool fast_first_done_ = false;
 };
 
 }  // namespace fp8kit::tune

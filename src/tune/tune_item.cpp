@@ -1,6 +1,7 @@
 #include "tune/tune_item.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -210,86 +211,149 @@ std::map<std::string, std::string> ItemTune::compile(BatchRun& run, const std::v
   return failed;
 }
 
+// What earlier runs measured at one M (same timing regime): handed to the search when it asks for
+// them, not up front, so an interrupted batch goes on as it would have, and a resumed tune takes the
+// same path (and makes the same choice) as one that was never stopped.
+struct ItemTune::Replay {
+  std::optional<GemmConfig> default_config;
+  std::optional<double> default_us;
+  std::map<GemmConfig, std::optional<double>> candidates;
+  std::map<GemmConfig, std::deque<std::optional<double>>> rechecks;  // in the order they were measured
+
+  Replay(const std::vector<JournalEntry>& journal, std::int64_t m, bool cold) {
+    for (const JournalEntry& e : journal) {
+      if (e.m != m || e.cold != cold) continue;  // a resume with another --cold-max-m measures again
+      if (e.kind == JournalEntry::Kind::kDefault) {
+        default_config = e.config;
+        default_us = e.us;
+      }
+      if (e.kind == JournalEntry::Kind::kCandidate) candidates[e.config] = e.us;
+      if (e.kind == JournalEntry::Kind::kRecheck) rechecks[e.config].push_back(e.us);
+    }
+  }
+};
+
+// A measurement of `c` (a journaled one first), journaled as `kind`; nullopt: failed, or out of time
+// (run.stopped).
+std::optional<double> ItemTune::measure_journaled(BatchRun& run, const GemmShape& shape, bool cold,
+                                                  const GemmConfig& c, JournalEntry::Kind kind, Replay& replay) {
+  if (const auto it = replay.rechecks.find(c); kind == JournalEntry::Kind::kRecheck && it != replay.rechecks.end() &&
+                                               !it->second.empty()) {
+    const std::optional<double> us = it->second.front();
+    it->second.pop_front();
+    return us;
+  }
+  if (out_of_time(run, run.ctx.longest_measure)) return std::nullopt;
+  GemmConfig measured = c;
+  std::string error;
+  const std::optional<double> us = measure(run, {shape, c, false, cold}, measured, error);
+  if (!us) run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, shape.m, kernel_name(c), error));
+  write_journal(shape.m, kind, c, us, error);
+  return us;
+}
+
+// The climb: batches of candidates compiled in parallel on the worker, then measured one by one.
+void ItemTune::climb(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay) {
+  while (true) {
+    const std::vector<GemmConfig> batch = search.next_batch();
+    if (batch.empty()) return;
+    std::vector<GemmConfig> to_measure;
+    for (const GemmConfig& c : batch) {
+      if (const auto j = replay.candidates.find(c); j != replay.candidates.end()) search.record(c, j->second);
+      else to_measure.push_back(c);
+    }
+    if (to_measure.empty()) continue;
+    if (out_of_time(run, run.ctx.longest_compile)) return;
+    const auto compile_failures = compile(run, to_measure);
+    for (const GemmConfig& c : to_measure) {
+      if (const auto f = compile_failures.find(kernel_name(c)); f != compile_failures.end()) {
+        const std::string error = "compile: " + f->second;
+        run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, shape.m, kernel_name(c), error));
+        write_journal(shape.m, JournalEntry::Kind::kCandidate, c, std::nullopt, error);
+        search.record(c, std::nullopt);
+        continue;
+      }
+      const std::optional<double> us = measure_journaled(run, shape, cold, c, JournalEntry::Kind::kCandidate, replay);
+      if (run.stopped) return;
+      search.record(c, us);
+    }
+  }
+}
+
+// SearchOptions::recheck_*: the leaders within the window (the best alone, if it is far ahead: an
+// outlier would be) are measured again, round-robin, and recorded with their median (a failure
+// excludes one). A leader that falls back makes room for the next, rechecked in turn (3 passes at most).
+void ItemTune::recheck(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay) {
+  const SearchOptions& opt = options_.search;
+  std::map<GemmConfig, std::vector<double>> times;
+  for (int pass = 0; pass < 3; ++pass) {
+    const std::vector<MeasuredConfig> fastest = search.fastest(opt.recheck_leaders);
+    std::vector<GemmConfig> todo;
+    for (const MeasuredConfig& f : fastest) {
+      if (f.us > fastest.front().us * (1 + opt.recheck_window)) break;
+      if (times.emplace(f.config, std::vector<double>{f.us}).second) todo.push_back(f.config);
+    }
+    if (todo.empty()) return;
+    for (int round = 0; round < opt.recheck_rounds; ++round) {
+      for (auto c = todo.begin(); c != todo.end();) {
+        const std::optional<double> us = measure_journaled(run, shape, cold, *c, JournalEntry::Kind::kRecheck, replay);
+        if (run.stopped) return;
+        if (!us) {
+          search.record(*c, std::nullopt);
+          c = todo.erase(c);
+          continue;
+        }
+        times[*c].push_back(*us);
+        ++c;
+      }
+    }
+    for (const GemmConfig& c : todo) {
+      std::vector<double>& t = times[c];
+      std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+      search.record(c, t[t.size() / 2]);
+    }
+  }
+}
+
 std::optional<TunedBatch> ItemTune::search(BatchRun& run) {
-  const std::int64_t m = run.m;
-  const GemmShape shape{m, item_.n, item_.k};
-  const bool cold = timed_cold(m);
+  const GemmShape shape{run.m, item_.n, item_.k};
+  const bool cold = timed_cold(run.m);
   const int sm_count = run.ctx.worker.hello().sm_count;
   GemmSearchSpace space = options_.space;
   space.out = item_.out;
   DeviceModel device;
   device.sm_count = sm_count;
   CandidateSearch search(candidates_for(space, shape, sm_count), shape, device, options_.search);
-
-  GemmConfig base;
-  base.mode_a = space.mode_a;
-  base.mode_b = space.mode_b;
-  base.out = item_.out;
-  // An earlier run's results are handed to the search when it asks for them, not up front: an
-  // interrupted batch then goes on as it would have, and a resumed tune takes the same path (and
-  // makes the same choice) as one that was never stopped.
-  std::optional<GemmConfig> default_config;
-  std::optional<double> default_us;
-  std::map<GemmConfig, std::optional<double>> journaled;
-  for (const JournalEntry& e : journal_) {
-    if (e.m != m || e.cold != cold) continue;  // a resume with another --cold-max-m measures again
-    if (e.kind == JournalEntry::Kind::kDefault) {
-      default_config = e.config;
-      default_us = e.us;
-      search.record(e.config, e.us);
-    }
-    if (e.kind == JournalEntry::Kind::kCandidate) journaled[e.config] = e.us;
-  }
-  if (!default_config) {
+  Replay replay(journal_, run.m, cold);
+  if (replay.default_config) {
+    search.record(*replay.default_config, replay.default_us);
+  } else {
     if (out_of_time(run, run.ctx.longest_measure)) return std::nullopt;
-    GemmConfig measured = base;
+    GemmConfig measured{.mode_a = space.mode_a, .mode_b = space.mode_b, .out = item_.out};
     std::string error;
-    default_us = measure(run, {shape, base, true, cold}, measured, error);
-    default_config = measured;
-    write_journal(m, JournalEntry::Kind::kDefault, measured, default_us, error);
-    search.record(measured, default_us);
+    replay.default_us = measure(run, {shape, measured, true, cold}, measured, error);
+    replay.default_config = measured;
+    write_journal(run.m, JournalEntry::Kind::kDefault, measured, replay.default_us, error);
+    search.record(measured, replay.default_us);
   }
-  while (true) {
-    const std::vector<GemmConfig> batch = search.next_batch();
-    if (batch.empty()) break;
-    std::vector<GemmConfig> to_measure;
-    for (const GemmConfig& c : batch) {
-      if (const auto j = journaled.find(c); j != journaled.end()) search.record(c, j->second);
-      else to_measure.push_back(c);
-    }
-    if (to_measure.empty()) continue;
-    if (out_of_time(run, run.ctx.longest_compile)) return std::nullopt;
-    const auto compile_failures = compile(run, to_measure);
-    for (const GemmConfig& c : to_measure) {
-      std::optional<double> us;
-      std::string error;
-      if (const auto f = compile_failures.find(kernel_name(c)); f != compile_failures.end()) {
-        error = "compile: " + f->second;
-      } else {
-        if (out_of_time(run, run.ctx.longest_measure)) return std::nullopt;
-        GemmConfig measured = c;
-        us = measure(run, {shape, c, false, cold}, measured, error);
-      }
-      if (!us) run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, m, kernel_name(c), error));
-      write_journal(m, JournalEntry::Kind::kCandidate, c, us, error);
-      search.record(c, us);
-    }
-  }
-  for (const auto& [config, us] : journaled) search.record(config, us);  // a path that drifted: keep all it measured
+  climb(run, search, shape, cold, replay);
+  for (const auto& [config, us] : replay.candidates) search.record(config, us);  // a path that drifted: keep all it measured
+  if (!run.stopped) recheck(run, search, shape, cold, replay);
+  if (run.stopped) return std::nullopt;
   const auto best = search.best();
   if (!best) {
-    run.ctx.log(fmt::format("N={} K={} M={}: every candidate FAILED", item_.n, item_.k, m));
+    run.ctx.log(fmt::format("N={} K={} M={}: every candidate FAILED", item_.n, item_.k, run.m));
     return std::nullopt;
   }
   TunedBatch b;
   b.config = best->config;
   b.best_tflops = tflops(shape, best->us);
-  b.default_tflops = default_us ? tflops(shape, *default_us) : 0.0;
-  b.default_kernel_name = kernel_name(*default_config);
+  b.default_tflops = replay.default_us ? tflops(shape, *replay.default_us) : 0.0;
+  b.default_kernel_name = kernel_name(*replay.default_config);
   b.candidates_tried = search.measured();
   b.candidates_failed = search.failed();
   run.ctx.log(fmt::format("{}: N={} K={} M={}: {:.1f} TFLOP/s {} (default {:.1f}, x{:.2f}), {} tried, {} failed",
-                          outcome_.device, item_.n, item_.k, m, b.best_tflops, kernel_name(b.config),
+                          outcome_.device, item_.n, item_.k, run.m, b.best_tflops, kernel_name(b.config),
                           b.default_tflops, b.default_tflops > 0 ? b.best_tflops / b.default_tflops : 0.0,
                           b.candidates_tried, b.candidates_failed));
   return b;

@@ -44,11 +44,16 @@ class ItemTune {
 
  private:
   struct BatchRun;  // one batch size on one worker
+  struct Replay;    // what earlier runs measured at its M
 
   bool begin(ItemContext& ctx);  // first batch, under mutex_: resume check and journal; false if already tuned
   bool already_tuned(ItemContext& ctx);
   void complete(const WorkerHello& hello);  // last batch, under mutex_: the file (or the failure)
   std::optional<TunedBatch> search(BatchRun& run);
+  void climb(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
+  void recheck(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
+  std::optional<double> measure_journaled(BatchRun& run, const GemmShape& shape, bool cold, const GemmConfig& c,
+                                          JournalEntry::Kind kind, Replay& replay);
   std::optional<double> measure(BatchRun& run, const MeasureRequest& request, GemmConfig& measured,
                                 std::string& error);
   std::map<std::string, std::string> compile(BatchRun& run, const std::vector<GemmConfig>& configs);

@@ -16,6 +16,7 @@ std::string_view kind_name(JournalEntry::Kind k) {
     case JournalEntry::Kind::kCandidate: return "candidate";
     case JournalEntry::Kind::kDefault: return "default";
     case JournalEntry::Kind::kSession: return "session";
+    case JournalEntry::Kind::kRecheck: return "recheck";
   }
   return "?";
 }
@@ -57,6 +58,7 @@ JournalEntry parse_journal_line(std::string_view line, std::string_view where) {
   }
   if (kind == "candidate") e.kind = JournalEntry::Kind::kCandidate;
   else if (kind == "default") e.kind = JournalEntry::Kind::kDefault;
+  else if (kind == "recheck") e.kind = JournalEntry::Kind::kRecheck;
   else throw_invalid_argument(fmt::format("{}: unknown kind \"{}\"", where, kind));
   if (!j.contains("m") || !j["m"].is_number_integer()) throw_invalid_argument(fmt::format("{}: bad m", where));
   e.m = j["m"].get<std::int64_t>();

@@ -15,14 +15,14 @@
 namespace fp8kit::tune {
 
 struct JournalEntry {
-  enum class Kind { kCandidate, kDefault, kSession };
+  enum class Kind { kCandidate, kDefault, kSession, kRecheck };  // recheck: a leader measured again
   Kind kind = Kind::kCandidate;
-  std::int64_t m = 0;                // candidate, default
-  GemmConfig config;                 // candidate, default (the default heuristic's pick)
+  std::int64_t m = 0;                // candidate, default, recheck
+  GemmConfig config;                 // candidate, recheck; default: the default heuristic's pick
   std::optional<double> us;          // nullopt: failed
   std::string error;                 // why it failed
-  double seconds = 0;                // session: wall time spent on the item in one invocation
-  bool cold = false;                 // candidate, default: timed cold (MeasureRequest::cold)
+  double seconds = 0;                // session: worker time spent on the item in one invocation
+  bool cold = false;                 // candidate, default, recheck: timed cold (MeasureRequest::cold)
   bool operator==(const JournalEntry&) const = default;
 };
 

@@ -190,10 +190,11 @@ TEST(TuneJournal, RoundTripAndTruncatedTail) {
   split.split_k = 4;  // the heuristic's split-K pick at a decode shape
   JournalEntry def{JournalEntry::Kind::kDefault, 1, split, 20.0, "", 0, true};  // timed cold
   JournalEntry session{JournalEntry::Kind::kSession, 0, GemmConfig{}, std::nullopt, "", 3.25};
-  for (const auto& e : {ok, failed, def, session}) append_journal(path, e);
+  JournalEntry recheck{JournalEntry::Kind::kRecheck, 64, gemm_config(64, 128, 4, 1), 12.9, "", 0};
+  for (const auto& e : {ok, failed, def, session, recheck}) append_journal(path, e);
   Journal j = read_journal(path);
   EXPECT_FALSE(j.dropped_truncated_tail);
-  EXPECT_EQ(j.entries, (std::vector<JournalEntry>{ok, failed, def, session}));
+  EXPECT_EQ(j.entries, (std::vector<JournalEntry>{ok, failed, def, session, recheck}));
 
   // A kill in the middle of a write: the cut last line is dropped, the rest kept.
   {
@@ -202,10 +203,10 @@ TEST(TuneJournal, RoundTripAndTruncatedTail) {
   }
   j = read_journal(path);
   EXPECT_TRUE(j.dropped_truncated_tail);
-  EXPECT_EQ(j.entries.size(), 4u);
+  EXPECT_EQ(j.entries.size(), 5u);
   rewrite_journal(path, j.entries);
   append_journal(path, ok);
-  EXPECT_EQ(read_journal(path).entries.size(), 5u);
+  EXPECT_EQ(read_journal(path).entries.size(), 6u);
 
   // Corruption elsewhere is an error naming the line.
   write_file_atomic(path, "{\"kind\":\"bogus\"}\n" + to_journal_line(ok) + "\n");

@@ -262,6 +262,45 @@ TEST(TuneRun, OneItemsBatchSizesSpreadOverTwoWorkers) {
   EXPECT_GT(file.time_spent_s, 1.3 * r.seconds) << "worker time " << file.time_spent_s << " s, wall " << r.seconds;
 }
 
+// A one-off fast reading of the runner-up (timing noise) does not pick it: the leaders are measured
+// again and count with their median. Without the rechecks the outlier wins, so the test can fail.
+TEST(TuneRun, RechecksKeepAFastOutlierFromPickingTheConfig) {
+  const auto one_batch = [](const fs::path& save, const std::string& spec) {
+    TuneOptions o = tiny_tune(save, spec);
+    o.items.resize(1);
+    o.items[0].batch_sizes = {4096};
+    return o;
+  };
+  TempDir clean_dir, noisy_dir, unchecked_dir;
+  const TuneReport clean = run_tune(one_batch(clean_dir.path(), "sleep-ms=0"));
+  ASSERT_TRUE(clean.complete());
+  const GemmConfig best = clean.items[0].result->batches.at(4096).config;
+  // The runner-up: the fastest other config the search measured.
+  std::optional<JournalEntry> runner_up;
+  for (const JournalEntry& e : read_journal(journal_path(clean_dir.path(), 576, 7168, DType::kBFloat16, "Fake GPU")).entries) {
+    if (e.kind == JournalEntry::Kind::kCandidate && e.us && e.config != best && (!runner_up || *e.us < *runner_up->us)) {
+      runner_up = e;
+    }
+  }
+  ASSERT_TRUE(runner_up);
+  const std::string outlier = "fast-first=" + kernel_name(runner_up->config);
+
+  const TuneReport noisy = run_tune(one_batch(noisy_dir.path(), outlier));
+  ASSERT_TRUE(noisy.complete());
+  EXPECT_EQ(noisy.items[0].result->batches.at(4096).config, best);
+  int rechecks = 0;
+  for (const JournalEntry& e : read_journal(journal_path(noisy_dir.path(), 576, 7168, DType::kBFloat16, "Fake GPU")).entries) {
+    rechecks += e.kind == JournalEntry::Kind::kRecheck && e.config == runner_up->config;
+  }
+  EXPECT_EQ(rechecks, SearchOptions{}.recheck_rounds);
+
+  TuneOptions unchecked = one_batch(unchecked_dir.path(), outlier);
+  unchecked.search.recheck_rounds = 0;
+  const TuneReport fooled = run_tune(unchecked);
+  ASSERT_TRUE(fooled.complete());
+  EXPECT_EQ(fooled.items[0].result->batches.at(4096).config, runner_up->config);
+}
+
 TEST(TuneRun, TimeBudgetStopsResumablyAndResumeCompletesTheSameFiles) {
   TempDir fresh_dir, interrupted_dir;
   const TuneReport fresh = run_tune(tiny_tune(fresh_dir.path(), "sleep-ms=0"));
