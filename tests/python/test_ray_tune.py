@@ -5,6 +5,7 @@ names its device "Fake B" (FP8KIT_FAKE_DEVICE), so the cluster has two device ki
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -146,11 +147,12 @@ def test_the_coordinator_killed_and_resumed_loses_and_repeats_nothing(cluster, t
         time.sleep(0.5)
     assert len(before) >= 4
     finish(tune(tmp_path / "killed", "--ray", cluster, "--ray-resource", SLOT, "--resume"))
-    # Nothing measured twice: every (M, config) appears once in the journals of the two runs.
+    # Nothing measured twice: every (M, config) appears once in the journals of the two runs, and
+    # a leader's rechecks (SearchOptions::recheck_rounds, 2) no more than twice.
     for journal in (tmp_path / "killed" / ".fp8kit-tune-state").glob("*.jsonl"):
         entries = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
-        measured = [(e["m"], e["kernel_name"], e["kind"]) for e in entries if "kernel_name" in e]
-        assert len(measured) == len(set(measured)), journal.name
+        measured = collections.Counter((e["m"], e["kernel_name"], e["kind"]) for e in entries if "kernel_name" in e)
+        assert all(n <= (2 if key[2] == "recheck" else 1) for key, n in measured.items()), journal.name
     finish(tune(tmp_path / "fresh", "--ray", cluster, "--ray-resource", SLOT))
     for device in ("Fake A", "Fake B"):
         assert choices(tmp_path / "killed", device) == choices(tmp_path / "fresh", device)
