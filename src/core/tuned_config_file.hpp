@@ -50,7 +50,7 @@ struct TunedConfigFile {
   std::string device;
   std::map<std::string, std::string> versions;  // cuda_runtime, cuda_driver, nvrtc, fp8kit, git, ...
   std::string date_utc;
-  double time_spent_s = 0;
+  double time_spent_s = 0;  // worker time its searches took, summed over workers and resumed runs
   std::map<std::int64_t, TunedBatch> batches;  // by M
   bool operator==(const TunedConfigFile&) const = default;
 
