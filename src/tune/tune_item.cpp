@@ -136,6 +136,7 @@ void ItemTune::complete(const WorkerHello& hello) {
 
 TuneItemOutcome ItemTune::finish() {
   std::lock_guard lock(mutex_);
+  outcome_.seconds = seconds_;
   if (begun_ && !closed_) {
     journal_session();
     outcome_.status = TuneItemOutcome::Status::kStopped;

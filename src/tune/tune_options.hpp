@@ -41,6 +41,7 @@ struct TuneItemOutcome {
   std::optional<TunedConfigFile> result;  // kTuned, kAlreadyTuned
   std::string message;                    // kFailed: why
   int measured = 0;                       // measurements made in this invocation
+  double seconds = 0;                     // worker time its searches took in this invocation
 };
 
 }  // namespace fp8kit::tune

@@ -163,7 +163,10 @@ TuneReport run_tune(const TuneOptions& options) {
 
   TuneReport report;
   for (auto& [device, queue] : queues) {  // by device name, each in plan order
-    for (const auto& item : queue.items) report.items.push_back(item->finish());
+    for (const auto& item : queue.items) {
+      report.items.push_back(item->finish());
+      report.worker_seconds += report.items.back().seconds;
+    }
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.worker_restarts = restarts.load();

@@ -18,7 +18,8 @@ std::string_view status_name(TuneItemOutcome::Status status);
 struct TuneReport {
   std::vector<TuneItemOutcome> items;  // by device name, each in plan order
   bool stopped_by_budget = false;
-  double seconds = 0;
+  double seconds = 0;         // wall time
+  double worker_seconds = 0;  // the searches' time summed over workers: seconds x workers kept busy
   int worker_restarts = 0;
   bool complete() const;  // every item tuned now or before
 };
