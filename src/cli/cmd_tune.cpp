@@ -136,7 +136,7 @@ void run_tune_command(const TuneArgs& a) {
   fmt::print("\n{}{}", tune::render_tune_summary(report), tune::render_device_totals(report));
   // Searching time over wall time: how many workers were kept busy (the multi-GPU speed-up's bound).
   fmt::print("# {:.1f} s, {:.1f} s of searches ({:.2f} workers busy), {} worker restart(s)\n", report.seconds,
-             report.worker_seconds, report.seconds > 0 ? report.worker_seconds / report.seconds : 0.0,
+             report.worker_seconds(), report.seconds > 0 ? report.worker_seconds() / report.seconds : 0.0,
              report.worker_restarts);
   int failed = 0;
   for (const auto& item : report.items) failed += item.status == tune::TuneItemOutcome::Status::kFailed;

@@ -234,23 +234,23 @@ struct ItemTune::Replay {
   }
 };
 
-// A measurement of `c` (a journaled one first), journaled as `kind`; nullopt: failed, or out of time
+// A measurement of `c`, journaled as `kind` (a failure also logged); nullopt: failed, or out of time
 // (run.stopped).
 std::optional<double> ItemTune::measure_journaled(BatchRun& run, const GemmShape& shape, bool cold,
-                                                  const GemmConfig& c, JournalEntry::Kind kind, Replay& replay) {
-  if (const auto it = replay.rechecks.find(c); kind == JournalEntry::Kind::kRecheck && it != replay.rechecks.end() &&
-                                               !it->second.empty()) {
-    const std::optional<double> us = it->second.front();
-    it->second.pop_front();
-    return us;
-  }
+                                                  const GemmConfig& c, JournalEntry::Kind kind) {
   if (out_of_time(run, run.ctx.longest_measure)) return std::nullopt;
   GemmConfig measured = c;
   std::string error;
   const std::optional<double> us = measure(run, {shape, c, false, cold}, measured, error);
-  if (!us) run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, shape.m, kernel_name(c), error));
-  write_journal(shape.m, kind, c, us, error);
+  if (us) write_journal(shape.m, kind, c, us, "");
+  else journal_failure(run, shape.m, kind, c, error);
   return us;
+}
+
+void ItemTune::journal_failure(BatchRun& run, std::int64_t m, JournalEntry::Kind kind, const GemmConfig& c,
+                               const std::string& error) {
+  run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, m, kernel_name(c), error));
+  write_journal(m, kind, c, std::nullopt, error);
 }
 
 // The climb: batches of candidates compiled in parallel on the worker, then measured one by one.
@@ -268,13 +268,11 @@ void ItemTune::climb(BatchRun& run, CandidateSearch& search, const GemmShape& sh
     const auto compile_failures = compile(run, to_measure);
     for (const GemmConfig& c : to_measure) {
       if (const auto f = compile_failures.find(kernel_name(c)); f != compile_failures.end()) {
-        const std::string error = "compile: " + f->second;
-        run.ctx.log(fmt::format("  N={} K={} M={}: {} FAILED: {}", item_.n, item_.k, shape.m, kernel_name(c), error));
-        write_journal(shape.m, JournalEntry::Kind::kCandidate, c, std::nullopt, error);
+        journal_failure(run, shape.m, JournalEntry::Kind::kCandidate, c, "compile: " + f->second);
         search.record(c, std::nullopt);
         continue;
       }
-      const std::optional<double> us = measure_journaled(run, shape, cold, c, JournalEntry::Kind::kCandidate, replay);
+      const std::optional<double> us = measure_journaled(run, shape, cold, c, JournalEntry::Kind::kCandidate);
       if (run.stopped) return;
       search.record(c, us);
     }
@@ -297,8 +295,14 @@ void ItemTune::recheck(BatchRun& run, CandidateSearch& search, const GemmShape& 
     if (todo.empty()) return;
     for (int round = 0; round < opt.recheck_rounds; ++round) {
       for (auto c = todo.begin(); c != todo.end();) {
-        const std::optional<double> us = measure_journaled(run, shape, cold, *c, JournalEntry::Kind::kRecheck, replay);
-        if (run.stopped) return;
+        std::optional<double> us;
+        if (auto& earlier = replay.rechecks[*c]; !earlier.empty()) {  // a resumed run: as journaled
+          us = earlier.front();
+          earlier.pop_front();
+        } else {
+          us = measure_journaled(run, shape, cold, *c, JournalEntry::Kind::kRecheck);
+          if (run.stopped) return;
+        }
         if (!us) {
           search.record(*c, std::nullopt);
           c = todo.erase(c);

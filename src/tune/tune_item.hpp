@@ -53,7 +53,9 @@ class ItemTune {
   void climb(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
   void recheck(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
   std::optional<double> measure_journaled(BatchRun& run, const GemmShape& shape, bool cold, const GemmConfig& c,
-                                          JournalEntry::Kind kind, Replay& replay);
+                                          JournalEntry::Kind kind);
+  void journal_failure(BatchRun& run, std::int64_t m, JournalEntry::Kind kind, const GemmConfig& c,
+                       const std::string& error);
   std::optional<double> measure(BatchRun& run, const MeasureRequest& request, GemmConfig& measured,
                                 std::string& error);
   std::map<std::string, std::string> compile(BatchRun& run, const std::vector<GemmConfig>& configs);

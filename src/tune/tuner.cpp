@@ -34,6 +34,12 @@ bool TuneReport::complete() const {
   });
 }
 
+double TuneReport::worker_seconds() const {
+  double sum = 0;
+  for (const TuneItemOutcome& o : items) sum += o.seconds;
+  return sum;
+}
+
 namespace {
 
 // One device kind's share of the plan: every item is tuned once per kind (one file set each), one
@@ -163,10 +169,7 @@ TuneReport run_tune(const TuneOptions& options) {
 
   TuneReport report;
   for (auto& [device, queue] : queues) {  // by device name, each in plan order
-    for (const auto& item : queue.items) {
-      report.items.push_back(item->finish());
-      report.worker_seconds += report.items.back().seconds;
-    }
+    for (const auto& item : queue.items) report.items.push_back(item->finish());
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.worker_restarts = restarts.load();

@@ -18,10 +18,10 @@ std::string_view status_name(TuneItemOutcome::Status status);
 struct TuneReport {
   std::vector<TuneItemOutcome> items;  // by device name, each in plan order
   bool stopped_by_budget = false;
-  double seconds = 0;         // wall time
-  double worker_seconds = 0;  // the searches' time summed over workers: seconds x workers kept busy
+  double seconds = 0;  // wall time
   int worker_restarts = 0;
   bool complete() const;  // every item tuned now or before
+  double worker_seconds() const;  // the items' search time, summed: seconds x workers kept busy
 };
 
 // One batch size of one work item: (index into the items, index into its batch_sizes).

@@ -260,7 +260,7 @@ TEST(TuneRun, OneItemsBatchSizesSpreadOverTwoWorkers) {
   EXPECT_EQ(file.batches.size(), 4u);
   EXPECT_EQ(read_tuned_config_file(r.items[0].file), file);
   EXPECT_GT(file.time_spent_s, 1.3 * r.seconds) << "worker time " << file.time_spent_s << " s, wall " << r.seconds;
-  EXPECT_DOUBLE_EQ(r.worker_seconds, file.time_spent_s);  // a fresh run: the report's sum is the file's
+  EXPECT_DOUBLE_EQ(r.worker_seconds(), file.time_spent_s);  // a fresh run: the report's sum is the file's
 }
 
 // A one-off fast reading of the runner-up (timing noise) does not pick it: the leaders are measured
