@@ -156,3 +156,26 @@ def test_the_coordinator_killed_and_resumed_loses_and_repeats_nothing(cluster, t
     finish(tune(tmp_path / "fresh", "--ray", cluster, "--ray-resource", SLOT))
     for device in ("Fake A", "Fake B"):
         assert choices(tmp_path / "killed", device) == choices(tmp_path / "fresh", device)
+
+
+def test_the_worker_relay_admits_only_the_token_holder():
+    """The actor's relay, without a cluster: a connection with the wrong token is closed unheard;
+    the token holder's bytes reach the worker and its replies come back until end of input."""
+    from fp8kit.ray_tune import WorkerHost
+
+    host = WorkerHost(["cat"], b"secret-token")
+    port = host.listener.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as stranger:
+        stranger.sendall(b"wrong-token!")
+        assert stranger.recv(64) == b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(b'secret-token{"op":"hello"}\n')
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = conn.recv(64)
+            assert chunk, reply
+            reply += chunk
+        assert reply == b'{"op":"hello"}\n'
+        conn.shutdown(socket.SHUT_WR)  # the worker's end of input: it exits and the relay closes
+        assert conn.recv(64) == b""
+    assert host.wait() == 0
