@@ -34,6 +34,7 @@ import threading
 EXIT_WORKER_LOST = 75
 RELAY_CHUNK = 1 << 16
 TOKEN_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 30
 
 
 def _ray():
@@ -162,9 +163,12 @@ def bridge(address: str, resource: str | None, argv: list[str]) -> None:
     token = secrets.token_hex(16).encode()
     host = ray.remote(max_concurrency=2)(WorkerHost).options(**_slot_options(resource)).remote(argv, token)
     try:
-        conn = socket.create_connection(ray.get(host.address.remote()))
+        actor_address = ray.get(host.address.remote())
+        conn = socket.create_connection(actor_address, timeout=CONNECT_TIMEOUT_S)
+        conn.settimeout(None)
         conn.sendall(token)
-    except (ray.exceptions.RayError, OSError):
+    except (ray.exceptions.RayError, OSError) as e:
+        print(f"fp8kit.ray_tune bridge: cannot reach the worker's actor: {e}", file=sys.stderr, flush=True)
         os._exit(EXIT_WORKER_LOST)
     exit_code = host.wait.remote()
 
