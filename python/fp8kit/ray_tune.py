@@ -113,7 +113,10 @@ class WorkerHost:
 
         threading.Thread(target=requests, daemon=True).start()
         _relay(lambda n: os.read(self.proc.stdout.fileno(), n), conn.fileno())  # worker stdout -> connection
-        conn.shutdown(socket.SHUT_WR)
+        try:
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:  # the bridge is gone already
+            pass
 
     def wait(self) -> int:
         return self.proc.wait()
