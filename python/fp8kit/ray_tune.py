@@ -74,7 +74,7 @@ def _die_with_parent() -> None:
 class WorkerHost:
     """The actor: one worker process on its node (ended with the actor). Its stdin and stdout are
     relayed over one TCP connection from the bridge, not through Ray calls: a Ray call per protocol
-    line cost 2.4 ms a measurement on an idle host, and Ray's worker time on two H200s was 14% above
+    line cost 2.4-3 ms a measurement on an idle host, and Ray's worker time on two H200s was 14% above
     the plain run's (docs/PERF.md, session 16). Ray only places the worker and ends it with its owner."""
 
     def __init__(self, argv: list[str], token: bytes):

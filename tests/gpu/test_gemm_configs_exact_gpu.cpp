@@ -109,8 +109,9 @@ TEST(GemmConfigsExactGpu, EveryShippedConfig) {
 TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
   std::mt19937_64 rng(test::fresh_seed("search space sample exact"));
   using Stratum = std::tuple<int, int, int, int, int>;  // block_m, block_n, warpgroups, cluster_m, cluster_n
+  const std::vector<GemmConfig> space = gemm_search_space();
   std::map<Stratum, std::vector<GemmConfig>> strata;
-  for (const GemmConfig& c : gemm_search_space()) {
+  for (const GemmConfig& c : space) {
     strata[{c.block_m, c.block_n, c.consumer_warpgroups, c.cluster_m, c.cluster_n}].push_back(c);
   }
   std::vector<GemmConfig> sample;
@@ -123,7 +124,7 @@ TEST(GemmConfigsExactGpu, StratifiedSampleOfTheSearchSpace) {
   int splits = 0;
   for (int split = 2; split <= 8 && !under_sanitizer(); ++split, ++splits) {
     std::vector<GemmConfig> split_configs;
-    for (GemmConfig c : gemm_search_space()) {
+    for (GemmConfig c : space) {
       c.split_k = split;
       if (gemm_cluster_size(c) == 1 && is_valid(c)) split_configs.push_back(c);
     }
