@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tuner's GPU checks: a tiny tune (2 shapes x 3 M) whose files the library then uses, a
 # planted faulting candidate that the tuner survives, and --resume after an interrupted run
-# completing the same set of files. Exits non-zero on the first broken promise.
+# completing the same set of files, and a token x channel tune that bench gemm's GEMMs of that pair
+# take. Exits non-zero on the first broken promise.
 # Usage: scripts/gpu_tune_check.sh [DIR holding fp8kit]   (logs and files under $OUT or /tmp)
 set -uo pipefail
 bin="${1:-build/release}/fp8kit"
@@ -43,4 +44,14 @@ for f in "$out/resume"/*.json; do
   for m in 1 64 4096; do grep -q "\"$m\"" "$f" || fail "$f lacks M = $m"; done
 done
 echo "resume: $before file(s) after the interrupted run, 2 complete files after --resume"
+# 4. Another scale pair: a token x channel tune writes its own file, and bench gemm's GEMMs of that
+#    pair take it through --config-dir (a miss would warn "tuned configs: none ...") and verify.
+rm -rf "$out/tc"
+"$bin" tune --shapes 4096,4096 --batch-sizes 16 64 --mode-a token --mode-b channel --save-path "$out/tc" \
+  > "$out/tc.log" 2>&1 || fail "token x channel tune exited $? (see tc.log)"
+ls "$out/tc"/fp8kit_w8a8_a-token_b-channel_N=4096,K=4096,*.json > /dev/null 2>&1 || fail "no token x channel file"
+"$bin" bench gemm --providers fp8-channel-w-token-a-noquant --backends fp8kit --shapes 4096,4096 --batch-sizes 16 64 \
+  --config-dir "$out/tc" --out "$out/tc-bench" > "$out/tc-bench.log" 2>&1 || fail "bench over the token x channel tune exited $?"
+grep -q "tuned configs: none" "$out/tc-bench.log" && fail "bench did not find the token x channel tune"
+echo "token x channel: tuned into its own file, served to bench gemm's GEMMs of that pair"
 echo "gpu_tune_check: all passed"

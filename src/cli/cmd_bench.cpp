@@ -36,16 +36,6 @@ void add_common_flags(CLI::App& cmd, CommonBenchArgs& args) {
   cmd.add_option("--seed", args.seed, "seed of the random inputs, 0 to 2^64-1 (default: fresh, and printed)");
 }
 
-// Re-throws a parse error of a flag's value with the flag's name in front.
-template <typename Fn>
-auto parse_flag(std::string_view flag, Fn&& parse) {
-  try {
-    return parse();
-  } catch (const Error& e) {
-    throw Error(e.kind(), fmt::format("{}: {}", flag, e.what()));
-  }
-}
-
 std::optional<std::uint64_t> parse_seed(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::uint64_t seed = 0;

@@ -3,8 +3,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <string>
+#include <string_view>
+
+#include "fp8kit/types.hpp"
 
 namespace fp8kit::cli {
 
@@ -18,5 +22,15 @@ void add_cache_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench quant (bench gemm joins it)
 void add_tune_command(CLI::App& app);   // tune, and its hidden tune-worker
+
+// Re-throws a parse error of a flag's value with the flag's name in front.
+template <typename Fn>
+auto parse_flag(std::string_view flag, Fn&& parse) {
+  try {
+    return parse();
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("{}: {}", flag, e.what()));
+  }
+}
 
 }  // namespace fp8kit::cli

@@ -81,8 +81,8 @@ struct GemmConfig {
   int split_k = 1;               // K ranges per tile; > 1: fp32 partials to a workspace, then a reduce
   // Modes without 128-wide scales (tensor, token, channel): true lets the tensor cores accumulate
   // all of K (cuBLASLt's fast accumulation); false promotes every K block into fp32 (the exact
-  // path). Refused with 128-wide scales, which always promote. Not in the tuned-config files (they
-  // hold block-scaled configs only).
+  // path). Refused with 128-wide scales, which always promote. Not in the tuned-config files: they
+  // hold exact-accumulation tunes, which a fast-accumulation GEMM reuses where they stay valid.
   bool fast_accum = false;
 
   friend auto operator<=>(const GemmConfig&, const GemmConfig&) = default;

@@ -20,9 +20,15 @@ std::string device_file_tag(std::string_view device_name) {
   return tag.empty() ? std::string("unknown") : tag;
 }
 
-std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name) {
-  return fmt::format("{}N={},K={},out={},device={}.json", kTunedFilePrefix, n, k, tuned_out_name(out),
-                     device_file_tag(device_name));
+std::string tuned_scales_tag(TunedScales scales) {
+  if (scales == TunedScales{}) return "block128x128";
+  return fmt::format("a-{}_b-{}", scale_mode_name(scales.a), scale_mode_name(scales.b));
+}
+
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name,
+                                   TunedScales scales) {
+  return fmt::format("{}{}_N={},K={},out={},device={}.json", kTunedFilePrefix, tuned_scales_tag(scales), n, k,
+                     tuned_out_name(out), device_file_tag(device_name));
 }
 
 namespace {
@@ -70,7 +76,9 @@ int TunedConfigFile::candidates_failed() const {
   return total;
 }
 
-std::string tuned_file_name(const TunedConfigFile& f) { return tuned_config_file_name(f.n, f.k, f.out, f.device); }
+std::string tuned_file_name(const TunedConfigFile& f) {
+  return tuned_config_file_name(f.n, f.k, f.out, f.device, {f.mode_a, f.mode_b});
+}
 
 std::string to_json_text(const TunedConfigFile& f) {
   // ordered_json: batch sizes ascending, fields in GemmConfig's order, metadata last.

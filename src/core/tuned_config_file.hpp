@@ -24,9 +24,19 @@ namespace fp8kit {
 // '.', '-', '_') become '_', so the name is one safe path component.
 std::string device_file_tag(std::string_view device_name);
 
-// fp8kit_w8a8_block128x128_N={N},K={K},out={dtype},device={tag}.json
-std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name);
-inline constexpr std::string_view kTunedFilePrefix = "fp8kit_w8a8_block128x128_";
+// The scale pair a tuned file is for (its metadata's mode_a and mode_b): block scaling unless named.
+struct TunedScales {
+  ScaleModeA a = ScaleModeA::kGroup128;
+  ScaleModeB b = ScaleModeB::kBlock128;
+  bool operator==(const TunedScales&) const = default;
+};
+// "block128x128" for group128 x block128 (vLLM's spelling), else kernel_name's: "a-token_b-channel".
+std::string tuned_scales_tag(TunedScales scales);
+
+// fp8kit_w8a8_{tuned_scales_tag}_N={N},K={K},out={dtype},device={tag}.json
+std::string tuned_config_file_name(std::int64_t n, std::int64_t k, DType out, std::string_view device_name,
+                                   TunedScales scales = {});
+inline constexpr std::string_view kTunedFilePrefix = "fp8kit_w8a8_";
 
 
 inline constexpr std::string_view kTunedFileFormat = "fp8kit-tuned-gemm";

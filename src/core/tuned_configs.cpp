@@ -50,12 +50,19 @@ TunedConfigStore TunedConfigStore::load_dir(const std::filesystem::path& dir, st
 }
 
 void TunedConfigStore::add(TunedConfigFile file) {
-  Key key{file.n, file.k, file.out, file.device};
+  Key key{file.n, file.k, file.out, file.mode_a, file.mode_b, file.device};
   files_.insert_or_assign(std::move(key), std::move(file));
 }
 
-std::optional<GemmConfig> TunedConfigStore::find(const GemmShape& shape, DType out, std::string_view device) const {
-  const auto it = files_.find(Key{shape.n, shape.k, out, std::string(device)});
+bool TunedConfigStore::has_scales(TunedScales scales) const {
+  return std::any_of(files_.begin(), files_.end(), [&](const auto& entry) {
+    return entry.second.mode_a == scales.a && entry.second.mode_b == scales.b;
+  });
+}
+
+std::optional<GemmConfig> TunedConfigStore::find(const GemmShape& shape, DType out, std::string_view device,
+                                                 TunedScales scales, bool fast_accum) const {
+  const auto it = files_.find(Key{shape.n, shape.k, out, scales.a, scales.b, std::string(device)});
   if (it == files_.end() || shape.m < 1) return std::nullopt;
   std::vector<std::int64_t> ms;
   for (const auto& [m, b] : it->second.batches) ms.push_back(m);
@@ -65,7 +72,8 @@ std::optional<GemmConfig> TunedConfigStore::find(const GemmShape& shape, DType o
     return da != db ? da < db : a < b;
   });
   for (std::int64_t m : ms) {
-    const GemmConfig& c = it->second.batches.at(m).config;
+    GemmConfig c = it->second.batches.at(m).config;
+    c.fast_accum = fast_accum;
     if (is_valid(c, shape)) return c;
   }
   return std::nullopt;
@@ -122,7 +130,8 @@ TunedConfigLookup::TunedConfigLookup(std::optional<std::filesystem::path> dir, W
     : TunedConfigLookup(dir ? TunedConfigSource{TunedConfigSource::Kind::kDir, *dir} : TunedConfigSource{},
                         std::move(warn)) {}
 
-std::optional<GemmConfig> TunedConfigLookup::find(const GemmShape& shape, DType out, std::string_view device) {
+std::optional<GemmConfig> TunedConfigLookup::find(const GemmShape& shape, DType out, std::string_view device,
+                                                  TunedScales scales, bool fast_accum) {
   if (source_.kind == TunedConfigSource::Kind::kNone) return std::nullopt;
   const bool shipped = source_.kind == TunedConfigSource::Kind::kShipped;
   const std::filesystem::path dir = shipped ? source_.path / device_file_tag(device) : source_.path;
@@ -137,10 +146,11 @@ std::optional<GemmConfig> TunedConfigLookup::find(const GemmShape& shape, DType 
     for (const std::string& p : problems) warn_(fmt::format("tuned configs: {}", p));
     it = stores_.emplace(dir, std::move(store)).first;
   }
-  auto found = it->second.find(shape, out, device);
-  if (!found && !shipped && warned_.emplace(shape.n, shape.k, out, std::string(device)).second) {
-    warn_(fmt::format("tuned configs: none for N={}, K={}, out={} on {} in {} (M={}); using the default heuristic",
-                      shape.n, shape.k, tuned_out_name(out), device, dir.string(), shape.m));
+  auto found = it->second.find(shape, out, device, scales, fast_accum);
+  if (!found && !shipped && it->second.has_scales(scales) && warned_.emplace(shape.n, shape.k, out, scales.a, scales.b, std::string(device)).second) {
+    warn_(fmt::format("tuned configs: none for N={}, K={}, out={}, scales {} on {} in {} (M={}); using the default "
+                      "heuristic",
+                      shape.n, shape.k, tuned_out_name(out), tuned_scales_tag(scales), device, dir.string(), shape.m));
   }
   return found;
 }
@@ -184,7 +194,8 @@ TunedConfigSource current_tuned_config_source() {
   return g.lookup ? g.lookup->source() : source_locked(g);
 }
 
-std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, std::string_view device_name) {
+std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, std::string_view device_name,
+                                            TunedScales scales, bool fast_accum) {
   GlobalLookup& g = global();
   TunedConfigLookup* lookup = nullptr;
   {
@@ -196,7 +207,7 @@ std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, s
     }
     lookup = g.lookup.get();
   }
-  return lookup->find(shape, out, device_name);
+  return lookup->find(shape, out, device_name, scales, fast_accum);
 }
 
 }  // namespace fp8kit

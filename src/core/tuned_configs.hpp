@@ -1,7 +1,7 @@
 // Using tuned configs: the tuner's files for this device are loaded once; a GEMM of shape (M, N, K)
-// takes the config tuned at the nearest M (ties to the smaller M) for its (N, K, out dtype).
-// Without one it falls back to the default heuristic (with a one-time warning per (N, K, out
-// dtype) when the user named the directory). Where the files come from, first match wins:
+// takes the config tuned at the nearest M (ties to the smaller M) for its (N, K, out dtype, scale
+// pair). Without one it falls back to the default heuristic (with a one-time warning per (N, K, out
+// dtype, scale pair) when the user named the directory). Where the files come from, first match wins:
 //   1. set_tuned_config_dir() (fp8kit::set_gemm_config_dir, `--config-dir`): a directory of files
 //      for any device; nullopt (`--config-dir none`) turns tuned configs off;
 //   2. $FP8KIT_CONFIG_DIR, likewise; the value "none" turns them off;
@@ -29,7 +29,7 @@ namespace fp8kit {
 // The element of `sorted` (ascending, non-empty) nearest to m; on a tie the smaller one.
 std::int64_t nearest_batch_size(std::span<const std::int64_t> sorted, std::int64_t m);
 
-// The tuned files of one directory, keyed by (N, K, out dtype, device name). Files whose name does
+// The tuned files of one directory, keyed by (N, K, out dtype, scale pair, device name). Files whose name does
 // not start with kTunedFilePrefix or end in ".json", and atomic-write temporaries, are ignored; a
 // corrupt file is reported in `problems` and skipped, never half used.
 class TunedConfigStore {
@@ -38,12 +38,15 @@ class TunedConfigStore {
 
   void add(TunedConfigFile file);  // replaces a file with the same key
   // The config of the nearest tuned M that is valid for `shape` (a config tuned at another M can
-  // break an M rule, e.g. cluster_m = 2 needs an even tile count); nullopt when there is none.
-  std::optional<GemmConfig> find(const GemmShape& shape, DType out, std::string_view device) const;
+  // break an M rule, e.g. cluster_m = 2 needs an even tile count) and, with `fast_accum` (files
+  // hold exact-accumulation tunes), for the unpromoted kernel; nullopt when there is none.
+  std::optional<GemmConfig> find(const GemmShape& shape, DType out, std::string_view device, TunedScales scales = {},
+                                 bool fast_accum = false) const;
   std::size_t size() const { return files_.size(); }
+  bool has_scales(TunedScales scales) const;  // whether any file is for this scale pair
 
  private:
-  using Key = std::tuple<std::int64_t, std::int64_t, DType, std::string>;
+  using Key = std::tuple<std::int64_t, std::int64_t, DType, ScaleModeA, ScaleModeB, std::string>;
   std::map<Key, TunedConfigFile> files_;
 };
 
@@ -71,14 +74,16 @@ TunedConfigSource default_tuned_config_source(const char* config_dir_env, const 
 std::optional<TunedConfigSource> config_dir_flag_source(const std::string& flag);
 
 // A lookup over one source: loads each directory on first use, warns once per missing
-// (N, K, out dtype) of a kDir source through `warn`.
+// (N, K, out dtype, scale pair) of a kDir source through `warn`, for the scale pairs the directory
+// has files for (a directory tuned for block scaling says nothing about a tensor-scaled GEMM).
 class TunedConfigLookup {
  public:
   using WarnFn = std::function<void(const std::string&)>;
   TunedConfigLookup(TunedConfigSource source, WarnFn warn);
   TunedConfigLookup(std::optional<std::filesystem::path> dir, WarnFn warn);  // kDir, or kNone for nullopt
 
-  std::optional<GemmConfig> find(const GemmShape& shape, DType out, std::string_view device);
+  std::optional<GemmConfig> find(const GemmShape& shape, DType out, std::string_view device, TunedScales scales = {},
+                                 bool fast_accum = false);
   const TunedConfigSource& source() const { return source_; }
 
  private:
@@ -86,7 +91,7 @@ class TunedConfigLookup {
   WarnFn warn_;
   std::mutex mutex_;
   std::map<std::filesystem::path, TunedConfigStore> stores_;
-  std::set<std::tuple<std::int64_t, std::int64_t, DType, std::string>> warned_;
+  std::set<std::tuple<std::int64_t, std::int64_t, DType, ScaleModeA, ScaleModeB, std::string>> warned_;
 };
 
 // Rule 1: a directory for every later lookup (nullopt: off); reset_tuned_config_dir() returns to
@@ -96,8 +101,9 @@ void reset_tuned_config_dir();
 // The source find_tuned_config uses now.
 TunedConfigSource current_tuned_config_source();
 
-// For the group128 x block128 GEMM: the tuned config for `shape` and `out` on the named device, or
-// nullopt (with the one-time warning on stderr for a directory the user named).
-std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, std::string_view device_name);
+// The tuned config for `shape`, `out` and the scale pair on the named device (TunedConfigStore::find),
+// or nullopt (with the one-time warning on stderr for a directory the user named).
+std::optional<GemmConfig> find_tuned_config(const GemmShape& shape, DType out, std::string_view device_name,
+                                            TunedScales scales = {}, bool fast_accum = false);
 
 }  // namespace fp8kit

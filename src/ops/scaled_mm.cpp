@@ -131,12 +131,10 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       return;
     case GemmBackend::kFp8kit: {
       // A tuned config (`fp8kit tune`'s files: shipped for this device, or the user's) when one
-      // exists for this shape, else the heuristic.
+      // exists for this shape and scale pair, else the heuristic.
       const cuda::DeviceInfo& device = cuda::current_device_info_cached();
-      std::optional<GemmConfig> config;
-      if (mode_a == ScaleModeA::kGroup128 && mode_b == ScaleModeB::kBlock128) {
-        config = find_tuned_config(s, out.dtype, device.name);
-      }
+      std::optional<GemmConfig> config =
+          find_tuned_config(s, out.dtype, device.name, {mode_a, mode_b}, options.fast_accum);
       if (!config) config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, device.sm_count);
       config->fast_accum = options.fast_accum;  // refused above with 128-wide scales
       ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, *config);

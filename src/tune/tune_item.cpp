@@ -20,6 +20,8 @@ double tflops(const GemmShape& s, double us) {
 // Every config of the declared space valid for `shape`, each followed by its split-K variants: the
 // cost model does not price split-K, so a variant ranks beside its unsplit config and the climb
 // reaches it through the split_k knob.
+TunedScales scales(const TuneOptions& options) { return {options.space.mode_a, options.space.mode_b}; }
+
 std::vector<GemmConfig> candidates_for(const GemmSearchSpace& space, const GemmShape& shape, int sm_count) {
   std::vector<GemmConfig> candidates;
   for (const GemmConfig& c : gemm_search_space(space)) {
@@ -42,8 +44,8 @@ struct ItemTune::BatchRun {
 ItemTune::ItemTune(const TuneWorkItem& item, const TuneOptions& options, std::string device)
     : item_(item),
       options_(options),
-      file_(options.save_path / tuned_config_file_name(item.n, item.k, item.out, device)),
-      journal_path_(journal_path(options.save_path, item.n, item.k, item.out, device)),
+      file_(options.save_path / tuned_config_file_name(item.n, item.k, item.out, device, scales(options))),
+      journal_path_(journal_path(options.save_path, item.n, item.k, item.out, device, scales(options))),
       remaining_(item.batch_sizes.size()) {
   outcome_.item = item;
   outcome_.device = std::move(device);

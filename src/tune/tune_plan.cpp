@@ -43,8 +43,8 @@ double tune_search_cost(const TuneWorkItem& item, std::int64_t m) {
 }
 
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
-                                   std::string_view device_name) {
-  const std::filesystem::path name = tuned_config_file_name(n, k, out, device_name);
+                                   std::string_view device_name, TunedScales scales) {
+  const std::filesystem::path name = tuned_config_file_name(n, k, out, device_name, scales);
   return save_path / ".fp8kit-tune-state" / name.stem().concat(".jsonl");
 }
 

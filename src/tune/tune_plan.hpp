@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/tuned_config_file.hpp"
 #include "fp8kit/types.hpp"
 
 namespace fp8kit::tune {
@@ -44,6 +45,6 @@ double tune_search_cost(const TuneWorkItem& item, std::int64_t m);
 
 // Where a work item's resume journal lives: <save>/.fp8kit-tune-state/<file stem>.jsonl.
 std::filesystem::path journal_path(const std::filesystem::path& save_path, std::int64_t n, std::int64_t k, DType out,
-                                   std::string_view device_name);
+                                   std::string_view device_name, TunedScales scales = {});
 
 }  // namespace fp8kit::tune

@@ -31,7 +31,7 @@ TEST(TuneCli, HelpListsTheFlagsAndHidesTheWorker) {
   ASSERT_EQ(help.exit_code, 0) << help.output;
   for (const char* flag : {"--tp-size", "--input-type", "--out-dtype", "--block-n", "--block-k", "--batch-size",
                            "--batch-sizes", "--model", "--shapes", "--save-path", "--gpus", "--resume", "--time-budget",
-                           "--device-name"}) {
+                           "--device-name", "--mode-a", "--mode-b"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(help.output.find("--fake-worker"), std::string::npos);
@@ -46,9 +46,13 @@ TEST(TuneCli, BadUsageExitsTwo) {
                                  "--shapes 100,7168", "--shapes 7168", "--time-budget soon", "--time-budget 0",
                                  "--batch-sizes 0", "--batch-size -4", "--tp-size 0", "--gpus -1",
                                  "--model deepseek-ai/DeepSeek-V3 --shapes 576,7168", "--model no-org/no-model",
-                                 "--tp-size 7", "--candidate-timeout 0", "--ray 127.0.0.1:1 --gpus 0"}) {
+                                 "--tp-size 7", "--candidate-timeout 0", "--ray 127.0.0.1:1 --gpus 0",
+                                 "--mode-a channel", "--mode-b token", "--mode-a group64"}) {
     const CliRun r = run_cli(fmt::format("tune {} {}", args, fake));
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    if (args.starts_with("--mode-")) {
+      EXPECT_NE(r.output.find(args.substr(0, 8)), std::string::npos) << r.output;
+    }
   }
   const CliRun spec = run_cli("tune --fake-worker bogus=1 --shapes 576,7168");
   EXPECT_EQ(spec.exit_code, 2) << spec.output;
@@ -86,6 +90,21 @@ TEST(TuneCli, FakeTuneWritesOneFilePerShapeAndPrintsTheSummary) {
       dir.path.string()));
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("already tuned"), std::string::npos) << again.output;
+}
+
+TEST(TuneCli, ModeFlagsTuneAnotherScalePairIntoItsOwnFiles) {
+  TempDir dir;
+  const CliRun r = run_cli(fmt::format("tune --fake-worker 'device=Fake H100' --shapes 4096,4096 --batch-sizes 16 64 "
+                                       "--mode-a token --mode-b channel --save-path '{}'",
+                                       dir.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("scales a-token_b-channel"), std::string::npos) << r.output;
+  const fs::path f = dir.path / "fp8kit_w8a8_a-token_b-channel_N=4096,K=4096,out=bfloat16,device=Fake_H100.json";
+  ASSERT_TRUE(fs::exists(f)) << r.output;
+  const auto file = fp8kit::read_tuned_config_file(f);
+  EXPECT_EQ(file.mode_a, fp8kit::ScaleModeA::kToken);
+  EXPECT_EQ(file.mode_b, fp8kit::ScaleModeB::kChannel);
+  EXPECT_EQ(file.batches.size(), 2u);
 }
 
 // --cold-max-m reaches the workers: the fake times a cold request 1.25x, so the best TFLOP/s at
