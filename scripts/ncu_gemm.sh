@@ -7,6 +7,9 @@
 # fp8kit's JIT kernels are all `fp8kit_entry`: of the 4 launches profiled per shape, the GEMM's have
 # block size 384 (the first is its verification launch); DeepGEMM's are `sm90_fp8_gemm*`, a
 # warm-up and a measured one.
+# NCU_PROVIDER and NCU_BENCH_ARGS profile another of fp8kit's providers at the same cells, e.g. the
+# fast-accumulation tensor x tensor GEMM on block tiles retagged by gemm_decompose.sh:
+#   NCU_PROVIDER=fp8-tensor-w-tensor-a-noquant NCU_BENCH_ARGS=--fast-accum scripts/ncu_gemm.sh ... OUT_DIR/configs ...
 # --source: `--set full` with per-instruction stall samples, each kernel's SASS source page
 # (OUT_DIR/{fp8kit,deepgemm}_N_K_M.src.csv) and details page (.details.txt) written as text and the
 # reports deleted; read them anywhere with scripts/ncu_stalls.py.
@@ -36,9 +39,11 @@ sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section War
           --metrics "$(IFS=,; echo "${metrics[*]}")")
 
 # ncu ARGS... over fp8kit's bench at one cell (N, K, M from the caller's variables).
+provider=${NCU_PROVIDER:-fp8-block-w-group-a-noquant}
+read -r -a bench_args <<< "${NCU_BENCH_ARGS:-}"
 profile_fp8kit() {
-  timeout "$limit" ncu --kernel-name fp8kit_entry "${regime[@]}" "$@" "$bin" bench gemm --providers fp8-block-w-group-a-noquant \
-    --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" --config-dir "$configs" --timing graph
+  timeout "$limit" ncu --kernel-name fp8kit_entry "${regime[@]}" "$@" "$bin" bench gemm --providers "$provider" \
+    --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" --config-dir "$configs" --timing graph "${bench_args[@]}"
 }
 
 # ncu ARGS... over DeepGEMM at one cell, called twice (the first compiles and warms up).

@@ -224,4 +224,27 @@ TEST(TuneCli, CacheWarmCompilesTheTunedKernelsOnce) {
   EXPECT_NE(again.output.find("0 compiled"), std::string::npos) << again.output;
 }
 
+// cache warm --mode-a/--mode-b warms the kernels of that scale pair: the pair's tuned files, and
+// the block pair's heuristic without the flags.
+TEST(TuneCli, CacheWarmTakesTheScalePairsTunedFiles) {
+  TempDir dir;
+  const fs::path configs = dir.path / "configs", cache = dir.path / "cache";
+  const std::string model = "--model meta-llama/Llama-3.1-8B-Instruct";
+  const CliRun tune = run_cli(fmt::format("tune --fake-worker sleep-ms=0 {} --tp-size 1 --batch-size 64 --mode-a token "
+                                          "--mode-b channel --save-path '{}'",
+                                          model, configs.string()));
+  ASSERT_EQ(tune.exit_code, 0) << tune.output;
+  const std::string warm = fmt::format("--cache-dir '{}' cache warm {} --batch-sizes 64 --config-dir '{}' --device-name 'Fake GPU'",
+                                       cache.string(), model, configs.string());
+  const CliRun token_channel = run_cli(warm + " --mode-a token --mode-b channel");
+  ASSERT_EQ(token_channel.exit_code, 0) << token_channel.output;
+  EXPECT_NE(token_channel.output.find(" tuned, 0 default heuristic"), std::string::npos) << token_channel.output;
+  const CliRun block = run_cli(warm);
+  ASSERT_EQ(block.exit_code, 0) << block.output;
+  EXPECT_NE(block.output.find("(0 tuned, "), std::string::npos) << block.output;
+  EXPECT_NE(block.output.find("0 already cached"), std::string::npos) << block.output;  // other kernels
+  EXPECT_EQ(block.output.find("warning"), std::string::npos) << block.output;  // no block files: silent
+  EXPECT_EQ(run_cli(warm + " --mode-b token").exit_code, 2);
+}
+
 }  // namespace
