@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/gemm_config_builder.hpp"
+#include "common/tuned_file_builder.hpp"
 #include "common/test_util.hpp"
 #include "core/files.hpp"
 #include "core/tuned_config_file.hpp"
@@ -31,22 +32,7 @@ namespace fs = std::filesystem;
 using test::TempDir;
 
 using test::gemm_config;
-
-TunedConfigFile sample_file(std::int64_t n = 7168, std::int64_t k = 2048, std::string device = "NVIDIA H100 80GB HBM3") {
-  TunedConfigFile f;
-  f.n = n;
-  f.k = k;
-  f.device = std::move(device);
-  f.versions = {{"cuda_runtime", "13.0"}, {"fp8kit", "0.1.0"}};
-  f.date_utc = "2026-11-22T01:02:03Z";
-  f.time_spent_s = 12.5;
-  GemmConfig split = gemm_config(64, 32, 6, 1);
-  split.split_k = 4;
-  f.batches[1] = {split, 3.5, 1.25, "sm90_default_1", 17, 1};
-  f.batches[64] = {gemm_config(64, 128, 4, 1), 210.0, 180.0, "sm90_default_64", 22, 0};
-  f.batches[256] = {gemm_config(128, 128, 4, 2, 2), 600.0, 550.0, "sm90_default_256", 25, 2};
-  return f;
-}
+using test::sample_file;
 
 TEST(TunePlan, FileNameSpellsShapeDtypeAndDevice) {
   EXPECT_EQ(tuned_config_file_name(7168, 2048, DType::kBFloat16, "NVIDIA H100 80GB HBM3"),
@@ -56,21 +42,6 @@ TEST(TunePlan, FileNameSpellsShapeDtypeAndDevice) {
   EXPECT_THROW(tuned_config_file_name(576, 7168, DType::kE4M3, "x"), Error);
   EXPECT_EQ(journal_path("/s", 576, 7168, DType::kBFloat16, "H 1"),
             fs::path("/s/.fp8kit-tune-state/fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=H_1.jsonl"));
-}
-
-TEST(TunePlan, FileNameSpellsTheScalePairBesideBlockScaling) {
-  const TunedScales token_channel{ScaleModeA::kToken, ScaleModeB::kChannel};
-  EXPECT_EQ(tuned_scales_tag({}), "block128x128");
-  EXPECT_EQ(tuned_scales_tag(token_channel), "a-token_b-channel");
-  EXPECT_EQ(tuned_scales_tag({ScaleModeA::kGroup128, ScaleModeB::kTensor}), "a-group128_b-tensor");
-  EXPECT_EQ(tuned_config_file_name(4096, 4096, DType::kBFloat16, "NVIDIA H200", token_channel),
-            "fp8kit_w8a8_a-token_b-channel_N=4096,K=4096,out=bfloat16,device=NVIDIA_H200.json");
-  EXPECT_EQ(journal_path("/s", 576, 7168, DType::kBFloat16, "H 1", {ScaleModeA::kTensor, ScaleModeB::kTensor}),
-            fs::path("/s/.fp8kit-tune-state/fp8kit_w8a8_a-tensor_b-tensor_N=576,K=7168,out=bfloat16,device=H_1.jsonl"));
-  TunedConfigFile f = sample_file();
-  f.mode_a = ScaleModeA::kToken;
-  f.mode_b = ScaleModeB::kChannel;
-  EXPECT_EQ(tuned_file_name(f), tuned_config_file_name(f.n, f.k, f.out, f.device, token_channel));
 }
 
 TEST(TunePlan, WorkItemsPerDistinctShapeWithSortedBatchSizes) {
@@ -263,73 +234,6 @@ TEST(TuneLookup, StoreFindsByShapeDtypeAndDevice) {
   // The M = 256 config pairs CTAs along M (cluster_m = 2): at M = 300 (3 tiles of 128) it breaks the
   // even-tile rule, so the next nearest tuned M that is valid serves.
   EXPECT_EQ(store.find({300, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));
-}
-
-// sample_file() tuned for another scale pair: every config carries the file's modes.
-TunedConfigFile with_scales(TunedConfigFile f, TunedScales scales) {
-  f.mode_a = scales.a;
-  f.mode_b = scales.b;
-  for (auto& [m, b] : f.batches) {
-    b.config.mode_a = scales.a;
-    b.config.mode_b = scales.b;
-  }
-  return f;
-}
-
-TEST(TuneLookup, EachScalePairHasItsOwnFiles) {
-  TempDir dir;
-  const std::string h100 = "NVIDIA H100 80GB HBM3";
-  const TunedScales token_channel{ScaleModeA::kToken, ScaleModeB::kChannel};
-  write_tuned_config_file(dir.path(), sample_file());
-  TunedConfigFile tc = with_scales(sample_file(), token_channel);
-  tc.batches.erase(1);
-  tc.batches.at(64).config.block_n = 96;
-  const fs::path written = write_tuned_config_file(dir.path(), tc);
-  EXPECT_EQ(written.filename(), tuned_config_file_name(7168, 2048, DType::kBFloat16, h100, token_channel));
-  EXPECT_EQ(read_tuned_config_file(written), tc);
-
-  std::vector<std::string> warnings;
-  TunedConfigLookup lookup(dir.path(), [&](const std::string& w) { warnings.push_back(w); });
-  EXPECT_EQ(lookup.find({64, 7168, 2048}, DType::kBFloat16, h100), gemm_config(64, 128, 4, 1));  // block scaling
-  const auto found = lookup.find({64, 7168, 2048}, DType::kBFloat16, h100, token_channel);
-  ASSERT_TRUE(found);
-  EXPECT_EQ(*found, tc.batches.at(64).config);
-  EXPECT_EQ(found->mode_a, ScaleModeA::kToken);
-  EXPECT_EQ(found->mode_b, ScaleModeB::kChannel);
-  EXPECT_TRUE(warnings.empty());
-  // A pair the directory has no file for falls back to the heuristic silently; a shape missing
-  // from a pair it has files for is warned about, with the pair.
-  EXPECT_FALSE(lookup.find({64, 7168, 2048}, DType::kBFloat16, h100, {ScaleModeA::kTensor, ScaleModeB::kTensor}));
-  EXPECT_TRUE(warnings.empty());
-  EXPECT_FALSE(lookup.find({64, 4096, 512}, DType::kBFloat16, h100, token_channel));
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("scales a-token_b-channel"), std::string::npos) << warnings[0];
-}
-
-TEST(TuneLookup, FastAccumulationReusesExactTunesWhereTheyStayValid) {
-  // 128 rows on one warpgroup, 128 wide: valid when it promotes, too wide for the unpromoted
-  // two-slice kernel (kMaxTwoSliceUnpromotedN).
-  const TunedScales tensor{ScaleModeA::kTensor, ScaleModeB::kTensor};
-  TunedConfigFile f = with_scales(sample_file(), tensor);
-  f.batches.erase(1);
-  f.batches.at(256).config = gemm_config(128, 128, 4, 1);
-  f.batches.at(256).config.mode_a = tensor.a;
-  f.batches.at(256).config.mode_b = tensor.b;
-  ASSERT_TRUE(is_valid(f.batches.at(256).config));
-  TunedConfigStore store;
-  store.add(f);
-  const std::string h100 = "NVIDIA H100 80GB HBM3";
-  const auto exact = store.find({256, 7168, 2048}, DType::kBFloat16, h100, tensor);
-  ASSERT_TRUE(exact);
-  EXPECT_EQ(*exact, f.batches.at(256).config);
-  EXPECT_FALSE(exact->fast_accum);
-  // Fast accumulation: the M = 256 tile is invalid unpromoted, so the nearest valid one serves.
-  const auto fast = store.find({256, 7168, 2048}, DType::kBFloat16, h100, tensor, true);
-  ASSERT_TRUE(fast);
-  EXPECT_TRUE(fast->fast_accum);
-  EXPECT_TRUE(is_valid(*fast));
-  EXPECT_EQ(fast->block_m, 64);
-  EXPECT_EQ(fast->block_n, 128);
 }
 
 TEST(TuneLookup, DirectoryLoaderSkipsForeignAndCorruptFilesAndWarnsOnce) {

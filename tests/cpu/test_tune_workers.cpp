@@ -369,35 +369,6 @@ TEST(TuneRun, ResumeAfterTheTunerIsKilledCompletesTheSameFiles) {
   for (const auto& [shape, file] : a) expect_same_choices(file, b.at(shape));
 }
 
-TEST(TuneRun, TunesTheScalePairItIsGivenIntoItsOwnFile) {
-  TempDir dir;
-  TuneOptions o = tiny_tune(dir.path(), "sleep-ms=0");
-  o.items.resize(1);
-  o.items[0].batch_sizes = {1, 64};
-  o.space.mode_a = ScaleModeA::kToken;
-  o.space.mode_b = ScaleModeB::kChannel;
-  o.search.max_candidates = 12;
-  const TuneReport r = run_tune(o);
-  ASSERT_EQ(r.items.size(), 1u);
-  ASSERT_TRUE(r.items[0].result) << r.items[0].message;
-  const TunedScales token_channel{ScaleModeA::kToken, ScaleModeB::kChannel};
-  EXPECT_EQ(r.items[0].file, dir.path() / tuned_config_file_name(576, 7168, DType::kBFloat16, "Fake GPU", token_channel));
-  EXPECT_FALSE(fs::exists(dir.path() / tuned_config_file_name(576, 7168, DType::kBFloat16, "Fake GPU")));
-  const TunedConfigFile f = read_tuned_config_file(r.items[0].file);
-  EXPECT_EQ(f.mode_a, ScaleModeA::kToken);
-  EXPECT_EQ(f.mode_b, ScaleModeB::kChannel);
-  for (const auto& [m, b] : f.batches) {
-    EXPECT_EQ(b.config.mode_a, ScaleModeA::kToken) << m;
-    EXPECT_EQ(b.config.mode_b, ScaleModeB::kChannel) << m;
-    EXPECT_NE(kernel_name(b.config).find("a-token_b-channel"), std::string::npos);
-  }
-  std::vector<std::string> problems;
-  const TunedConfigStore store = TunedConfigStore::load_dir(dir.path(), problems);
-  EXPECT_TRUE(problems.empty());
-  EXPECT_EQ(store.find({64, 576, 7168}, DType::kBFloat16, "Fake GPU", token_channel), f.batches.at(64).config);
-  EXPECT_FALSE(store.find({64, 576, 7168}, DType::kBFloat16, "Fake GPU"));  // block scaling was not tuned
-}
-
 TEST(TuneRun, EveryCandidateFailingWritesNothing) {
   TempDir dir;
   TuneOptions o = tiny_tune(dir.path(), "fail=sm90_");
