@@ -7,7 +7,9 @@
 # Each cell runs one tile, the block-scaled config of the shape, four ways in one process order:
 #   block  group128 x block128 (what ships);
 #   unit   tensor x tensor, exact: the same promotion with unit factors, no scale loads;
-#   fast   tensor x tensor, fast accumulation: no promotion, the tensor cores accumulate all of K;
+#   fast   tensor x tensor, fast accumulation: no promotion, the tensor cores accumulate all of K
+#          (a tile that is invalid unpromoted, two 64-row slices wider than 112 such as m256n128,
+#          runs the nearest M's tile of the file instead: compare those cells with care);
 #   block2 block again (the noise floor), then cuBLASLt's tensor x tensor fast-accumulation kernel
 #   and DeepGEMM. OUT_DIR/decompose.txt is the table (scripts/gemm_decompose.py).
 set -uo pipefail

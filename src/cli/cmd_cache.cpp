@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "core/gemm_config_json.hpp"
 #include "core/model_shapes.hpp"
 #include "core/tuned_configs.hpp"
 #include "cuda/device.hpp"
@@ -25,7 +24,7 @@ struct WarmArgs {
   int tp = 1;
   std::vector<std::int64_t> batch_sizes = tune::default_tune_batch_sizes();
   std::string out_dtype = "bfloat16";
-  std::string mode_a = "group128", mode_b = "block128";  // the scale pair the model's GEMMs use
+  ScalePairFlags scales;  // the scale pair the model's GEMMs use
   std::string config_dir;  // "none", or "" (FP8KIT_CONFIG_DIR, else the shipped configs)
   std::string device_name;  // default: the GPU's (needed to match tuned files without a GPU)
   int sm_count = 0;         // default: the GPU's, else 132 (H100 SXM)
@@ -34,8 +33,7 @@ struct WarmArgs {
 // Compiles (N, K) x M of the model into the JIT cache so serving never compiles on a request.
 void run_warm(const WarmArgs& a) {
   const DType out = parse_dtype(a.out_dtype);
-  const TunedScales scales{parse_flag("--mode-a", [&] { return parse_scale_mode_a(a.mode_a); }),
-                           parse_flag("--mode-b", [&] { return parse_scale_mode_b(a.mode_b); })};
+  const TunedScales scales = a.scales.parse();
   std::vector<tune::NK> shapes;
   for (const LinearShape& s : model_shapes(a.model, a.tp)) shapes.push_back({s.n, s.k});
   std::string device = a.device_name;
@@ -110,8 +108,7 @@ void add_cache_command(CLI::App& app) {
   w->add_option("--tp", warm->tp, "tensor-parallel size")->capture_default_str()->check(CLI::PositiveNumber);
   w->add_option("--batch-sizes", warm->batch_sizes, "batch sizes M served")->capture_default_str()->check(CLI::PositiveNumber);
   w->add_option("--out-dtype", warm->out_dtype, "GEMM output dtype")->capture_default_str();
-  w->add_option("--mode-a", warm->mode_a, "activation scales: group128, token or tensor")->capture_default_str();
-  w->add_option("--mode-b", warm->mode_b, "weight scales: block128, channel or tensor")->capture_default_str();
+  add_scale_pair_flags(*w, warm->scales);
   w->add_option("--config-dir", warm->config_dir, "tuned configs, or none (default: FP8KIT_CONFIG_DIR, else the shipped ones)")->type_name("DIR");
   w->add_option("--device-name", warm->device_name, "device the tuned configs are for (default: this GPU's)");
   w->add_option("--sm-count", warm->sm_count, "SMs for the default heuristic (default: this GPU's, else 132)")

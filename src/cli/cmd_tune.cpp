@@ -12,9 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
-#include "core/gemm_config_json.hpp"
 #include "core/model_shapes.hpp"
-#include "core/tuned_config_file.hpp"
 #include "cuda/device.hpp"
 #include "fp8kit/version.hpp"
 #include "jit/options.hpp"
@@ -34,8 +32,7 @@ struct TuneArgs {
   std::string out_dtype = "bfloat16";
   int block_n = 128;
   int block_k = 128;
-  std::string mode_a = "group128";  // --mode-a / --mode-b: the scale pair tuned
-  std::string mode_b = "block128";
+  ScalePairFlags scales;  // the scale pair tuned
   std::optional<std::int64_t> batch_size;
   std::vector<std::int64_t> batch_sizes = tune::default_tune_batch_sizes();
   std::string model = std::string(tune::kDefaultTuneModel);
@@ -113,8 +110,9 @@ void run_tune_command(const TuneArgs& a) {
   }
   if (a.candidate_timeout_s <= 0) throw_invalid_argument("--candidate-timeout must be positive");
   tune::TuneOptions o;
-  o.space.mode_a = parse_flag("--mode-a", [&] { return parse_scale_mode_a(a.mode_a); });
-  o.space.mode_b = parse_flag("--mode-b", [&] { return parse_scale_mode_b(a.mode_b); });
+  const TunedScales scales = a.scales.parse();
+  o.space.mode_a = scales.a;
+  o.space.mode_b = scales.b;
   o.items = plan(a, parse_dtype(a.out_dtype));
   o.save_path = a.save_path;
   o.resume = a.resume;
@@ -137,7 +135,7 @@ void run_tune_command(const TuneArgs& a) {
   for (const auto& item : o.items) batches += item.batch_sizes.size();
   fmt::print("# fp8kit tune: {} (N, K) x {} batch sizes = {} searches on {} GPU(s), scales {}, out {}, save path {}{}\n",
              o.items.size(), o.items.front().batch_sizes.size(), batches, o.workers.size(),
-             tuned_scales_tag({o.space.mode_a, o.space.mode_b}), a.out_dtype, o.save_path.string(),
+             tuned_scales_tag(scales), a.out_dtype, o.save_path.string(),
              a.resume ? " (resuming)" : "");
   const tune::TuneReport report = tune::run_tune(o);
   fmt::print("\n{}{}", tune::render_tune_summary(report), tune::render_device_totals(report));
@@ -175,8 +173,7 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--out-dtype", a->out_dtype, "output dtype: bfloat16, float16, float32")->capture_default_str();
   cmd->add_option("--block-n", a->block_n, "weight block N (128)")->capture_default_str();
   cmd->add_option("--block-k", a->block_k, "weight block K (128)")->capture_default_str();
-  cmd->add_option("--mode-a", a->mode_a, "activation scales: group128 (1x128), token or tensor")->capture_default_str();
-  cmd->add_option("--mode-b", a->mode_b, "weight scales: block128 (128x128), channel or tensor")->capture_default_str();
+  add_scale_pair_flags(*cmd, a->scales);
   cmd->add_option("--batch-size", a->batch_size, "tune this one batch size M")->check(CLI::PositiveNumber);
   cmd->add_option("--batch-sizes", a->batch_sizes, "batch sizes M")->capture_default_str();
   auto* model = cmd->add_option("--model", a->model, "model whose shapes at --tp-size are tuned")->capture_default_str();

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/tuned_config_file.hpp"
 #include "fp8kit/types.hpp"
 
 namespace fp8kit::cli {
@@ -22,6 +23,13 @@ void add_cache_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_bench_command(CLI::App& app);  // bench quant (bench gemm joins it)
 void add_tune_command(CLI::App& app);   // tune, and its hidden tune-worker
+
+// --mode-a / --mode-b (tune, cache warm): the GEMM's scale pair, block scaling by default.
+struct ScalePairFlags {
+  std::string a = "group128", b = "block128";
+  TunedScales parse() const;  // a bad value: kInvalidArgument naming the flag
+};
+void add_scale_pair_flags(CLI::App& cmd, ScalePairFlags& flags);
 
 // Re-throws a parse error of a flag's value with the flag's name in front.
 template <typename Fn>

@@ -147,7 +147,8 @@ std::optional<GemmConfig> TunedConfigLookup::find(const GemmShape& shape, DType 
     it = stores_.emplace(dir, std::move(store)).first;
   }
   auto found = it->second.find(shape, out, device, scales, fast_accum);
-  if (!found && !shipped && it->second.has_scales(scales) && warned_.emplace(shape.n, shape.k, out, scales.a, scales.b, std::string(device)).second) {
+  if (!found && !shipped && it->second.has_scales(scales) &&
+      warned_.emplace(shape.n, shape.k, out, scales.a, scales.b, std::string(device)).second) {
     warn_(fmt::format("tuned configs: none for N={}, K={}, out={}, scales {} on {} in {} (M={}); using the default "
                       "heuristic",
                       shape.n, shape.k, tuned_out_name(out), tuned_scales_tag(scales), device, dir.string(), shape.m));
