@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -160,6 +161,7 @@ namespace {
 
 struct GlobalLookup {
   std::mutex mutex;
+  std::atomic<std::uint64_t> generation{0};
   std::optional<TunedConfigSource> set_source;  // rule 1
   std::unique_ptr<TunedConfigLookup> lookup;
 };
@@ -180,6 +182,7 @@ void set_tuned_config_dir(std::optional<std::filesystem::path> dir) {
   std::lock_guard lock(g.mutex);
   g.set_source = dir ? TunedConfigSource{TunedConfigSource::Kind::kDir, *dir} : TunedConfigSource{};
   g.lookup.reset();
+  ++g.generation;
 }
 
 void reset_tuned_config_dir() {
@@ -187,7 +190,10 @@ void reset_tuned_config_dir() {
   std::lock_guard lock(g.mutex);
   g.set_source.reset();
   g.lookup.reset();
+  ++g.generation;
 }
+
+std::uint64_t tuned_config_generation() { return global().generation.load(); }
 
 TunedConfigSource current_tuned_config_source() {
   GlobalLookup& g = global();

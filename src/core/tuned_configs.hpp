@@ -100,6 +100,9 @@ void set_tuned_config_dir(std::optional<std::filesystem::path> dir);
 void reset_tuned_config_dir();
 // The source find_tuned_config uses now.
 TunedConfigSource current_tuned_config_source();
+// Moves on with every set_tuned_config_dir / reset_tuned_config_dir: what find_tuned_config returned
+// under an older generation may no longer be its answer (callers that memoize choices compare it).
+std::uint64_t tuned_config_generation();
 
 // The tuned config for `shape`, `out` and the scale pair on the named device (TunedConfigStore::find),
 // or nullopt (with the one-time warning on stderr for a directory the user named).

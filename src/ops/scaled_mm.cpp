@@ -11,6 +11,7 @@
 #include "fp8kit/gemm.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
+#include "ops/gemm_config_choice.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
 #include "ops/sm90_fp8_gemm.hpp"
@@ -131,13 +132,11 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       return;
     case GemmBackend::kFp8kit: {
       // A tuned config (`fp8kit tune`'s files: shipped for this device, or the user's) when one
-      // exists for this shape and scale pair, else the heuristic.
-      const cuda::DeviceInfo& device = cuda::current_device_info_cached();
-      std::optional<GemmConfig> config =
-          find_tuned_config(s, out.dtype, device.name, {mode_a, mode_b}, options.fast_accum);
-      if (!config) config = ops::default_gemm_config(s, mode_a, mode_b, out.dtype, device.sm_count);
-      config->fast_accum = options.fast_accum;  // refused above with 128-wide scales
-      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, *config);
+      // exists for this shape and scale pair, else the heuristic; fast_accum is refused above with
+      // 128-wide scales.
+      const GemmConfig config = ops::choose_gemm_config(s, mode_a, mode_b, out.dtype, options.fast_accum,
+                                                        cuda::current_device_info_cached());
+      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, config);
       return;
     }
     default: break;
