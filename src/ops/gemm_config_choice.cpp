@@ -27,7 +27,9 @@ struct CallKey {
 struct CallKeyHash {
   std::size_t operator()(const CallKey& c) const noexcept {
     std::size_t h = std::hash<std::int64_t>{}(c.m);
-    const auto mix = [&h](std::uint64_t v) { h ^= std::hash<std::uint64_t>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    const auto mix = [&h](std::uint64_t v) {
+      h ^= std::hash<std::uint64_t>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    };
     mix(static_cast<std::uint64_t>(c.n));
     mix(static_cast<std::uint64_t>(c.k));
     mix(static_cast<std::uint64_t>(c.mode_a) | static_cast<std::uint64_t>(c.mode_b) << 8 |

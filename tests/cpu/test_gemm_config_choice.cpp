@@ -83,7 +83,8 @@ TEST_F(ChoiceTest, ANewTunedDirectoryIsFollowedAtOnce) {
   set_tuned_config_dir(dir.path());
   EXPECT_EQ(choose(h100), gemm_config(64, 128, 4, 1));
   set_tuned_config_dir(std::nullopt);  // tuned configs off: the heuristic
-  const GemmConfig heuristic = default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
+  const GemmConfig heuristic =
+      default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
   ASSERT_NE(heuristic, gemm_config(64, 128, 4, 1));
   EXPECT_EQ(choose(h100), heuristic);
   // The same directory with a re-tuned file: a new set reloads it.
