@@ -79,10 +79,11 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
 
 // Where backend fp8kit finds `fp8kit tune`'s files; nullopt turns tuned configs off. Without this
 // call: $FP8KIT_CONFIG_DIR ("none": off), else the configs shipped for this GPU (configs/<device
-// name with '_' for ' '>/ next to the binary, installed, or in the source tree). A group128 x
-// block128 GEMM takes the config tuned at the nearest M (ties to the smaller) for its (N, K, out
-// dtype) on this GPU; without one, the built-in heuristic, with a one-time warning per shape when
-// the directory was named.
+// name with '_' for ' '>/ next to the binary, installed, or in the source tree). A GEMM takes the
+// config tuned at the nearest M (ties to the smaller) for its (N, K, out dtype, scale pair) on this
+// GPU; without one, the built-in heuristic, with a one-time warning per shape when the directory
+// was named. Files are read once per directory and each call signature's choice is remembered:
+// files re-tuned while the process runs are seen after the next call of this function.
 void set_gemm_config_dir(std::optional<std::filesystem::path> dir);
 
 // The BF16/FP16 baseline: D = A · Bᵀ with A (M, K), B (N, K) in bf16 or fp16 (same dtype), out
