@@ -5,24 +5,13 @@
 #include <limits>
 #include <string>
 
+#include "common/ref_quant_checks.hpp"
 #include "fp8kit/quant.hpp"
 
 namespace fp8kit {
 namespace {
 
-template <typename F>
-void expect_invalid(F&& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "no exception";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument) << e.what();
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
-          << "'" << fragment << "' missing from: " << e.what();
-    }
-  }
-}
+using test::expect_invalid;
 
 QuantSpec per_group(int g, ScaleLayout layout = ScaleLayout::kRowMajor) {
   QuantSpec s;
