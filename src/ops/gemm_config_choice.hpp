@@ -1,10 +1,10 @@
 // The config that scaled_mm's fp8kit backend runs a call with: the tuned one for the device, shape
 // and scale pair (core/tuned_configs.hpp), else the heuristic (default_gemm_config).
 //
-// Chosen once per call signature and remembered: choosing afresh cost 0.2-4.7 us of host time per
-// call on the CPU machine (2026-12-04; the heuristic scores about twenty tiles at M > 32, a tuned
-// lookup walks its file's batch sizes), which is as long as a decode GEMM runs on the GPU. A
-// remembered choice is one hash lookup under a shared lock. set_tuned_config_dir and
+// Chosen once per call signature and remembered: choosing afresh cost 0.5-5.6 us of host time per
+// call on the CPU machine (2026-12-04, docs/PERF.md session 19; the heuristic scores about twenty
+// tiles at M > 32, a tuned lookup walks its file's batch sizes), as long as a decode GEMM runs on
+// the GPU. A remembered choice is one hash lookup under a shared lock (21 ns there). set_tuned_config_dir and
 // reset_tuned_config_dir start a new generation of the tuned lookup; choices of an older one are
 // dropped.
 #pragma once
