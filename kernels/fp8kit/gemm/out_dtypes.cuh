@@ -56,4 +56,23 @@ __device__ __forceinline__ void store_out(void* out, i64 index, float v) {
   }
 }
 
+// A split sum's last step (split_k_reduce.cuh, sm90_gemm_split_cluster.cuh): four columns from
+// col, + bias, rounded once to the out dtype and stored at out[at .. at + 3].
+template <int kOut>
+__device__ __forceinline__ void finish_quad(float4 acc, const void* bias, int bias_dtype, i64 col, void* out, i64 at) {
+  if (bias_dtype != kGemmBiasNone) {  // not `+ 0.0f` without a bias: that is no identity for -0
+    acc.x += load_bias(bias, bias_dtype, col);
+    acc.y += load_bias(bias, bias_dtype, col + 1);
+    acc.z += load_bias(bias, bias_dtype, col + 2);
+    acc.w += load_bias(bias, bias_dtype, col + 3);
+  }
+  if constexpr (kOut == kGemmOutF32) {
+    *reinterpret_cast<float4*>(static_cast<float*>(out) + at) = acc;
+  } else {
+    const auto bits = [](float x) { return kOut == kGemmOutBF16 ? bf16_bits_from_float(x) : f16_bits_from_float(x); };
+    const u64 packed = u64{bits(acc.x)} | u64{bits(acc.y)} << 16 | u64{bits(acc.z)} << 32 | u64{bits(acc.w)} << 48;
+    *reinterpret_cast<u64*>(static_cast<u16*>(out) + at) = packed;
+  }
+}
+
 }  // namespace fp8kit

@@ -42,20 +42,7 @@ __device__ __forceinline__ void split_k_reduce(const SplitKReduceParams& p) {
         }
       }
     }
-    if (p.bias_dtype != kGemmBiasNone) {  // not `+ 0.0f` without a bias: that is no identity for -0
-      acc.x += load_bias(p.bias, p.bias_dtype, col);
-      acc.y += load_bias(p.bias, p.bias_dtype, col + 1);
-      acc.z += load_bias(p.bias, p.bias_dtype, col + 2);
-      acc.w += load_bias(p.bias, p.bias_dtype, col + 3);
-    }
-    const i64 at = row * p.ld_out + col;
-    if constexpr (kOut == kGemmOutF32) {
-      *reinterpret_cast<float4*>(static_cast<float*>(p.out) + at) = acc;
-    } else {
-      const auto bits = [](float x) { return kOut == kGemmOutBF16 ? bf16_bits_from_float(x) : f16_bits_from_float(x); };
-      const u64 packed = u64{bits(acc.x)} | u64{bits(acc.y)} << 16 | u64{bits(acc.z)} << 32 | u64{bits(acc.w)} << 48;
-      *reinterpret_cast<u64*>(static_cast<u16*>(p.out) + at) = packed;
-    }
+    finish_quad<kOut>(acc, p.bias, p.bias_dtype, col, p.out, row * p.ld_out + col);
   }
 }
 
