@@ -35,7 +35,8 @@ GemmSmemLayout smem_layout_with_passes(const GemmConfig& c, int store_passes) {
   GemmSmemLayout s;
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
-  s.epilogue = std::int64_t{c.block_m} * c.block_n * out_bytes(gemm_epilogue_out(c)) / store_passes;
+  // A split cluster writes D from the partials it sums, nothing staged (its partial reuses the ring).
+  s.epilogue = c.split_cluster ? 0 : std::int64_t{c.block_m} * c.block_n * out_bytes(gemm_epilogue_out(c)) / store_passes;
   // A TMA load's shared-memory destination is 128-byte aligned: a 16-row tile's scales take 128.
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? (std::int64_t{c.block_m} * 4 + 127) / 128 * 128 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;
@@ -58,25 +59,30 @@ std::string_view gemm_out_name(DType out) {
 std::string to_string(const GemmConfig& c) {
   return fmt::format(
       "GemmConfig{{block_m={}, block_n={}, block_k={}, stages={}, consumer_warpgroups={}, cluster_m={}, "
-      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}{}{}}}",
+      "cluster_n={}, mode_a={}, mode_b={}, out={}, group_size_m={}{}{}{}}}",
       c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
       scale_mode_name(c.mode_a), scale_mode_name(c.mode_b), out_label(c.out), c.group_size_m,
-      c.split_k > 1 ? fmt::format(", split_k={}", c.split_k) : std::string(), c.fast_accum ? ", fast_accum" : "");
+      c.split_k > 1 ? fmt::format(", split_k={}", c.split_k) : std::string(),
+      c.split_cluster != 0 ? fmt::format(", split_cluster={}", c.split_cluster) : std::string(),
+      c.fast_accum ? ", fast_accum" : "");
 }
 
 std::ostream& operator<<(std::ostream& os, const GemmConfig& config) { return os << to_string(config); }
 
 std::string kernel_name(const GemmConfig& c) {
   const std::string cluster = c.cluster_n == 1 ? fmt::format("c{}", c.cluster_m) : fmt::format("cn{}", c.cluster_n);
-  const std::string split = c.split_k > 1 ? fmt::format("_sk{}", c.split_k) : std::string();
+  const std::string split =
+      c.split_k > 1 ? fmt::format("_sk{}{}", c.split_k, c.split_cluster != 0 ? "cl" : "") : std::string();
   return fmt::format("sm90_fp8_gemm_a-{}_b-{}_{}_m{}n{}k{}_s{}_wg{}_{}{}{}", scale_mode_name(c.mode_a),
                      scale_mode_name(c.mode_b), gemm_out_name(c.out), c.block_m, c.block_n, c.block_k, c.stages,
                      c.consumer_warpgroups, cluster, split, c.fast_accum ? "_fa" : "");
 }
 
-DType gemm_epilogue_out(const GemmConfig& c) { return c.split_k > 1 ? DType::kFloat32 : c.out; }
+DType gemm_epilogue_out(const GemmConfig& c) { return c.split_k > 1 && c.split_cluster == 0 ? DType::kFloat32 : c.out; }
 
 int gemm_cluster_size(const GemmConfig& c) { return c.cluster_m * c.cluster_n; }
+
+int gemm_launch_cluster_size(const GemmConfig& c) { return c.split_cluster != 0 ? c.split_k : gemm_cluster_size(c); }
 
 int gemm_threads(const GemmConfig& c) { return kWarpgroupThreads * (1 + c.consumer_warpgroups); }
 
@@ -190,6 +196,13 @@ std::vector<std::string> field_errors(const GemmConfig& c) {
   } else if (c.split_k > 1 && gemm_cluster_size(c) != 1) {
     e.push_back(fmt::format("split_k: {} needs cluster 1 (cluster_m = cluster_n = 1)", c.split_k));
   }
+  // A split cluster: the split_k CTAs of a tile in one (portable) cluster, rank s summing slice s.
+  if (c.split_cluster != 0 && c.split_cluster != 1) {
+    e.push_back(fmt::format("split_cluster: must be 0 or 1, got {}", c.split_cluster));
+  } else if (c.split_cluster == 1 && (c.split_k < 2 || c.split_k > kMaxSplitCluster)) {
+    e.push_back(fmt::format("split_cluster: needs split_k in [2, {}] (a portable cluster), got {}", kMaxSplitCluster,
+                            c.split_k));
+  }
   return e;
 }
 
@@ -237,6 +250,12 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
                 "intermittently (issue 12)");
   }
   const GemmSmemLayout smem = gemm_smem_layout(c);
+  // A split cluster's partial tile, rows (block_n + 8) floats apart, overwrites the ring.
+  const std::int64_t partial = std::int64_t{c.block_m} * (c.block_n + 8) * 4;
+  if (c.split_cluster == 1 && partial > c.stages * (smem.a_stage + smem.b_stage)) {
+    e.push_back(fmt::format("shared memory: the split cluster's {}-byte partial tile exceeds the {}-byte ring", partial,
+                            c.stages * (smem.a_stage + smem.b_stage)));
+  }
   if (smem.total > kSm90SmemPerBlock) {
     e.push_back(fmt::format(
         "shared memory: {} bytes ({} stages x {} + epilogue {} + barriers {}) exceed the 232448 (227 KiB) a block may "
@@ -329,7 +348,10 @@ std::vector<GemmConfig> split_k_variants(const GemmConfig& c, const GemmShape& s
     if (k_blocks / split < kTuneMinSplitKBlocks) break;
     GemmConfig v = c;
     v.split_k = split;
-    if (is_valid(v, shape)) out.push_back(v);
+    for (int in_cluster : {0, 1}) {
+      v.split_cluster = in_cluster;
+      if (is_valid(v, shape)) out.push_back(v);
+    }
   }
   return out;
 }
@@ -348,7 +370,7 @@ std::size_t std::hash<fp8kit::GemmConfig>::operator()(const fp8kit::GemmConfig& 
     h ^= h >> 31;
   };
   for (int v : {c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, c.cluster_n,
-                c.group_size_m, c.split_k, static_cast<int>(c.fast_accum)}) {
+                c.group_size_m, c.split_k, c.split_cluster, static_cast<int>(c.fast_accum)}) {
     mix(static_cast<std::uint64_t>(static_cast<std::uint32_t>(v)));
   }
   mix(static_cast<std::uint64_t>(c.mode_a));

@@ -65,6 +65,7 @@ constexpr int kDeepRingMinStages = 8;  // the search space has deeper rings for 
 constexpr int kDecodeMaxBlockN = 128;   // and decode tiles (block_m 16 / 32) at most this wide
 
 inline constexpr int kMaxSplitK = 16;
+inline constexpr int kMaxSplitCluster = 8;  // the portable cluster size
 
 struct GemmConfig {
   int block_m = 128;             // tile rows (M); split over the consumer warpgroups
@@ -79,6 +80,9 @@ struct GemmConfig {
   DType out = DType::kBFloat16;
   int group_size_m = 8;          // tile rasterization (run time; not in kernel_name)
   int split_k = 1;               // K ranges per tile; > 1: fp32 partials to a workspace, then a reduce
+  // 1 (with split_k 2..8): the split_k CTAs of a tile are one cluster and sum their partials through
+  // distributed shared memory instead (no workspace, no reduce kernel); 0: the workspace path.
+  int split_cluster = 0;
   // Modes without 128-wide scales (tensor, token, channel): true lets the tensor cores accumulate
   // all of K (cuBLASLt's fast accumulation); false promotes every K block into fp32 (the exact
   // path). Refused with 128-wide scales, which always promote. Not in the tuned-config files: they
@@ -100,12 +104,14 @@ std::ostream& operator<<(std::ostream& os, const GemmConfig& config);
 // differ only there share a kernel and a name.
 std::string kernel_name(const GemmConfig& config);
 std::string_view gemm_out_name(DType out);  // "bf16", "fp16", "fp32"; throws for other dtypes
-// What the GEMM kernel's epilogue writes: the call's out dtype, or fp32 partials when split_k > 1.
+// What the GEMM kernel's epilogue writes: the call's out dtype, or fp32 partials to the workspace
+// when split_k > 1 without a split cluster.
 DType gemm_epilogue_out(const GemmConfig& config);
 
 // --- derived quantities (the kernel's static_asserts must agree with these) ---------------------
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
-int gemm_cluster_size(const GemmConfig& config);         // CTAs per cluster: cluster_m * cluster_n
+int gemm_cluster_size(const GemmConfig& config);         // CTAs per multicast cluster: cluster_m * cluster_n
+int gemm_launch_cluster_size(const GemmConfig& config);  // CTAs per launched cluster: that, or split_k of a split cluster
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
 int wgmma_slices(const GemmConfig& config);              // 64-row wgmma slices per warpgroup (>= 1)
 bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side, or !fast_accum
@@ -143,8 +149,8 @@ bool gemm_overlaps_promotion(const GemmConfig& config);
 
 // Broken rules, each one message that starts with the rule's tag ("block_k:", "block_m:",
 // "block_n:", "scale_b span:", "stages:", "consumer_warpgroups:", "cluster_m:", "cluster_n:",
-// "cluster:", "group_size_m:", "out:", "registers:", "shared memory:") and says why. Empty when the
-// config is valid.
+// "cluster:", "group_size_m:", "out:", "split_k:", "split_cluster:", "registers:", "shared memory:") and
+// says why. Empty when the config is valid.
 std::vector<std::string> gemm_config_errors(const GemmConfig& config);
 // Config rules plus the problem's: the GEMM's own shape rules (validate_gemm), and with cluster_m
 // = 2 an even number of M tiles (tag "cluster_m:"), with cluster_n = 2 of N tiles ("cluster_n:").
@@ -188,8 +194,9 @@ std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
 constexpr std::size_t kDefaultGemmSearchSpaceSize = 896;
 
 // The tuner's split-K variants of `c` for `shape` (issue 13): split_k 2..kTuneMaxSplitK where the
-// tile's units still fit one wave of `sm_count` and every split keeps kTuneMinSplitKBlocks K blocks;
-// none for a cluster or where the tiles alone fill half the SMs.
+// tile's units still fit one wave of `sm_count` and every split keeps kTuneMinSplitKBlocks K blocks,
+// each through the workspace and as a split cluster; none for a cluster or where the tiles alone
+// fill half the SMs.
 inline constexpr int kTuneMaxSplitK = 8, kTuneMinSplitKBlocks = 8;
 std::vector<GemmConfig> split_k_variants(const GemmConfig& c, const GemmShape& shape, int sm_count);
 

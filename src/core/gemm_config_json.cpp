@@ -16,7 +16,7 @@ struct IntField {
   int GemmConfig::*member;
   bool required = true;  // an optional field keeps the base config's value (files older than the field)
 };
-constexpr std::array<IntField, 9> kTileFields{{
+constexpr std::array<IntField, 10> kTileFields{{
     {"block_m", &GemmConfig::block_m},
     {"block_n", &GemmConfig::block_n},
     {"block_k", &GemmConfig::block_k},
@@ -26,6 +26,7 @@ constexpr std::array<IntField, 9> kTileFields{{
     {"cluster_n", &GemmConfig::cluster_n, false},
     {"group_size_m", &GemmConfig::group_size_m},
     {"split_k", &GemmConfig::split_k, false},
+    {"split_cluster", &GemmConfig::split_cluster, false},
 }};
 constexpr std::array<std::string_view, 3> kModeFields{"mode_a", "mode_b", "out"};
 

@@ -97,6 +97,7 @@ std::string to_json_text(const TunedConfigFile& f) {
                                {"group_size_m", c.group_size_m},
                                {"kernel_name", kernel_name(c)}};
     if (c.split_k > 1) root[std::to_string(m)]["split_k"] = c.split_k;
+    if (c.split_cluster != 0) root[std::to_string(m)]["split_cluster"] = c.split_cluster;
     per_batch[std::to_string(m)] = {{"best_tflops", b.best_tflops},
                                     {"default_tflops", b.default_tflops},
                                     {"speedup", b.default_tflops > 0 ? b.best_tflops / b.default_tflops : 0.0},

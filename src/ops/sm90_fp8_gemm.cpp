@@ -94,7 +94,7 @@ GemmKernel& kernel_for(const GemmConfig& config) {
 // Only a real cluster is launched as one: a cluster-1 kernel with __cluster_dims__(1, 1, 1) ran
 // 0.4-1.0% slower (H200 2026-12-04, two A/Bs over DeepSeek-V3 at M = 128-4096; M <= 512 gained most).
 std::string cluster_dims_attribute(const GemmConfig& c) {
-  const int cluster = gemm_cluster_size(c);
+  const int cluster = gemm_launch_cluster_size(c);
   return cluster > 1 ? fmt::format("__cluster_dims__({}, 1, 1)", cluster) : std::string();
 }
 
@@ -115,7 +115,7 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       "  static constexpr int kProducerRegisters = {7}, kConsumerRegisters = {8};\n"
       "  static constexpr bool kOverlapPromotion = {13};\n"
       "  static constexpr int kStorePasses = {14}, kSplitK = {17};\n"
-      "  static constexpr bool kFastAccum = {18};\n"
+      "  static constexpr bool kFastAccum = {18}, kSplitCluster = {19};\n"
       "}};\n"
       "extern \"C\" __global__ void __launch_bounds__({9}, 1) {16}\n"
       "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
@@ -124,7 +124,7 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
       gemm_scale_enum(c.mode_b), gemm_out_enum(gemm_epilogue_out(c)), gemm_overlaps_promotion(c), gemm_store_passes(c),
-      c.cluster_n, cluster_dims_attribute(c), c.split_k, c.fast_accum);
+      c.cluster_n, cluster_dims_attribute(c), c.split_k, c.fast_accum, c.split_cluster != 0);
   return s;
 }
 
@@ -241,13 +241,15 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   }
   cuda::require_sm90("scaled_mm backend fp8kit");
   // Split-K's partials: a workspace that cannot grow inside a graph capture runs the tile unsplit
-  // (same tile; the sum order, and so possibly the last bit, differs from the split run's).
+  // (same tile; the sum order, and so possibly the last bit, differs from the split run's). A split
+  // cluster needs none: its CTAs sum each other's partials in shared memory.
   GemmConfig config = requested;
+  const bool in_cluster = config.split_cluster != 0;
   const std::int64_t split_rows = ceil_div(s.m, config.block_m) * config.block_m;
-  float* partials =
-      config.split_k > 1 ? split_k_workspace(static_cast<std::size_t>(config.split_k * split_rows * s.n) * 4, stream)
-                         : nullptr;
-  if (partials == nullptr) config.split_k = 1;
+  float* partials = config.split_k > 1 && !in_cluster
+                        ? split_k_workspace(static_cast<std::size_t>(config.split_k * split_rows * s.n) * 4, stream)
+                        : nullptr;
+  if (partials == nullptr && !in_cluster) config.split_k = 1;
   const int sm_count = cuda::current_device_info_cached().sm_count;
   GemmKernel& k = kernel_for(config);
 
@@ -271,9 +273,12 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const auto swizzle = box_bytes == 128  ? cuda::TensorMapSwizzle::k128B
                        : box_bytes == 64 ? cuda::TensorMapSwizzle::k64B
                                          : cuda::TensorMapSwizzle::k32B;
-  const bool split = config.split_k > 1;
+  const bool split = config.split_k > 1 && !in_cluster;  // through the workspace and the reduce kernel
   p.split_rows = static_cast<std::int32_t>(split_rows);
-  if (split) {
+  if (in_cluster) {
+    p.out = out.data;
+    p.ld_out = s.m > 1 ? out.stride(0) : s.n;
+  } else if (split) {
     const std::int64_t rows = config.split_k * split_rows;
     p.map_d = opaque(cuda::encode_tensor_map_2d({partials, DType::kFloat32, rows, s.n, s.n, rows_per_warpgroup(config),
                                                  box_bytes / 4, swizzle, "split-K workspace"}));
@@ -293,11 +298,12 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
   // Programmatic: the kernel waits for the previous grid before its first global access, so its
   // set-up overlaps that grid's tail (and the quantization before it in linear()).
-  const int cluster = gemm_cluster_size(config);
+  // A split cluster's CTAs take one unit each (they meet once, to sum): all of them are launched.
+  const int cluster = gemm_launch_cluster_size(config);
   const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m *
                               (ceil_div(s.n, config.block_n) / config.cluster_n) * config.split_k;
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
-  const std::int64_t clusters = std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
+  const std::int64_t clusters = in_cluster ? units / cluster : std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
   const std::int64_t blocks = clusters * cluster;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,

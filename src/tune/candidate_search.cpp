@@ -12,7 +12,7 @@ namespace {
 using Knob = int GemmConfig::*;
 constexpr Knob kKnobs[] = {&GemmConfig::stages,       &GemmConfig::consumer_warpgroups, &GemmConfig::cluster_m,
                            &GemmConfig::cluster_n,    &GemmConfig::group_size_m,        &GemmConfig::split_k,
-                           &GemmConfig::block_n,      &GemmConfig::block_m};
+                           &GemmConfig::split_cluster, &GemmConfig::block_n,            &GemmConfig::block_m};
 
 bool same_except(const GemmConfig& a, const GemmConfig& b, Knob knob) {
   GemmConfig x = a;
@@ -51,7 +51,7 @@ std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int bloc
     return std::tuple{c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
                       c.consumer_warpgroups != from.consumer_warpgroups,
                       c.group_size_m != from.group_size_m, std::abs(c.stages - from.stages),
-                      std::abs(c.split_k - from.split_k)};
+                      std::abs(c.split_k - from.split_k), c.split_cluster != from.split_cluster};
   };
   const GemmConfig* best = nullptr;
   for (const GemmConfig& c : ranked_) {  // model order: the first of equal distance wins

@@ -27,13 +27,15 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
 #include <fp8kit/gemm/sm90_gemm_epilogue.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>
+#include <fp8kit/gemm/sm90_gemm_promotion.cuh>
+#include <fp8kit/gemm/sm90_gemm_split_cluster.cuh>
 struct CheckGemmCfg {
   static constexpr int kBlockM = 128, kBlockN = 144, kBlockK = 128, kStages = 4, kConsumerWarpgroups = 2, kClusterM = 2;
   static constexpr int kClusterN = 1;
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = false;
   static constexpr int kStorePasses = 1, kSplitK = 1;
-  static constexpr bool kFastAccum = false;
+  static constexpr bool kFastAccum = false, kSplitCluster = false;
 };
 struct CheckFastAccumCfg : CheckGemmCfg {  // the tensor cores accumulate all of K
   static constexpr bool kFastAccum = true;
@@ -44,7 +46,15 @@ struct CheckOverlapCfg {  // 64 fp32 = 256 bytes a row: 2 boxes, stored in 2 pas
   static constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
   static constexpr bool kOverlapPromotion = true;
   static constexpr int kStorePasses = 2, kSplitK = 1;
-  static constexpr bool kFastAccum = false;
+  static constexpr bool kFastAccum = false, kSplitCluster = false;
+};
+struct CheckSplitClusterCfg {  // a decode tile whose 4 K ranges sum their partials in one cluster
+  static constexpr int kBlockM = 16, kBlockN = 64, kBlockK = 128, kStages = 8, kConsumerWarpgroups = 1, kClusterM = 1;
+  static constexpr int kClusterN = 1;
+  static constexpr int kProducerRegisters = 40, kConsumerRegisters = 240;
+  static constexpr bool kOverlapPromotion = true;
+  static constexpr int kStorePasses = 1, kSplitK = 4;
+  static constexpr bool kFastAccum = false, kSplitCluster = true;
 };
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);
@@ -57,6 +67,10 @@ extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_unpr
 }
 extern "C" __global__ void __launch_bounds__(384, 1) fp8kit_check_sm90_gemm_exact_accum(const __grid_constant__ fp8kit::Sm90GemmParams p) {
   fp8kit::sm90_fp8_gemm<CheckGemmCfg, fp8kit::kGemmScaleAToken, fp8kit::kGemmScaleBChannel, fp8kit::kGemmOutF32>(p);
+}
+extern "C" __global__ void __launch_bounds__(256, 1) __cluster_dims__(4, 1, 1)
+    fp8kit_check_sm90_gemm_split_cluster(const __grid_constant__ fp8kit::Sm90GemmParams p) {
+  fp8kit::sm90_fp8_gemm<CheckSplitClusterCfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p);
 }
 #include <fp8kit/gemm/split_k_params.cuh>
 #include <fp8kit/gemm/split_k_reduce.cuh>

@@ -32,7 +32,7 @@ TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
        {"// generated: sm90_fp8_gemm_a-group128_b-block128_bf16_m128n112k128_s5_wg2_c2\n",
         "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>",
         "kBlockM = 128, kBlockN = 112, kBlockK = 128, kStages = 5;", "kConsumerWarpgroups = 2, kClusterM = 2, kClusterN = 1;",
-        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1, kSplitK = 1;", "kFastAccum = false;",
+        "kProducerRegisters = 40, kConsumerRegisters = 232;", "kOverlapPromotion = true;", "kStorePasses = 1, kSplitK = 1;", "kFastAccum = false, kSplitCluster = false;",
         "__launch_bounds__(384, 1) __cluster_dims__(2, 1, 1)",
         "fp8kit::sm90_fp8_gemm<Cfg, fp8kit::kGemmScaleAGroup128, fp8kit::kGemmScaleBBlock128, fp8kit::kGemmOutBF16>(p)"}) {
     EXPECT_NE(s.source.find(part), std::string::npos) << part << "\n" << s.source;
@@ -54,6 +54,14 @@ TEST(Sm90Fp8GemmSource, SpellsTheConfig) {
   GemmConfig single = c;
   single.cluster_m = 1;
   EXPECT_EQ(ops::sm90_fp8_gemm_source(single).source.find("__cluster_dims__"), std::string::npos);
+  // A split cluster: launched as a cluster of its split_k CTAs.
+  GemmConfig split = test::gemm_config(16, 64, 16, 1);
+  split.split_k = 4;
+  split.split_cluster = 1;
+  const jit::KernelSource sc = ops::sm90_fp8_gemm_source(split);
+  for (const char* part : {"kSplitK = 4;", "kSplitCluster = true;", "__launch_bounds__(256, 1) __cluster_dims__(4, 1, 1)"}) {
+    EXPECT_NE(sc.source.find(part), std::string::npos) << part << "\n" << sc.source;
+  }
   GemmConfig bad = c;
   bad.block_n = 24;
   EXPECT_THROW(ops::sm90_fp8_gemm_source(bad), Error);
@@ -185,12 +193,32 @@ TEST(Sm90Fp8GemmSource, EveryScalePairAndOutDtypeCompiles) {
 }
 
 // Split-K (issue 13): the GEMM kernels that store fp32 partials (a decode tile, a 64-row and a
-// two-warpgroup tile) and the reduce for each out dtype compile without spills.
+// two-warpgroup tile), the same tiles summing in a cluster, and the reduce for each out dtype
+// compile without spills.
 TEST(Sm90Fp8GemmSource, SplitKKernelsCompileWithoutSpills) {
   std::vector<GemmConfig> configs;
   for (auto [bm, bn, stages, wg, split] : {std::tuple{16, 64, 16, 1, 8}, {64, 32, 8, 1, 4}, {128, 128, 4, 2, 2}}) {
     GemmConfig c = test::gemm_config(bm, bn, stages, wg);
     c.split_k = split;
+    ASSERT_TRUE(is_valid(c)) << to_string(c);
+    configs.push_back(c);
+  }
+  // The same tiles as split clusters: every scale pair on the decode tile, out dtypes on the others.
+  for (const GemmConfig& base : std::vector<GemmConfig>(configs)) {
+    GemmConfig c = base;
+    c.split_cluster = 1;
+    ASSERT_TRUE(is_valid(c)) << to_string(c);
+    configs.push_back(c);
+  }
+  for (ScaleModeA a : {ScaleModeA::kTensor, ScaleModeA::kToken}) {
+    GemmConfig c = configs.back();
+    c.block_m = 16;
+    c.block_n = 64;
+    c.stages = 16;
+    c.consumer_warpgroups = 1;
+    c.mode_a = a;
+    c.mode_b = a == ScaleModeA::kToken ? ScaleModeB::kChannel : ScaleModeB::kTensor;
+    c.out = a == ScaleModeA::kToken ? DType::kFloat32 : DType::kFloat16;
     ASSERT_TRUE(is_valid(c)) << to_string(c);
     configs.push_back(c);
   }

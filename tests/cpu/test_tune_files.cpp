@@ -83,6 +83,19 @@ TEST(TuneFile, JsonRoundTripAndSchema) {
   EXPECT_LT(text.find("\"64\""), text.find("\"256\""));
 }
 
+// split_cluster only where a split sums in its cluster; it survives the round trip.
+TEST(TuneFile, SplitClusterRoundTrips) {
+  TunedConfigFile f = sample_file();
+  f.batches[1].config.split_cluster = 1;
+  const std::string text = to_json_text(f);
+  EXPECT_EQ(parse_tuned_config_file(text, "x"), f);
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["1"]["split_cluster"], 1);
+  EXPECT_EQ(j["1"]["kernel_name"], "sm90_fp8_gemm_a-group128_b-block128_bf16_m64n32k128_s6_wg1_c1_sk4cl");
+  EXPECT_FALSE(j["64"].contains("split_cluster"));
+  EXPECT_FALSE(nlohmann::json::parse(to_json_text(sample_file()))["1"].contains("split_cluster"));
+}
+
 TEST(TuneFile, CorruptFilesAreRefusedWithAReason) {
   const std::string good = to_json_text(sample_file());
   const auto edit = [&](const std::function<void(nlohmann::json&)>& fn) {

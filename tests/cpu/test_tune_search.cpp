@@ -87,7 +87,8 @@ std::vector<GemmConfig> candidates_with_splits(const GemmShape& s) {
   return out;
 }
 
-// split_k is a knob: from a split config the climb steps to the next split values of the same tile.
+// split_k and split_cluster are knobs: from a split config the climb steps to the next split
+// values of the same tile and to its split-cluster twin.
 TEST(TuneSearch, SplitKIsAKnob) {
   const GemmShape s{16, 576, 7168};
   const std::vector<GemmConfig> candidates = candidates_with_splits(s);
@@ -100,6 +101,9 @@ TEST(TuneSearch, SplitKIsAKnob) {
     want.split_k = split;
     EXPECT_NE(std::find(n.begin(), n.end(), want), n.end()) << split;
   }
+  GemmConfig twin = from;
+  twin.split_cluster = 1;
+  EXPECT_NE(std::find(n.begin(), n.end(), twin), n.end());
 }
 
 TEST(TuneSearch, FindsTheFakeOptimumWithinBudgetAndNeverPicksAFailure) {

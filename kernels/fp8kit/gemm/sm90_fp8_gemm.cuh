@@ -20,6 +20,9 @@
 // each loads half of the shared B tile, multicast into both; with kClusterN = 2 they take
 // horizontally adjacent tiles of one M row and share A the same way (DeepGEMM's choice for large
 // shapes: a 256 x 128 tile then pulls 32 KB per K block from L2 instead of 48).
+// With Cfg::kSplitK > 1 each CTA takes one K range of a tile: its fp32 partial goes to a workspace
+// slab that split_k_reduce.cuh sums, or, with Cfg::kSplitCluster, the tile's CTAs are one cluster
+// and sum each other's partials in shared memory (sm90_gemm_split_cluster.cuh).
 // Launched programmatically (PDL): every thread waits for the previous grid before its first
 // global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail.
 //
@@ -33,6 +36,7 @@
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>
 #include <fp8kit/gemm/sm90_gemm_promotion.cuh>
+#include <fp8kit/gemm/sm90_gemm_split_cluster.cuh>
 #include <fp8kit/ptx/cluster.cuh>
 #include <fp8kit/ptx/fence.cuh>
 #include <fp8kit/ptx/mbarrier.cuh>
@@ -274,6 +278,10 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   extern __shared__ __align__(1024) u8 smem[];
   const Sm90GemmSmem<L> sm(smem);
   const TileWalk<Cfg::kClusterM, Cfg::kClusterN, Cfg::kSplitK> walk(p, L::kBM, Cfg::kBlockN);
+  // A split cluster's CTAs meet once per tile: each takes exactly one unit (the host launches them all).
+  if constexpr (L::kSplitCluster) {
+    if (walk.unit_stride != walk.units) __trap();
+  }
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < kStages; ++s) {
@@ -293,6 +301,10 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   if (ptx::warpgroup_index() == 0) {
     ptx::setmaxnreg_dec<Cfg::kProducerRegisters>();
     if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) produce_tiles<Cfg, kModeA>(p, sm, walk);
+    if constexpr (L::kSplitCluster) {  // the consumers' barrier between publishing and summing the partials
+      __syncwarp();
+      ptx::cluster_sync();
+    }
   } else {
     ptx::setmaxnreg_inc<Cfg::kConsumerRegisters>();
     const C consumer(p, sm, ptx::warpgroup_index() - 1);
@@ -310,12 +322,22 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
       } else {
         consumer.mainloop_unpromoted(acc, t, ring);
       }
-      store.tile(acc, t);
+      if constexpr (L::kSplitCluster) {
+        ptx::named_barrier_sync(1 + kWG, kWG * ptx::kWarpgroupThreads);  // no consumer's wgmma reads the ring now
+        const SplitClusterReduce<L, kModeA, kModeB, kOut, Cfg::kSplitK, kWG> split{p, store,
+                                                                                 reinterpret_cast<float*>(sm.tile_a)};
+        split.publish(acc, t);
+        ptx::cluster_sync();
+        split.reduce(t, static_cast<int>(threadIdx.x) - ptx::kWarpgroupThreads);
+      } else {
+        store.tile(acc, t);
+      }
     }
     store.finish();
   }
-  // No CTA leaves while its peer may still multicast into it or arrive on its barriers.
-  if constexpr (kCluster > 1) ptx::cluster_sync();
+  // No CTA leaves while its peer may still multicast into it, arrive on its barriers or read its
+  // partial tile.
+  if constexpr (kCluster > 1 || L::kSplitCluster) ptx::cluster_sync();
 }
 
 }  // namespace fp8kit

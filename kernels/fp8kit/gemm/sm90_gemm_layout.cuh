@@ -42,13 +42,20 @@ struct Sm90GemmLayout {
   static constexpr int kBoxes = kRowBytes / kBoxBytes;
   static constexpr int kPasses = Cfg::kStorePasses;
   static constexpr int kPassBoxes = kBoxes / kPasses;
-  static constexpr int kStaging = kBM * kRowBytes / kPasses;
+  // Split-K in a cluster (Cfg::kSplitCluster, sm90_gemm_split_cluster.cuh): each split's fp32
+  // partial tile, rows kPartialPitch floats apart, overwrites its CTA's ring once the K loop is
+  // done, and nothing is staged for TMA stores.
+  static constexpr bool kSplitCluster = Cfg::kSplitCluster;
+  static constexpr int kPartialPitch = kBN + 8;  // the 8 rows of a fragment store fall in 2 bank wavefronts
+  static constexpr int kStaging = kSplitCluster ? 0 : kBM * kRowBytes / kPasses;
 
   static_assert(kRows == 64 || kRows == 128 || (Cfg::kConsumerWarpgroups == 1 && (kRows == 16 || kRows == 32)),
                 "64 or 128 rows per consumer warpgroup, or 16 / 32 with one");
   static_assert(kBN % 16 == 0 && kBN >= 16 && kBN <= 256, "block_n: multiple of 16 in [16, 256]");
   static_assert(kRowBytes % 32 == 0, "a tile row is a whole number of 32-byte boxes");
   static_assert(kPasses == 1 || (kPasses == 2 && kBoxes % 2 == 0), "1 store pass, or 2 over an even box count");
+  static_assert(!kSplitCluster || kBM * kPartialPitch * 4 <= kStages * (kStageA + kStageB),
+                "the split's partial tile fits in the ring it overwrites");
 
   // Whether warp `warp` of a consumer warpgroup holds tile rows (not the discarded rows of a 16- or
   // 32-row tile): a compile-time true for full tiles, so their loops stay branch-free.

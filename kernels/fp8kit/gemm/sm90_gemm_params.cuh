@@ -15,6 +15,8 @@ struct Sm90GemmParams {
   const float* scale_a;  // tensor: 1 value; token: M values (group128 goes through map_sa)
   const float* scale_b;  // tensor: 1; channel: N; block128: (nb, kb) at nb * scale_b_ld + kb
   const void* bias;      // N values of dtype bias_dtype, or null
+  void* out;             // D itself for a split cluster (Cfg::kSplitCluster), which writes without TMA
+  i64 ld_out;            // D's row stride, in elements (split cluster)
   i32 m, n, k;
   i32 scale_b_ld;    // round_up(K / 128, 4)
   i32 group_size_m;  // tile rasterization: rows of cluster units per group

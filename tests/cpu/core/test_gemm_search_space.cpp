@@ -110,12 +110,14 @@ TEST(GemmSearchSpace, OtherScalePairsAndOutputs) {
   EXPECT_TRUE(gemm_search_space(s).empty());
 }
 
-// The tuner's split-K variants: 2.. while the units fit one wave and each split keeps 8+ K blocks;
-// none where the tiles alone fill half the SMs, for a cluster or a config already split.
+// The tuner's split-K variants: 2.. while the units fit one wave and each split keeps 8+ K blocks,
+// each through the workspace and as a split cluster; none where the tiles alone fill half the SMs,
+// for a cluster or a config already split.
 TEST(GemmConfigRules, SplitKVariantsForTheTuner) {
   const auto splits = [](const GemmConfig& c, const GemmShape& s) {
-    std::vector<int> v;
-    for (const GemmConfig& x : split_k_variants(c, s, 132)) v.push_back(x.split_k);
+    std::vector<int> v, in_cluster;
+    for (const GemmConfig& x : split_k_variants(c, s, 132)) (x.split_cluster ? in_cluster : v).push_back(x.split_k);
+    EXPECT_EQ(v, in_cluster) << to_string(c);
     return v;
   };
   const GemmConfig m64n32 = gemm_config(64, 32, 8, 1);
