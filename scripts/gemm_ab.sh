@@ -6,6 +6,8 @@
 #   CONFIG_DIR: tuned configs (both builds run the same ones), or none for each build's heuristic.
 # Compare only inside one call: the two benches run back to back on one GPU.
 # GEMM_AB_TESTED=1 skips B's GPU tests (they passed earlier in the same call on the same binary).
+# GEMM_AB_CONFIGS_B=DIR gives B other configs than A (a knob's A/B on one binary: A_BIN = B_BIN);
+# GEMM_AB_BENCH_ARGS adds flags to both benches (--timing cold, say).
 set -euo pipefail
 a=$1 b=$2 tests=$3 configs=$4 out=$5
 shift 5
@@ -17,9 +19,11 @@ if [ -z "${GEMM_AB_TESTED:-}" ]; then
     { tail -20 "$out/b_gpu_tests.log"; echo "B's GPU tests failed: not timed"; exit 1; }
 fi
 for side in a b; do
-  bin=$a; [ $side = b ] && bin=$b
+  bin=$a dir=$configs
+  [ $side = b ] && bin=$b dir=${GEMM_AB_CONFIGS_B:-$configs}
+  # shellcheck disable=SC2086  # GEMM_AB_BENCH_ARGS is a list of flags
   "$bin" bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
-    --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$configs" --out "$out/$side" > "$out/$side.log" 2>&1
+    --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$dir" ${GEMM_AB_BENCH_ARGS:-} --out "$out/$side" > "$out/$side.log" 2>&1
 done
 python3 - "$out" <<'PY'
 import json, math, sys, collections

@@ -5,8 +5,10 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "core/gemm_config_json.hpp"
 #include "core/model_shapes.hpp"
 #include "core/tuned_configs.hpp"
 #include "cuda/device.hpp"
@@ -28,7 +30,24 @@ struct WarmArgs {
   std::string config_dir;  // "none", or "" (FP8KIT_CONFIG_DIR, else the shipped configs)
   std::string device_name;  // default: the GPU's (needed to match tuned files without a GPU)
   int sm_count = 0;         // default: the GPU's, else 132 (H100 SXM)
+  bool show_configs = false;
 };
+
+// One JSON line per (N, K, M): the config it runs and whether a tuned file chose it.
+void show_configs(const std::vector<tune::NK>& shapes, const std::vector<std::int64_t>& batch_sizes,
+                  const std::function<std::optional<GemmConfig>(const GemmShape&)>& tuned,
+                  const std::function<GemmConfig(const GemmShape&)>& fallback) {
+  for (const tune::NK& nk : shapes) {
+    for (std::int64_t m : batch_sizes) {
+      const GemmShape s{m, nk.n, nk.k};
+      const std::optional<GemmConfig> t = tuned(s);
+      const GemmConfig c = t ? *t : fallback(s);
+      const nlohmann::json line = {{"n", s.n}, {"k", s.k}, {"m", s.m}, {"tuned", t.has_value()},
+                                   {"kernel_name", kernel_name(c)}, {"config", config_to_json(c)}};
+      fmt::print("{}\n", line.dump());
+    }
+  }
+}
 
 // Compiles (N, K) x M of the model into the JIT cache so serving never compiles on a request.
 void run_warm(const WarmArgs& a) {
@@ -54,12 +73,14 @@ void run_warm(const WarmArgs& a) {
     fmt::print(stderr, "fp8kit: warning: no GPU and no --device-name: tuned configs in {} cannot be matched\n",
                source.path.string());
   }
-  const auto kernels = tune::kernels_to_warm(
-      shapes, a.batch_sizes,
-      [&](const GemmShape& s) -> std::optional<GemmConfig> {
-        return lookup ? lookup->find(s, out, device, scales) : std::nullopt;
-      },
-      [&](const GemmShape& s) { return ops::default_gemm_config(s, scales.a, scales.b, out, sm_count); });
+  const auto tuned_config = [&](const GemmShape& s) -> std::optional<GemmConfig> {
+    return lookup ? lookup->find(s, out, device, scales) : std::nullopt;
+  };
+  const auto heuristic_config = [&](const GemmShape& s) {
+    return ops::default_gemm_config(s, scales.a, scales.b, out, sm_count);
+  };
+  if (a.show_configs) return show_configs(shapes, a.batch_sizes, tuned_config, heuristic_config);
+  const auto kernels = tune::kernels_to_warm(shapes, a.batch_sizes, tuned_config, heuristic_config);
   std::vector<jit::KernelSource> sources;
   int tuned = 0;
   for (const tune::WarmKernel& k : kernels) {
@@ -113,6 +134,8 @@ void add_cache_command(CLI::App& app) {
   w->add_option("--device-name", warm->device_name, "device the tuned configs are for (default: this GPU's)");
   w->add_option("--sm-count", warm->sm_count, "SMs for the default heuristic (default: this GPU's, else 132)")
       ->check(CLI::PositiveNumber);
+  w->add_flag("--show-configs", warm->show_configs,
+              "print each (N, K, M)'s config as a JSON line (tuned or the heuristic's) instead of compiling");
   w->callback([warm] { run_warm(*warm); });
 }
 

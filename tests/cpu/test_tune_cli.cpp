@@ -4,11 +4,14 @@
 
 #include <filesystem>
 #include <random>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli_runner.hpp"
+#include "core/gemm_config_json.hpp"
 #include "core/tuned_config_file.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 #include "tune/tune_args.hpp"
 
 namespace {
@@ -245,6 +248,43 @@ TEST(TuneCli, CacheWarmTakesTheScalePairsTunedFiles) {
   EXPECT_NE(block.output.find("0 already cached"), std::string::npos) << block.output;  // other kernels
   EXPECT_EQ(block.output.find("warning"), std::string::npos) << block.output;  // no block files: silent
   EXPECT_EQ(run_cli(warm + " --mode-b token").exit_code, 2);
+}
+
+// cache warm --show-configs prints each (N, K, M)'s config as a JSON line and compiles nothing: the
+// heuristic's (at --sm-count) without tuned files, the tuned ones from a folder that has them.
+TEST(TuneCli, CacheWarmShowsEachShapesConfig) {
+  TempDir dir;
+  const fs::path configs = dir.path / "configs", cache = dir.path / "cache";
+  ASSERT_EQ(run_cli(fmt::format("tune --fake-worker sleep-ms=0 --tp-size 8 --batch-size 64 --save-path '{}'",
+                                configs.string()))
+                .exit_code,
+            0);
+  const auto show = [&](const std::string& config_dir) {
+    const CliRun r = run_cli(fmt::format(
+        "--cache-dir '{}' cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 64 --config-dir '{}' "
+        "--device-name 'Fake GPU' --sm-count 100 --show-configs",
+        cache.string(), config_dir));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  };
+  const auto heuristic = show("none");
+  ASSERT_EQ(heuristic.size(), 30u);  // 15 shapes x 2 batch sizes
+  for (const nlohmann::json& j : heuristic) {
+    const fp8kit::GemmConfig c = fp8kit::config_from_json(j["config"], "line");
+    const fp8kit::GemmShape s{j["m"].get<std::int64_t>(), j["n"].get<std::int64_t>(), j["k"].get<std::int64_t>()};
+    EXPECT_FALSE(j["tuned"].get<bool>());
+    EXPECT_EQ(c, fp8kit::ops::default_gemm_config(s, fp8kit::ScaleModeA::kGroup128, fp8kit::ScaleModeB::kBlock128,
+                                                  fp8kit::DType::kBFloat16, 100))
+        << j.dump();
+    EXPECT_EQ(j["kernel_name"], fp8kit::kernel_name(c));
+  }
+  const auto tuned = show(configs.string());
+  ASSERT_EQ(tuned.size(), 30u);
+  for (const nlohmann::json& j : tuned) EXPECT_TRUE(j["tuned"].get<bool>()) << j.dump();  // M = 1: the nearest M
+  EXPECT_FALSE(fs::exists(cache) && !fs::is_empty(cache));
 }
 
 }  // namespace
