@@ -47,6 +47,11 @@ struct ScaledMmOptions {
   // fp8kit's kernels named _fa). An explicit choice, recorded in every result; refused with block
   // scales, which need promotion. Off, every K block's sum reaches fp32 (exact on integer inputs).
   bool fast_accum = false;
+  // B is a weight: no kernel enqueued just before this call writes it. Backend fp8kit then starts
+  // loading B while that kernel still runs (programmatic launch; A waits for it), which hides much
+  // of a decode GEMM's first weight fetch behind the activation quantization. linear() sets it.
+  // Leave it off when the kernel before may write B: the GEMM could read B before that write.
+  bool b_is_weight = false;
 };
 
 // Scale pairs a backend supports (each backend refuses the rest with a clear error):

@@ -54,7 +54,9 @@ void linear(const TensorView& x, const TensorView& w, const TensorView& w_scale,
   ops::check_scaled_mm_args(q, w, strategy.act, scales, strategy.weight, w_scale, out, bias);
   if (m == 0) return;
   quantize(x, q, scales, ops::linear_quant_spec(strategy.act), stream, quant_options);
-  scaled_mm(q, w, strategy.act, scales, strategy.weight, w_scale, out, bias, stream, options);
+  ScaledMmOptions gemm = options;
+  gemm.b_is_weight = true;  // w is the layer's weight: it streams while the quantization runs
+  scaled_mm(q, w, strategy.act, scales, strategy.weight, w_scale, out, bias, stream, gemm);
 }
 
 }  // namespace fp8kit

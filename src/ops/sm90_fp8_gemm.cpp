@@ -227,7 +227,8 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
 
 void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
                       ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
-                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& requested) {
+                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& requested,
+                      bool prefetch_b) {
   if (requested.mode_a != mode_a || requested.mode_b != mode_b || requested.out != out.dtype) {
     fail(fmt::format("scaled_mm: config {} does not match the call (a={} b={} out={})", to_string(requested),
                      scale_mode_name(mode_a), scale_mode_name(mode_b), dtype_name(out.dtype)));
@@ -293,6 +294,7 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   p.k = static_cast<std::int32_t>(s.k);
   p.scale_b_ld = static_cast<std::int32_t>(block128_scale_ld(s.k));
   p.group_size_m = config.group_size_m;
+  p.prefetch_b = prefetch_b ? 1 : 0;
   p.bias_dtype = gemm_bias_code(bias && !split ? std::optional<DType>(bias->dtype) : std::nullopt);
 
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.

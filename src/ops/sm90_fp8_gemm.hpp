@@ -26,8 +26,10 @@ bool sm90_fp8_gemm_supports(ScaleModeA mode_a, ScaleModeB mode_b);
 
 // D = A · Bᵀ with `config` (arguments already checked by scaled_mm's check_scaled_mm_args; the
 // config is validated against the shape here and refused with fp8kit::Error otherwise).
+// prefetch_b: B is a weight the previous kernel on `stream` does not write (ScaledMmOptions::b_is_weight).
 void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
                       ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
-                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& config);
+                      const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& config,
+                      bool prefetch_b = false);
 
 }  // namespace fp8kit::ops

@@ -24,7 +24,8 @@
 // slab that split_k_reduce.cuh sums, or, with Cfg::kSplitCluster, the tile's CTAs are one cluster
 // and sum each other's partials in shared memory (sm90_gemm_split_cluster.cuh).
 // Launched programmatically (PDL): every thread waits for the previous grid before its first
-// global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail.
+// global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail;
+// with p.prefetch_b (B is a weight that kernel does not write) the first ring of B loads too.
 //
 // The host mirror of every rule here is src/core/gemm_config.cpp (validity, shared-memory layout,
 // register budgets, overlap and store passes); the launcher is src/ops/sm90_fp8_gemm.cpp.
@@ -296,16 +297,22 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
   } else {
     __syncthreads();
   }
-  wait_prior_grid_and_release_next();
 
+  // Every thread waits for the previous grid before its first global access but the loader, which
+  // may first start the weights' stream (p.prefetch_b) and waits in produce_tiles.
   if (ptx::warpgroup_index() == 0) {
     ptx::setmaxnreg_dec<Cfg::kProducerRegisters>();
-    if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) produce_tiles<Cfg, kModeA>(p, sm, walk);
+    if (ptx::warp_index_in_warpgroup() == 0 && ptx::elect_one_sync()) {
+      produce_tiles<Cfg, kModeA>(p, sm, walk);
+    } else {
+      wait_prior_grid_and_release_next();
+    }
     if constexpr (L::kSplitCluster) {  // the consumers' barrier between publishing and summing the partials
       __syncwarp();
       ptx::cluster_sync();
     }
   } else {
+    wait_prior_grid_and_release_next();
     ptx::setmaxnreg_inc<Cfg::kConsumerRegisters>();
     const C consumer(p, sm, ptx::warpgroup_index() - 1);
     const EpilogueStore<L, kModeA, kModeB, kOut> store{p, sm.tile_d, consumer.wg};

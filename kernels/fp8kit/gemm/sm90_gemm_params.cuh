@@ -21,6 +21,7 @@ struct Sm90GemmParams {
   i32 scale_b_ld;    // round_up(K / 128, 4)
   i32 group_size_m;  // tile rasterization: rows of cluster units per group
   i32 bias_dtype;    // GemmBias
+  i32 prefetch_b;    // 1: B is not written by the previous grid (a weight), so it loads before the wait
   i32 split_rows;    // split-K (Cfg::kSplitK > 1; map_d is then the fp32 workspace of its slabs): rows
                      // per slab, M rounded up to block_m (a ragged tile's rows stay in it)
 };

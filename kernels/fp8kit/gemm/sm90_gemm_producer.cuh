@@ -1,8 +1,9 @@
 // The sm90 FP8 GEMM's producer (sm90_fp8_gemm.cuh): one elected thread of warpgroup 0 fills the
-// kStages-deep ring with TMA loads of A, B and the group128 A scales, tile after tile, so the next
+// kStages-deep ring with TMA loads of B, A and the group128 A scales, tile after tile, so the next
 // tile's stages fill while the consumers store the last one.
 #pragma once
 
+#include <fp8kit/common/pdl.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/ptx/mbarrier.cuh>
 #include <fp8kit/ptx/tma.cuh>
@@ -23,28 +24,50 @@ __device__ __forceinline__ void load_operand(u8* stage, const CUtensorMapOpaque*
   }
 }
 
+// Stage s's B: its full barrier armed with the whole stage's bytes, then B's load.
+template <class Cfg, class L>
+__device__ __forceinline__ void load_stage_b(const Sm90GemmParams& p, const Sm90GemmSmem<L>& sm, int s, int kb,
+                                             const TileCoord& t, int rank) {
+  ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
+  load_operand<Cfg::kBlockN, Cfg::kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb,
+                                             t.n_tile * Cfg::kBlockN, rank);
+}
+
 // A cluster along M (kClusterM = 2) shares B: each CTA loads half of the B tile's rows, multicast
 // into both; a cluster along N (kClusterN = 2) shares A the same way. Every CTA expects the whole
 // stage's bytes on its own full barrier, its peer's half included.
+// The previous grid may write A and its scales, so they load after waiting for it. With
+// p.prefetch_b the weights do not depend on it: the first tile's first ring of B streams before
+// the wait (at decode a ring is most of a CTA's K range), the stages' barriers armed, empty anyway.
 template <class Cfg, int kModeA, class L, class Walk>
 __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm90GemmSmem<L>& sm, const Walk& walk) {
-  constexpr int kStages = Cfg::kStages, kBM = L::kBM, kBN = Cfg::kBlockN;
-  constexpr int kClusterM = Cfg::kClusterM, kClusterN = Cfg::kClusterN;
+  constexpr int kStages = Cfg::kStages, kBM = L::kBM;
   ptx::tma_prefetch_descriptor(&p.map_a);
   ptx::tma_prefetch_descriptor(&p.map_b);
   if constexpr (kModeA == kGemmScaleAGroup128) ptx::tma_prefetch_descriptor(&p.map_sa);
+  int early = 0;  // stages whose B is already loading
+  if (p.prefetch_b != 0 && walk.first_unit < walk.units) {
+    const TileCoord t = walk.tile(walk.first_unit);
+    early = min(kStages, t.kb_count);
+    for (int s = 0; s < early; ++s) load_stage_b<Cfg>(p, sm, s, t.kb_begin + s, t, walk.rank);
+  }
+  wait_prior_grid_and_release_next();
   RingCursor<kStages> ring;
   for (int unit = walk.first_unit; unit < walk.units; unit += walk.unit_stride) {
     const TileCoord t = walk.tile(unit);
     for (int i = 0; i < t.kb_count; ++i, ring.advance()) {
       const int s = ring.stage, kb = t.kb_begin + i;
-      ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
-      ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
-      load_operand<kBM, kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM, walk.rank);
+      if (early > 0) {
+        --early;
+      } else {
+        ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
+        load_stage_b<Cfg>(p, sm, s, kb, t, walk.rank);
+      }
+      load_operand<kBM, Cfg::kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM,
+                                        walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {
         ptx::tma_load_2d(sm.scale_a + s * (L::kSlotSA / 4), &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
       }
-      load_operand<kBN, kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb, t.n_tile * kBN, walk.rank);
     }
   }
 }
