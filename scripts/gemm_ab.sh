@@ -7,7 +7,8 @@
 # Compare only inside one call: the two benches run back to back on one GPU.
 # GEMM_AB_TESTED=1 skips B's GPU tests (they passed earlier in the same call on the same binary).
 # GEMM_AB_CONFIGS_B=DIR gives B other configs than A (a knob's A/B on one binary: A_BIN = B_BIN);
-# GEMM_AB_BENCH_ARGS adds flags to both benches (--timing cold, say).
+# GEMM_AB_BENCH_ARGS adds flags to both benches (--timing cold, say); GEMM_AB_PROVIDERS replaces
+# fp8-block-w-group-a-noquant (fp8-block-w-group-a times fp8kit::linear: quantization + GEMM).
 set -euo pipefail
 a=$1 b=$2 tests=$3 configs=$4 out=$5
 shift 5
@@ -22,7 +23,7 @@ for side in a b; do
   bin=$a dir=$configs
   [ $side = b ] && bin=$b dir=${GEMM_AB_CONFIGS_B:-$configs}
   # shellcheck disable=SC2086  # GEMM_AB_BENCH_ARGS is a list of flags
-  "$bin" bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
+  "$bin" bench gemm --providers "${GEMM_AB_PROVIDERS:-fp8-block-w-group-a-noquant}" --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
     --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$dir" ${GEMM_AB_BENCH_ARGS:-} --out "$out/$side" > "$out/$side.log" 2>&1
 done
 python3 - "$out" <<'PY'
