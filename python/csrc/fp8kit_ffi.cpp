@@ -59,16 +59,17 @@ void prepare_block_scales_ffi(ffi::TensorView scales_in, ffi::TensorView scales_
                 [&](cudaStream_t stream) { prepare_block_scales(in, out, stream); });
 }
 
-ScaledMmOptions mm_options(const ffi::String& backend, bool fast_accum) {
+ScaledMmOptions mm_options(const ffi::String& backend, bool fast_accum, bool b_is_weight = false) {
   ScaledMmOptions o;
   o.backend = parse_gemm_backend(text(backend));
   o.fast_accum = fast_accum;
+  o.b_is_weight = b_is_weight;
   return o;
 }
 
 void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi::TensorView scale_a,
                    ffi::String mode_b, ffi::TensorView scale_b, ffi::TensorView out,
-                   ffi::Optional<ffi::TensorView> bias, ffi::String backend, bool fast_accum,
+                   ffi::Optional<ffi::TensorView> bias, ffi::String backend, bool fast_accum, bool b_is_weight,
                    std::int64_t raw_stream) {
   const TensorView av = dlpack_view(a, "a", {DType::kE4M3}), bv = dlpack_view(b, "b", {DType::kE4M3});
   const TensorView sa = dlpack_view(scale_a, "scale_a", {DType::kFloat32});
@@ -81,7 +82,7 @@ void scaled_mm_ffi(ffi::TensorView a, ffi::TensorView b, ffi::String mode_a, ffi
       {{&a, "a"}, {&b, "b"}, {&scale_a, "scale_a"}, {&scale_b, "scale_b"}, {&out, "out"}, {bias_arg, "bias"}});
   run_on_device(device, raw_stream, [&](cudaStream_t stream) {
     scaled_mm(av, bv, parse_mode_a(text(mode_a)), sa, parse_mode_b(text(mode_b)), sb, ov,
-              biasv, stream, mm_options(backend, fast_accum));
+              biasv, stream, mm_options(backend, fast_accum, b_is_weight));
   });
 }
 

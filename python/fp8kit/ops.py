@@ -88,13 +88,14 @@ def _gemm_scales(scale, geo: meta.ScaleGeometry, arg: str):
 
 
 def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", bias=None, out=None,
-              backend="auto", fast_accum=False):
+              backend="auto", fast_accum=False, b_is_weight=False):
     """D = A · Bᵀ: a (M, K) and b (N, K) E4M3, K-major (b as a weight is stored); scale_a / scale_b
     fp32 in the GEMM's layouts (meta.scale_a_elems / scale_b_elems: group128 (M, K/128)
     column-major with leading dimension round_up(M, 4), block128 (ceil(N/128), K/128) row-major
     with leading dimension round_up(K/128, 4)), as the flat buffer or as that strided view; modes
     "tensor"/"token"/"group128" and "tensor"/"channel"/"block128". backend: "auto", "fp8kit",
-    "cublaslt", "reference"."""
+    "cublaslt", "reference". b_is_weight: b is a weight that the kernel enqueued just before does
+    not write, so backend fp8kit starts loading it while that kernel finishes (linear sets it)."""
     # The GEMM reads the scales exactly as quantize writes them: 1 x 128 groups column-major
     # TMA-aligned for A, 128 x 128 blocks for B. (K % 128 != 0 is left for the library to refuse.)
     (m, k), n = _arrays.shape_of(a, "a"), _arrays.shape_of(b, "b")[0]
@@ -104,7 +105,7 @@ def scaled_mm(a, b, scale_a, scale_b, *, mode_a, mode_b, out_dtype="bfloat16", b
         scale_b = _gemm_scales(scale_b, meta.scale_geometry("block128", n, k), "scale_b")
     d = _out(a, b, out, out_dtype)
     lib().scaled_mm(_arrays.fp8_bytes(a), _arrays.fp8_bytes(b), mode_a, scale_a, mode_b, scale_b, d, bias, backend,
-                    bool(fast_accum), _arrays.current_stream(a))
+                    bool(fast_accum), bool(b_is_weight), _arrays.current_stream(a))
     return d
 
 

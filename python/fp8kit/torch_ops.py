@@ -56,13 +56,13 @@ def _quantize_out_fake(x, q, scales, granularity, group_size, layout, ue8m0, sca
 @torch.library.custom_op(f"{_LIB}::scaled_mm", mutates_args=(), device_types="cuda")
 def scaled_mm(a: torch.Tensor, b: torch.Tensor, scale_a: torch.Tensor, scale_b: torch.Tensor, mode_a: str,
               mode_b: str, out_dtype: torch.dtype, bias: Optional[torch.Tensor], backend: str,
-              fast_accum: bool) -> torch.Tensor:
+              fast_accum: bool, b_is_weight: bool = False) -> torch.Tensor:
     """D = A · Bᵀ (fp8kit.scaled_mm); scales as flat buffers or their strided views."""
     name = str(out_dtype).removeprefix("torch.")
     return ops.scaled_mm(a, b, scale_a, scale_b, mode_a=mode_a, mode_b=mode_b, out_dtype=name, bias=bias,
-                         backend=backend, fast_accum=fast_accum)
+                         backend=backend, fast_accum=fast_accum, b_is_weight=b_is_weight)
 
 
 @scaled_mm.register_fake
-def _scaled_mm_fake(a, b, scale_a, scale_b, mode_a, mode_b, out_dtype, bias, backend, fast_accum):
+def _scaled_mm_fake(a, b, scale_a, scale_b, mode_a, mode_b, out_dtype, bias, backend, fast_accum, b_is_weight=False):
     return a.new_empty((a.shape[0], b.shape[0]), dtype=out_dtype)

@@ -84,5 +84,6 @@ def w8a8_block_fp8_matmul(A, B, As, Bs, block_size, output_dtype=None):
     m = a.shape[0]
     sa = _activation_scales(As.reshape(m, -1), m, k)
     sb = _weight_scales(Bs, n, k)
-    out = torch_ops.scaled_mm(a, B, sa, sb, "group128", "block128", output_dtype, None, "fp8kit", False)
+    # B is the layer's weight: it streams while the activation quantization before this call finishes.
+    out = torch_ops.scaled_mm(a, B, sa, sb, "group128", "block128", output_dtype, None, "fp8kit", False, True)
     return out.view(*A.shape[:-1], n)
