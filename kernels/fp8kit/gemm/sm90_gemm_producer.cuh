@@ -1,5 +1,5 @@
 // The sm90 FP8 GEMM's producer (sm90_fp8_gemm.cuh): one elected thread of warpgroup 0 fills the
-// kStages-deep ring with TMA loads of B, A and the group128 A scales, tile after tile, so the next
+// kStages-deep ring with TMA loads of A, B and the group128 A scales, tile after tile, so the next
 // tile's stages fill while the consumers store the last one.
 #pragma once
 
@@ -24,11 +24,10 @@ __device__ __forceinline__ void load_operand(u8* stage, const CUtensorMapOpaque*
   }
 }
 
-// Stage s's B: its full barrier armed with the whole stage's bytes, then B's load.
+// Stage s's B tile, from row n_tile * kBlockN at K block kb.
 template <class Cfg, class L>
 __device__ __forceinline__ void load_stage_b(const Sm90GemmParams& p, const Sm90GemmSmem<L>& sm, int s, int kb,
                                              const TileCoord& t, int rank) {
-  ptx::mbarrier_arrive_expect_tx(&sm.full[s], L::kStageA + L::kStageB + L::kStageSA);
   load_operand<Cfg::kBlockN, Cfg::kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb,
                                              t.n_tile * Cfg::kBlockN, rank);
 }
@@ -45,11 +44,15 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
   ptx::tma_prefetch_descriptor(&p.map_a);
   ptx::tma_prefetch_descriptor(&p.map_b);
   if constexpr (kModeA == kGemmScaleAGroup128) ptx::tma_prefetch_descriptor(&p.map_sa);
-  int early = 0;  // stages whose B is already loading
+  constexpr int kStageBytes = L::kStageA + L::kStageB + L::kStageSA;
+  int early = 0;  // stages armed with their B loading
   if (p.prefetch_b != 0 && walk.first_unit < walk.units) {
     const TileCoord t = walk.tile(walk.first_unit);
     early = min(kStages, t.kb_count);
-    for (int s = 0; s < early; ++s) load_stage_b<Cfg>(p, sm, s, t.kb_begin + s, t, walk.rank);
+    for (int s = 0; s < early; ++s) {
+      ptx::mbarrier_arrive_expect_tx(&sm.full[s], kStageBytes);
+      load_stage_b<Cfg>(p, sm, s, t.kb_begin + s, t, walk.rank);
+    }
   }
   wait_prior_grid_and_release_next();
   RingCursor<kStages> ring;
@@ -57,17 +60,19 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
     const TileCoord t = walk.tile(unit);
     for (int i = 0; i < t.kb_count; ++i, ring.advance()) {
       const int s = ring.stage, kb = t.kb_begin + i;
-      if (early > 0) {
+      const bool b_loading = early > 0;
+      if (b_loading) {
         --early;
       } else {
         ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
-        load_stage_b<Cfg>(p, sm, s, kb, t, walk.rank);
+        ptx::mbarrier_arrive_expect_tx(&sm.full[s], kStageBytes);
       }
       load_operand<kBM, Cfg::kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM,
                                         walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {
         ptx::tma_load_2d(sm.scale_a + s * (L::kSlotSA / 4), &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
       }
+      if (!b_loading) load_stage_b<Cfg>(p, sm, s, kb, t, walk.rank);
     }
   }
 }
