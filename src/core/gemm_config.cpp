@@ -36,7 +36,8 @@ GemmSmemLayout smem_layout_with_passes(const GemmConfig& c, int store_passes) {
   s.a_stage = std::int64_t{c.block_m} * c.block_k;
   s.b_stage = std::int64_t{c.block_n} * c.block_k;
   // A split cluster writes D from the partials it sums, nothing staged (its partial reuses the ring).
-  s.epilogue = c.split_cluster ? 0 : std::int64_t{c.block_m} * c.block_n * out_bytes(gemm_epilogue_out(c)) / store_passes;
+  s.epilogue =
+      c.split_cluster ? 0 : std::int64_t{c.block_m} * c.block_n * out_bytes(gemm_epilogue_out(c)) / store_passes;
   // A TMA load's shared-memory destination is 128-byte aligned: a 16-row tile's scales take 128.
   s.scale_a_stage = c.mode_a == ScaleModeA::kGroup128 ? (std::int64_t{c.block_m} * 4 + 127) / 128 * 128 : 0;
   s.barriers = std::int64_t{c.stages} * 2 * 8;

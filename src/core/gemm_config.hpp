@@ -111,7 +111,7 @@ DType gemm_epilogue_out(const GemmConfig& config);
 // --- derived quantities (the kernel's static_asserts must agree with these) ---------------------
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
 int gemm_cluster_size(const GemmConfig& config);         // CTAs per multicast cluster: cluster_m * cluster_n
-int gemm_launch_cluster_size(const GemmConfig& config);  // CTAs per launched cluster: that, or split_k of a split cluster
+int gemm_launch_cluster_size(const GemmConfig& config);  // CTAs per launched cluster (split_k of a split cluster)
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
 int wgmma_slices(const GemmConfig& config);              // 64-row wgmma slices per warpgroup (>= 1)
 bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side, or !fast_accum

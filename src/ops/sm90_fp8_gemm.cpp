@@ -305,7 +305,8 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const std::int64_t units = ceil_div(s.m, config.block_m) / config.cluster_m *
                               (ceil_div(s.n, config.block_n) / config.cluster_n) * config.split_k;
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
-  const std::int64_t clusters = in_cluster ? units / cluster : std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
+  const std::int64_t clusters =
+      in_cluster ? units / cluster : std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
   const std::int64_t blocks = clusters * cluster;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,
