@@ -29,19 +29,22 @@ done
 python3 - "$out" <<'PY'
 import json, math, sys, collections
 def load(path):
-    r = {}
+    r, kernels = {}, {}
     for line in open(path):
         d = json.loads(line)
         q = d["params"]
         if d["status"] == "ok" and q["backend"] == "fp8kit":
-            r[(int(q["n"]), int(q["k"]), int(q["m"]))] = d["metrics"]["tflops_median"]
-    return r
-a = load(f"{sys.argv[1]}/a/gemm_results.jsonl")
-b = load(f"{sys.argv[1]}/b/gemm_results.jsonl")
+            key = (int(q["n"]), int(q["k"]), int(q["m"]))
+            r[key] = d["metrics"]["tflops_median"]
+            kernels[key] = q.get("kernel", "").split("_m", 1)[-1]  # the tile part of the name
+    return r, kernels
+a, ka = load(f"{sys.argv[1]}/a/gemm_results.jsonl")
+b, kb = load(f"{sys.argv[1]}/b/gemm_results.jsonl")
 by_m = collections.defaultdict(list)
 for key in sorted(a.keys() & b.keys()):
     by_m[key[2]].append(b[key] / a[key])
-    print(f"{key[0]:6d} {key[1]:6d} {key[2]:5d}  A {a[key]:7.1f}  B {b[key]:7.1f}  B/A {b[key] / a[key]:.3f}")
+    tiles = f"  m{ka[key]} / m{kb[key]}" if ka[key] != kb[key] else ""
+    print(f"{key[0]:6d} {key[1]:6d} {key[2]:5d}  A {a[key]:7.1f}  B {b[key]:7.1f}  B/A {b[key] / a[key]:.3f}{tiles}")
 geo = lambda v: math.exp(sum(map(math.log, v)) / len(v))
 for m, v in sorted(by_m.items()):
     print(f"M={m}: B/A geomean {geo(v):.3f} over {len(v)} (min {min(v):.3f}, max {max(v):.3f})")

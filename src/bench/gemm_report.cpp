@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "ops/gemm_config_choice.hpp"
+
 namespace fp8kit::bench {
 namespace {
 
@@ -97,6 +99,7 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
                 {"seed", std::to_string(seed)},
                 {"error_rows", std::to_string(row.error_rows)}};
   if (row.padded_m > 0) rec.params["m_padded"] = std::to_string(row.padded_m);
+  if (!row.kernel.empty()) rec.params["kernel"] = row.kernel;
   rec.status = row.status;
   if (row.ok()) {
     rec.metrics = {{"tflops_median", row.tflops(row.us.median)},
@@ -114,6 +117,13 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
   }
   rec.context = context;
   return rec;
+}
+
+std::string fp8kit_kernel_name(const GemmMeasurement& row, const cuda::DeviceInfo& device) {
+  const GemmRun& run = row.run;
+  if (!row.ok() || run.backend != GemmBackend::kFp8kit || !run.provider.fp8) return {};
+  return kernel_name(ops::choose_gemm_config({row.m, row.n, row.k}, run.provider.act, run.provider.weight,
+                                             DType::kBFloat16, row.fast_accum, device));
 }
 
 std::string progress_bar(std::size_t done, std::size_t total, std::string_view what, int width) {

@@ -13,6 +13,7 @@
 #include "bench/table.hpp"
 #include "core/result.hpp"
 #include "core/stats.hpp"
+#include "cuda/device.hpp"
 
 namespace fp8kit::bench {
 
@@ -36,6 +37,8 @@ struct GemmMeasurement {
   // Bytes that must move (DESIGN.md §7): the call's inputs, their scales and its output, read or
   // written once; a workspace between the quantization and the GEMM is not counted.
   double bytes = 0;
+  // Backend fp8kit: the kernel that ran (kernel_name of the tuned config or the heuristic's).
+  std::string kernel{};
 
   bool ok() const { return status == "ok"; }
   bool failed() const { return status.rfind("FAILED", 0) == 0; }
@@ -61,11 +64,15 @@ void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasureme
                       double copy_gbps = 0);
 
 // suite "gemm", name = run label; params m, n, k, models, tp, provider, backend, out_dtype (bfloat16),
-// fast_accum (0/1), act_dist, seed, error_rows; metrics (when ok) tflops_median/p20/p80,
+// fast_accum (0/1), act_dist, seed, error_rows, and kernel for backend fp8kit; metrics (when ok) tflops_median/p20/p80,
 // us_median/p20/p80, rel_error, gbps_median (bytes that must move / median time), and
 // copy_ceiling_gbps and pct_copy_ceiling where copy_gbps > 0.
 ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context,
                          double copy_gbps = 0);
+
+// The kernel backend fp8kit ran for an ok FP8 row on `device`, chosen as scaled_mm chooses it; "" for
+// other rows.
+std::string fp8kit_kernel_name(const GemmMeasurement& row, const cuda::DeviceInfo& device);
 
 // "[#####.....]  12/40  30%  N=6144 K=4096 M=64" (bar `width` characters) for a terminal, redrawn
 // with '\r'; plain_progress gives "[12/40] N=6144 K=4096 M=64" for logs.

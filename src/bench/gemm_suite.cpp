@@ -125,6 +125,7 @@ class GemmSuiteRunner {
         row.status = (!called && e.kind() == ErrorKind::kInvalidArgument ? "unsupported: " : "FAILED: ") +
                      std::string(e.what());
       }
+      row.kernel = fp8kit_kernel_name(row, device_);
       rows.push_back(std::move(row));
     }
     return rows;

@@ -1,10 +1,13 @@
 // `bench gemm`'s bandwidth report (issue 13, DESIGN.md §7): bytes that must move over the median
-// time, held against the copy ceiling in cold timing; the table and the record's metrics.
+// time, held against the copy ceiling in cold timing; the table and the record's metrics; and the
+// kernel an fp8kit row ran, in its record.
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "bench/gemm_report.hpp"
+#include "core/tuned_configs.hpp"
+#include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit::bench {
 namespace {
@@ -48,6 +51,28 @@ TEST(BenchGemmBandwidth, RecordCarriesBandwidthAndCeilingOnlyWhenGiven) {
   EXPECT_TRUE(graph.metrics.contains("gbps_median"));
   EXPECT_FALSE(graph.metrics.contains("pct_copy_ceiling"));
   EXPECT_FALSE(graph.metrics.contains("copy_ceiling_gbps"));
+}
+
+// An fp8kit row's record names the kernel it ran (here the heuristic's: tuned configs off); other
+// backends' rows and failed rows name none.
+TEST(BenchGemmBandwidth, RecordNamesTheFp8kitKernel) {
+  set_tuned_config_dir(std::nullopt);
+  cuda::DeviceInfo h200;
+  h200.name = "NVIDIA H200";
+  h200.sm_count = 132;
+  const auto runs = block_and_bf16();
+  GemmMeasurement row = decode_row(runs[1], 33.0, 117.44e6);
+  row.kernel = fp8kit_kernel_name(row, h200);
+  const GemmConfig want = ops::default_gemm_config({1, 7168, 16384}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                                   DType::kBFloat16, 132);
+  EXPECT_EQ(row.kernel, kernel_name(want));
+  EXPECT_EQ(gemm_record(row, 7, RunContext{}).params.at("kernel"), kernel_name(want));
+  const GemmMeasurement bf16 = decode_row(runs[0], 60.0, 234.9e6);
+  EXPECT_EQ(fp8kit_kernel_name(bf16, h200), "");
+  EXPECT_FALSE(gemm_record(bf16, 7, RunContext{}).params.contains("kernel"));
+  row.status = "FAILED: wrong";
+  EXPECT_EQ(fp8kit_kernel_name(row, h200), "");
+  reset_tuned_config_dir();
 }
 
 }  // namespace
