@@ -1,7 +1,7 @@
 // fp8kit::quantize and prepare_block_scales: argument checks, the heuristic's plan, launches.
-// The hot path after the first call: a few integer checks, a per-thread memo of pointers already
-// found to be device memory (cudaPointerGetAttributes only for new ones), a lookup of the loaded
-// kernel by a packed integer key, and the launches.
+// The hot path after the first call: a few integer checks, the per-thread memory of pointers
+// already found to be device memory (ops/device_pointers.hpp), a lookup of the loaded kernel by a
+// packed integer key, and the launches.
 #include <cuda_runtime_api.h>
 
 #include <array>
@@ -15,6 +15,7 @@
 #include "cuda/device.hpp"
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
+#include "ops/device_pointers.hpp"
 #include "ops/quant_checks.hpp"
 #include "ops/quant_plan.hpp"
 
@@ -40,48 +41,6 @@ int checked_sm_count(int& device, const char* what) {
     slot.store(sms, std::memory_order_relaxed);
   }
   return sms;
-}
-
-void check_device_pointer(const void* p, const char* arg, int device, const char* what) {
-  cudaPointerAttributes a{};
-  FP8KIT_CUDA_CHECK(cudaPointerGetAttributes(&a, p));
-  if (a.type != cudaMemoryTypeDevice && a.type != cudaMemoryTypeManaged) {
-    throw_invalid_argument(fmt::format("{}: {} = {} is not device memory (host pointers are refused)", what, arg, p));
-  }
-  if (a.type == cudaMemoryTypeDevice && a.device != device) {
-    throw_invalid_argument(
-        fmt::format("{}: {} = {} lives on device {}, but the current device is {}", what, arg, p, a.device, device));
-  }
-}
-
-// The last kMemo (pointer, device) pairs this thread found to be device memory, newest first.
-// Serving calls quantize on a handful of activation buffers, so the attribute query (about as
-// long as a launch on the host) runs once per buffer instead of three times per call. Not
-// detected: a pointer freed and its address reused for host memory while still in the memo.
-constexpr int kMemo = 16;
-struct DevicePointerMemo {
-  std::array<const void*, kMemo> ptr{};
-  std::array<int, kMemo> device{};
-  int next = 0;
-
-  bool contains(const void* p, int dev) const {
-    for (int i = 0; i < kMemo; ++i) {
-      if (ptr[static_cast<std::size_t>(i)] == p && device[static_cast<std::size_t>(i)] == dev) return true;
-    }
-    return false;
-  }
-  void add(const void* p, int dev) {
-    ptr[static_cast<std::size_t>(next)] = p;
-    device[static_cast<std::size_t>(next)] = dev;
-    next = (next + 1) % kMemo;
-  }
-};
-
-void check_device_pointer_memo(const void* p, const char* arg, int device, const char* what) {
-  thread_local DevicePointerMemo memo;
-  if (p != nullptr && memo.contains(p, device)) return;  // empty slots hold nullptr: never trusted
-  check_device_pointer(p, arg, device, what);
-  memo.add(p, device);
 }
 
 const jit::LoadedKernel& kernel_for(const ops::QuantKernelConfig& config) {
@@ -115,9 +74,9 @@ void quantize(const TensorView& x, const TensorView& q, const TensorView& scales
   int device = 0;
   const int sms = checked_sm_count(device, "fp8kit::quantize");
   if (x.numel() == 0) return;  // M = 0 (or K = 0): nothing to read, nothing written
-  check_device_pointer_memo(x.data, "x", device, "quantize");
-  check_device_pointer_memo(q.data, "q", device, "quantize");
-  check_device_pointer_memo(scales.data, "scales", device, "quantize");
+  ops::check_device_pointer_remembered(x.data, "x", device, "quantize");
+  ops::check_device_pointer_remembered(q.data, "q", device, "quantize");
+  ops::check_device_pointer_remembered(scales.data, "scales", device, "quantize");
 
   ops::QuantProblem pr;
   pr.input = x.dtype;
@@ -142,8 +101,8 @@ void prepare_block_scales(const TensorView& scales_in, const TensorView& scales_
   checked_sm_count(device, "fp8kit::prepare_block_scales");
   const std::int64_t rows = scales_in.size(0), cols = scales_in.size(1), ld = (cols + 3) / 4 * 4;
   if (rows * ld == 0) return;
-  check_device_pointer(scales_out.data, "scales_out", device, "prepare_block_scales");
-  if (rows * cols > 0) check_device_pointer(scales_in.data, "scales_in", device, "prepare_block_scales");
+  ops::check_device_pointer(scales_out.data, "scales_out", device, "prepare_block_scales");
+  if (rows * cols > 0) ops::check_device_pointer(scales_in.data, "scales_in", device, "prepare_block_scales");
   ops::QuantParams p;
   p.x = scales_in.data;
   p.scales = static_cast<float*>(scales_out.data);

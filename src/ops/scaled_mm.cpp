@@ -1,6 +1,9 @@
 // fp8kit::scaled_mm / mm / linear: argument checks, backend choice and the reference launcher.
 #include <cuda_runtime_api.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "blas/cublaslt_gemm.hpp"
@@ -12,6 +15,7 @@
 #include "fp8kit/quant.hpp"
 #include "jit/kernel_loader.hpp"
 #include "ops/gemm_config_choice.hpp"
+#include "ops/device_pointers.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "ops/scaled_mm_checks.hpp"
 #include "ops/sm90_fp8_gemm.hpp"
@@ -21,22 +25,13 @@ namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::kInvalidArgument, message); }
 
-// Every non-empty tensor must be device memory of the current device (cudaPointerGetAttributes).
-void require_device_pointer(const char* op, const char* name, const TensorView& t) {
-  if (t.numel() == 0) return;
-  cudaPointerAttributes attr{};
-  const cudaError_t status = cudaPointerGetAttributes(&attr, t.data);
-  if (status != cudaSuccess) {
-    cudaGetLastError();  // cudaPointerGetAttributes leaves a non-sticky error behind
-    FP8KIT_CUDA_CHECK(status);
-  }
-  if (attr.type != cudaMemoryTypeDevice && attr.type != cudaMemoryTypeManaged) {
-    fail(fmt::format("{}: {} must be device memory, got a host or unregistered pointer {}", op, name, t.data));
-  }
+// Every non-empty tensor must be device memory of the current device; a pointer this thread has
+// already checked is not queried again (ops/device_pointers.hpp: a query is about a launch of host time).
+void require_device_pointers(const char* op, std::initializer_list<std::pair<const char*, const TensorView*>> tensors) {
   int device = 0;
   FP8KIT_CUDA_CHECK(cudaGetDevice(&device));
-  if (attr.device != device) {
-    fail(fmt::format("{}: {} lives on device {}, but the current device is {}", op, name, attr.device, device));
+  for (const auto& [name, t] : tensors) {
+    if (t != nullptr && t->numel() > 0) ops::check_device_pointer_remembered(t->data, name, device, op);
   }
 }
 
@@ -117,12 +112,8 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
   }
   ops::check_backend_rules(backend, mode_a, mode_b, out.dtype, bias_dtype(bias), options, s.m);
   if (s.m == 0) return;
-  require_device_pointer("scaled_mm", "a", a);
-  require_device_pointer("scaled_mm", "b", b);
-  require_device_pointer("scaled_mm", "scale_a", scale_a);
-  require_device_pointer("scaled_mm", "scale_b", scale_b);
-  require_device_pointer("scaled_mm", "out", out);
-  if (bias) require_device_pointer("scaled_mm", "bias", *bias);
+  require_device_pointers("scaled_mm", {{"a", &a}, {"b", &b}, {"scale_a", &scale_a}, {"scale_b", &scale_b},
+                                        {"out", &out}, {"bias", bias ? &*bias : nullptr}});
   switch (backend) {
     case GemmBackend::kCublasLt:
       blas::cublaslt_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, options.fast_accum);
@@ -150,10 +141,7 @@ void mm(const TensorView& a, const TensorView& b, const TensorView& out, const s
         cudaStream_t stream) {
   const GemmShape s = ops::check_mm_args(a, b, out, bias);
   if (s.m == 0) return;
-  require_device_pointer("mm", "a", a);
-  require_device_pointer("mm", "b", b);
-  require_device_pointer("mm", "out", out);
-  if (bias) require_device_pointer("mm", "bias", *bias);
+  require_device_pointers("mm", {{"a", &a}, {"b", &b}, {"out", &out}, {"bias", bias ? &*bias : nullptr}});
   blas::cublaslt_mm(a, b, out, bias, stream);
 }
 
