@@ -18,9 +18,7 @@ struct WgmmaE4M3<{n}> {{
   static constexpr int kAccumulators = {regs};
   __device__ __forceinline__ static void mma(float (&d)[{regs}], u64 desc_a, u64 desc_b, u32 scale_d) {{
     asm volatile(
-        "{{\\n"
-        ".reg .pred p;\\n"
-        "setp.ne.b32 p, %{regs + 2}, 0;\\n"
+        "{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 2}, 0;\\n"
         "wgmma.mma_async.sync.aligned.m64n{n}k32.f32.e4m3.e4m3 "
         "{{{d}}}, %{regs}, %{regs + 1}, p, 1, 1;\\n"
         "}}"
