@@ -3,8 +3,8 @@
 // the workspace path stores as a slab) in its own shared memory, over its finished ring. After one
 // cluster barrier, CTA s sums slice s of the tile over every CTA's partial through distributed
 // shared memory, in split order (the workspace path's reduce, so the same bits), adds the bias and
-// writes D. No workspace and no second kernel: at decode the partials' round trip through L2 and
-// the reduce kernel's launch are a microsecond of a five-microsecond GEMM.
+// writes D. No workspace and no second kernel: the decode cost model, fitted to the workspace path,
+// charges its partials' round trip through L2 and the reduce kernel about 1 us of a ~5 us GEMM.
 #pragma once
 
 #include <fp8kit/common/types.cuh>
