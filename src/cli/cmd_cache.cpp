@@ -34,18 +34,11 @@ struct WarmArgs {
 };
 
 // One JSON line per (N, K, M): the config it runs and whether a tuned file chose it.
-void show_configs(const std::vector<tune::NK>& shapes, const std::vector<std::int64_t>& batch_sizes,
-                  const std::function<std::optional<GemmConfig>(const GemmShape&)>& tuned,
-                  const std::function<GemmConfig(const GemmShape&)>& fallback) {
-  for (const tune::NK& nk : shapes) {
-    for (std::int64_t m : batch_sizes) {
-      const GemmShape s{m, nk.n, nk.k};
-      const std::optional<GemmConfig> t = tuned(s);
-      const GemmConfig c = t ? *t : fallback(s);
-      const nlohmann::json line = {{"n", s.n}, {"k", s.k}, {"m", s.m}, {"tuned", t.has_value()},
-                                   {"kernel_name", kernel_name(c)}, {"config", config_to_json(c)}};
-      fmt::print("{}\n", line.dump());
-    }
+void show_configs(const std::vector<tune::ShapeChoice>& choices) {
+  for (const auto& [s, k] : choices) {
+    const nlohmann::json line = {{"n", s.n}, {"k", s.k}, {"m", s.m}, {"tuned", k.tuned},
+                                 {"kernel_name", kernel_name(k.config)}, {"config", config_to_json(k.config)}};
+    fmt::print("{}\n", line.dump());
   }
 }
 
@@ -79,7 +72,9 @@ void run_warm(const WarmArgs& a) {
   const auto heuristic_config = [&](const GemmShape& s) {
     return ops::default_gemm_config(s, scales.a, scales.b, out, sm_count);
   };
-  if (a.show_configs) return show_configs(shapes, a.batch_sizes, tuned_config, heuristic_config);
+  if (a.show_configs) {
+    return show_configs(tune::configs_by_shape(shapes, a.batch_sizes, tuned_config, heuristic_config));
+  }
   const auto kernels = tune::kernels_to_warm(shapes, a.batch_sizes, tuned_config, heuristic_config);
   std::vector<jit::KernelSource> sources;
   int tuned = 0;

@@ -16,9 +16,20 @@ struct WarmKernel {
   bool tuned = false;
 };
 
-// Distinct by kernel_name (group_size_m is a run-time value), in first-use order.
+using TunedChoice = std::function<std::optional<GemmConfig>(const GemmShape&)>;
+using HeuristicChoice = std::function<GemmConfig(const GemmShape&)>;
+
+struct ShapeChoice {
+  GemmShape shape;
+  WarmKernel kernel;
+};
+
+// Every (N, K) x M in that order, with the config it runs: the tuned one, else the heuristic's.
+std::vector<ShapeChoice> configs_by_shape(const std::vector<NK>& shapes, const std::vector<std::int64_t>& batch_sizes,
+                                          const TunedChoice& tuned, const HeuristicChoice& fallback);
+
+// Those configs, distinct by kernel_name (group_size_m is a run-time value), in first-use order.
 std::vector<WarmKernel> kernels_to_warm(const std::vector<NK>& shapes, const std::vector<std::int64_t>& batch_sizes,
-                                        const std::function<std::optional<GemmConfig>(const GemmShape&)>& tuned,
-                                        const std::function<GemmConfig(const GemmShape&)>& fallback);
+                                        const TunedChoice& tuned, const HeuristicChoice& fallback);
 
 }  // namespace fp8kit::tune

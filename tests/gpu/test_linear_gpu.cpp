@@ -97,11 +97,11 @@ TEST(WeightPrefetchGpu, LinearGivesTheUnprefetchedBitsAndNeverReadsAEarly) {
       DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
       cuda::DeviceBuffer ws(linear_workspace_bytes(s.m, s.k, ma));
       const TensorView vws = TensorView::contiguous(ws.data(), DType::kE4M3, {static_cast<std::int64_t>(ws.bytes())});
-      // The GEMM without the prefetch on linear()'s own quantized activations is the expectation.
-      const TensorView q = TensorView::matrix(ws.data(), DType::kE4M3, s.m, s.k, s.k);
-      const std::size_t q_bytes = (sz(s.m * s.k) + 255) / 256 * 256;
-      const TensorView qs = TensorView::contiguous(static_cast<std::byte*>(ws.data()) + q_bytes, DType::kFloat32,
-                                                   {scale_a_elems(ma, s.m, s.k)});
+      // The expectation: the same quantization (deterministic, bit-exact) into buffers of the
+      // test's own, then the GEMM without the prefetch.
+      cuda::DeviceBuffer dq(sz(s.m * s.k)), dqs(sz(scale_a_elems(ma, s.m, s.k)) * 4);
+      const TensorView q = TensorView::matrix(dq.data(), DType::kE4M3, s.m, s.k, s.k);
+      const TensorView qs = TensorView::contiguous(dqs.data(), DType::kFloat32, {scale_a_elems(ma, s.m, s.k)});
       ScaledMmOptions o;
       o.backend = GemmBackend::kFp8kit;
       quantize(vx, q, qs, ops::linear_quant_spec(ma), stream.get());
