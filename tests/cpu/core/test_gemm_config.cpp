@@ -1,5 +1,6 @@
 // GemmConfig: names and validity rules (one failing and one passing case each).
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -202,6 +203,11 @@ TEST(GemmConfigRules, TheConfigWithAKnownRaceIsRefused) {
   expect_valid(gemm_config(128, 80, 5, 2));
   expect_valid(gemm_config(128, 80, 4, 2, 1, 2));
   expect_valid(gemm_config(128, 80, 4, 1));
+  // KnownRaceGpu's admission (tests only), and nothing else: the rule is back once it is unset.
+  setenv("FP8KIT_TEST_ADMIT_KNOWN_RACE", "1", 1);
+  expect_valid(gemm_config(128, 80, 4, 2));
+  unsetenv("FP8KIT_TEST_ADMIT_KNOWN_RACE");
+  expect_only_rule(gemm_config(128, 80, 4, 2), "known race");
 }
 
 TEST(GemmConfigRules, Stages) {
