@@ -1,5 +1,7 @@
 #include "bench/gemm_report.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -54,7 +56,9 @@ Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun
 Table bandwidth_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs, double copy_gbps) {
   return shape_table(rows, runs, [copy_gbps](const GemmMeasurement& r) {
     const double gbps = r.gbps(r.us.median);
-    return fmt::format("{} ({:.0f}%)", format_number(gbps, 0), 100.0 * gbps / copy_gbps);
+    if (r.read_floor_us <= 0) return fmt::format("{} ({:.0f}%)", format_number(gbps, 0), 100.0 * gbps / copy_gbps);
+    return fmt::format("{} ({:.0f}% / {:.0f}%)", format_number(gbps, 0), 100.0 * gbps / copy_gbps,
+                       100.0 * r.read_floor_us / r.us.median);
   });
 }
 
@@ -68,8 +72,10 @@ void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasureme
                "pads), TFLOP/s of the unpadded M\n\n");
   }
   if (copy_gbps > 0) {
-    fmt::print("GB/s that must move (inputs, scales, output), median (% of the copy ceiling, {:.0f} GB/s):\n{}\n",
-               copy_gbps, bandwidth_table(rows, runs, copy_gbps).render());
+    const bool floors = std::any_of(rows.begin(), rows.end(), [](const GemmMeasurement& r) { return r.read_floor_us > 0; });
+    fmt::print("GB/s that must move (inputs, scales, output), median (% of the copy ceiling, {:.0f} GB/s{}):\n{}\n",
+               copy_gbps, floors ? " / % of the cold-read floor: a read of the same bytes, timed alike, its time over the call's" : "",
+               bandwidth_table(rows, runs, copy_gbps).render());
   }
   fmt::print("relative error against the double product of the unquantized bf16 inputs:\n{}\n",
              error_table(rows, runs).render());
@@ -114,6 +120,10 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
       rec.metrics["copy_ceiling_gbps"] = copy_gbps;
       rec.metrics["pct_copy_ceiling"] = 100.0 * row.gbps(row.us.median) / copy_gbps;
     }
+    if (row.read_floor_us > 0) {
+      rec.metrics["read_floor_us"] = row.read_floor_us;
+      rec.metrics["pct_read_floor"] = 100.0 * row.read_floor_us / row.us.median;
+    }
   }
   rec.context = context;
   return rec;
@@ -137,6 +147,23 @@ std::string progress_bar(std::size_t done, std::size_t total, std::string_view w
 
 std::string plain_progress(std::size_t done, std::size_t total, std::string_view what) {
   return fmt::format("[{}/{}] {}", done, total, what);
+}
+
+ProgressLine::ProgressLine(std::size_t total) : total_(total), tty_(isatty(fileno(stderr)) != 0) {}
+
+void ProgressLine::step(std::string_view what) {
+  if (tty_) {
+    std::fprintf(stderr, "\r\x1b[K%s", progress_bar(done_, total_, what).c_str());
+  } else {
+    std::fprintf(stderr, "%s\n", plain_progress(done_ + 1, total_, what).c_str());
+  }
+  std::fflush(stderr);
+  ++done_;
+}
+
+void ProgressLine::clear() {
+  if (tty_) std::fprintf(stderr, "\r\x1b[K");
+  std::fflush(stderr);
 }
 
 }  // namespace fp8kit::bench

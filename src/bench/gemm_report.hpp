@@ -39,6 +39,8 @@ struct GemmMeasurement {
   double bytes = 0;
   // Backend fp8kit: the kernel that ran (kernel_name of the tuned config or the heuristic's).
   std::string kernel{};
+  // Cold timing: the cold-read floor of `bytes` (ColdReadFloor::us), microseconds; 0 otherwise.
+  double read_floor_us = 0;
 
   bool ok() const { return status == "ok"; }
   bool failed() const { return status.rfind("FAILED", 0) == 0; }
@@ -54,7 +56,8 @@ Table tflops_table(std::span<const GemmMeasurement> rows, std::span<const GemmRu
 // Same layout; cell: relative error in scientific notation ("3.12e-02").
 Table error_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs);
 
-// Same layout; cell: "GB/s (percent of copy_gbps)" at the median time, e.g. "3812 (90%)".
+// Same layout; cell: "GB/s (percent of copy_gbps)" at the median time, e.g. "3812 (90%)", and where
+// the row has a read floor, the floor's time as a percent of the row's: "3812 (90% / 97%)".
 Table bandwidth_table(std::span<const GemmMeasurement> rows, std::span<const GemmRun> runs, double copy_gbps);
 
 // One shape's block of `bench gemm`'s output on stdout: the tables (bandwidth where copy_gbps > 0,
@@ -65,8 +68,9 @@ void print_gemm_shape(const GemmShapeEntry& shape, std::span<const GemmMeasureme
 
 // suite "gemm", name = run label; params m, n, k, models, tp, provider, backend, out_dtype (bfloat16),
 // fast_accum (0/1), act_dist, seed, error_rows, and kernel for backend fp8kit; metrics (when ok) tflops_median/p20/p80,
-// us_median/p20/p80, rel_error, gbps_median (bytes that must move / median time), and
-// copy_ceiling_gbps and pct_copy_ceiling where copy_gbps > 0.
+// us_median/p20/p80, rel_error, gbps_median (bytes that must move / median time),
+// copy_ceiling_gbps and pct_copy_ceiling where copy_gbps > 0, and read_floor_us and pct_read_floor
+// (the floor's time over the median, in %) where the row has a read floor.
 ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const RunContext& context,
                          double copy_gbps = 0);
 
@@ -78,5 +82,18 @@ std::string fp8kit_kernel_name(const GemmMeasurement& row, const cuda::DeviceInf
 // with '\r'; plain_progress gives "[12/40] N=6144 K=4096 M=64" for logs.
 std::string progress_bar(std::size_t done, std::size_t total, std::string_view what, int width = 30);
 std::string plain_progress(std::size_t done, std::size_t total, std::string_view what);
+
+// The progress of `total` steps on stderr: progress_bar redrawn on a terminal, else plain_progress
+// lines.
+class ProgressLine {
+ public:
+  explicit ProgressLine(std::size_t total);
+  void step(std::string_view what);
+  void clear();
+
+ private:
+  std::size_t total_, done_ = 0;
+  bool tty_;
+};
 
 }  // namespace fp8kit::bench

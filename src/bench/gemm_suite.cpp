@@ -1,7 +1,5 @@
 #include "bench/gemm_suite.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -11,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "bench/ceilings.hpp"
+#include "bench/cold_read.hpp"
 #include "bench/gemm_operands.hpp"
 #include "bench/gemm_verify.hpp"
 #include "bench/quant_verify.hpp"
@@ -295,28 +294,6 @@ std::uint64_t fresh_seed() {
   return (static_cast<std::uint64_t>(rd()) << 32) | rd();
 }
 
-class Progress {
- public:
-  explicit Progress(std::size_t total) : total_(total), tty_(isatty(fileno(stderr)) != 0) {}
-  void step(const std::string& what) {
-    if (tty_) {
-      std::fprintf(stderr, "\r\x1b[K%s", progress_bar(done_, total_, what).c_str());
-    } else {
-      std::fprintf(stderr, "%s\n", plain_progress(done_ + 1, total_, what).c_str());
-    }
-    std::fflush(stderr);
-    ++done_;
-  }
-  void clear() {
-    if (tty_) std::fprintf(stderr, "\r\x1b[K");
-    std::fflush(stderr);
-  }
-
- private:
-  std::size_t total_, done_ = 0;
-  bool tty_;
-};
-
 }  // namespace
 
 GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::string& command_line) {
@@ -343,10 +320,13 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   std::fflush(stdout);
 
   cuda::Stream stream;
-  // Cold timing streams the weights from HBM: bandwidth is then held against the copy ceiling.
+  // Cold timing streams the weights from HBM: bandwidth is then held against the copy ceiling and
+  // against a read of the same bytes timed alike.
   const double copy_gbps = options.timing == TimingMode::kCold ? stored_copy_ceiling(device, stream.get()) : 0.0;
+  std::optional<ColdReadFloor> floor;
+  if (options.timing == TimingMode::kCold) floor.emplace(device, stream.get());
   GemmSuiteRunner runner(options, plan, result.seed, device, stream.get());
-  Progress progress(plan.shapes.size() * options.batch_sizes.size());
+  ProgressLine progress(plan.shapes.size() * options.batch_sizes.size());
   std::vector<ResultRecord> records;
   bool plots_drawn = true;
   for (const GemmShapeEntry& shape : plan.shapes) {
@@ -362,6 +342,7 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
       progress.step(fmt::format("N={} K={} M={}", shape.n, shape.k, m));
       for (GemmMeasurement& row : runner.measure(shape, m)) {
         if (row.failed()) ++result.failed;
+        if (floor && row.ok()) row.read_floor_us = floor->us(row.bytes);
         shape_records.push_back(gemm_record(row, result.seed, context, copy_gbps));
         shape_rows.push_back(std::move(row));
       }

@@ -1,5 +1,6 @@
 // `bench gemm`'s bandwidth report (issue 13, DESIGN.md §7): bytes that must move over the median
-// time, held against the copy ceiling in cold timing; the table and the record's metrics; and the
+// time, held against the copy ceiling and the cold-read floor in cold timing; the table and the
+// record's metrics; and the
 // kernel an fp8kit row ran, in its record.
 #include <gtest/gtest.h>
 
@@ -37,6 +38,22 @@ TEST(BenchGemmBandwidth, TableHoldsBytesOverTimeAgainstTheCeiling) {
       "-------------------------\n"
       "1  3915 (93%)  3559 (84%)\n";
   EXPECT_EQ(bandwidth_table(rows, runs, 4230.0).render(), golden) << bandwidth_table(rows, runs, 4230.0).render();
+}
+
+// A row with a cold-read floor shows the floor's time as a share of its own beside the ceiling's.
+TEST(BenchGemmBandwidth, TableAddsTheReadFloorWhereARowHasOne) {
+  const auto runs = block_and_bf16();
+  std::vector<GemmMeasurement> rows = {decode_row(runs[0], 60.0, 234.9e6), decode_row(runs[1], 33.0, 117.44e6)};
+  rows[1].read_floor_us = 29.7;  // 90% of the row's 33 us
+  const std::string golden =
+      "M        bf16            fp8kit\n"
+      "-------------------------------\n"
+      "1  3915 (93%)  3559 (84% / 90%)\n";
+  EXPECT_EQ(bandwidth_table(rows, runs, 4230.0).render(), golden) << bandwidth_table(rows, runs, 4230.0).render();
+  const ResultRecord rec = gemm_record(rows[1], 7, RunContext{}, 4230.0);
+  EXPECT_DOUBLE_EQ(rec.metrics.at("read_floor_us"), 29.7);
+  EXPECT_NEAR(rec.metrics.at("pct_read_floor"), 90.0, 1e-9);
+  EXPECT_FALSE(gemm_record(rows[0], 7, RunContext{}, 4230.0).metrics.contains("read_floor_us"));
 }
 
 TEST(BenchGemmBandwidth, RecordCarriesBandwidthAndCeilingOnlyWhenGiven) {

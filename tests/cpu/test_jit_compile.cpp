@@ -11,6 +11,7 @@
 
 #include "common/test_util.hpp"
 #include "bench/ceilings.hpp"
+#include "bench/cold_read.hpp"
 #include "core/files.hpp"
 #include "fp8kit/types.hpp"
 #include "jit/compiler.hpp"
@@ -51,6 +52,7 @@ TEST(JitCompile, EveryKernelCompilesForSm90aWithoutSpills) {
   TempDir dir;
   const KernelCompiler compiler(options_in(dir.path()));
   std::vector<KernelSource> library_kernels = bench::copy_kernel_sources();
+  for (KernelSource& read : bench::cold_read_kernel_sources()) library_kernels.push_back(std::move(read));
   library_kernels.push_back(conversion_kernel());
   library_kernels.push_back(bench::empty_kernel_source());
   for (const KernelSource& source : library_kernels) {

@@ -1,11 +1,12 @@
 // The timing harness on real hardware: the copy kernel at a plausible bandwidth (a sanity bound,
-// not a performance target) and graph replay agreeing with a plain event-timed loop.
+// not a performance target), cold rotation, and the cold-read floor.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "bench/ceilings.hpp"
+#include "bench/cold_read.hpp"
 #include "bench/timing.hpp"
 #include "cuda/device.hpp"
 #include "cuda/resources.hpp"
@@ -54,6 +55,22 @@ TEST(TimingGpu, ColdModeRotatesMoreThanTwiceL2) {
   for (int s = 0; s < sets; ++s) EXPECT_GT(touched[static_cast<std::size_t>(s)], 0) << "set " << s;
   EXPECT_GT(t.median, 0.0);
   EXPECT_EQ(t.count, 25u);
+}
+
+// The cold-read floor of bench gemm's cold rows: each read kernel's blocks read every word (checked
+// inside, an error otherwise), the rotation keeps the reads in HBM (no more than HBM's bandwidth), a
+// size is measured once, and more bytes take longer.
+TEST(TimingGpu, ColdReadFloorReadsFromHbm) {
+  cuda::Stream stream;
+  bench::ColdReadFloor floor(cuda::current_device_info(), stream.get());
+  const double small = floor.us(4.0e6), large = floor.us(64.0e6);
+  std::printf("cold read: 4 MB %.2f us (%.0f GB/s), 64 MB %.2f us (%.0f GB/s)\n", small, 4.0e6 / (small * 1e3), large,
+              64.0e6 / (large * 1e3));
+  EXPECT_GT(small, 0.0);
+  EXPECT_GT(large, small);
+  EXPECT_LT(64.0e6 / (large * 1e3), 6000.0) << "faster than HBM: the reads hit L2";
+  EXPECT_EQ(floor.us(4.0e6), small) << "a size is measured once";
+  EXPECT_GT(floor.us(4.0e6 + 8), 0.0) << "a ragged size (the kernels' tail loop)";
 }
 
 }  // namespace
