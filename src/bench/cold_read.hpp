@@ -8,6 +8,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <vector>
 
@@ -15,6 +16,10 @@
 #include "jit/kernel_source.hpp"
 
 namespace fp8kit::bench {
+
+// Rows up to this M get a floor (decode, where a GEMM is a read of its weights): above it a call is
+// compute-bound and each floor would add about a second to the run.
+inline constexpr std::int64_t kReadFloorMaxM = 64;
 
 // The read kernels the floor takes the fastest of (CPU tests compile each for sm_90a).
 std::vector<jit::KernelSource> cold_read_kernel_sources();
