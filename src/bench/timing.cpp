@@ -39,7 +39,7 @@ TimingMode parse_timing_mode(std::string_view name) {
 
 int cold_input_sets(std::size_t bytes_per_set, std::size_t l2_bytes) {
   if (bytes_per_set == 0) return 1;
-  return static_cast<int>(2 * l2_bytes / bytes_per_set + 1);
+  return static_cast<int>(std::min<std::size_t>(2 * l2_bytes / bytes_per_set + 1, kMaxColdSets));
 }
 
 Summary time_launches(const LaunchFn& launch, int sets, cudaStream_t stream, const TimingConfig& config) {

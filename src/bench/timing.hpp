@@ -34,7 +34,11 @@ using LaunchFn = std::function<void(cudaStream_t stream, int set)>;
 // Per-call time in microseconds. Call i of a replay uses set i % sets.
 Summary time_launches(const LaunchFn& launch, int sets, cudaStream_t stream, const TimingConfig& config = {});
 
-// How many input sets of `bytes_per_set` make the rotation larger than twice the L2 cache.
+// How many input sets of `bytes_per_set` make the rotation larger than twice the L2 cache, at most
+// kMaxColdSets: a graph holds a call per set at least, and a call of a few KB would otherwise ask
+// for tens of thousands. Calls below 2 x L2 / kMaxColdSets bytes (about 50 KB on an H200) rotate
+// through less than that and may partly hit L2.
+inline constexpr std::size_t kMaxColdSets = 2000;
 int cold_input_sets(std::size_t bytes_per_set, std::size_t l2_bytes);
 
 }  // namespace fp8kit::bench
