@@ -35,10 +35,10 @@ using LaunchFn = std::function<void(cudaStream_t stream, int set)>;
 Summary time_launches(const LaunchFn& launch, int sets, cudaStream_t stream, const TimingConfig& config = {});
 
 // How many input sets of `bytes_per_set` make the rotation larger than twice the L2 cache, at most
-// kMaxColdSets: a graph holds a call per set at least, and a call of a few KB would otherwise ask
-// for tens of thousands. Calls below 2 x L2 / kMaxColdSets bytes (about 50 KB on an H200) rotate
-// through less than that and may partly hit L2.
-inline constexpr std::size_t kMaxColdSets = 2000;
+// kMaxColdSets: a graph holds a call per set at least (a 2 KB GEMM, M = 1 N = 16 K = 128, takes
+// 50K sets: seconds of capture, fine; a few bytes would take millions). Calls below
+// 2 x L2 / kMaxColdSets bytes (about 1.6 KB on an H200) rotate through less and may hit L2.
+inline constexpr std::size_t kMaxColdSets = std::size_t{1} << 16;
 int cold_input_sets(std::size_t bytes_per_set, std::size_t l2_bytes);
 
 }  // namespace fp8kit::bench
