@@ -4,9 +4,9 @@
 #   FP8KIT_BIN  the fp8kit CLI;  PEERS_DIR  a copy of ../shared/peers with DeepGEMM built
 #   (build_dg.sh, DG_ROOT set);  CONFIG_DIR  tuned configs for fp8kit, or none.
 # Sections and totals (default): OUT_DIR/ncu_fp8kit_N_K_M.txt and OUT_DIR/ncu_deepgemm_N_K_M.txt.
-# fp8kit's JIT kernels are all `fp8kit_entry`: of the 4 launches profiled per shape, the GEMM's have
-# block size 384 (the first is its verification launch); DeepGEMM's are `sm90_fp8_gemm*`, a
-# warm-up and a measured one.
+# fp8kit's GEMM is `fp8kit_sm90_gemm` (the quantization kernels before it are `fp8kit_entry`): of
+# its 4 launches profiled per shape, the first is its verification launch; DeepGEMM's are
+# `sm90_fp8_gemm*`, a warm-up and a measured one.
 # NCU_PROVIDER and NCU_BENCH_ARGS profile another of fp8kit's providers at the same cells, e.g. the
 # fast-accumulation tensor x tensor GEMM on block tiles retagged by gemm_decompose.sh:
 #   NCU_PROVIDER=fp8-tensor-w-tensor-a-noquant NCU_BENCH_ARGS=--fast-accum scripts/ncu_gemm.sh ... OUT_DIR/configs ...
@@ -44,7 +44,7 @@ sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section War
 provider=${NCU_PROVIDER:-fp8-block-w-group-a-noquant}
 read -r -a bench_args <<< "${NCU_BENCH_ARGS:-}"
 profile_fp8kit() {
-  timeout "$limit" ncu --kernel-name fp8kit_entry "${regime[@]}" "$@" "$bin" bench gemm --providers "$provider" \
+  timeout "$limit" ncu --kernel-name fp8kit_sm90_gemm "${regime[@]}" "$@" "$bin" bench gemm --providers "$provider" \
     --backends fp8kit --shapes "$n,$k" --batch-sizes "$m" --config-dir "$configs" --timing graph "${bench_args[@]}"
 }
 
@@ -73,8 +73,8 @@ as_text() {
 for nkm in "$@"; do
   IFS=, read -r n k m <<< "$nkm"
   if [ "$source_mode" = 1 ]; then
-    # Of the launches after the first, the GEMM's has 384 threads (ncu_stalls.py keeps the kernels
-    # with wgmma instructions); DeepGEMM's second launch is the measured one.
+    # The GEMM's launches after its verification one (ncu_stalls.py keeps the kernels with wgmma
+    # instructions); DeepGEMM's second launch is the measured one.
     profile_fp8kit --set full --launch-skip 1 --launch-count 3 -o "$out/fp8kit_${n}_${k}_${m}" \
       > "$out/fp8kit_${n}_${k}_${m}.log" 2>&1
     as_text "$out/fp8kit_${n}_${k}_${m}"

@@ -30,7 +30,7 @@ case $call in
       "$here/ncu_gemm.sh" --warm $B build-peers "$d/configs" "$d/ncu" 2112,7168,512 1536,7168,2048
     # issue 13: the split-K GEMM against its reduce at N = 512 / 576, cold
     for nk in 512,7168 576,7168; do for m in 1 16 64; do
-      ncu --kernel-name fp8kit_entry -c 6 --cache-control all --clock-control none --csv \
+      ncu --kernel-name regex:'fp8kit_sm90_gemm|fp8kit_split_k_reduce' -c 6 --cache-control all --clock-control none --csv \
         --metrics gpu__time_duration.sum,launch__grid_size,launch__block_size $B bench gemm \
         --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes $nk --batch-sizes $m --timing cold \
         --config-dir configs/NVIDIA_H200 > "$d/splitk_${nk%%,*}_$m.csv" 2>&1

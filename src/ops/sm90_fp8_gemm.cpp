@@ -106,6 +106,7 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
   validate(c);
   jit::KernelSource s;
   s.name = kernel_name(c);
+  s.entry = kSm90GemmEntry;
   s.source = fmt::format(
       "// generated: {0}\n"
       "#include <fp8kit/gemm/sm90_fp8_gemm.cuh>\n"
@@ -118,13 +119,13 @@ jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& c) {
       "  static constexpr bool kFastAccum = {18}, kSplitCluster = {19};\n"
       "}};\n"
       "extern \"C\" __global__ void __launch_bounds__({9}, 1) {16}\n"
-      "    fp8kit_entry(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
+      "    {20}(const __grid_constant__ fp8kit::Sm90GemmParams p) {{\n"
       "  fp8kit::sm90_fp8_gemm<Cfg, {10}, {11}, {12}>(p);\n"
       "}}\n",
       s.name, c.block_m, c.block_n, c.block_k, c.stages, c.consumer_warpgroups, c.cluster_m, kProducerRegisters,
       consumer_register_budget(c.consumer_warpgroups), gemm_threads(c), gemm_scale_enum(c.mode_a),
       gemm_scale_enum(c.mode_b), gemm_out_enum(gemm_epilogue_out(c)), gemm_overlaps_promotion(c), gemm_store_passes(c),
-      c.cluster_n, cluster_dims_attribute(c), c.split_k, c.fast_accum, c.split_cluster != 0);
+      c.cluster_n, cluster_dims_attribute(c), c.split_k, c.fast_accum, c.split_cluster != 0, s.entry);
   return s;
 }
 

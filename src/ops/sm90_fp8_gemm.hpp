@@ -15,6 +15,10 @@
 
 namespace fp8kit::ops {
 
+// The GEMM's entry point in every cubin: its own name, not the quantization kernels'
+// `fp8kit_entry`, so that `ncu --kernel-name fp8kit_sm90_gemm` profiles the GEMM alone.
+inline constexpr const char* kSm90GemmEntry = "fp8kit_sm90_gemm";
+
 // The generated translation unit of one config; its name is kernel_name(config).
 jit::KernelSource sm90_fp8_gemm_source(const GemmConfig& config);
 
