@@ -39,7 +39,7 @@ case $call in
   2)
     # the refused m128n80 s4 config against today's kernel, beside its 5-stage twin (about 1 min),
     # and the cold-read floor that the cold tables below report beside the copy ceiling
-    timeout 300 $T --gtest_also_run_disabled_tests --gtest_filter='KnownRaceGpu.*:TimingGpu.ColdReadFloor*' \
+    timeout 300 $T --gtest_filter='OnceRacingConfigGpu.*:TimingGpu.ColdReadFloor*' \
       > "$d/known_race.log" 2>&1
     "$here/split_cluster_ab.sh" $B $T "$d"
     ;;

@@ -1,7 +1,6 @@
 #include "core/gemm_config.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <numeric>
 #include <ostream>
 #include <unordered_set>
@@ -241,19 +240,6 @@ std::vector<std::string> gemm_config_errors(const GemmConfig& c) {
         "consumer warpgroup(s) (64K registers per SM, producer at {})",
         need, accumulators, scratch > 0 ? fmt::format(" + {} promotion scratch", scratch) : std::string(),
         need - accumulators - scratch, budget, c.consumer_warpgroups, kProducerRegisters));
-  }
-  // A race whose cause is not found yet (issue 12): m128n80 with two consumers, 4 stages and no
-  // cluster gave a few wrong elements, all in the first consumer's rows, in 5 of 8 runs at
-  // 4096 x 512, M = 2048 on an H200 (2026-12-04); its 3/5/6-stage, clustered and one-consumer
-  // siblings and the other straddling widths at 4 stages passed 8 of 8. Refused until understood.
-  // Since then the kernel's ring, promotion and scale reads were rewritten and its SASS equals the
-  // 5-stage twin's up to constants (2026-12-05): FP8KIT_TEST_ADMIT_KNOWN_RACE (tests only) admits
-  // it so that KnownRaceGpu can tell whether today's kernel still races.
-  if (c.block_m == 128 && c.block_n == 80 && c.consumer_warpgroups == 2 && c.stages == 4 &&
-      gemm_cluster_size(c) == 1 && c.mode_b == ScaleModeB::kBlock128 &&
-      std::getenv("FP8KIT_TEST_ADMIT_KNOWN_RACE") == nullptr) {
-    e.push_back("known race: m128n80 with two consumer warpgroups, 4 stages and no cluster fails verification "
-                "intermittently (issue 12)");
   }
   const GemmSmemLayout smem = gemm_smem_layout(c);
   // A split cluster's partial tile, rows (block_n + 8) floats apart, overwrites the ring.

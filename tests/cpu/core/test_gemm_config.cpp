@@ -1,6 +1,5 @@
 // GemmConfig: names and validity rules (one failing and one passing case each).
 #include <algorithm>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <unordered_set>
@@ -196,18 +195,6 @@ TEST(GemmConfigRules, ATileTouchesAtMostTwoScaleBlocksOfB) {
   expect_valid(gemm_config(64, 160, 2, 1));
   expect_valid(gemm_config(64, 192, 2, 1));  // 192 - gcd(192, 128) = 128: two blocks at most
   expect_only_rule(gemm_config(64, 208, 2, 1), "scale_b span");  // 208 - 16 = 192: three
-}
-
-TEST(GemmConfigRules, TheConfigWithAKnownRaceIsRefused) {
-  expect_only_rule(gemm_config(128, 80, 4, 2), "known race");
-  expect_valid(gemm_config(128, 80, 5, 2));
-  expect_valid(gemm_config(128, 80, 4, 2, 1, 2));
-  expect_valid(gemm_config(128, 80, 4, 1));
-  // KnownRaceGpu's admission (tests only), and nothing else: the rule is back once it is unset.
-  setenv("FP8KIT_TEST_ADMIT_KNOWN_RACE", "1", 1);
-  expect_valid(gemm_config(128, 80, 4, 2));
-  unsetenv("FP8KIT_TEST_ADMIT_KNOWN_RACE");
-  expect_only_rule(gemm_config(128, 80, 4, 2), "known race");
 }
 
 TEST(GemmConfigRules, Stages) {

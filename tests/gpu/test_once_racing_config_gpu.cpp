@@ -1,13 +1,12 @@
-// The one config refused as a known race (src/core/gemm_config.cpp: m128n80, two consumers, 4
-// stages, no cluster; session 8 saw wrong elements in the first consumer's rows in 5 of 8 runs at
-// 4096 x 512, M = 2048). The kernel has been rewritten since; this stress run tells whether it still
-// races, beside its 5-stage twin, before the rule is lifted or the cause is hunted. Disabled: it
-// admits the refused config through FP8KIT_TEST_ADMIT_KNOWN_RACE. Run it with
-//   fp8kit_gpu_tests --gtest_also_run_disabled_tests --gtest_filter='KnownRaceGpu.*'
+// The config once refused as a race: m128n80, two consumers, 4 stages, no cluster gave wrong
+// elements in the first consumer's rows in 5 of 8 runs at 4096 x 512, M = 2048 (H200, 2026-12-04,
+// kernel of that day). Today's kernel (ring cursor, promotion and scale reads rewritten since; its
+// SASS equals the 5-stage twin's up to constants) ran it exact 32 times of 32 (2026-12-05), and it
+// is admitted again. This keeps it and its 5-stage twin under repeated exact runs at the shapes
+// that failed, so a race that comes back shows here first.
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <set>
@@ -24,14 +23,6 @@ namespace {
 
 using namespace gemm_test;  // NOLINT: the shared GEMM test vocabulary
 
-constexpr int kRuns = 16;
-
-// Admits the refused config for the test's lifetime.
-struct AdmitKnownRace {
-  AdmitKnownRace() { setenv("FP8KIT_TEST_ADMIT_KNOWN_RACE", "1", 1); }
-  ~AdmitKnownRace() { unsetenv("FP8KIT_TEST_ADMIT_KNOWN_RACE"); }
-};
-
 // Tile-relative rows (0-127) of the elements that differ: rows below 64 are the first consumer's.
 std::set<int> wrong_tile_rows(const std::vector<std::uint8_t>& want, const std::vector<std::uint8_t>& got,
                               std::int64_t n) {
@@ -42,9 +33,9 @@ std::set<int> wrong_tile_rows(const std::vector<std::uint8_t>& want, const std::
   return rows;
 }
 
-TEST(KnownRaceGpu, DISABLED_M128N80FourStagesStaysExactUnderRepeats) {
-  const AdmitKnownRace admit;
-  std::mt19937_64 rng(test::fresh_seed("known race"));
+TEST(OnceRacingConfigGpu, M128N80FourStagesStaysExactUnderRepeats) {
+  const int runs = under_sanitizer() ? 1 : 8;
+  std::mt19937_64 rng(test::fresh_seed("once racing config"));
   cuda::Stream stream;
   for (std::int64_t k : {512, 896}) {
     const GemmShape s{2048, 4096, k};
@@ -56,7 +47,7 @@ TEST(KnownRaceGpu, DISABLED_M128N80FourStagesStaysExactUnderRepeats) {
       ASSERT_TRUE(is_valid(c, s)) << to_string(c);
       int wrong = 0;
       std::set<int> rows;
-      for (int run = 0; run < kRuns; ++run) {
+      for (int run = 0; run < runs; ++run) {
         const auto got = d.run_config(p, c, stream.get());
         if (got == want) continue;
         ++wrong;
@@ -64,7 +55,7 @@ TEST(KnownRaceGpu, DISABLED_M128N80FourStagesStaysExactUnderRepeats) {
         rows.insert(r.begin(), r.end());
       }
       std::printf("%s K=%lld: %d of %d runs wrong; tile rows:", kernel_name(c).c_str(), static_cast<long long>(k), wrong,
-                  kRuns);
+                  runs);
       for (int r : rows) std::printf(" %d", r);
       std::printf("\n");
       EXPECT_EQ(wrong, 0) << kernel_name(c) << " K=" << k;
