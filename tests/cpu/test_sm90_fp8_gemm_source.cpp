@@ -123,6 +123,8 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
         EXPECT_LE((m + c.block_m - 1) / c.block_m * ((n + c.block_n - 1) / c.block_n) * c.split_k, 132) << to_string(c);
         EXPECT_GE((k + 127) / 128 / c.split_k, kTuneMinSplitKBlocks) << to_string(c);
       }
+      // Splits of 2-4 sum in their cluster, more through the workspace (H200, 2026-12-05).
+      EXPECT_EQ(c.split_cluster, c.split_k >= 2 && c.split_k <= 4 ? 1 : 0) << to_string(c);
     }
   }
   // The measured family wins where the old rule lost 1.8x (H200, 2026-12-04 tune: 3072 x 7168 at
@@ -131,6 +133,10 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
                                                    DType::kBFloat16, 132);
   EXPECT_GE(wide.block_n, 64) << to_string(wide);
   EXPECT_GT(wide.split_k, 1) << to_string(wide);
+  // Above M = 32 (the compute model's max_split) splits sum in their cluster too.
+  const GemmConfig narrow = ops::default_gemm_config({64, 512, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
+                                                     DType::kBFloat16, 132);
+  EXPECT_EQ(std::make_tuple(narrow.split_k, narrow.split_cluster), std::make_tuple(4, 1)) << to_string(narrow);
   // K = 512 holds 4 K blocks: never split.
   EXPECT_EQ(ops::default_gemm_config({1, 32768, 512}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                      DType::kBFloat16, 132).split_k,
