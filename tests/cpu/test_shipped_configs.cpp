@@ -16,12 +16,14 @@
 namespace fp8kit::tune {
 namespace {
 
-TEST(ShippedConfigs, H200DeepSeekV3LoadsAndEveryConfigIsValid) {
+// 15 block-scaled files (DeepSeek-V3 at TP 8) and 8 per-token x per-channel ones (Llama-3.1-8B and
+// Qwen2.5-7B at TP 1, tuned for decode: M = 1, 16, 64).
+TEST(ShippedConfigs, H200LoadsAndEveryConfigIsValid) {
   const std::filesystem::path dir = std::filesystem::path(FP8KIT_SOURCE_DIR) / "configs" / "NVIDIA_H200";
   std::vector<std::string> problems;
   const TunedConfigStore store = TunedConfigStore::load_dir(dir, problems);
   EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_EQ(store.size(), 15u);
+  EXPECT_EQ(store.size(), 23u);
   for (std::int64_t m : {1, 16, 64, 128, 512, 1024, 2048, 4096, 3000}) {
     const GemmShape s{m, 24576, 7168};
     const auto c = store.find(s, DType::kBFloat16, "NVIDIA H200");
@@ -29,6 +31,17 @@ TEST(ShippedConfigs, H200DeepSeekV3LoadsAndEveryConfigIsValid) {
     EXPECT_TRUE(is_valid(*c, s)) << to_string(*c);
   }
   EXPECT_FALSE(store.find({128, 24576, 7168}, DType::kBFloat16, "NVIDIA H100 80GB HBM3").has_value());
+  const TunedScales token_channel{ScaleModeA::kToken, ScaleModeB::kChannel};
+  for (const auto& [n, k] : {std::pair{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336}, {4608, 3584},
+                             {3584, 3584}, {37888, 3584}, {3584, 18944}}) {
+    for (std::int64_t m : {1, 16, 64}) {
+      const GemmShape s{m, n, k};
+      const auto c = store.find(s, DType::kBFloat16, "NVIDIA H200", token_channel);
+      ASSERT_TRUE(c.has_value()) << n << " " << k << " M = " << m;
+      EXPECT_TRUE(is_valid(*c, s)) << to_string(*c);
+      EXPECT_EQ(std::make_pair(c->mode_a, c->mode_b), std::make_pair(ScaleModeA::kToken, ScaleModeB::kChannel));
+    }
+  }
 }
 
 // scripts/retag_tuned_configs.py (gemm_decompose.sh's premise): the shipped block tiles, copied to
@@ -45,7 +58,7 @@ TEST(ShippedConfigs, RetaggedToTensorTheyServeTheSameTiles) {
   const TunedConfigStore block = TunedConfigStore::load_dir(src, problems);
   const TunedConfigStore tensor = TunedConfigStore::load_dir(dst.path(), problems);
   EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_EQ(tensor.size(), 15u);
+  EXPECT_EQ(tensor.size(), 15u);  // the block-scaled files only
   const TunedScales pair{ScaleModeA::kTensor, ScaleModeB::kTensor};
   int fast_served = 0;
   for (const auto& [n, k] : {std::pair{2112, 7168}, std::pair{576, 7168}, std::pair{7168, 2048}, std::pair{32768, 512}}) {

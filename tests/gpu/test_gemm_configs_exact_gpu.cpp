@@ -55,7 +55,7 @@ void precompile(const std::vector<GemmConfig>& configs) {
 void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaStream_t stream) {
   const GemmShape s = shape_for(c);
   ASSERT_TRUE(is_valid(c, s)) << kernel_name(c) << " on its own shape " << s.m << "x" << s.n << "x" << s.k;
-  const Problem p = exact_problem(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, rng);
+  const Problem p = exact_problem(s, c.mode_a, c.mode_b, rng);  // shipped files hold several scale pairs
   const auto want = cpu_reference(p, c.out, {});
   DeviceProblem d(p, c.out, std::nullopt, {});
   const auto got = d.run_config(p, c, stream);
