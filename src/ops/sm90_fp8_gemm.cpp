@@ -174,15 +174,17 @@ GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base,
   return best;
 }
 
-// K ranges of 2-4 splits are summed inside their cluster (split_cluster) rather than through the
-// workspace and a reduce kernel: on an H200 (2026-12-05, DeepSeek-V3 TP 8, this heuristic's own
-// configs, M = 1/16/64, cold and graph timing) that ran 1.04-1.19x (0.95-0.97 at 7168 x 16384 and
-// 18432, M = 1), while clusters of 5 and 7 on grids of 16-24 clusters ran 0.60-0.76x (12 clusters of
-// 7 gained 1.07x): larger clusters seem not to fit one wave. Those keep the workspace.
-constexpr int kMaxHeuristicSplitCluster = 4;
-
-GemmConfig split_summed_in_cluster(const GemmConfig& c, const GemmShape& shape) {
-  if (c.split_k < 2 || c.split_k > kMaxHeuristicSplitCluster) return c;
+// A tile's K ranges are summed inside their cluster (split_cluster) rather than through the
+// workspace and a reduce kernel where the clusters fit on the SMs at once. H200, 2026-12-05
+// (DeepSeek-V3 TP 8, M = 1/16/64; the heuristic's configs as twins, cold and graph, and every twin
+// pair of a cold tune): clusters ran 1.03-1.19x the workspace path while they fit, and 0.62-0.81x
+// beyond: 2 CTAs up to 66 clusters (every SM); 3 up to 36 (42 lost), 4 up to 28 (32 lost), 5 up to
+// 18 (24 lost), 7 at 12 (16 lost). A cluster stays within one GPC, so fewer SMs take clusters of
+// more than 2. Rule from that: 2 always, 3-4 on at most 85% of the SMs (112 of 132), 5-8 never.
+GemmConfig split_summed_in_cluster(const GemmConfig& c, const GemmShape& shape, int sm_count) {
+  if (c.split_k < 2 || c.split_k > 4) return c;
+  const std::int64_t ctas = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n) * c.split_k;
+  if (c.split_k > 2 && ctas * 100 > 85 * static_cast<std::int64_t>(sm_count)) return c;
   GemmConfig clustered = c;
   clustered.split_cluster = 1;
   return is_valid(clustered, shape) ? clustered : c;
@@ -206,7 +208,9 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
   best.mode_b = mode_b;
   best.out = out;
   best.cluster_m = 1;
-  if (shape.m <= kDecodeMaxM) return split_summed_in_cluster(default_decode_config(shape, best, sm_count), shape);
+  if (shape.m <= kDecodeMaxM) {
+    return split_summed_in_cluster(default_decode_config(shape, best, sm_count), shape, sm_count);
+  }
   // The tile of least cost under the cost model (core/gemm_cost_model.hpp, fitted to a full tune),
   // each at the ring depth above and without a cluster; ties go to the later candidate. Widths
   // 16-192 (the model charges those that straddle two B scale blocks), 64-row tiles with one
@@ -237,7 +241,7 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     }
   }
   best.split_k = heuristic_split_k(best, shape, sm_count);
-  return split_summed_in_cluster(best, shape);
+  return split_summed_in_cluster(best, shape, sm_count);
 }
 
 void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,

@@ -123,8 +123,11 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
         EXPECT_LE((m + c.block_m - 1) / c.block_m * ((n + c.block_n - 1) / c.block_n) * c.split_k, 132) << to_string(c);
         EXPECT_GE((k + 127) / 128 / c.split_k, kTuneMinSplitKBlocks) << to_string(c);
       }
-      // Splits of 2-4 sum in their cluster, more through the workspace (H200, 2026-12-05).
-      EXPECT_EQ(c.split_cluster, c.split_k >= 2 && c.split_k <= 4 ? 1 : 0) << to_string(c);
+      // Splits of 2, and of 3-4 on at most 112 SMs, sum in their cluster; more through the
+      // workspace (H200, 2026-12-05).
+      const std::int64_t ctas = (m + c.block_m - 1) / c.block_m * ((n + c.block_n - 1) / c.block_n) * c.split_k;
+      const bool clustered = c.split_k == 2 || (c.split_k >= 3 && c.split_k <= 4 && ctas <= 112);
+      EXPECT_EQ(c.split_cluster, clustered ? 1 : 0) << to_string(c);
     }
   }
   // The measured family wins where the old rule lost 1.8x (H200, 2026-12-04 tune: 3072 x 7168 at
@@ -133,6 +136,19 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
                                                    DType::kBFloat16, 132);
   EXPECT_GE(wide.block_n, 64) << to_string(wide);
   EXPECT_GT(wide.split_k, 1) << to_string(wide);
+  // Both sides of the cluster rule are reached: a split of 3-4 on more than 112 SMs keeps the
+  // workspace, one on fewer is a cluster.
+  int wide_workspace = 0, narrow_cluster = 0;
+  for (std::int64_t n = 256; n <= 8192; n += 256) {
+    const GemmShape s{1, n, 7168};
+    const GemmConfig c = ops::default_gemm_config(s, ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 132);
+    if (c.split_k < 3 || c.split_k > 4) continue;
+    const std::int64_t ctas = (n + c.block_n - 1) / c.block_n * c.split_k;
+    EXPECT_EQ(c.split_cluster, ctas <= 112 ? 1 : 0) << to_string(c) << " N=" << n;
+    (ctas <= 112 ? narrow_cluster : wide_workspace) += 1;
+  }
+  EXPECT_GT(wide_workspace, 0);
+  EXPECT_GT(narrow_cluster, 0);
   // Above M = 32 (the compute model's max_split) splits sum in their cluster too.
   const GemmConfig narrow = ops::default_gemm_config({64, 512, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                                      DType::kBFloat16, 132);
