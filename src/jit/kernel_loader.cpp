@@ -51,6 +51,16 @@ void LoadedKernel::set_max_dynamic_smem(std::size_t bytes) const {
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
 }
 
+int LoadedKernel::max_active_clusters(int cluster_size, dim3 block, std::size_t smem_bytes) const {
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(static_cast<unsigned>(cluster_size));  // one cluster: the compiled size decides
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem_bytes;
+  int clusters = 0;
+  FP8KIT_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, reinterpret_cast<const void*>(kernel_), &config));
+  return clusters;
+}
+
 void LoadedKernel::launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args,
                           LaunchOrder order) const {
   if (order == LaunchOrder::kSerial) {

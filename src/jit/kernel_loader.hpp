@@ -33,6 +33,10 @@ class LoadedKernel {
 
   // Raises the dynamic shared-memory limit (needed above 48 KiB) for the current device.
   void set_max_dynamic_smem(std::size_t bytes) const;
+  // How many clusters of this kernel (compiled with __cluster_dims__(cluster_size, 1, 1)) fit on
+  // the current device at once with `block` threads and `smem_bytes` of dynamic shared memory a CTA
+  // (cudaOccupancyMaxActiveClusters; a cluster stays within one GPC).
+  int max_active_clusters(int cluster_size, dim3 block, std::size_t smem_bytes) const;
   // `args` points at the kernel's parameters, as cudaLaunchKernel takes them.
   void launch(dim3 grid, dim3 block, std::size_t smem_bytes, cudaStream_t stream, void** args,
               LaunchOrder order = LaunchOrder::kSerial) const;

@@ -13,9 +13,11 @@
 
 #include "common/gemm_config_builder.hpp"
 #include "core/gemm_config.hpp"
+#include "cuda/device.hpp"
 #include "cuda/resources.hpp"
 #include "gemm_problem.hpp"
 #include "gpu_test_util.hpp"
+#include "jit/kernel_loader.hpp"
 #include "ops/sm90_fp8_gemm.hpp"
 
 namespace fp8kit {
@@ -128,6 +130,30 @@ TEST(SplitClusterGpu, ReplaysInACudaGraphWithoutAWorkspace) {
   std::vector<std::uint8_t> replay(direct.size());
   d.out.download(replay.data(), replay.size());
   EXPECT_EQ(replay, direct);
+}
+
+// How many split clusters fit at once (a cluster stays within one GPC), for the heuristic's rule
+// (clusters of 2 always, 3-4 on at most 85% of the SMs; 2026-12-05's A/B lost 0.62-0.81x where
+// the grid's clusters did not fit): printed per cluster size for two decode tiles, one CTA an SM.
+TEST(SplitClusterGpu, ReportsHowManyClustersFitAtOnce) {
+  const cuda::DeviceInfo device = cuda::current_device_info();
+  for (const SplitCase& tile : {SplitCase{16, 32, 8, 1, 0}, SplitCase{64, 32, 8, 1, 0}}) {
+    std::printf("m%dn%d s%d, %d SMs: clusters that fit at once by size:", tile.block_m, tile.block_n, tile.stages,
+                device.sm_count);
+    for (int split = 2; split <= 8; ++split) {
+      const GemmConfig c = split_config({tile.block_m, tile.block_n, tile.stages, tile.warpgroups, split},
+                                        ScaleModeA::kGroup128, ScaleModeB::kBlock128, DType::kBFloat16, 1);
+      ASSERT_TRUE(is_valid(c)) << to_string(c);
+      const jit::LoadedKernel& kernel = jit::load_kernel(ops::sm90_fp8_gemm_source(c));
+      const auto smem = static_cast<std::size_t>(gemm_smem_layout(c).total);
+      kernel.set_max_dynamic_smem(smem);
+      const int clusters = kernel.max_active_clusters(split, dim3(static_cast<unsigned>(gemm_threads(c))), smem);
+      std::printf(" %d: %d (%d SMs)", split, clusters, clusters * split);
+      EXPECT_GE(clusters, 1) << to_string(c);
+      EXPECT_LE(clusters * split, device.sm_count) << to_string(c);
+    }
+    std::printf("\n");
+  }
 }
 
 }  // namespace
