@@ -7,9 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <fp8kit/bench/read_params.cuh>
+
 #include "bench/timing.hpp"
 #include "cuda/resources.hpp"
-#include <fp8kit/bench/read_params.cuh>
 #include "fp8kit/types.hpp"
 #include "jit/kernel_loader.hpp"
 

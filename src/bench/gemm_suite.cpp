@@ -323,8 +323,8 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   // Cold timing streams the weights from HBM: bandwidth is then held against the copy ceiling and,
   // at decode M, against a read of the same bytes timed alike.
   const double copy_gbps = options.timing == TimingMode::kCold ? stored_copy_ceiling(device, stream.get()) : 0.0;
-  std::optional<ColdReadFloor> floor;
-  if (options.timing == TimingMode::kCold) floor.emplace(device, stream.get());
+  std::optional<ColdReadFloor> read_floor;
+  if (options.timing == TimingMode::kCold) read_floor.emplace(device, stream.get());
   GemmSuiteRunner runner(options, plan, result.seed, device, stream.get());
   ProgressLine progress(plan.shapes.size() * options.batch_sizes.size());
   std::vector<ResultRecord> records;
@@ -342,7 +342,7 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
       progress.step(fmt::format("N={} K={} M={}", shape.n, shape.k, m));
       for (GemmMeasurement& row : runner.measure(shape, m)) {
         if (row.failed()) ++result.failed;
-        if (floor && row.ok() && row.m <= kReadFloorMaxM) row.read_floor_us = floor->us(row.bytes);
+        if (read_floor && row.ok() && row.m <= kReadFloorMaxM) row.read_floor_us = read_floor->us(row.bytes);
         shape_records.push_back(gemm_record(row, result.seed, context, copy_gbps));
         shape_rows.push_back(std::move(row));
       }
