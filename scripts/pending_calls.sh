@@ -11,10 +11,26 @@
 #   2: issue 13: how many split clusters fit (the heuristic's rule against the device's answer),
 #      the GEMM GPU tests, the cold decode table with the new heuristic and the shipped configs,
 #      decode graph timing beside DeepGEMM (~7 min)
+#   3: issue 12: the A scales read before the unit's MMAs are issued (DeepGEMM's order; ptxas put
+#      our reads between the 3rd and 4th QGMMA) against main, shipped configs, M = 1-4096 (~6 min);
+#      needs build-run/fp8kit-v1 from `bash scripts/pending_calls.sh prepare` on the CPU machine
 # Each leaves $OUT/call<N>.tgz.
 set -u
+if [ "${1:-}" = prepare ]; then  # the variant of call 3, built in a worktree of HEAD (about 10 min)
+  rm -rf /tmp/v1 && git worktree add -f /tmp/v1 HEAD > /dev/null && python3 - <<'PY' || exit 1
+p = "/tmp/v1/kernels/fp8kit/gemm/sm90_fp8_gemm.cuh"
+s = open(p).read()
+issue = "    issue_mma(d, unit.stage, sl, false);\n"
+early = "    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl);\n"
+assert s.count(issue + early) == 1, "the issue order changed: update the variant"
+open(p, "w").write(s.replace(issue + early, early + issue))
+PY
+  (cd /tmp/v1 && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli) &&
+    mkdir -p build-run && cp /tmp/v1/build/release/fp8kit build-run/fp8kit-v1
+  exit $?
+fi
 call=$1 out=$2
-case $call in 1 | 2) ;; *) echo "call must be 1 or 2, got $call" >&2; exit 2 ;; esac
+case $call in 1 | 2 | 3) ;; *) echo "call must be 1, 2 or 3 (or prepare), got $call" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
@@ -54,6 +70,14 @@ case $call in
     for cfg in NVIDIA_H200 none; do
       python3 $P/compare.py "$d/graph_$cfg/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_$cfg.txt" 2>&1
     done
+    ;;
+  3)
+    for t in graph cold; do
+      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $t" "$here/gemm_ab.sh" $B build-run/fp8kit-v1 $T \
+        configs/NVIDIA_H200 "$d/$t" 1 16 64 128 512 2048 4096 > "$d/$t.txt" 2>&1
+    done
+    # exactness of the variant: its own GEMM tests need its own test binary; the shipped configs' exact
+    # tier through the variant's CLI is the bench's verification above (every output checked)
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
