@@ -2,11 +2,15 @@
 """Refits the decode model (decode_model_us in src/core/gemm_cost_model.cpp: the heuristic's and
 the tuner's order up to kDecodeMaxM) to a tuner journal, by least squares on relative error:
 
-  us = waves x K blocks per split x (a + b x block_n / 64) + [split] (c + d x partial MB) + e
+  us = waves x K blocks per split x (a + b x block_n / 64) + [workspace split] (c + d x partial MB)
+       + [split cluster] f + e
 
 partial MB = M x N x split x 8 bytes / 1e6 (the fp32 slabs written and read). Rows: every measured
 candidate at M <= 64 on the rows the heuristic uses (16 at M <= 16, 32 at M <= 32, 64 above), one
-consumer warpgroup, no cluster, >= 4 stages, widths 16/32/64/128. Prints the coefficients, the fit's
+consumer warpgroup, no multicast cluster, >= 4 stages, widths 16/32/64/128; split clusters only
+where the heuristic would take them (split 2, or 3-4 on at most 85% of the SMs: larger or more
+clusters than fit at once run a second wave, which the model does not describe). Without split
+clusters in the journal (tunes before 2026-12-05) f is 0. Prints the coefficients, the fit's
 relative rms error, how the model's favourite measured tile of each search compares with the
 search's best (by M), and the measured cost of rows past M (32 against 16 rows, 64 against 32).
 Usage: refit_decode_model.py JOURNAL_DIR   (<save>/.fp8kit-tune-state, or docs/data/*.tgz unpacked)
@@ -39,19 +43,26 @@ def load(journal):
         tiles = -(-d["m"] // c["block_m"]) * -(-n // c["block_n"])
         rows.append(dict(n=n, k=k, m=d["m"], bm=c["block_m"], bn=c["block_n"], sk=sk, st=c["stages"],
                          wg=c["consumer_warpgroups"], cl=c["cluster_m"] * c["cluster_n"], us=d["us"],
-                         kbu=-(-kb // sk), waves=-(-tiles * sk // SMS)))
+                         scl=c.get("split_cluster", 0), ctas=tiles * sk, kbu=-(-kb // sk),
+                         waves=-(-tiles * sk // SMS)))
     return rows
 
 
 def features(r):
     w = r["waves"] * r["kbu"]
-    split = r["sk"] > 1
-    return [w, w * r["bn"] / 64, 1.0 if split else 0.0, r["m"] * r["n"] * r["sk"] * 8e-6 if split else 0.0, 1.0]
+    workspace = r["sk"] > 1 and not r["scl"]
+    return [w, w * r["bn"] / 64, 1.0 if workspace else 0.0, r["m"] * r["n"] * r["sk"] * 8e-6 if workspace else 0.0,
+            1.0 if r["scl"] else 0.0, 1.0]
+
+
+def cluster_fits(r):
+    """src/ops/sm90_fp8_gemm.cpp's split_summed_in_cluster rule."""
+    return r["sk"] == 2 or (r["sk"] in (3, 4) and r["ctas"] * 100 <= 85 * SMS)
 
 
 def in_domain(r):
     return (r["bm"] == rows_of(r["m"]) and r["wg"] == 1 and r["cl"] == 1 and r["st"] >= 4
-            and r["bn"] in (16, 32, 64, 128))
+            and r["bn"] in (16, 32, 64, 128) and (not r["scl"] or cluster_fits(r)))
 
 
 def geomean(v):
@@ -69,7 +80,8 @@ def main():
     y = np.array([r["us"] for r in fit])
     coef, *_ = np.linalg.lstsq(x / y[:, None], np.ones(len(y)), rcond=None)
     rms = float(np.sqrt(np.mean((x @ coef / y - 1) ** 2)))
-    print("us = waves x kb x (%.4f + %.4f bn/64) + split (%.4f + %.4f MB) + %.4f" % tuple(coef))
+    print("us = waves x kb x (%.4f + %.4f bn/64) + workspace split (%.4f + %.4f MB) + split cluster %.4f + %.4f"
+          % tuple(coef))
     print(f"{len(fit)} candidates, relative rms error {rms:.3f}")
 
     searches = collections.defaultdict(list)
@@ -80,7 +92,7 @@ def main():
         tiles = collections.defaultdict(list)
         for r in rs:
             if in_domain(r):
-                tiles[(r["bn"], r["sk"])].append(r)
+                tiles[(r["bn"], r["sk"], r["scl"])].append(r)
         if tiles:
             pick = min(tiles.values(), key=lambda t: float(np.dot(features(t[0]), coef)))
             by_m[m].append(min(r["us"] for r in pick) / min(r["us"] for r in rs))
