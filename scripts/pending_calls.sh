@@ -11,13 +11,22 @@
 #   2: issue 13: how many split clusters fit (the heuristic's rule against the device's answer),
 #      the GEMM GPU tests, the cold decode table with the new heuristic and the shipped configs,
 #      decode graph timing beside DeepGEMM (~7 min)
-#   3: issue 12: the A scales read before the unit's MMAs are issued (DeepGEMM's order; ptxas put
-#      our reads between the 3rd and 4th QGMMA) against main, shipped configs, M = 1-4096 (~6 min);
-#      needs build-run/fp8kit-v1 from `bash scripts/pending_calls.sh prepare` on the CPU machine
+#   3: issue 12, how the scales are read (the decomposition: 11% at 2112 x 7168, M = 512), against
+#      main, shipped configs, M = 1-4096, graph and cold (~8 min): v1 reads the A scales before
+#      the unit's MMAs are issued (DeepGEMM's order; ptxas put them between the 3rd and 4th QGMMA);
+#      v2 = v1 + the B scales staged per stage by TMA beside A's (scripts/experiments/
+#      staged_scales.patch: every scale an LDS before the MMAs, no LDG in the loop, as DeepGEMM).
+#      Needs build-run/fp8kit-v1 and -v2 from `bash scripts/pending_calls.sh prepare` (CPU, ~20 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
-if [ "${1:-}" = prepare ]; then  # the variant of call 3, built in a worktree of HEAD (about 10 min)
-  rm -rf /tmp/v1 && git worktree add -f /tmp/v1 HEAD > /dev/null && python3 - <<'PY' || exit 1
+if [ "${1:-}" = prepare ]; then  # call 3's variants, each built in a worktree of HEAD
+  patch=$(cd "$(dirname "$0")" && pwd)/experiments/staged_scales.patch
+  for v in v1 v2; do
+    rm -rf /tmp/$v && git worktree prune && git worktree add -f --detach /tmp/$v HEAD > /dev/null || exit 1
+    if [ $v = v2 ]; then
+      (cd /tmp/$v && git apply "$patch") || { echo "staged_scales.patch no longer applies: redo it" >&2; exit 1; }
+    else
+      python3 - <<'PY' || exit 1
 p = "/tmp/v1/kernels/fp8kit/gemm/sm90_fp8_gemm.cuh"
 s = open(p).read()
 issue = "    issue_mma(d, unit.stage, sl, false);\n"
@@ -25,9 +34,11 @@ early = "    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl)
 assert s.count(issue + early) == 1, "the issue order changed: update the variant"
 open(p, "w").write(s.replace(issue + early, early + issue))
 PY
-  (cd /tmp/v1 && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli) &&
-    mkdir -p build-run && cp /tmp/v1/build/release/fp8kit build-run/fp8kit-v1
-  exit $?
+    fi
+    (cd /tmp/$v && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli) &&
+      mkdir -p build-run && cp /tmp/$v/build/release/fp8kit build-run/fp8kit-$v || exit 1
+  done
+  exit 0
 fi
 call=$1 out=$2
 case $call in 1 | 2 | 3) ;; *) echo "call must be 1, 2 or 3 (or prepare), got $call" >&2; exit 2 ;; esac
@@ -72,12 +83,13 @@ case $call in
     done
     ;;
   3)
-    for t in graph cold; do
-      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $t" "$here/gemm_ab.sh" $B build-run/fp8kit-v1 $T \
-        configs/NVIDIA_H200 "$d/$t" 1 16 64 128 512 2048 4096 > "$d/$t.txt" 2>&1
+    # every output of both variants is verified by the bench before it is timed
+    for v in v1 v2; do
+      GEMM_AB_TESTED=1 "$here/gemm_ab.sh" $B build-run/fp8kit-$v $T configs/NVIDIA_H200 "$d/${v}_graph" \
+        1 16 64 128 512 2048 4096 > "$d/${v}_graph.txt" 2>&1
     done
-    # exactness of the variant: its own GEMM tests need its own test binary; the shipped configs' exact
-    # tier through the variant's CLI is the bench's verification above (every output checked)
+    GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing cold" "$here/gemm_ab.sh" $B build-run/fp8kit-v2 $T \
+      configs/NVIDIA_H200 "$d/v2_cold" 1 16 64 > "$d/v2_cold.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
