@@ -16,7 +16,7 @@
 #      the unit's MMAs are issued (DeepGEMM's order; ptxas put them between the 3rd and 4th QGMMA);
 #      v2 = v1 + the B scales staged per stage by TMA beside A's (scripts/experiments/
 #      staged_scales.patch: every scale an LDS before the MMAs, no LDG in the loop, as DeepGEMM).
-#      Needs build-run/fp8kit-v1 and -v2 from `bash scripts/pending_calls.sh prepare` (CPU, ~20 min)
+#      Needs build-run/fp8kit-v1 and -v2 from `bash scripts/pending_calls.sh prepare` (CPU, about 6 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 if [ "${1:-}" = prepare ]; then  # call 3's variants, each built in a worktree of HEAD
