@@ -9,6 +9,7 @@
 
 #include <fp8kit/bench/read_params.cuh>
 
+#include "bench/gemm_operands.hpp"
 #include "bench/timing.hpp"
 #include "cuda/resources.hpp"
 #include "fp8kit/types.hpp"
@@ -48,18 +49,18 @@ std::vector<jit::KernelSource> cold_read_kernel_sources() {
 double ColdReadFloor::us(double bytes) {
   const auto vectors = static_cast<std::size_t>(std::ceil(std::max(bytes, 16.0) / 16.0));
   if (const auto it = us_by_vectors_.find(vectors); it != us_by_vectors_.end()) return it->second;
-  const std::size_t set_bytes = (vectors * 16 + 255) / 256 * 256;
-  const int sets = cold_input_sets(set_bytes, device_.l2_bytes);
-  // Distinct words (a skipped vector changes the XOR), the same in every set.
-  std::vector<std::uint32_t> pattern(set_bytes / 4);
+  // Distinct words (a skipped vector changes the XOR), copied into every set of the cold rotation.
+  std::vector<std::uint32_t> pattern(vectors * 4);
   std::uint32_t want = 0;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    pattern[i] = i < vectors * 4 ? static_cast<std::uint32_t>(i * 2654435761u + 1) : 0u;
+    pattern[i] = static_cast<std::uint32_t>(i * 2654435761u + 1);
     want ^= pattern[i];
   }
-  cuda::DeviceBuffer data(set_bytes * static_cast<std::size_t>(sets));
-  for (int s = 0; s < sets; ++s) data.upload(pattern.data(), set_bytes, set_bytes * static_cast<std::size_t>(s));
-  const auto src = [&](int set) { return reinterpret_cast<const Vec16*>(data.as<std::byte>() + set_bytes * set); };
+  cuda::DeviceBuffer data(vectors * 16);
+  data.upload(pattern);
+  const Rotation rotation({{data.data(), vectors * 16}}, device_, TimingMode::kCold, stream_);
+  const int sets = rotation.sets();
+  const auto src = [&](int set) { return static_cast<const Vec16*>(rotation.at(0, set)); };
 
   double best = std::numeric_limits<double>::infinity();
   for (const ReadShape& shape : kReadShapes) {
