@@ -7,6 +7,8 @@
 # Compare only inside one call: the two benches run back to back on one GPU.
 # GEMM_AB_TESTED=1 skips B's GPU tests (they passed earlier in the same call on the same binary).
 # GEMM_AB_CONFIGS_B=DIR gives B other configs than A (a knob's A/B on one binary: A_BIN = B_BIN);
+# GEMM_AB_ENV_B="VAR=1 ..." sets environment variables for B's tests and bench only (an experiment
+# switch read when the kernel source is generated: A_BIN = B_BIN, one JIT cache entry per variant);
 # GEMM_AB_BENCH_ARGS adds flags to both benches (--timing cold, say); GEMM_AB_PROVIDERS replaces
 # fp8-block-w-group-a-noquant (fp8-block-w-group-a times fp8kit::linear: quantization + GEMM).
 set -euo pipefail
@@ -16,14 +18,15 @@ ms=("$@")
 [ ${#ms[@]} -gt 0 ] || ms=(128 512 2048 4096)
 mkdir -p "$out"
 if [ -z "${GEMM_AB_TESTED:-}" ]; then
-  "$tests" --gtest_filter='Fp8kitGemmGpu.*:ScaledMmGpu.*' > "$out/b_gpu_tests.log" 2>&1 ||
+  # shellcheck disable=SC2086  # GEMM_AB_ENV_B is a list of assignments
+  env ${GEMM_AB_ENV_B:-} "$tests" --gtest_filter='Fp8kitGemmGpu.*:ScaledMmGpu.*' > "$out/b_gpu_tests.log" 2>&1 ||
     { tail -20 "$out/b_gpu_tests.log"; echo "B's GPU tests failed: not timed"; exit 1; }
 fi
 for side in a b; do
-  bin=$a dir=$configs
-  [ $side = b ] && bin=$b dir=${GEMM_AB_CONFIGS_B:-$configs}
-  # shellcheck disable=SC2086  # GEMM_AB_BENCH_ARGS is a list of flags
-  "$bin" bench gemm --providers "${GEMM_AB_PROVIDERS:-fp8-block-w-group-a-noquant}" --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
+  bin=$a dir=$configs vars=
+  [ $side = b ] && bin=$b dir=${GEMM_AB_CONFIGS_B:-$configs} vars=${GEMM_AB_ENV_B:-}
+  # shellcheck disable=SC2086  # GEMM_AB_BENCH_ARGS and vars are lists
+  env $vars "$bin" bench gemm --providers "${GEMM_AB_PROVIDERS:-fp8-block-w-group-a-noquant}" --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
     --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$dir" ${GEMM_AB_BENCH_ARGS:-} --out "$out/$side" > "$out/$side.log" 2>&1
 done
 python3 - "$out" <<'PY'

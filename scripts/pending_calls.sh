@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared device calls of docs/PERF.md's session 21 entry ("next"), one per invocation (issues
+# The prepared device calls of docs/PERF.md's session 22 entry ("next"), one per invocation (issues
 # 12, 13), so that a session lent a GPU spends it measuring. On the CPU machine first:
 #   cmake --preset release && cmake --build --preset release -j2
 #   mkdir -p build-run && cp build/release/{fp8kit,fp8kit_gpu_tests} build-run/ && cp -r ../shared/peers build-peers
@@ -7,36 +7,27 @@
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive.
 #   1: issue 12's side-by-side at M >= 128 (shipped configs and the heuristic alone) with the kit's
-#      DeepGEMM and cuBLASLt, compare.py's summary; ncu --source of the GEMM's promotion (~8 min)
+#      DeepGEMM, cuBLASLt in the bench (compare.py's fp8kit/cuBLASLt summary); ncu --source of the GEMM's promotion (~8 min)
 #   2: issue 13: how many split clusters fit (the heuristic's rule against the device's answer),
 #      the GEMM GPU tests, the cold decode table with the new heuristic and the shipped configs,
 #      decode graph timing beside DeepGEMM (~7 min)
-#   3: issue 12, how the scales are read (the decomposition: 11% at 2112 x 7168, M = 512), against
-#      main, shipped configs, M = 1-4096, graph and cold (~8 min): v1 reads the A scales before
-#      the unit's MMAs are issued (DeepGEMM's order; ptxas put them between the 3rd and 4th QGMMA);
-#      v2 = v1 + the B scales staged per stage by TMA beside A's (scripts/experiments/
-#      staged_scales.patch: every scale an LDS before the MMAs, no LDG in the loop, as DeepGEMM).
-#      Needs build-run/fp8kit-v1 and -v2 from `bash scripts/pending_calls.sh prepare` (CPU, about 6 min)
+#   3: issue 12, the consumer warpgroups issuing their MMA units in turns (scripts/experiments/
+#      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, shipped
+#      configs, M = 128-4096, twice (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
+#      and both variants in build-run/jit from `bash scripts/pending_calls.sh prepare` (CPU, ~6 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
-if [ "${1:-}" = prepare ]; then  # call 3's variants, each built in a worktree of HEAD
-  patch=$(cd "$(dirname "$0")" && pwd)/experiments/staged_scales.patch
-  for v in v1 v2; do
-    rm -rf /tmp/$v && git worktree prune && git worktree add -f --detach /tmp/$v HEAD > /dev/null || exit 1
-    if [ $v = v2 ]; then
-      (cd /tmp/$v && git apply "$patch") || { echo "staged_scales.patch no longer applies: redo it" >&2; exit 1; }
-    else
-      python3 - <<'PY' || exit 1
-p = "/tmp/v1/kernels/fp8kit/gemm/sm90_fp8_gemm.cuh"
-s = open(p).read()
-issue = "    issue_mma(d, unit.stage, sl, false);\n"
-early = "    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl);\n"
-assert s.count(issue + early) == 1, "the issue order changed: update the variant"
-open(p, "w").write(s.replace(issue + early, early + issue))
-PY
-    fi
-    (cd /tmp/$v && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli) &&
-      mkdir -p build-run && cp /tmp/$v/build/release/fp8kit build-run/fp8kit-$v || exit 1
+if [ "${1:-}" = prepare ]; then  # call 3's binary, built in a worktree of HEAD with the patch
+  patch=$(cd "$(dirname "$0")" && pwd)/experiments/issue_turns.patch
+  rm -rf /tmp/turns && git worktree prune && git worktree add -f --detach /tmp/turns HEAD > /dev/null || exit 1
+  (cd /tmp/turns && git apply "$patch") || { echo "issue_turns.patch no longer applies: redo it" >&2; exit 1; }
+  (cd /tmp/turns && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli fp8kit_gpu_tests) || exit 1
+  mkdir -p build-run && cp /tmp/turns/build/release/fp8kit build-run/fp8kit-turns &&
+    cp /tmp/turns/build/release/fp8kit_gpu_tests build-run/fp8kit_gpu_tests-turns || exit 1
+  for turns in "" 1; do  # both variants' kernels into the carried cache (seconds here, minutes there)
+    env ${turns:+FP8KIT_EXP_ISSUE_TURNS=1} FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns cache warm \
+      --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --sm-count 132 \
+      --device-name "NVIDIA H200" --config-dir configs/NVIDIA_H200 || exit 1
   done
   exit 0
 fi
@@ -57,7 +48,7 @@ case $call in
       >> "$d/warm.log" 2>&1
     wait
     for cfg in configs/NVIDIA_H200 none; do
-      $B bench gemm "${dsv3[@]}" --backends fp8kit --batch-sizes 128 512 2048 4096 --config-dir "$cfg" \
+      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 128 512 2048 4096 --config-dir "$cfg" \
         --out "$d/bench_${cfg##*/}" > "$d/bench_${cfg##*/}.txt" 2>&1
     done
     python3 $P/peers_gemm.py --dsv3 --batch-sizes 128 512 2048 4096 --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
@@ -83,13 +74,14 @@ case $call in
     done
     ;;
   3)
-    # every output of both variants is verified by the bench before it is timed
-    for v in v1 v2; do
-      GEMM_AB_TESTED=1 "$here/gemm_ab.sh" $B build-run/fp8kit-$v $T configs/NVIDIA_H200 "$d/${v}_graph" \
-        1 16 64 128 512 2048 4096 > "$d/${v}_graph.txt" 2>&1
+    # B's GEMM GPU tests run with the switch on (a wrong or hanging variant is not timed); the second
+    # A/B of the same binaries is the noise floor's check
+    for rep in 1 2; do
+      env GEMM_AB_ENV_B=FP8KIT_EXP_ISSUE_TURNS=1 ${tested:+GEMM_AB_TESTED=1} timeout 280 "$here/gemm_ab.sh" \
+        build-run/fp8kit-turns build-run/fp8kit-turns build-run/fp8kit_gpu_tests-turns configs/NVIDIA_H200 \
+        "$d/turns$rep" 128 512 2048 4096 > "$d/turns$rep.txt" 2>&1 || break
+      tested=1
     done
-    GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing cold" "$here/gemm_ab.sh" $B build-run/fp8kit-v2 $T \
-      configs/NVIDIA_H200 "$d/v2_cold" 1 16 64 > "$d/v2_cold.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
