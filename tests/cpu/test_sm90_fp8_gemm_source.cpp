@@ -10,6 +10,7 @@
 #include "common/gemm_config_builder.hpp"
 #include "common/test_util.hpp"
 #include "core/gemm_config.hpp"
+#include "core/gemm_cost_model.hpp"
 #include "cpu/jit_checks.hpp"
 #include "jit/compiler.hpp"
 #include "ops/gemm_split_k.hpp"
@@ -107,8 +108,9 @@ TEST(Sm90Fp8GemmSource, DefaultConfigIsValidForEveryShapeAndPair) {
 }
 
 // M <= 64 (decode_model_us up to kDecodeMaxM, the compute model above): the fewest rows that hold
-// M, one consumer, a width that never straddles two B scale blocks, a ring of at most 8, and a
-// split only within one wave of SMs with 8+ K blocks a split.
+// M, one consumer, a width that never straddles two B scale blocks up to M = 32 (at M = 64 a
+// multiple of 16 up to 192), a ring of at most 8, and a split only within one wave of SMs with 8+
+// K blocks a split.
 TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
   for (std::int64_t m : {1, 2, 16, 17, 32, 33, 64}) {
     for (const auto& [n, k] : {std::pair{576, 7168}, {3072, 7168}, {7168, 18432}, {32768, 512}, {7168, 256}}) {
@@ -117,7 +119,11 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
       EXPECT_TRUE(is_valid(c, s)) << to_string(c);
       EXPECT_EQ(c.block_m, m <= 16 ? 16 : m <= 32 ? 32 : 64) << to_string(c);
       EXPECT_EQ(c.consumer_warpgroups, 1);
-      EXPECT_EQ(128 % c.block_n, 0) << to_string(c);
+      if (m <= kDecodeMaxM) {
+        EXPECT_EQ(128 % c.block_n, 0) << to_string(c);
+      } else {
+        EXPECT_TRUE(c.block_n % 16 == 0 && c.block_n <= 192) << to_string(c);
+      }
       EXPECT_LE(c.stages, 8);
       if (c.split_k > 1) {
         EXPECT_LE((m + c.block_m - 1) / c.block_m * ((n + c.block_n - 1) / c.block_n) * c.split_k, 132) << to_string(c);
@@ -153,6 +159,14 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
   const GemmConfig narrow = ops::default_gemm_config({64, 512, 7168}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                                      DType::kBFloat16, 132);
   EXPECT_EQ(std::make_tuple(narrow.split_k, narrow.split_cluster), std::make_tuple(4, 1)) << to_string(narrow);
+  // At M = 64 a width that takes the tiles into one wave wins over one that needs two (2026-12-05
+  // cold tune: 24576 x 7168 m64n192 1.08x m64n128; token x channel 28672 x 4096 m64n112 1.11x m64n128).
+  const GemmConfig one_wave = ops::default_gemm_config({64, 24576, 7168}, ScaleModeA::kGroup128,
+                                                       ScaleModeB::kBlock128, DType::kBFloat16, 132);
+  EXPECT_LE((24576 + one_wave.block_n - 1) / one_wave.block_n, 132) << to_string(one_wave);
+  const GemmConfig channel = ops::default_gemm_config({64, 28672, 4096}, ScaleModeA::kToken, ScaleModeB::kChannel,
+                                                      DType::kBFloat16, 132);
+  EXPECT_EQ(channel.block_n, 112) << to_string(channel);
   // K = 512 holds 4 K blocks: never split.
   EXPECT_EQ(ops::default_gemm_config({1, 32768, 512}, ScaleModeA::kGroup128, ScaleModeB::kBlock128,
                                      DType::kBFloat16, 132).split_k,
