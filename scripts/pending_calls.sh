@@ -15,24 +15,37 @@
 #      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, shipped
 #      configs, M = 128-4096, twice (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
 #      and both variants in build-run/jit from `bash scripts/pending_calls.sh prepare` (CPU, ~6 min)
+#   4: issue 13, the decode heuristic choosing workspace or cluster per split by the model, with the
+#      device's cluster capacity (scripts/experiments/decode_cluster_choice.patch) against main's
+#      rule, heuristic alone, M = 1 / 16, cold and graph (~5 min; its binary from `prepare` too).
+#      Offline (scripts/heuristic_vs_journal.py) most of its picks were never measured.
 # Each leaves $OUT/call<N>.tgz.
 set -u
-if [ "${1:-}" = prepare ]; then  # call 3's binary, built in a worktree of HEAD with the patch
-  patch=$(cd "$(dirname "$0")" && pwd)/experiments/issue_turns.patch
-  rm -rf /tmp/turns && git worktree prune && git worktree add -f --detach /tmp/turns HEAD > /dev/null || exit 1
-  (cd /tmp/turns && git apply "$patch") || { echo "issue_turns.patch no longer applies: redo it" >&2; exit 1; }
-  (cd /tmp/turns && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit_cli fp8kit_gpu_tests) || exit 1
-  mkdir -p build-run && cp /tmp/turns/build/release/fp8kit build-run/fp8kit-turns &&
-    cp /tmp/turns/build/release/fp8kit_gpu_tests build-run/fp8kit_gpu_tests-turns || exit 1
-  for turns in "" 1; do  # both variants' kernels into the carried cache (seconds here, minutes there)
-    env ${turns:+FP8KIT_EXP_ISSUE_TURNS=1} FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns cache warm \
-      --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --sm-count 132 \
-      --device-name "NVIDIA H200" --config-dir configs/NVIDIA_H200 || exit 1
+if [ "${1:-}" = prepare ]; then  # calls 3 and 4's binaries, each built in a worktree of HEAD with its patch
+  experiments=$(cd "$(dirname "$0")" && pwd)/experiments
+  for v in turns:issue_turns dcc:decode_cluster_choice; do
+    name=${v%%:*} patch=$experiments/${v#*:}.patch
+    rm -rf /tmp/$name && git worktree prune && git worktree add -f --detach /tmp/$name HEAD > /dev/null || exit 1
+    (cd /tmp/$name && git apply "$patch") || { echo "$patch no longer applies: redo it" >&2; exit 1; }
+    (cd /tmp/$name && cmake --preset release > /dev/null &&
+      cmake --build --preset release -j2 --target fp8kit_cli fp8kit_gpu_tests) || exit 1
+    mkdir -p build-run && cp /tmp/$name/build/release/fp8kit build-run/fp8kit-$name &&
+      cp /tmp/$name/build/release/fp8kit_gpu_tests build-run/fp8kit_gpu_tests-$name || exit 1
+  done
+  rm -f build-run/fp8kit_gpu_tests-dcc build-run/fp8kit-v1 build-run/fp8kit-v2  # the carry stays under 64 MiB
+  # every kernel the calls time into the carried cache (seconds here, minutes there)
+  warm=(cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --sm-count 132 --device-name "NVIDIA H200")
+  for turns in "" 1; do
+    env ${turns:+FP8KIT_EXP_ISSUE_TURNS=1} FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns "${warm[@]}" \
+      --batch-sizes 128 512 2048 4096 --config-dir configs/NVIDIA_H200 || exit 1
+  done
+  for bin in fp8kit fp8kit-dcc; do
+    FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/$bin "${warm[@]}" --batch-sizes 1 16 --config-dir none || exit 1
   done
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3) ;; *) echo "call must be 1, 2 or 3 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 1 | 2 | 3 | 4) ;; *) echo "call must be 1-4 (or prepare), got $call" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
@@ -81,6 +94,13 @@ case $call in
         build-run/fp8kit-turns build-run/fp8kit-turns build-run/fp8kit_gpu_tests-turns configs/NVIDIA_H200 \
         "$d/turns$rep" 128 512 2048 4096 > "$d/turns$rep.txt" 2>&1 || break
       tested=1
+    done
+    ;;
+  4)
+    # the configs change, not the kernels: every output is verified by the bench before it is timed
+    for timing in cold graph; do
+      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $timing" timeout 250 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc \
+        $T none "$d/dcc_$timing" 1 16 > "$d/dcc_$timing.txt" 2>&1
     done
     ;;
 esac
