@@ -13,8 +13,8 @@
 #      heuristic alone (wider tiles at M = 64 since bcbe613), decode graph timing beside DeepGEMM
 #      (~7 min)
 #   3: issue 12, the consumer warpgroups issuing their MMA units in turns (scripts/experiments/
-#      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, shipped
-#      configs, M = 128-4096, twice (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
+#      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, then
+#      turns with serial promotion (FP8KIT_EXP_SERIAL), shipped configs, M = 128-4096 (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
 #      and both variants in build-run/jit from `bash scripts/pending_calls.sh prepare` (CPU, ~6 min)
 #   4: issue 13, the decode heuristic choosing workspace or cluster per split by the model, with the
 #      device's cluster capacity (scripts/experiments/decode_cluster_choice.patch) against main's
@@ -36,8 +36,9 @@ if [ "${1:-}" = prepare ]; then  # calls 3 and 4's binaries, each built in a wor
   rm -f build-run/fp8kit_gpu_tests-dcc build-run/fp8kit-v1 build-run/fp8kit-v2  # the carry stays under 64 MiB
   # every kernel the calls time into the carried cache (seconds here, minutes there)
   warm=(cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --sm-count 132 --device-name "NVIDIA H200")
-  for turns in "" 1; do
-    env ${turns:+FP8KIT_EXP_ISSUE_TURNS=1} FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns "${warm[@]}" \
+  for vars in "" FP8KIT_EXP_ISSUE_TURNS=1 "FP8KIT_EXP_ISSUE_TURNS=1 FP8KIT_EXP_SERIAL=1"; do
+    # shellcheck disable=SC2086  # vars is a list of assignments
+    env $vars FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns "${warm[@]}" \
       --batch-sizes 128 512 2048 4096 --config-dir configs/NVIDIA_H200 || exit 1
   done
   for bin in fp8kit fp8kit-dcc; do
@@ -84,14 +85,14 @@ case $call in
     done
     ;;
   3)
-    # B's GEMM GPU tests run with the switch on (a wrong or hanging variant is not timed); the second
-    # A/B of the same binaries is the noise floor's check
-    for rep in 1 2; do
-      env GEMM_AB_ENV_B=FP8KIT_EXP_ISSUE_TURNS=1 ${tested:+GEMM_AB_TESTED=1} timeout 280 "$here/gemm_ab.sh" \
-        build-run/fp8kit-turns build-run/fp8kit-turns build-run/fp8kit_gpu_tests-turns configs/NVIDIA_H200 \
-        "$d/turns$rep" 128 512 2048 4096 > "$d/turns$rep.txt" 2>&1 || break
-      tested=1
-    done
+    # B's GEMM GPU tests run with turns on (a wrong or hanging variant is not timed). Second: turns
+    # with serial promotion everywhere (DeepGEMM's loop shape: at the overlapped tiles the other
+    # warpgroup's batch would then fill the promotion's gap); its outputs are verified by the bench
+    turns=build-run/fp8kit-turns
+    GEMM_AB_ENV_B=FP8KIT_EXP_ISSUE_TURNS=1 timeout 280 "$here/gemm_ab.sh" $turns $turns \
+      build-run/fp8kit_gpu_tests-turns configs/NVIDIA_H200 "$d/turns" 128 512 2048 4096 > "$d/turns.txt" 2>&1 &&
+      GEMM_AB_ENV_B="FP8KIT_EXP_ISSUE_TURNS=1 FP8KIT_EXP_SERIAL=1" GEMM_AB_TESTED=1 timeout 220 "$here/gemm_ab.sh" \
+        $turns $turns - configs/NVIDIA_H200 "$d/serial_turns" 128 512 2048 4096 > "$d/serial_turns.txt" 2>&1
     ;;
   4)
     # the configs change, not the kernels: every output is verified by the bench before it is timed
