@@ -9,6 +9,7 @@
 # GEMM_AB_CONFIGS_B=DIR gives B other configs than A (a knob's A/B on one binary: A_BIN = B_BIN);
 # GEMM_AB_ENV_B="VAR=1 ..." sets environment variables for B's tests and bench only (an experiment
 # switch read when the kernel source is generated: A_BIN = B_BIN, one JIT cache entry per variant);
+# GEMM_AB_MODEL_ARGS replaces "--models deepseek-ai/DeepSeek-V3 --tp-sizes 8";
 # GEMM_AB_BENCH_ARGS adds flags to both benches (--timing cold, say); GEMM_AB_PROVIDERS replaces
 # fp8-block-w-group-a-noquant (fp8-block-w-group-a times fp8kit::linear: quantization + GEMM).
 set -euo pipefail
@@ -26,8 +27,8 @@ for side in a b; do
   bin=$a dir=$configs vars=
   [ $side = b ] && bin=$b dir=${GEMM_AB_CONFIGS_B:-$configs} vars=${GEMM_AB_ENV_B:-}
   # shellcheck disable=SC2086  # GEMM_AB_BENCH_ARGS and vars are lists
-  env $vars "$bin" bench gemm --providers "${GEMM_AB_PROVIDERS:-fp8-block-w-group-a-noquant}" --backends fp8kit --models deepseek-ai/DeepSeek-V3 \
-    --tp-sizes 8 --batch-sizes "${ms[@]}" --config-dir "$dir" ${GEMM_AB_BENCH_ARGS:-} --out "$out/$side" > "$out/$side.log" 2>&1
+  env $vars "$bin" bench gemm --providers "${GEMM_AB_PROVIDERS:-fp8-block-w-group-a-noquant}" --backends fp8kit ${GEMM_AB_MODEL_ARGS:---models deepseek-ai/DeepSeek-V3 --tp-sizes 8} \
+    --batch-sizes "${ms[@]}" --config-dir "$dir" ${GEMM_AB_BENCH_ARGS:-} --out "$out/$side" > "$out/$side.log" 2>&1
 done
 python3 - "$out" <<'PY'
 import json, math, sys, collections

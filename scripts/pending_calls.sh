@@ -18,7 +18,8 @@
 #      and both variants in build-run/jit from `bash scripts/pending_calls.sh prepare` (CPU, ~6 min)
 #   4: issue 13, the decode heuristic choosing workspace or cluster per split by the model, with the
 #      device's cluster capacity (scripts/experiments/decode_cluster_choice.patch) against main's
-#      rule, heuristic alone, M = 1 / 16, cold and graph (~5 min; its binary from `prepare` too).
+#      rule, and 96 / 112 wide decode tiles without 128x128 B scales; heuristic alone, M = 1 / 16,
+#      DeepSeek-V3 cold and graph, Llama-3.1-8B and Qwen2.5-7B token x channel cold (~6 min).
 #      Offline (scripts/heuristic_vs_journal.py) most of its picks were never measured.
 # Each leaves $OUT/call<N>.tgz.
 set -u
@@ -43,6 +44,10 @@ if [ "${1:-}" = prepare ]; then  # calls 3 and 4's binaries, each built in a wor
   done
   for bin in fp8kit fp8kit-dcc; do
     FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/$bin "${warm[@]}" --batch-sizes 1 16 --config-dir none || exit 1
+    for model in meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct; do
+      FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/$bin cache warm --model $model --tp 1 --mode-a token \
+        --mode-b channel --sm-count 132 --device-name "NVIDIA H200" --batch-sizes 1 16 --config-dir none || exit 1
+    done
   done
   exit 0
 fi
@@ -97,9 +102,13 @@ case $call in
   4)
     # the configs change, not the kernels: every output is verified by the bench before it is timed
     for timing in cold graph; do
-      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $timing" timeout 250 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc \
-        $T none "$d/dcc_$timing" 1 16 > "$d/dcc_$timing.txt" 2>&1
+      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $timing" timeout 150 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc \
+        - none "$d/dcc_$timing" 1 16 > "$d/dcc_$timing.txt" 2>&1
     done
+    GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing cold" GEMM_AB_PROVIDERS=fp8-channel-w-token-a-noquant \
+      GEMM_AB_MODEL_ARGS="--models meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1" \
+      timeout 150 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc - none "$d/dcc_token_channel" 1 16 \
+      > "$d/dcc_token_channel.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
