@@ -10,8 +10,8 @@
 #      into the shipped ones, the kit's DeepGEMM, cuBLASLt in the bench (compare.py's fp8kit/cuBLASLt
 #      line) (~9 min). If call 3's variant wins, land it first: the tune is for the kernel it runs
 #   2: issue 13: the GEMM GPU tests, the cold decode table with the shipped configs and the
-#      heuristic alone (wider tiles at M = 64 since bcbe613), decode graph timing beside DeepGEMM
-#      (~7 min)
+#      heuristic alone (wider tiles at M = 64 since bcbe613), decode graph timing beside DeepGEMM,
+#      Llama-3.1-8B / Qwen2.5-7B token x channel on the heuristic alone against bf16 and cuBLASLt (~8 min)
 #   3: issue 12, the consumer warpgroups issuing their MMA units in turns (scripts/experiments/
 #      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, then
 #      turns with serial promotion (FP8KIT_EXP_SERIAL), shipped configs, M = 128-4096 (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
@@ -75,15 +75,20 @@ case $call in
     python3 $P/compare.py "$d/bench_merged/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_merged.txt" 2>&1
     ;;
   2)
+    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &  # beside the tests, not beside a timing
     timeout 240 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1 ||
       { tail -30 "$d/tests.log"; echo "GEMM GPU tests failed: not timed"; }
+    wait
     for cfg in configs/NVIDIA_H200 none; do
       $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 1 16 64 --timing cold --config-dir "$cfg" \
         --out "$d/cold_${cfg##*/}" > "$d/cold_${cfg##*/}.txt" 2>&1
       $B bench gemm "${dsv3[@]}" --backends fp8kit --batch-sizes 1 16 64 --config-dir "$cfg" \
         --out "$d/graph_${cfg##*/}" > "$d/graph_${cfg##*/}.txt" 2>&1
     done
-    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1
+    # issue 13's token x channel bar on the heuristic alone (1.5x bf16 and cuBLASLt at M = 16 / 64)
+    $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
+      meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 16 64 --timing cold \
+      --config-dir none --out "$d/token_channel_none" > "$d/token_channel_none.txt" 2>&1
     python3 $P/peers_gemm.py --dsv3 --batch-sizes 1 16 64 --peers deepgemm --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
     for cfg in NVIDIA_H200 none; do
       python3 $P/compare.py "$d/graph_$cfg/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_$cfg.txt" 2>&1
