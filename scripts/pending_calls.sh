@@ -36,17 +36,19 @@ if [ "${1:-}" = prepare ]; then  # calls 3 and 4's binaries, each built in a wor
   done
   rm -f build-run/fp8kit_gpu_tests-dcc build-run/fp8kit-v1 build-run/fp8kit-v2  # the carry stays under 64 MiB
   # every kernel the calls time into the carried cache (seconds here, minutes there)
-  warm=(cache warm --model deepseek-ai/DeepSeek-V3 --tp 8 --sm-count 132 --device-name "NVIDIA H200")
+  export FP8KIT_CACHE_DIR=$PWD/build-run/jit
+  warm=(cache warm --sm-count 132 --device-name "NVIDIA H200")
+  dsv3_warm=(--model deepseek-ai/DeepSeek-V3 --tp 8)
   for vars in "" FP8KIT_EXP_ISSUE_TURNS=1 "FP8KIT_EXP_ISSUE_TURNS=1 FP8KIT_EXP_SERIAL=1"; do
     # shellcheck disable=SC2086  # vars is a list of assignments
-    env $vars FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/fp8kit-turns "${warm[@]}" \
-      --batch-sizes 128 512 2048 4096 --config-dir configs/NVIDIA_H200 || exit 1
+    env $vars build-run/fp8kit-turns "${warm[@]}" "${dsv3_warm[@]}" --batch-sizes 128 512 2048 4096 \
+      --config-dir configs/NVIDIA_H200 || exit 1
   done
   for bin in fp8kit fp8kit-dcc; do
-    FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/$bin "${warm[@]}" --batch-sizes 1 16 --config-dir none || exit 1
+    build-run/$bin "${warm[@]}" "${dsv3_warm[@]}" --batch-sizes 1 16 --config-dir none || exit 1
     for model in meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct; do
-      FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/$bin cache warm --model $model --tp 1 --mode-a token \
-        --mode-b channel --sm-count 132 --device-name "NVIDIA H200" --batch-sizes 1 16 --config-dir none || exit 1
+      build-run/$bin "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 \
+        --config-dir none || exit 1
     done
   done
   exit 0
