@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "core/model_shapes.hpp"
+#include "core/tuned_configs.hpp"
 #include "cuda/device.hpp"
 #include "fp8kit/version.hpp"
 #include "jit/options.hpp"
@@ -43,6 +44,7 @@ struct TuneArgs {
   std::string time_budget;
   std::int64_t cold_max_m = 0;
   std::string device_name;  // --device-name: only GPUs of this name
+  std::string config_dir;   // --config-dir: the configs each search measures first ("none": off)
   std::string ray;           // --ray ADDRESS: the workers on a Ray cluster's GPUs
   std::string ray_resource;  // hidden: a custom resource per worker instead of a GPU (tests)
   // hidden: testing and experiments
@@ -126,6 +128,12 @@ void run_tune_command(const TuneArgs& a) {
   if (!a.device_name.empty()) o.device_name = a.device_name;
   o.versions = {{"fp8kit", std::string(version())}, {"git", std::string(git_revision())}};
   o.cold_max_m = a.cold_max_m;
+  const TunedConfigSource incumbents = config_dir_flag_source(a.config_dir)
+                                           .value_or(default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"),
+                                                                                 shipped_config_roots()));
+  if (incumbents.kind != TunedConfigSource::Kind::kNone) {
+    o.incumbents = std::make_shared<TunedConfigLookup>(incumbents, [](const std::string&) {});  // a new shape: no incumbent
+  }
   if (a.cold_max_m > 0) o.versions["timing"] = fmt::format("cold up to M = {}, graph above", a.cold_max_m);
   o.log = [](const std::string& line) {
     fmt::print("{}\n", line);
@@ -192,6 +200,10 @@ void add_tune_command(CLI::App& app) {
                   "as in a decode step (bench gemm --timing cold); 0: graph timing at every M")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--config-dir", a->config_dir,
+                  "tuned configs whose config for each (N, K, M) is measured first, so a re-tune never ships a slower one, "
+                  "or none (default: FP8KIT_CONFIG_DIR, else the shipped ones)")
+      ->type_name("DIR");
   cmd->add_option("--device-name", a->device_name, "tune only on GPUs of this name (as `fp8kit info` prints it)");
   cmd->add_option("--fake-worker", a->fake_worker, "testing: a GPU-less worker (crash=,hang=,fail=,sleep-ms=,device=)")
       ->group("");

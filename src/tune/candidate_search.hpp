@@ -58,9 +58,9 @@ class CandidateSearch {
   const std::vector<GemmConfig>& coarse() const { return coarse_; }
   // The neighbours hill climbing looks at from `config`, in a fixed order (failed configs skipped).
   std::vector<GemmConfig> neighbours(const GemmConfig& config) const;
+  bool recorded(const GemmConfig& c) const { return results_.contains(c); }
 
  private:
-  bool recorded(const GemmConfig& c) const { return results_.contains(c); }
   bool failed(const GemmConfig& c) const;
   std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
   std::optional<GemmConfig> closest_variant(int block_m, int block_n, const GemmConfig& from) const;

@@ -255,6 +255,23 @@ void ItemTune::journal_failure(BatchRun& run, std::int64_t m, JournalEntry::Kind
   write_journal(m, kind, c, std::nullopt, error);
 }
 
+// The config the library runs today for this shape (options_.incumbents), measured before the climb
+// and journaled as a candidate: a climb can end on a slower local best (on 2026-12-05 the one at
+// 576 x 7168 M = 128 spent its 40 measurements on m64n16 variants and never reached the shipped
+// split-K config, which ran 1.48x faster), and a re-tune must not ship such a step back.
+std::optional<double> ItemTune::measure_incumbent(BatchRun& run, CandidateSearch& search, const GemmShape& shape,
+                                                  bool cold, Replay& replay) {
+  if (!options_.incumbents) return std::nullopt;
+  const std::optional<GemmConfig> c = options_.incumbents->find(shape, item_.out, outcome_.device, scales(options_));
+  if (!c) return std::nullopt;
+  std::optional<double> us;
+  if (const auto j = replay.candidates.find(*c); j != replay.candidates.end()) us = j->second;
+  else if (!search.recorded(*c)) us = measure_journaled(run, shape, cold, *c, JournalEntry::Kind::kCandidate);
+  else return std::nullopt;  // the default config: measured already
+  search.record(*c, us);
+  return us;
+}
+
 // The climb: batches of candidates compiled in parallel on the worker, then measured one by one.
 void ItemTune::climb(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay) {
   while (true) {
@@ -343,6 +360,8 @@ std::optional<TunedBatch> ItemTune::search(BatchRun& run) {
     write_journal(run.m, JournalEntry::Kind::kDefault, measured, replay.default_us, error);
     search.record(measured, replay.default_us);
   }
+  const std::optional<double> incumbent_us = measure_incumbent(run, search, shape, cold, replay);
+  if (run.stopped) return std::nullopt;
   climb(run, search, shape, cold, replay);
   for (const auto& [config, us] : replay.candidates) search.record(config, us);  // a path that drifted: keep all it measured
   if (!run.stopped) recheck(run, search, shape, cold, replay);
@@ -359,9 +378,10 @@ std::optional<TunedBatch> ItemTune::search(BatchRun& run) {
   b.default_kernel_name = kernel_name(*replay.default_config);
   b.candidates_tried = search.measured();
   b.candidates_failed = search.failed();
-  run.ctx.log(fmt::format("{}: N={} K={} M={}: {:.1f} TFLOP/s {} (default {:.1f}, x{:.2f}), {} tried, {} failed",
+  const std::string before = incumbent_us ? fmt::format(", before {:.1f}", tflops(shape, *incumbent_us)) : "";
+  run.ctx.log(fmt::format("{}: N={} K={} M={}: {:.1f} TFLOP/s {} (default {:.1f}, x{:.2f}{}), {} tried, {} failed",
                           outcome_.device, item_.n, item_.k, run.m, b.best_tflops, kernel_name(b.config),
-                          b.default_tflops, b.default_tflops > 0 ? b.best_tflops / b.default_tflops : 0.0,
+                          b.default_tflops, b.default_tflops > 0 ? b.best_tflops / b.default_tflops : 0.0, before,
                           b.candidates_tried, b.candidates_failed));
   return b;
 }

@@ -50,6 +50,8 @@ class ItemTune {
   bool already_tuned(ItemContext& ctx);
   void complete(const WorkerHello& hello);  // last batch, under mutex_: the file (or the failure)
   std::optional<TunedBatch> search(BatchRun& run);
+  std::optional<double> measure_incumbent(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold,
+                                          Replay& replay);
   void climb(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
   void recheck(BatchRun& run, CandidateSearch& search, const GemmShape& shape, bool cold, Replay& replay);
   std::optional<double> measure_journaled(BatchRun& run, const GemmShape& shape, bool cold, const GemmConfig& c,

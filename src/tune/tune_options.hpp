@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/gemm_config.hpp"
 #include "core/tuned_config_file.hpp"
+#include "core/tuned_configs.hpp"
 #include "tune/candidate_search.hpp"
 #include "tune/supervised_worker.hpp"
 #include "tune/tune_plan.hpp"
@@ -28,6 +30,9 @@ struct TuneOptions {
   SearchOptions search;
   GemmSearchSpace space;                   // the declared space; out is set per item
   std::int64_t cold_max_m = 0;             // batch sizes up to this M are timed cold (MeasureRequest::cold)
+  // The tuned configs the library runs today (`--config-dir`; null: none): each search measures
+  // the one for its (N, K, M) before climbing, so a re-tune never ships a slower config.
+  std::shared_ptr<TunedConfigLookup> incumbents;
   std::map<std::string, std::string> versions;  // the tuner's own (fp8kit, git), beside the worker's
   std::function<void(const std::string&)> log;  // progress lines (called under a lock)
 };

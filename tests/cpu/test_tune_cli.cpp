@@ -135,6 +135,29 @@ TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
   EXPECT_EQ(run_cli(common + " --cold-max-m -1 --save-path /tmp/fp8kit-never-written").exit_code, 2);
 }
 
+// --config-dir: each search first measures the config the named files hold for its (N, K, M) (the
+// library's pick today), so a search too short to find it (2 measurements here) still returns it
+// where it is the fastest: a re-tune never ships a step back.
+TEST(TuneCli, ConfigDirConfigsAreMeasuredFirstSoAReTuneNeverStepsBack) {
+  TempDir best, short_run, seeded;
+  const std::string common = "tune --fake-worker 'device=Fake H100' --shapes 576,7168 --batch-sizes 16 128";
+  ASSERT_EQ(run_cli(fmt::format("{} --exhaustive --config-dir none --save-path '{}'", common, best.path.string())).exit_code, 0);
+  const std::string few = common + " --max-candidates 2";
+  ASSERT_EQ(run_cli(fmt::format("{} --config-dir none --save-path '{}'", few, short_run.path.string())).exit_code, 0);
+  const CliRun r = run_cli(fmt::format("{} --config-dir '{}' --save-path '{}'", few, best.path.string(), seeded.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(", before "), std::string::npos) << r.output;  // the log gives the incumbent's speed
+  const fs::path name = "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_H100.json";
+  const auto b = fp8kit::read_tuned_config_file(best.path / name);
+  const auto s = fp8kit::read_tuned_config_file(short_run.path / name);
+  const auto d = fp8kit::read_tuned_config_file(seeded.path / name);
+  for (std::int64_t m : {16, 128}) {
+    EXPECT_NE(s.batches.at(m).config, b.batches.at(m).config) << m << ": the short search alone must miss the best";
+    EXPECT_EQ(d.batches.at(m).config, b.batches.at(m).config) << m;
+    EXPECT_DOUBLE_EQ(d.batches.at(m).best_tflops, b.batches.at(m).best_tflops) << m;
+  }
+}
+
 // A host (or cluster) with two GPU kinds: every shape is tuned once per kind, into one file set
 // per device name, and each set equals what a host of that kind alone would write.
 TEST(TuneCli, MixedGpusTuneEveryShapeOncePerDeviceKind) {
