@@ -2,8 +2,9 @@
 """Merges a tune of some batch sizes into a folder of `fp8kit tune` files: for each (N, K, out,
 device) file of NEW, the same file of INTO takes NEW's batch sizes (config and per-batch record)
 and keeps its own other batch sizes. The merged metadata is NEW's (versions, date, device UUID),
-with versions.earlier_tune naming the git revision, date and batch sizes of the entries kept, and
-the time and candidate counts summed. Files of NEW that INTO lacks are copied. Usage:
+with versions.earlier_tune naming the git revision, date, batch sizes and timing of the entries kept
+(then their own earlier_tune), and the time and candidate counts summed. Files of NEW that INTO
+lacks are copied. Usage:
   merge_tuned.py NEW INTO      (INTO is rewritten in place; each file atomically)
 """
 import glob
@@ -26,8 +27,12 @@ def merge(new, old):
     meta["per_batch_size"] = {str(m): per[str(m)] for m in sorted(map(int, per))}
     if kept:
         meta["versions"] = dict(meta["versions"])
+        # how the kept entries were timed goes with them (a decode tune's "cold up to M = 64")
+        timing = old_meta["versions"].get("timing")
         meta["versions"]["earlier_tune"] = (f"git {old_meta['versions'].get('git', '?')} on {old_meta['date']} "
-                                            f"at M={','.join(map(str, kept))}")
+                                            f"at M={','.join(map(str, kept))}" + (f" ({timing})" if timing else ""))
+        if "earlier_tune" in old_meta["versions"]:  # the kept entries' own history (some are older still)
+            meta["versions"]["earlier_tune"] += "; before that " + old_meta["versions"]["earlier_tune"]
         meta["time_spent_s"] = meta["time_spent_s"] + old_meta["time_spent_s"]
     meta["candidates_tried"] = sum(b["candidates_tried"] for b in meta["per_batch_size"].values())
     meta["candidates_failed"] = sum(b["candidates_failed"] for b in meta["per_batch_size"].values())
