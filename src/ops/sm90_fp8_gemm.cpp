@@ -148,11 +148,14 @@ int max_split(std::int64_t tiles, const GemmShape& shape, int sm_count) {
 // m16n64 split 2 8.2 us, m16n32 12.0 us): each CTA's K loop runs at a latency per K block, not at
 // the bandwidth.
 GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base, int sm_count) {
-  GemmConfig best = base;
-  double best_us = 0;
+  // [0]: widths that never straddle two 128-wide B scale blocks; [1]: 96 and 112, which do.
+  GemmConfig best[2] = {base, base};
+  double best_us[2] = {0, 0};
   const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
   const int bm = decode_block_m(shape.m);
-  for (int bn : {16, 32, 64, 128}) {  // widths that never straddle two B scale blocks
+  for (int bn : {16, 32, 64, 96, 112, 128}) {
+    const int straddles = 128 % bn != 0;
+    if (straddles && base.mode_b == ScaleModeB::kBlock128) continue;  // the model does not charge the scale choice
     GemmConfig c = base;
     c.block_m = bm;
     c.block_n = bn;
@@ -160,18 +163,25 @@ GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base,
     c.stages = ring_depth(c);
     if (c.stages == 0) continue;
     const std::int64_t tiles = ceil_div(shape.m, bm) * ceil_div(shape.n, bn);
-    for (int split = 1; split <= kTuneMaxSplitK; ++split) {
+    for (int split = 1; split <= (straddles ? 2 : kTuneMaxSplitK); ++split) {
       if (split > 1 && (split * tiles > sm_count || k_blocks / split < kTuneMinSplitKBlocks)) break;
       c.split_k = split;
       if (!is_valid(c, shape)) continue;
       const double us = decode_model_us(c, shape, std::max(sm_count, 1));
-      if (best_us == 0 || us < best_us) {
-        best_us = us;
-        best = c;
+      if (best_us[straddles] == 0 || us < best_us[straddles]) {
+        best_us[straddles] = us;
+        best[straddles] = c;
       }
     }
   }
-  return best;
+  // Without 128x128 B scales, 96 / 112 where the model has them 3% ahead, unsplit or split in two
+  // (two always sum in their cluster). H200, 2026-12-05, Llama-3.1-8B / Qwen2.5-7B token x channel,
+  // cold, M = 1 / 16: 1.07-1.16x at 6144 x 4096, 28672 x 4096, 37888 x 3584 (8-15% ahead in the
+  // model); split in four, m16n112 at 3584 x 18944 (128 CTAs: no cluster by split_summed_in_cluster's
+  // rule) ran 0.94-0.96x m16n128's cluster. The margin leaves the model's near-ties (7168 x 2048
+  // M = 1, 0.4%: a split it misprices, as a block-scaled split there measured 0.86-0.94x) alone.
+  if (best_us[1] > 0 && (best_us[0] == 0 || best_us[1] < 0.97 * best_us[0])) return best[1];
+  return best[0];
 }
 
 // A tile's K ranges are summed inside their cluster (split_cluster) rather than through the

@@ -173,6 +173,31 @@ TEST(Sm90Fp8GemmSource, DecodeHeuristicKeepsItsRules) {
             1);
 }
 
+// Without 128x128 B scales the decode heuristic also takes 96 / 112 wide tiles, unsplit or split in
+// two, where its model has them 3% ahead (H200, 2026-12-05, token x channel cold: 1.07-1.16x).
+TEST(Sm90Fp8GemmSource, DecodeHeuristicTakes96And112WideTilesWithoutBlockScales) {
+  const auto pick = [](std::int64_t m, std::int64_t n, std::int64_t k, ScaleModeA a, ScaleModeB b) {
+    return ops::default_gemm_config({m, n, k}, a, b, DType::kBFloat16, 132);
+  };
+  const auto shape_of = [](const GemmConfig& c) { return std::make_tuple(c.block_n, c.split_k, c.split_cluster); };
+  EXPECT_EQ(shape_of(pick(16, 28672, 4096, ScaleModeA::kToken, ScaleModeB::kChannel)), std::make_tuple(112, 1, 0));
+  EXPECT_EQ(shape_of(pick(1, 6144, 4096, ScaleModeA::kToken, ScaleModeB::kChannel)), std::make_tuple(96, 2, 1));
+  // Split in four a 112 wide tile would lose its cluster (0.94-0.96x): m16n128's cluster stays.
+  EXPECT_EQ(shape_of(pick(16, 3584, 18944, ScaleModeA::kToken, ScaleModeB::kChannel)), std::make_tuple(128, 4, 1));
+  // A near-tie in the model keeps the width that never straddles (7168 x 2048 M = 1: m16n64, 0.4%).
+  EXPECT_EQ(pick(1, 7168, 2048, ScaleModeA::kTensor, ScaleModeB::kTensor).block_n, 64);
+  for (std::int64_t m : {1, 16, 32}) {
+    for (std::int64_t n = 256; n <= 40960; n += 256) {
+      const GemmConfig block = pick(m, n, 7168, ScaleModeA::kGroup128, ScaleModeB::kBlock128);
+      EXPECT_EQ(128 % block.block_n, 0) << to_string(block);
+      const GemmConfig channel = pick(m, n, 7168, ScaleModeA::kToken, ScaleModeB::kChannel);
+      if (128 % channel.block_n != 0) {
+        EXPECT_LE(channel.split_k, 2) << to_string(channel);
+      }
+    }
+  }
+}
+
 void expect_compiles_cleanly(const std::vector<GemmConfig>& configs) {
   test::TempDir dir;
   std::vector<jit::KernelSource> sources;
