@@ -1,121 +1,122 @@
 #!/usr/bin/env bash
-# The prepared device calls of docs/PERF.md's session 22 entry ("next"), one per invocation (issues
+# The prepared device calls of docs/PERF.md's session 23 entry ("next"), one per invocation (issues
 # 12, 13), so that a session lent a GPU spends it measuring. On the CPU machine first:
 #   cmake --preset release && cmake --build --preset release -j2
 #   mkdir -p build-run && cp build/release/{fp8kit,fp8kit_gpu_tests} build-run/ && cp -r ../shared/peers build-peers
+#   bash scripts/pending_calls.sh prepare     (the cluster twins' configs, every kernel into the JIT cache)
 # Then one device call each, carrying build-run build-peers, OUT = the call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive.
-#   1: issue 12: re-tune at M >= 128 (300 s), then the side by side with the re-tuned files merged
-#      into the shipped ones, the kit's DeepGEMM, cuBLASLt in the bench (compare.py's fp8kit/cuBLASLt
-#      line) (~9 min). If call 3's variant wins, land it first: the tune is for the kernel it runs
-#   2: issue 13: the GEMM GPU tests, the cold decode table with the shipped configs and the
-#      heuristic alone (wider tiles at M = 64 since bcbe613), decode graph timing beside DeepGEMM,
-#      Llama-3.1-8B / Qwen2.5-7B token x channel on the heuristic alone against bf16 and cuBLASLt (~8 min)
-#   3: issue 12, the consumer warpgroups issuing their MMA units in turns (scripts/experiments/
-#      issue_turns.patch, switched by FP8KIT_EXP_ISSUE_TURNS in one binary) against without, then
-#      turns with serial promotion (FP8KIT_EXP_SERIAL), shipped configs, M = 128-4096 (~8 min). Needs build-run/fp8kit-turns, fp8kit_gpu_tests-turns
-#      and both variants in build-run/jit from `bash scripts/pending_calls.sh prepare` (CPU, ~6 min)
-#   4: issue 13, the decode heuristic choosing workspace or cluster per split by the model, with the
-#      device's cluster capacity (scripts/experiments/decode_cluster_choice.patch) against main's
-#      rule, and 96 / 112 wide decode tiles without 128x128 B scales; heuristic alone, M = 1 / 16,
-#      DeepSeek-V3 cold and graph, Llama-3.1-8B and Qwen2.5-7B token x channel cold (~6 min).
-#      Offline (scripts/heuristic_vs_journal.py) most of its picks were never measured.
+# so that a call cut by its limit still brings back one archive. Order for a 30-minute budget: 1, 3, 2.
+#   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
+#      96 / 112 decode widths), then the side by side at M >= 128, shipped and heuristic alone, with
+#      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
+#   2: issue 12, why the compute-bound cells trail DeepGEMM: (a) the shipped configs at M = 2048 /
+#      4096 against their cluster twins (c1 <-> 2-CTA cluster), timed as the bench times (the tuner
+#      times 2 ms bursts, where clusters lose: bench / tuner is 0.87 at M = 4096, 0.99 at M = 128);
+#      (b) SM clock and power (nvidia-smi every 20 ms) while fp8kit, then DeepGEMM, run four
+#      compute-bound cells (~5 min)
+#   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
+#      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
-if [ "${1:-}" = prepare ]; then  # calls 3 and 4's binaries, each built in a worktree of HEAD with its patch
-  experiments=$(cd "$(dirname "$0")" && pwd)/experiments
-  for v in turns:issue_turns dcc:decode_cluster_choice; do
-    name=${v%%:*} patch=$experiments/${v#*:}.patch
-    rm -rf /tmp/$name && git worktree prune && git worktree add -f --detach /tmp/$name HEAD > /dev/null || exit 1
-    (cd /tmp/$name && git apply "$patch") || { echo "$patch no longer applies: redo it" >&2; exit 1; }
-    (cd /tmp/$name && cmake --preset release > /dev/null &&
-      cmake --build --preset release -j2 --target fp8kit_cli fp8kit_gpu_tests) || exit 1
-    mkdir -p build-run && cp /tmp/$name/build/release/fp8kit build-run/fp8kit-$name &&
-      cp /tmp/$name/build/release/fp8kit_gpu_tests build-run/fp8kit_gpu_tests-$name || exit 1
-  done
-  rm -f build-run/fp8kit_gpu_tests-dcc build-run/fp8kit-v1 build-run/fp8kit-v2  # the carry stays under 64 MiB
-  # every kernel the calls time into the carried cache (seconds here, minutes there)
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = prepare ]; then
+  # call 2's twins: each shipped config at M = 2048 / 4096 with its cluster flipped (c1 -> 2 CTAs
+  # along M, sharing B; a cluster -> c1); M tiles are even there for every tile height
+  python3 - configs/NVIDIA_H200 build-run/twins <<'PY' || exit 1
+import glob, json, os, sys
+src, dst = sys.argv[1:3]
+os.makedirs(dst, exist_ok=True)
+for path in glob.glob(os.path.join(src, "fp8kit_w8a8_block128x128_*.json")):
+    f = json.load(open(path))
+    for m in ("2048", "4096"):
+        c = f[m]
+        clustered = c["cluster_m"] * c["cluster_n"] > 1
+        c["cluster_m"], c["cluster_n"] = (1, 1) if clustered else (2, 1)
+        name = c["kernel_name"].rsplit("_", 1)[0]
+        c["kernel_name"] = name + ("_c1" if clustered else "_c2")
+    json.dump(f, open(os.path.join(dst, os.path.basename(path)), "w"), indent=2)
+PY
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
-  warm=(cache warm --sm-count 132 --device-name "NVIDIA H200")
-  dsv3_warm=(--model deepseek-ai/DeepSeek-V3 --tp 8)
-  for vars in "" FP8KIT_EXP_ISSUE_TURNS=1 "FP8KIT_EXP_ISSUE_TURNS=1 FP8KIT_EXP_SERIAL=1"; do
-    # shellcheck disable=SC2086  # vars is a list of assignments
-    env $vars build-run/fp8kit-turns "${warm[@]}" "${dsv3_warm[@]}" --batch-sizes 128 512 2048 4096 \
-      --config-dir configs/NVIDIA_H200 || exit 1
+  warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
+  for cfg in configs/NVIDIA_H200 none build-run/twins; do
+    "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
-  for bin in fp8kit fp8kit-dcc; do
-    build-run/$bin "${warm[@]}" "${dsv3_warm[@]}" --batch-sizes 1 16 --config-dir none || exit 1
+  for cfg in configs/NVIDIA_H200 none; do
     for model in meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct; do
-      build-run/$bin "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 \
-        --config-dir none || exit 1
+      "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
     done
   done
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3 | 4) ;; *) echo "call must be 1-4 (or prepare), got $call" >&2; exit 2 ;; esac
-here=$(cd "$(dirname "$0")" && pwd)
+case $call in 1 | 2 | 3) ;; *) echo "call must be 1-3 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
 mkdir -p "$d"
 dsv3=(--models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --providers fp8-block-w-group-a-noquant)
+hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
   1)
-    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    # the tuned files at M >= 128 predate the kernel's later changes (the heuristic beat them at 3
-    # cells in session 22): re-tune (60 searches took 232 s in session 10; DeepGEMM builds beside
-    # the tuner's compiles, and its timings are then rechecked alone), then the side by side with them
-    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes 128 512 2048 4096 --time-budget 300s \
-      --save-path "$d/tuned" > "$d/tune.log" 2>&1
-    wait
-    cp -r configs/NVIDIA_H200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
-    $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 128 512 2048 4096 --config-dir "$d/merged" \
-      --out "$d/bench_merged" > "$d/bench_merged.txt" 2>&1
-    python3 $P/peers_gemm.py --dsv3 --batch-sizes 128 512 2048 4096 --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
-    python3 $P/compare.py "$d/bench_merged/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_merged.txt" 2>&1
-    ;;
-  2)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &  # beside the tests, not beside a timing
     timeout 240 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1 ||
       { tail -30 "$d/tests.log"; echo "GEMM GPU tests failed: not timed"; }
     wait
     for cfg in configs/NVIDIA_H200 none; do
-      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 1 16 64 --timing cold --config-dir "$cfg" \
-        --out "$d/cold_${cfg##*/}" > "$d/cold_${cfg##*/}.txt" 2>&1
-      $B bench gemm "${dsv3[@]}" --backends fp8kit --batch-sizes 1 16 64 --config-dir "$cfg" \
-        --out "$d/graph_${cfg##*/}" > "$d/graph_${cfg##*/}.txt" 2>&1
+      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 128 512 2048 4096 --config-dir "$cfg" \
+        --out "$d/bench_${cfg##*/}" > "$d/bench_${cfg##*/}.txt" 2>&1
     done
-    # issue 13's token x channel bar on the heuristic alone (1.5x bf16 and cuBLASLt at M = 16 / 64)
-    $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
-      meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 16 64 --timing cold \
-      --config-dir none --out "$d/token_channel_none" > "$d/token_channel_none.txt" 2>&1
-    python3 $P/peers_gemm.py --dsv3 --batch-sizes 1 16 64 --peers deepgemm --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
+    python3 $P/peers_gemm.py --dsv3 --batch-sizes 128 512 2048 4096 --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
     for cfg in NVIDIA_H200 none; do
-      python3 $P/compare.py "$d/graph_$cfg/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_$cfg.txt" 2>&1
+      python3 $P/compare.py "$d/bench_$cfg/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_$cfg.txt" 2>&1
     done
+    ;;
+  2)
+    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
+    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B=build-run/twins timeout 240 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
+      "$d/twins" 2048 4096 > "$d/twins.txt" 2>&1
+    wait
+    q=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_event_reasons.active
+    nvidia-smi --query-gpu=$q --format=csv,noheader -i 0 > /dev/null 2>&1 || q=${q%,*}
+    for side in fp8kit deepgemm; do
+      nvidia-smi --query-gpu=$q --format=csv,noheader,nounits -i 0 -lms 20 > "$d/smi_$side.csv" 2>&1 &
+      smi=$!
+      if [ $side = fp8kit ]; then
+        $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit "${hot[@]}" \
+          --config-dir configs/NVIDIA_H200 --out "$d/hot_fp8kit" > "$d/hot_fp8kit.txt" 2>&1
+      else
+        python3 $P/peers_gemm.py "${hot[@]}" --peers deepgemm --out "$d/hot_deepgemm.jsonl" > "$d/hot_deepgemm.log" 2>&1
+      fi
+      kill $smi
+    done
+    # the clock and power of the hottest samples (the timed replays; verification and JIT idle the GPU)
+    python3 - "$d" <<'PY' > "$d/clocks.txt" 2>&1
+import statistics, sys
+for side in ("fp8kit", "deepgemm"):
+    rows = []
+    for line in open(f"{sys.argv[1]}/smi_{side}.csv"):
+        f = [x.strip() for x in line.split(",")]
+        try:
+            rows.append((float(f[3]), float(f[1]), float(f[4]), f[5] if len(f) > 5 else ""))
+        except (ValueError, IndexError):
+            pass
+    if not rows:
+        print(side, "no samples"); continue
+    top = max(r[0] for r in rows)
+    hot = [r for r in rows if r[0] >= 0.8 * top]
+    print(f"{side}: {len(hot)} of {len(rows)} samples at >= 80% of the peak power {top:.0f} W: "
+          f"SM clock median {statistics.median(r[1] for r in hot):.0f} MHz, "
+          f"power median {statistics.median(r[0] for r in hot):.0f} W, temp max {max(r[2] for r in hot):.0f} C, "
+          f"reasons {sorted(set(r[3] for r in hot))}")
+PY
     ;;
   3)
-    # B's GEMM GPU tests run with turns on (a wrong or hanging variant is not timed). Second: turns
-    # with serial promotion everywhere (DeepGEMM's loop shape: at the overlapped tiles the other
-    # warpgroup's batch would then fill the promotion's gap); its outputs are verified by the bench
-    turns=build-run/fp8kit-turns
-    GEMM_AB_ENV_B=FP8KIT_EXP_ISSUE_TURNS=1 timeout 280 "$here/gemm_ab.sh" $turns $turns \
-      build-run/fp8kit_gpu_tests-turns configs/NVIDIA_H200 "$d/turns" 128 512 2048 4096 > "$d/turns.txt" 2>&1 &&
-      GEMM_AB_ENV_B="FP8KIT_EXP_ISSUE_TURNS=1 FP8KIT_EXP_SERIAL=1" GEMM_AB_TESTED=1 timeout 220 "$here/gemm_ab.sh" \
-        $turns $turns - configs/NVIDIA_H200 "$d/serial_turns" 128 512 2048 4096 > "$d/serial_turns.txt" 2>&1
-    ;;
-  4)
-    # the configs change, not the kernels: every output is verified by the bench before it is timed
-    for timing in cold graph; do
-      GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing $timing" timeout 150 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc \
-        - none "$d/dcc_$timing" 1 16 > "$d/dcc_$timing.txt" 2>&1
+    for cfg in none configs/NVIDIA_H200; do
+      $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
+        meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold \
+        --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
-    GEMM_AB_TESTED=1 GEMM_AB_BENCH_ARGS="--timing cold" GEMM_AB_PROVIDERS=fp8-channel-w-token-a-noquant \
-      GEMM_AB_MODEL_ARGS="--models meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1" \
-      timeout 150 "$here/gemm_ab.sh" $B build-run/fp8kit-dcc - none "$d/dcc_token_channel" 1 16 \
-      > "$d/dcc_token_channel.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"

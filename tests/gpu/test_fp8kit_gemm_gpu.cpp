@@ -226,6 +226,23 @@ TEST(Fp8kitGemmGpu, DecodeTilesReplayInACudaGraph) {
   }
 }
 
+// Without 128x128 B scales the decode heuristic takes 96 / 112 wide tiles (straddling the 128-column
+// groups nothing scales by here), unsplit and split in two inside a cluster: exact like the others.
+TEST(Fp8kitGemmGpu, DecodeWidthsWithoutBlockScalesAreExact) {
+  std::mt19937_64 rng(test::fresh_seed("fp8kit decode 96/112"));
+  cuda::Stream stream;
+  const int sms = cuda::current_device_info_cached().sm_count;
+  for (const GemmShape& s : {GemmShape{1, 28672, 4096}, GemmShape{16, 6144, 4096}}) {
+    const GemmConfig c = ops::default_gemm_config(s, ScaleModeA::kToken, ScaleModeB::kChannel, DType::kBFloat16, sms);
+    if (128 % c.block_n == 0) {
+      GTEST_SKIP() << to_string(c) << ": this GPU's heuristic takes no 96 / 112 tile here";
+    }
+    const Problem p = exact_problem(s, ScaleModeA::kToken, ScaleModeB::kChannel, rng);
+    DeviceProblem d(p, DType::kBFloat16, std::nullopt, {});
+    expect_exact(d, p, c, cpu_reference(p, DType::kBFloat16, {}), stream.get());
+  }
+}
+
 // The heuristic's split-K at a decode shape in a CUDA graph: captured after a direct call it
 // replays the direct call's bits; captured first on a fresh stream (no workspace to grow inside
 // the capture) it runs unsplit and is still exact.
