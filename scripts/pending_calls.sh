@@ -14,7 +14,9 @@
 #      4096 against their cluster twins (c1 <-> 2-CTA cluster), timed as the bench times (the tuner
 #      times 2 ms bursts, where clusters lose: bench / tuner is 0.87 at M = 4096, 0.99 at M = 128);
 #      (b) SM clock and power (nvidia-smi every 20 ms) while fp8kit, then DeepGEMM, run four
-#      compute-bound cells (~5 min)
+#      compute-bound cells; (c) ncu of both at the base clock, caches flushed (cycles, instructions,
+#      L2 sectors) on the same tile: 3072 x 7168 M = 512 at DeepGEMM's m128n96 s7 (session 17: 27%
+#      apart) and 1536 x 7168 M = 2048 at m128n192 s4 (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 # Each leaves $OUT/call<N>.tgz.
@@ -37,9 +39,12 @@ for path in glob.glob(os.path.join(src, "fp8kit_w8a8_block128x128_*.json")):
         c["kernel_name"] = name + ("_c1" if clustered else "_c2")
     json.dump(f, open(os.path.join(dst, os.path.basename(path)), "w"), indent=2)
 PY
+  # call 2's ncu cells at DeepGEMM's tiles
+  rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,7,2,1,1 &&
+    python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -110,6 +115,7 @@ for side in ("fp8kit", "deepgemm"):
           f"power median {statistics.median(r[0] for r in hot):.0f} W, temp max {max(r[2] for r in hot):.0f} C, "
           f"reasons {sorted(set(r[3] for r in hot))}")
 PY
+    timeout 240 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
     ;;
   3)
     for cfg in none configs/NVIDIA_H200; do
