@@ -53,6 +53,7 @@ struct TuneArgs {
   int max_candidates = tune::SearchOptions{}.max_candidates;
   int coarse_tiles = tune::SearchOptions{}.coarse_tiles;
   bool exhaustive = false;
+  bool bench_timing = false;
 };
 
 std::vector<tune::TuneWorkItem> plan(const TuneArgs& a, DType out) {
@@ -78,6 +79,7 @@ tune::WorkerCommand worker_command(const TuneArgs& a) {
   if (jit.dump_sass) c.argv.push_back("--jit-dump-sass");
   c.argv.push_back("tune-worker");
   if (!a.fake_worker.empty()) c.argv.insert(c.argv.end(), {"--fake", a.fake_worker});
+  if (a.bench_timing) c.argv.push_back("--bench-timing");
   return c;
 }
 
@@ -135,6 +137,7 @@ void run_tune_command(const TuneArgs& a) {
     o.incumbents = std::make_shared<TunedConfigLookup>(incumbents, [](const std::string&) {});  // a new shape: no incumbent
   }
   if (a.cold_max_m > 0) o.versions["timing"] = fmt::format("cold up to M = {}, graph above", a.cold_max_m);
+  if (a.bench_timing) o.versions["replays"] = "bench gemm's: 25 of 10 ms after 3 warm-up replays";
   o.log = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
@@ -159,9 +162,9 @@ void run_tune_command(const TuneArgs& a) {
   }
 }
 
-void run_worker(const std::string& fake) {
+void run_worker(const std::string& fake, bool bench_timing) {
   std::unique_ptr<tune::CandidateMeasurer> measurer;
-  if (fake.empty()) measurer = tune::make_gpu_measurer();
+  if (fake.empty()) measurer = tune::make_gpu_measurer(bench_timing);
   else measurer = std::make_unique<tune::FakeMeasurer>(tune::parse_fake_worker_spec(fake));
   const int protocol = tune::take_protocol_stdout();
   const int rc = tune::serve_tune_worker(0, protocol, *measurer);
@@ -212,13 +215,18 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--max-candidates", a->max_candidates, "measurements per (N, K, M)")->group("")->check(CLI::PositiveNumber);
   cmd->add_option("--coarse-tiles", a->coarse_tiles, "tiles of the coarse pass")->group("")->check(CLI::PositiveNumber);
   cmd->add_flag("--exhaustive", a->exhaustive, "measure every valid config (checks the search)")->group("");
+  cmd->add_flag("--bench-timing", a->bench_timing,
+                "time each candidate as bench gemm does (sustained replays, about 5x the time) instead of 2 ms bursts")
+      ->group("");
   cmd->callback([a] { run_tune_command(*a); });
 
   auto fake = std::make_shared<std::string>();
+  auto bench_timing = std::make_shared<bool>(false);
   CLI::App* worker = app.add_subcommand("tune-worker", "internal: one GPU's measuring process of `fp8kit tune`");
   worker->group("");
   worker->add_option("--fake", *fake, "measure nothing: the fake worker of the tests");
-  worker->callback([fake] { run_worker(*fake); });
+  worker->add_flag("--bench-timing", *bench_timing, "time as bench gemm does");
+  worker->callback([fake, bench_timing] { run_worker(*fake, *bench_timing); });
 }
 
 }  // namespace fp8kit::cli

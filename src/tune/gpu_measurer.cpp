@@ -56,6 +56,7 @@ cuda::DeviceBuffer upload(const std::vector<T>& host) {
 
 class GpuMeasurer : public CandidateMeasurer {
  public:
+  explicit GpuMeasurer(bench::TimingConfig timing) : timing_(timing) {}
   WorkerHello hello() override {
     cuda::require_sm90("fp8kit tune");
     device_ = cuda::current_device_info();
@@ -207,7 +208,7 @@ class GpuMeasurer : public CandidateMeasurer {
   cuda::DeviceInfo device_;
   std::optional<cuda::Stream> stream_;
   std::optional<jit::KernelCompiler> compiler_;
-  bench::TimingConfig timing_{.warmup_replays = 2, .samples = 10, .target_replay_ms = 2, .max_calls_per_replay = 500};
+  bench::TimingConfig timing_;
   GemmShape shape_;
   ScaleModeA mode_a_ = ScaleModeA::kGroup128;
   ScaleModeB mode_b_ = ScaleModeB::kBlock128;
@@ -221,6 +222,11 @@ class GpuMeasurer : public CandidateMeasurer {
 
 }  // namespace
 
-std::unique_ptr<CandidateMeasurer> make_gpu_measurer() { return std::make_unique<GpuMeasurer>(); }
+std::unique_ptr<CandidateMeasurer> make_gpu_measurer(bool bench_timing) {
+  return std::make_unique<GpuMeasurer>(bench_timing ? bench::TimingConfig{}
+                                                    : bench::TimingConfig{.warmup_replays = 2, .samples = 10,
+                                                                          .target_replay_ms = 2,
+                                                                          .max_calls_per_replay = 500});
+}
 
 }  // namespace fp8kit::tune

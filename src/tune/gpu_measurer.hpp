@@ -9,6 +9,9 @@
 
 namespace fp8kit::tune {
 
-std::unique_ptr<CandidateMeasurer> make_gpu_measurer();
+// Timing: CUDA-graph replays of 2 ms, 10 after 2 warm-up replays (a burst: the clocks stay up), or
+// with `bench_timing` as `bench gemm` times (25 of 10 ms after 3): sustained, where a power-bound
+// kernel runs slower (13% at M = 4096 on an H200, PERF.md session 23).
+std::unique_ptr<CandidateMeasurer> make_gpu_measurer(bool bench_timing = false);
 
 }  // namespace fp8kit::tune

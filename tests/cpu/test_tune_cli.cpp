@@ -158,6 +158,18 @@ TEST(TuneCli, ConfigDirConfigsAreMeasuredFirstSoAReTuneNeverStepsBack) {
   }
 }
 
+// --bench-timing reaches the worker (an unknown worker flag would exit 2) and the files say so.
+TEST(TuneCli, BenchTimingIsPassedToTheWorkersAndRecorded) {
+  TempDir dir;
+  const CliRun r = run_cli(fmt::format("tune --fake-worker sleep-ms=0 --bench-timing --shapes 576,7168 --batch-sizes 128 "
+                                       "--save-path '{}'",
+                                       dir.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto f = fp8kit::read_tuned_config_file(
+      dir.path / "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_GPU.json");
+  EXPECT_NE(f.versions.at("replays").find("bench gemm"), std::string::npos);
+}
+
 // A host (or cluster) with two GPU kinds: every shape is tuned once per kind, into one file set
 // per device name, and each set equals what a host of that kind alone would write.
 TEST(TuneCli, MixedGpusTuneEveryShapeOncePerDeviceKind) {
