@@ -6,7 +6,8 @@
 #   bash scripts/pending_calls.sh prepare     (the cluster twins' configs, every kernel into the JIT cache)
 # Then one device call each, carrying build-run build-peers, OUT = the call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order for a 30-minute budget: 1, 3, 2.
+# so that a call cut by its limit still brings back one archive. Order for a 30-minute budget: 1, 3, 2
+# (then 4 in a later session, or in this one if call 2 says so and time is left).
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
 #      96 / 112 decode widths), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
@@ -19,6 +20,9 @@
 #      apart) and 1536 x 7168 M = 2048 at m128n192 s4 (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
+#   4: issue 12, if call 2 shows configs ranking otherwise under sustained load: the tune at M = 2048
+#      / 4096 timed as the bench times (`tune --bench-timing`, 300 s; each search starts from the
+#      shipped config), merged into a copy of the shipped files and benched against them (~9 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,7 +59,7 @@ PY
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3) ;; *) echo "call must be 1-3 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 1 | 2 | 3 | 4) ;; *) echo "call must be 1-4 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -123,6 +127,13 @@ PY
         meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold \
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
+    ;;
+  4)
+    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes 2048 4096 --bench-timing --time-budget 300s \
+      --config-dir configs/NVIDIA_H200 --save-path "$d/tuned" > "$d/tune.log" 2>&1
+    cp -r configs/NVIDIA_H200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
+    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
+      "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
