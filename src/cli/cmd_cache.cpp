@@ -1,6 +1,5 @@
 // fp8kit cache ls|clear|warm: the JIT kernel cache.
 #include <chrono>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 
@@ -56,9 +55,7 @@ void run_warm(const WarmArgs& a) {
     if (sm_count == 0) sm_count = info.sm_count;
   }
   if (sm_count == 0) sm_count = 132;
-  const TunedConfigSource source = config_dir_flag_source(a.config_dir)
-                                       .value_or(default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"),
-                                                                             shipped_config_roots()));
+  const TunedConfigSource source = tuned_config_source_for_flag(a.config_dir);
   std::optional<TunedConfigLookup> lookup;
   if (source.kind != TunedConfigSource::Kind::kNone && !device.empty()) {
     lookup.emplace(source, [](const std::string& w) { fmt::print(stderr, "fp8kit: warning: {}\n", w); });

@@ -130,9 +130,7 @@ void run_tune_command(const TuneArgs& a) {
   if (!a.device_name.empty()) o.device_name = a.device_name;
   o.versions = {{"fp8kit", std::string(version())}, {"git", std::string(git_revision())}};
   o.cold_max_m = a.cold_max_m;
-  const TunedConfigSource incumbents = config_dir_flag_source(a.config_dir)
-                                           .value_or(default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"),
-                                                                                 shipped_config_roots()));
+  const TunedConfigSource incumbents = tuned_config_source_for_flag(a.config_dir);
   if (incumbents.kind != TunedConfigSource::Kind::kNone) {
     o.incumbents = std::make_shared<TunedConfigLookup>(incumbents, [](const std::string&) {});  // a new shape: no incumbent
   }

@@ -124,6 +124,11 @@ std::optional<TunedConfigSource> config_dir_flag_source(const std::string& flag)
   return TunedConfigSource{TunedConfigSource::Kind::kDir, flag};
 }
 
+TunedConfigSource tuned_config_source_for_flag(const std::string& flag) {
+  return config_dir_flag_source(flag).value_or(
+      default_tuned_config_source(std::getenv("FP8KIT_CONFIG_DIR"), shipped_config_roots()));
+}
+
 TunedConfigLookup::TunedConfigLookup(TunedConfigSource source, WarnFn warn)
     : source_(std::move(source)), warn_(std::move(warn)) {}
 

@@ -72,6 +72,8 @@ std::vector<std::filesystem::path> shipped_config_roots();
 TunedConfigSource default_tuned_config_source(const char* config_dir_env, const std::vector<std::filesystem::path>& roots);
 // The source of a `--config-dir` value: "none" turns tuned configs off, "" defers to the default.
 std::optional<TunedConfigSource> config_dir_flag_source(const std::string& flag);
+// A command's `--config-dir` value, else $FP8KIT_CONFIG_DIR, else the shipped configs.
+TunedConfigSource tuned_config_source_for_flag(const std::string& flag);
 
 // A lookup over one source: loads each directory on first use, warns once per missing
 // (N, K, out dtype, scale pair) of a kDir source through `warn`, for the scale pairs the directory

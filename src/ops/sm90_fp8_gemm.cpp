@@ -154,7 +154,7 @@ GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base,
   const std::int64_t k_blocks = ceil_div(shape.k, kGemmBlockK);
   const int bm = decode_block_m(shape.m);
   for (int bn : {16, 32, 64, 96, 112, 128}) {
-    const int straddles = 128 % bn != 0;
+    const int straddles = kGemmScaleBlock % bn != 0;
     if (straddles && base.mode_b == ScaleModeB::kBlock128) continue;  // the model does not charge the scale choice
     GemmConfig c = base;
     c.block_m = bm;
