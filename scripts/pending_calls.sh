@@ -26,6 +26,19 @@
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
+  2112,7168,512=128,64,8,2,1,1/128,64,7,2,1,1/128,64,8,2,1,2/128,96,6,2,1,1/128,64,8,2,2,1
+  24576,7168,512=256,128,3,2,1,2/256,128,3,2,1,1/128,192,4,2,1,1/128,192,4,2,2,1/128,192,4,2,1,2
+  1536,7168,2048=128,192,4,2,2,1/128,192,4,2,1,2/128,96,7,2,1,1/128,128,5,2,1,1
+  3072,7168,2048=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,1,2/128,128,5,2,1,2
+  4608,7168,2048=128,192,4,2,1,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
+  7168,18432,4096=256,128,3,2,2,1/256,128,3,2,1,2/128,192,4,2,1,1/128,192,4,2,2,1
+  7168,16384,4096=256,128,3,2,1,1/256,128,3,2,2,1/128,192,4,2,1,1/128,192,4,2,2,1
+  512,7168,4096=128,128,6,2,1,1/128,128,6,2,2,1/256,128,3,2,1,1/128,64,8,2,1,1
+  1536,7168,4096=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
+  2112,7168,4096=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/128,160,4,2,1,1
+  4608,7168,4096=128,192,4,2,1,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
+  24576,7168,4096=256,128,3,2,1,1/256,128,3,2,1,2/128,192,4,2,1,1/128,192,4,2,2,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's twins: each shipped config at M = 2048 / 4096 with its cluster flipped (c1 -> 2 CTAs
   # along M, sharing B; a cluster -> c1); M tiles are even there for every tile height
@@ -46,9 +59,13 @@ PY
   # call 2's ncu cells at DeepGEMM's tiles
   rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,7,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
+  # call 5's candidates for the cells below 0.95 of DeepGEMM (session 23): DeepGEMM's own tiles
+  # (m128n96 s7 at 3072 x 7168, m128n64 s8 at 2112 x 7168, M = 512) and each shipped config's cluster
+  # and tile neighbours; variant i holds every cell's i-th candidate
+  python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -59,7 +76,7 @@ PY
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3 | 4) ;; *) echo "call must be 1-4 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 1 | 2 | 3 | 4 | 5) ;; *) echo "call must be 1-5 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -134,6 +151,27 @@ PY
     cp -r configs/NVIDIA_H200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
     GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
       "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
+    ;;
+  5)
+    [ -e /tmp/dg/deep_gemm ] || { bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 & }
+    # the candidate cells by M: shipped, each variant, shipped again (the noise between the two)
+    declare -A at=([512]="3072,7168 2112,7168 24576,7168" [2048]="1536,7168 3072,7168 4608,7168"
+      [4096]="7168,18432 7168,16384 512,7168 1536,7168 2112,7168 4608,7168 24576,7168")
+    for cfg in configs/NVIDIA_H200 build-run/cand/v* configs/NVIDIA_H200; do
+      tag=${cfg##*/}; [ -e "$d/$tag" ] && tag=${tag}_again
+      mkdir -p "$d/$tag"
+      for m in 512 2048 4096; do
+        # shellcheck disable=SC2086  # the shapes are a list
+        $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes ${at[$m]} --batch-sizes $m \
+          --config-dir "$cfg" --out "$d/$tag/m$m" > "$d/$tag/m$m.log" 2>&1
+      done
+    done
+    wait
+    for m in 512 2048 4096; do
+      # shellcheck disable=SC2086
+      python3 $P/peers_gemm.py --shapes ${at[$m]} --batch-sizes $m --peers deepgemm --out "$d/dg_m$m.jsonl" >> "$d/dg.log" 2>&1
+    done
+    python3 "$here/candidate_report.py" "$d" "${cand[@]}" > "$d/report.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Reads pending call 5's benches (scripts/candidate_variants.py's folders, each benched per M with
+`bench gemm --out DIR/<variant>/m<M>`, the base twice as NVIDIA_H200 and NVIDIA_H200_again) and
+DeepGEMM's peers_gemm.py lines (DIR/dg_m<M>.jsonl), and prints per cell the TFLOP/s of the base,
+of each candidate and of DeepGEMM, the best candidate over the mean of the two base runs, and the
+ratios to DeepGEMM before and after taking the best (only where it beats the base by more than the
+base's own run-to-run spread).
+
+  scripts/candidate_report.py DIR N,K,M=CANDIDATES ...   (the same cell arguments as candidate_variants.py)"""
+
+import glob
+import json
+import math
+import os
+import sys
+
+
+def tflops(folder: str) -> dict:
+    r = {}
+    for path in glob.glob(os.path.join(folder, "m*", "gemm_results.jsonl")):
+        for line in open(path):
+            d = json.loads(line)
+            q = d["params"]
+            if d["status"] == "ok" and q["backend"] == "fp8kit":
+                r[(int(q["n"]), int(q["k"]), int(q["m"]))] = (d["metrics"]["tflops_median"], q["kernel"])
+    return r
+
+
+def main() -> None:
+    d, *cells = sys.argv[1:]
+    keys = [tuple(int(v) for v in c.split("=", 1)[0].split(",")) for c in cells]
+    base, again = tflops(os.path.join(d, "NVIDIA_H200")), tflops(os.path.join(d, "NVIDIA_H200_again"))
+    variants = sorted((p for p in glob.glob(os.path.join(d, "v*")) if os.path.isdir(p)), key=lambda p: int(p[len(d) + 2:]))
+    runs = {os.path.basename(v): tflops(v) for v in variants}
+    dg = {}
+    for path in glob.glob(os.path.join(d, "dg_m*.jsonl")):
+        for line in open(path):
+            x = json.loads(line)
+            if x.get("deepgemm_tflops"):
+                dg[(x["N"], x["K"], x["M"])] = x["deepgemm_tflops"]
+    before, after = [], []
+    for key in keys:
+        if key not in base or key not in again:
+            print(key, "base missing")
+            continue
+        b = (base[key][0] + again[key][0]) / 2
+        spread = abs(base[key][0] - again[key][0]) / b
+        line = [f"{key[0]:6d} {key[1]:6d} {key[2]:5d} base {base[key][0]:7.1f}/{again[key][0]:7.1f}"]
+        best, best_name = b, base[key][1]
+        for name, r in runs.items():
+            if key in r and r[key][1] != base[key][1]:
+                line.append(f"{name} {r[key][0]:7.1f} ({r[key][0] / b:.3f})")
+                if r[key][0] > best and r[key][0] / b - 1 > max(spread, 0.01):
+                    best, best_name = r[key][0], r[key][1]
+        g = dg.get(key)
+        if g:
+            before.append(b / g)
+            after.append(best / g)
+            line.append(f"DG {g:7.1f}: {b / g:.3f} -> {best / g:.3f}")
+        print("  ".join(line))
+        if best_name != base[key][1]:
+            print(f"    take {best_name}")
+    geo = lambda v: math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
+    print(f"fp8kit / DeepGEMM over {len(before)} cells: {geo(before):.3f} (min {min(before, default=0):.3f}) -> "
+          f"{geo(after):.3f} (min {min(after, default=0):.3f})")
+
+
+if __name__ == "__main__":
+    main()

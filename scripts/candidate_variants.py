@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Writes config folders that each replace some (N, K, M) entries of a tuned-config folder by one
+candidate, for benching candidates the tuner's climb did not reach with the bench's own (sustained)
+timing: variant i holds the i-th candidate of every cell that has one, the base's config elsewhere.
+
+  scripts/candidate_variants.py BASE_DIR OUT_DIR N,K,M=BM,BN,STAGES,WG,CM,CN[/...] ...
+
+writes OUT_DIR/v1 ... OUT_DIR/vI and prints the cells (N,K,M) one per line."""
+
+import glob
+import json
+import os
+import shutil
+import sys
+
+from force_gemm_configs import FIELDS, kernel_name
+
+
+def parse(arg: str) -> tuple[tuple[int, int, int], list[dict]]:
+    cell, rest = arg.split("=", 1)
+    n, k, m = (int(v) for v in cell.split(","))
+    cands = []
+    for text in rest.split("/"):
+        c = dict(zip(FIELDS, (int(v) for v in text.split(","))))
+        c.setdefault("split_k", 1)
+        c.setdefault("split_cluster", 0)
+        c.update(block_k=128, group_size_m=8)
+        cands.append(dict(c, kernel_name=kernel_name(c)))
+    return (n, k, m), cands
+
+
+def main() -> None:
+    base, out, *cells = sys.argv[1:]
+    table = dict(parse(a) for a in cells)
+    variants = max(len(c) for c in table.values())
+    for i in range(variants):
+        d = os.path.join(out, f"v{i + 1}")
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(base, d)
+        for (n, k, m), cands in table.items():
+            if i >= len(cands):
+                continue
+            path = glob.glob(os.path.join(d, f"fp8kit_w8a8_block128x128_N={n},K={k},out=bfloat16,*.json"))[0]
+            f = json.load(open(path))
+            f[str(m)] = cands[i]
+            json.dump(f, open(path, "w"), indent=2)
+    print(variants)
+
+
+if __name__ == "__main__":
+    main()
