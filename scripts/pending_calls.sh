@@ -39,6 +39,27 @@ cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/
   2112,7168,4096=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/128,160,4,2,1,1
   4608,7168,4096=128,192,4,2,1,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
   24576,7168,4096=256,128,3,2,1,1/256,128,3,2,1,2/128,192,4,2,1,1/128,192,4,2,2,1)
+# call 6's decode candidates (cold, issue 13's 80% / 60% shapes): splits that put 116-132 CTAs on
+# the 132 SMs where the shipped ones use 96-112, within the split clusters that fit at once
+# (2: 66, 3: 39, 4: 30, 5: 22, 6: 17, 8: 15) or through the workspace
+cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
+  4608,7168,16=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
+  4608,7168,64=64,80,8,1,1,1,2,1/64,160,5,1,1,1,4,1/64,112,6,1,1,1,3,0
+  3072,7168,1=16,80,8,1,1,1,3,1/16,48,8,1,1,1,2,1/16,144,6,1,1,1,5,1/16,112,7,1,1,1,4,1
+  3072,7168,16=16,80,8,1,1,1,3,1/16,48,8,1,1,1,2,1/16,144,6,1,1,1,5,1/16,128,5,1,1,1,4,1
+  3072,7168,64=64,48,8,1,1,1,2,1/64,80,8,1,1,1,3,1/64,112,6,1,1,1,4,1
+  2112,7168,1=16,32,8,1,1,1,2,1/16,96,7,1,1,1,5,1/16,144,6,1,1,1,8,1/16,48,8,1,1,1,3,0
+  2112,7168,16=16,32,8,1,1,1,2,1/16,96,7,1,1,1,5,1/16,144,6,1,1,1,8,1/16,48,8,1,1,1,3,0
+  2112,7168,64=64,96,6,1,1,1,5,1/64,144,5,1,1,1,8,1/64,48,8,1,1,1,3,0
+  1536,7168,1=16,112,6,1,1,1,8,1/16,80,8,1,1,1,5,1/16,48,8,1,1,1,4,0/16,96,7,1,1,1,8,0
+  1536,7168,16=16,112,6,1,1,1,8,1/16,80,8,1,1,1,5,1/16,48,8,1,1,1,4,0/16,96,7,1,1,1,8,0
+  1536,7168,64=64,112,6,1,1,1,8,1/64,80,8,1,1,1,5,1/64,48,8,1,1,1,4,0
+  7168,2304,1=16,112,8,1,1,1,2,1/16,192,6,1,1,1,3,1
+  7168,2304,16=16,112,8,1,1,1,2,1/16,192,6,1,1,1,3,1
+  7168,2304,64=64,112,6,1,1,1,2,1/64,192,4,1,1,1,3,1
+  7168,2048,1=16,112,8,1,1,1,2,1/16,192,6,1,1,1,3,1
+  7168,2048,16=16,112,8,1,1,1,2,1/16,192,6,1,1,1,3,1
+  7168,2048,64=64,112,6,1,1,1,2,1/64,192,4,1,1,1,3,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's twins: each shipped config at M = 2048 / 4096 with its cluster flipped (c1 -> 2 CTAs
   # along M, sharing B; a cluster -> c1); M tiles are even there for every tile height
@@ -62,10 +83,11 @@ PY
   # call 5's candidates for the cells below 0.95 of DeepGEMM (session 23): DeepGEMM's own tiles
   # (m128n96 s7 at 3072 x 7168, m128n64 s8 at 2112 x 7168, M = 512) and each shipped config's cluster
   # and tile neighbours; variant i holds every cell's i-th candidate
-  python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null || exit 1
+  python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -76,7 +98,7 @@ PY
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3 | 4 | 5) ;; *) echo "call must be 1-5 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 1-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -152,26 +174,36 @@ PY
     GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
       "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
     ;;
-  5)
-    [ -e /tmp/dg/deep_gemm ] || { bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 & }
-    # the candidate cells by M: shipped, each variant, shipped again (the noise between the two)
-    declare -A at=([512]="3072,7168 2112,7168 24576,7168" [2048]="1536,7168 3072,7168 4608,7168"
-      [4096]="7168,18432 7168,16384 512,7168 1536,7168 2112,7168 4608,7168 24576,7168")
-    for cfg in configs/NVIDIA_H200 build-run/cand/v* configs/NVIDIA_H200; do
+  5 | 6)
+    if [ $call = 5 ]; then
+      [ -e /tmp/dg/deep_gemm ] || { bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 & }
+      cells=("${cand[@]}") variants=build-run/cand timing=graph
+    else
+      cells=("${cold[@]}") variants=build-run/cold timing=cold
+    fi
+    # the candidate cells' shapes by M; then shipped, each variant, shipped again (the noise)
+    declare -A at=()
+    for c in "${cells[@]}"; do
+      IFS=, read -r n k m <<< "${c%%=*}"
+      at[$m]="${at[$m]:-} $n,$k"
+    done
+    for cfg in configs/NVIDIA_H200 $variants/v* configs/NVIDIA_H200; do
       tag=${cfg##*/}; [ -e "$d/$tag" ] && tag=${tag}_again
       mkdir -p "$d/$tag"
-      for m in 512 2048 4096; do
+      for m in "${!at[@]}"; do
         # shellcheck disable=SC2086  # the shapes are a list
         $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes ${at[$m]} --batch-sizes $m \
-          --config-dir "$cfg" --out "$d/$tag/m$m" > "$d/$tag/m$m.log" 2>&1
+          --timing $timing --config-dir "$cfg" --out "$d/$tag/m$m" > "$d/$tag/m$m.log" 2>&1
       done
     done
     wait
-    for m in 512 2048 4096; do
-      # shellcheck disable=SC2086
-      python3 $P/peers_gemm.py --shapes ${at[$m]} --batch-sizes $m --peers deepgemm --out "$d/dg_m$m.jsonl" >> "$d/dg.log" 2>&1
-    done
-    python3 "$here/candidate_report.py" "$d" "${cand[@]}" > "$d/report.txt" 2>&1
+    if [ $call = 5 ]; then
+      for m in "${!at[@]}"; do
+        # shellcheck disable=SC2086
+        python3 $P/peers_gemm.py --shapes ${at[$m]} --batch-sizes $m --peers deepgemm --out "$d/dg_m$m.jsonl" >> "$d/dg.log" 2>&1
+      done
+    fi
+    python3 "$here/candidate_report.py" "$d" "${cells[@]}" > "$d/report.txt" 2>&1
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
