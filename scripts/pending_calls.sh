@@ -7,7 +7,9 @@
 # Then one device call each, carrying build-run build-peers, OUT = the call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order for a 30-minute budget: 1, 3, 2
-# (then 4 in a later session, or in this one if call 2 says so and time is left).
+# (then 4 in a later session, or in this one if call 2 says so and time is left); with less (session
+# 24: 1164 s after refused starts): 0, 5, 6, 3.
+#   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
 #      96 / 112 decode widths), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
@@ -23,6 +25,10 @@
 #   4: issue 12, if call 2 shows configs ranking otherwise under sustained load: the tune at M = 2048
 #      / 4096 timed as the bench times (`tune --bench-timing`, 300 s; each search starts from the
 #      shipped config), merged into a copy of the shipped files and benched against them (~9 min)
+#   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
+#      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
+#      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (~5 min)
+#   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,7 +104,7 @@ PY
   exit 0
 fi
 call=$1 out=$2
-case $call in 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 1-6 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -106,6 +112,12 @@ mkdir -p "$d"
 dsv3=(--models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --providers fp8-block-w-group-a-noquant)
 hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
+  0)  # call 1's GPU tests alone, DeepGEMM built beside them for the calls after it on the same machine
+    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
+    timeout 300 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1
+    echo "exit $?" >> "$d/tests.log"
+    wait
+    ;;
   1)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &  # beside the tests, not beside a timing
     timeout 240 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1 ||
