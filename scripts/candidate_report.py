@@ -30,7 +30,7 @@ def main() -> None:
     d, *cells = sys.argv[1:]
     keys = [tuple(int(v) for v in c.split("=", 1)[0].split(",")) for c in cells]
     base, again = tflops(os.path.join(d, "NVIDIA_H200")), tflops(os.path.join(d, "NVIDIA_H200_again"))
-    variants = sorted((p for p in glob.glob(os.path.join(d, "v*")) if os.path.isdir(p)), key=lambda p: int(p[len(d) + 2:]))
+    variants = sorted((p for p in glob.glob(os.path.join(d, "v*")) if os.path.isdir(p)), key=lambda p: int(os.path.basename(p)[1:]))
     runs = {os.path.basename(v): tflops(v) for v in variants}
     dg = {}
     for path in glob.glob(os.path.join(d, "dg_m*.jsonl")):
@@ -60,9 +60,11 @@ def main() -> None:
         print("  ".join(line))
         if best_name != base[key][1]:
             print(f"    take {best_name}")
+    if not before:
+        return  # no DeepGEMM lines (the cold decode call)
     geo = lambda v: math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
-    print(f"fp8kit / DeepGEMM over {len(before)} cells: {geo(before):.3f} (min {min(before, default=0):.3f}) -> "
-          f"{geo(after):.3f} (min {min(after, default=0):.3f})")
+    print(f"fp8kit / DeepGEMM over {len(before)} cells: {geo(before):.3f} (min {min(before):.3f}) -> "
+          f"{geo(after):.3f} (min {min(after):.3f})")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ timing: variant i holds the i-th candidate of every cell that has one, the base'
 
   scripts/candidate_variants.py BASE_DIR OUT_DIR N,K,M=BM,BN,STAGES,WG,CM,CN[/...] ...
 
-writes OUT_DIR/v1 ... OUT_DIR/vI and prints the cells (N,K,M) one per line."""
+writes OUT_DIR/v1 ... OUT_DIR/vI (I: the most candidates of any cell)."""
 
 import glob
 import json
@@ -44,7 +44,6 @@ def main() -> None:
             f = json.load(open(path))
             f[str(m)] = cands[i]
             json.dump(f, open(path, "w"), indent=2)
-    print(variants)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,7 @@ fi
 call=$1 out=$2
 case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
+gemm_tests=--gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
 mkdir -p "$d"
@@ -114,13 +115,13 @@ hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
   0)  # call 1's GPU tests alone, DeepGEMM built beside them for the calls after it on the same machine
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    timeout 300 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1
+    timeout 300 $T "$gemm_tests" > "$d/tests.log" 2>&1
     echo "exit $?" >> "$d/tests.log"
     wait
     ;;
   1)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &  # beside the tests, not beside a timing
-    timeout 240 $T --gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*' > "$d/tests.log" 2>&1 ||
+    timeout 240 $T "$gemm_tests" > "$d/tests.log" 2>&1 ||
       { tail -30 "$d/tests.log"; echo "GEMM GPU tests failed: not timed"; }
     wait
     for cfg in configs/NVIDIA_H200 none; do
@@ -188,7 +189,6 @@ PY
     ;;
   5 | 6)
     if [ $call = 5 ]; then
-      [ -e /tmp/dg/deep_gemm ] || { bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 & }
       cells=("${cand[@]}") variants=build-run/cand timing=graph
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
@@ -208,8 +208,9 @@ PY
           --timing $timing --config-dir "$cfg" --out "$d/$tag/m$m" > "$d/$tag/m$m.log" 2>&1
       done
     done
-    wait
     if [ $call = 5 ]; then
+      # DeepGEMM after the timings, not beside them (call 0 leaves it built on a warm machine)
+      [ -e /tmp/dg/deep_gemm ] || bash $P/build_dg.sh > "$d/dg_build.log" 2>&1
       for m in "${!at[@]}"; do
         # shellcheck disable=SC2086
         python3 $P/peers_gemm.py --shapes ${at[$m]} --batch-sizes $m --peers deepgemm --out "$d/dg_m$m.jsonl" >> "$d/dg.log" 2>&1
