@@ -6,7 +6,10 @@ of each candidate and of DeepGEMM, the best candidate over the mean of the two b
 ratios to DeepGEMM before and after taking the best (only where it beats the base by more than the
 base's own run-to-run spread).
 
-  scripts/candidate_report.py DIR N,K,M=CANDIDATES ...   (the same cell arguments as candidate_variants.py)"""
+  scripts/candidate_report.py DIR N,K,M=CANDIDATES ...   (the same cell arguments as candidate_variants.py)
+
+With --merge VARIANTS INTO first, each taken candidate's entry is also copied from its config folder
+(VARIANTS/v<i>, candidate_variants.py's output) into the config files of INTO (a copy of the base)."""
 
 import glob
 import json
@@ -26,8 +29,21 @@ def tflops(folder: str) -> dict:
     return r
 
 
+def merge(variants: str, into: str, key: tuple, variant: str) -> None:
+    n, k, m = key
+    name = next(f for f in os.listdir(into) if f.startswith("fp8kit_w8a8_block128x128_") and f"_N={n},K={k}," in f)
+    src, dst = os.path.join(variants, variant, name), os.path.join(into, name)
+    configs = json.load(open(dst))
+    configs[str(m)] = json.load(open(src))[str(m)]
+    json.dump(configs, open(dst, "w"), indent=2)
+
+
 def main() -> None:
-    d, *cells = sys.argv[1:]
+    args = sys.argv[1:]
+    target = None
+    if args[:1] == ["--merge"]:
+        target, args = args[1:3], args[3:]
+    d, *cells = args
     keys = [tuple(int(v) for v in c.split("=", 1)[0].split(",")) for c in cells]
     base, again = tflops(os.path.join(d, "NVIDIA_H200")), tflops(os.path.join(d, "NVIDIA_H200_again"))
     variants = sorted((p for p in glob.glob(os.path.join(d, "v*")) if os.path.isdir(p)), key=lambda p: int(os.path.basename(p)[1:]))
@@ -46,20 +62,22 @@ def main() -> None:
         b = (base[key][0] + again[key][0]) / 2
         spread = abs(base[key][0] - again[key][0]) / b
         line = [f"{key[0]:6d} {key[1]:6d} {key[2]:5d} base {base[key][0]:7.1f}/{again[key][0]:7.1f}"]
-        best, best_name = b, base[key][1]
+        best, best_name, best_variant = b, base[key][1], None
         for name, r in runs.items():
             if key in r and r[key][1] != base[key][1]:
                 line.append(f"{name} {r[key][0]:7.1f} ({r[key][0] / b:.3f})")
                 if r[key][0] > best and r[key][0] / b - 1 > max(spread, 0.01):
-                    best, best_name = r[key][0], r[key][1]
+                    best, best_name, best_variant = r[key][0], r[key][1], name
         g = dg.get(key)
         if g:
             before.append(b / g)
             after.append(best / g)
             line.append(f"DG {g:7.1f}: {b / g:.3f} -> {best / g:.3f}")
         print("  ".join(line))
-        if best_name != base[key][1]:
+        if best_variant:
             print(f"    take {best_name}")
+            if target:
+                merge(*target, key, best_variant)
     if not before:
         return  # no DeepGEMM lines (the cold decode call)
     geo = lambda v: math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
