@@ -113,7 +113,7 @@ fi
 call=$1 out=$2
 case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
-shipped=${CONFIGS:-configs/NVIDIA_H200}  # call 1: CONFIGS=build-run/merged confirms calls 5 / 6's winners
+shipped=${CONFIGS:-configs/NVIDIA_H200}  # call 1: CONFIGS=/tmp/fp8kit_merged confirms calls 5 / 6's winners
 gemm_tests=--gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -123,13 +123,13 @@ hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
   0)  # call 1's GPU tests alone, DeepGEMM built beside them for the calls after it on the same machine
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    FP8KIT_CONFIG_DIR=$PWD/$shipped timeout 300 $T "$gemm_tests" > "$d/tests.log" 2>&1
+    FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 300 $T "$gemm_tests" > "$d/tests.log" 2>&1
     echo "exit $?" >> "$d/tests.log"
     wait
     ;;
   1)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &  # beside the tests, not beside a timing
-    FP8KIT_CONFIG_DIR=$PWD/$shipped timeout 240 $T "$gemm_tests" > "$d/tests.log" 2>&1 ||
+    FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 240 $T "$gemm_tests" > "$d/tests.log" 2>&1 ||
       { tail -30 "$d/tests.log"; echo "GEMM GPU tests failed: not timed"; }
     wait
     for cfg in $shipped none; do
@@ -224,9 +224,12 @@ PY
         python3 $P/peers_gemm.py --shapes ${at[$m]} --batch-sizes $m --peers deepgemm --out "$d/dg_m$m.jsonl" >> "$d/dg.log" 2>&1
       done
     fi
-    # the winners merged into a copy of the shipped configs ($d/merged), for call 1 to confirm
-    cp -r configs/NVIDIA_H200 "$d/merged"
-    python3 "$here/candidate_report.py" --merge $variants "$d/merged" "$d" "${cells[@]}" > "$d/report.txt" 2>&1
+    # the winners merged into one copy of the shipped configs that calls 5 and 6 share on a warm
+    # machine (/tmp/fp8kit_merged), for CONFIGS=/tmp/fp8kit_merged call 1 to confirm right after
+    merged=/tmp/fp8kit_merged
+    [ -d $merged ] || cp -r configs/NVIDIA_H200 $merged
+    python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
+    cp -r $merged "$d/merged"
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
