@@ -132,12 +132,12 @@ case $call in
     FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 240 $T "$gemm_tests" > "$d/tests.log" 2>&1 ||
       { tail -30 "$d/tests.log"; echo "GEMM GPU tests failed: not timed"; }
     wait
-    for cfg in $shipped none; do
+    for cfg in $shipped ${HEURISTIC-none}; do  # HEURISTIC= skips the heuristic-alone bench (~2 min)
       $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 128 512 2048 4096 --config-dir "$cfg" \
         --out "$d/bench_${cfg##*/}" > "$d/bench_${cfg##*/}.txt" 2>&1
     done
     python3 $P/peers_gemm.py --dsv3 --batch-sizes 128 512 2048 4096 --out "$d/peers.jsonl" > "$d/peers.log" 2>&1
-    for cfg in ${shipped##*/} none; do
+    for cfg in ${shipped##*/} ${HEURISTIC-none}; do
       python3 $P/compare.py "$d/bench_$cfg/gemm_results.jsonl" "$d/peers.jsonl" > "$d/compare_$cfg.txt" 2>&1
     done
     ;;
