@@ -6,10 +6,11 @@
 #   bash scripts/pending_calls.sh prepare     (the cluster twins' configs, every kernel into the JIT cache)
 # Then one device call each, carrying build-run build-peers, OUT = the call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order for a 30-minute budget: 1, 3, 2
-# (then 4 in a later session, or in this one if call 2 says so and time is left); with less (session
-# 24: 1164 s after refused starts): 0, 5, 6, 3.
+# so that a call cut by its limit still brings back one archive. Order, back to back on one warm
+# machine: 5, 6, then `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms
+# their merged winners, GPU tests included), 3, 2; with ~15 min: 5, then CONFIGS=... HEURISTIC= 1.
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
+#      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
 #      96 / 112 decode widths), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
