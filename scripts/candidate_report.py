@@ -17,6 +17,8 @@ import math
 import os
 import sys
 
+from candidate_variants import config_file
+
 
 def tflops(folder: str) -> dict:
     r = {}
@@ -31,10 +33,9 @@ def tflops(folder: str) -> dict:
 
 def merge(variants: str, into: str, key: tuple, variant: str) -> None:
     n, k, m = key
-    name = next(f for f in os.listdir(into) if f.startswith("fp8kit_w8a8_block128x128_") and f"_N={n},K={k}," in f)
-    src, dst = os.path.join(variants, variant, name), os.path.join(into, name)
+    dst = config_file(into, n, k)
     configs = json.load(open(dst))
-    configs[str(m)] = json.load(open(src))[str(m)]
+    configs[str(m)] = json.load(open(config_file(os.path.join(variants, variant), n, k)))[str(m)]
     json.dump(configs, open(dst, "w"), indent=2)
 
 
@@ -80,7 +81,7 @@ def main() -> None:
                 merge(*target, key, best_variant)
     if not before:
         return  # no DeepGEMM lines (the cold decode call)
-    geo = lambda v: math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
+    geo = lambda v: math.exp(sum(map(math.log, v)) / len(v))
     print(f"fp8kit / DeepGEMM over {len(before)} cells: {geo(before):.3f} (min {min(before):.3f}) -> "
           f"{geo(after):.3f} (min {min(after):.3f})")
 

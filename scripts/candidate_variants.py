@@ -29,6 +29,11 @@ def parse(arg: str) -> tuple[tuple[int, int, int], list[dict]]:
     return (n, k, m), cands
 
 
+def config_file(folder: str, n: int, k: int) -> str:
+    """The block128x128 config file of one (N, K) shape in a config folder."""
+    return glob.glob(os.path.join(folder, f"fp8kit_w8a8_block128x128_N={n},K={k},out=bfloat16,*.json"))[0]
+
+
 def main() -> None:
     base, out, *cells = sys.argv[1:]
     table = dict(parse(a) for a in cells)
@@ -40,7 +45,7 @@ def main() -> None:
         for (n, k, m), cands in table.items():
             if i >= len(cands):
                 continue
-            path = glob.glob(os.path.join(d, f"fp8kit_w8a8_block128x128_N={n},K={k},out=bfloat16,*.json"))[0]
+            path = config_file(d, n, k)
             f = json.load(open(path))
             f[str(m)] = cands[i]
             json.dump(f, open(path, "w"), indent=2)
