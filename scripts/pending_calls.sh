@@ -114,7 +114,23 @@ fi
 call=$1 out=$2
 case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
-shipped=${CONFIGS:-configs/NVIDIA_H200}  # call 1: CONFIGS=/tmp/fp8kit_merged confirms calls 5 / 6's winners
+# The library takes tuned configs named for the GPU it runs on: on a lent GPU other than the H200 the
+# files were tuned on (an H100 since session 26), the H200 files are renamed for it, else every
+# config-dir bench there would time the default heuristic instead (session 26's calls 5 / 6 / 1 did).
+gpu_tag=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | sed 's/[^A-Za-z0-9._-]/_/g')
+h200=configs/NVIDIA_H200
+retag() {  # DIR...: the H200 files renamed for this GPU, in place
+  local f
+  for f in $(find "$@" -name '*device=NVIDIA_H200.json' 2> /dev/null); do
+    mv "$f" "${f%device=NVIDIA_H200.json}device=$gpu_tag.json"
+  done
+}
+if [ "$gpu_tag" != NVIDIA_H200 ]; then
+  rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
+  retag $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
+  echo "GPU $gpu_tag: the H200 configs renamed for it" >&2
+fi
+shipped=${CONFIGS:-$h200}  # call 1: CONFIGS=/tmp/fp8kit_merged confirms calls 5 / 6's winners
 gemm_tests=--gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
@@ -144,7 +160,7 @@ case $call in
     ;;
   2)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B=build-run/twins timeout 240 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
+    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B=build-run/twins timeout 240 "$here/gemm_ab.sh" $B $B - $h200 \
       "$d/twins" 2048 4096 > "$d/twins.txt" 2>&1
     wait
     q=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_event_reasons.active
@@ -154,7 +170,7 @@ case $call in
       smi=$!
       if [ $side = fp8kit ]; then
         $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit "${hot[@]}" \
-          --config-dir configs/NVIDIA_H200 --out "$d/hot_fp8kit" > "$d/hot_fp8kit.txt" 2>&1
+          --config-dir $h200 --out "$d/hot_fp8kit" > "$d/hot_fp8kit.txt" 2>&1
       else
         python3 $P/peers_gemm.py "${hot[@]}" --peers deepgemm --out "$d/hot_deepgemm.jsonl" > "$d/hot_deepgemm.log" 2>&1
       fi
@@ -183,7 +199,7 @@ PY
     timeout 240 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
     ;;
   3)
-    for cfg in none configs/NVIDIA_H200; do
+    for cfg in none $h200; do
       $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
         meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold \
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
@@ -191,9 +207,9 @@ PY
     ;;
   4)
     $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes 2048 4096 --bench-timing --time-budget 300s \
-      --config-dir configs/NVIDIA_H200 --save-path "$d/tuned" > "$d/tune.log" 2>&1
-    cp -r configs/NVIDIA_H200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
-    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - configs/NVIDIA_H200 \
+      --config-dir $h200 --save-path "$d/tuned" > "$d/tune.log" 2>&1
+    cp -r $h200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
+    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $h200 \
       "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
     ;;
   5 | 6)
@@ -208,7 +224,7 @@ PY
       IFS=, read -r n k m <<< "${c%%=*}"
       at[$m]="${at[$m]:-} $n,$k"
     done
-    for cfg in configs/NVIDIA_H200 $variants/v* configs/NVIDIA_H200; do
+    for cfg in $h200 $variants/v* $h200; do
       tag=${cfg##*/}; [ -e "$d/$tag" ] && tag=${tag}_again
       mkdir -p "$d/$tag"
       for m in "${!at[@]}"; do
@@ -228,7 +244,7 @@ PY
     # the winners merged into one copy of the shipped configs that calls 5 and 6 share on a warm
     # machine (/tmp/fp8kit_merged), for CONFIGS=/tmp/fp8kit_merged call 1 to confirm right after
     merged=/tmp/fp8kit_merged
-    [ -d $merged ] || cp -r configs/NVIDIA_H200 $merged
+    [ -d $merged ] || cp -r $h200 $merged
     python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
     cp -r $merged "$d/merged"
     ;;
