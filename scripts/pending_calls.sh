@@ -114,22 +114,28 @@ fi
 call=$1 out=$2
 case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
-# The library takes tuned configs named for the GPU it runs on: on a lent GPU other than the H200 the
-# files were tuned on (an H100 since session 26), the H200 files are renamed for it, else every
-# config-dir bench there would time the default heuristic instead (session 26's calls 5 / 6 / 1 did).
-gpu_tag=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | sed 's/[^A-Za-z0-9._-]/_/g')
+# The library takes only the tuned files whose metadata names the GPU it runs on (and whose file
+# name carries that name's tag): on a lent GPU other than the H200 the configs were tuned on (an H100
+# since session 26), the H200 files are rewritten for it, else every config-dir bench there times the
+# default heuristic (session 26's H100 calls did). Winners merged there come back under that name.
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+gpu_tag=$(printf %s "$gpu_name" | sed 's/[^A-Za-z0-9._-]/_/g')
 h200=configs/NVIDIA_H200
-retag() {  # DIR...: the H200 files renamed for this GPU, in place
+retag() {  # DIR...: the H200 files rewritten for this GPU, in place
   local f
   for f in $(find "$@" -name '*device=NVIDIA_H200.json' 2> /dev/null); do
-    mv "$f" "${f%device=NVIDIA_H200.json}device=$gpu_tag.json"
+    sed "s/\"device\": \"NVIDIA H200\"/\"device\": \"$gpu_name\"/" "$f" > "${f%device=NVIDIA_H200.json}device=$gpu_tag.json" &&
+      rm "$f"
   done
 }
 if [ "$gpu_tag" != NVIDIA_H200 ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
   retag $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
-  echo "GPU $gpu_tag: the H200 configs renamed for it" >&2
+  echo "GPU $gpu_tag: the H200 configs rewritten for it" >&2
 fi
+# a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
+FP8KIT_CACHE_DIR=$PWD/build-run/jit $B cache warm --device-name "$gpu_name" --model deepseek-ai/DeepSeek-V3 --tp 8 \
+  --batch-sizes 512 --config-dir $h200 2>&1 | grep -q '(0 tuned,' && { echo "no tuned config found for $gpu_name in $h200" >&2; exit 1; }
 shipped=${CONFIGS:-$h200}  # call 1: CONFIGS=/tmp/fp8kit_merged confirms calls 5 / 6's winners
 gemm_tests=--gtest_filter='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
