@@ -117,20 +117,23 @@ B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # The library takes only the tuned files whose metadata names the GPU it runs on (and whose file
 # name carries that name's tag): on a lent GPU other than the H200 the configs were tuned on (an H100
 # since session 26), the H200 files are rewritten for it, else every config-dir bench there times the
-# default heuristic (session 26's H100 calls did). Winners merged there come back under that name.
+# default heuristic (session 26's H100 calls did). Calls 5 / 6 bring their merged folder back under
+# the H200's name (merged_on_gpu.txt names the GPU that chose).
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 gpu_tag=$(printf %s "$gpu_name" | sed 's/[^A-Za-z0-9._-]/_/g')
 h200=configs/NVIDIA_H200
-retag() {  # DIR...: the H200 files rewritten for this GPU, in place
-  local f
-  for f in $(find "$@" -name '*device=NVIDIA_H200.json' 2> /dev/null); do
-    sed "s/\"device\": \"NVIDIA H200\"/\"device\": \"$gpu_name\"/" "$f" > "${f%device=NVIDIA_H200.json}device=$gpu_tag.json" &&
-      rm "$f"
+rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for GPU TO, in place
+  local from=$1 to=$2 f
+  local ft to_tag
+  ft=$(printf %s "$from" | sed 's/[^A-Za-z0-9._-]/_/g') to_tag=$(printf %s "$to" | sed 's/[^A-Za-z0-9._-]/_/g')
+  shift 2
+  for f in $(find "$@" -name "*device=$ft.json" 2> /dev/null); do
+    sed "s/\"device\": \"$from\"/\"device\": \"$to\"/" "$f" > "${f%device=$ft.json}device=$to_tag.json" && rm "$f"
   done
 }
 if [ "$gpu_tag" != NVIDIA_H200 ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  retag $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
   echo "GPU $gpu_tag: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -252,7 +255,8 @@ PY
     merged=/tmp/fp8kit_merged
     [ -d $merged ] || cp -r $h200 $merged
     python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
-    cp -r $merged "$d/merged"
+    cp -r $merged "$d/merged"  # under the H200's name, ready for configs/NVIDIA_H200, whichever GPU chose
+    rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged" && echo "$gpu_name" > "$d/merged_on_gpu.txt"
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
