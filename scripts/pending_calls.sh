@@ -28,7 +28,8 @@
 #      shipped config), merged into a copy of the shipped files and benched against them (~9 min)
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
-#      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (~5 min)
+#      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (~6 min;
+#      330 s cut it on an H100: give it the wrapper's 570)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
