@@ -124,9 +124,9 @@ gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 gpu_tag=$(printf %s "$gpu_name" | sed 's/[^A-Za-z0-9._-]/_/g')
 h200=configs/NVIDIA_H200
 rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for GPU TO, in place
-  local from=$1 to=$2 f
-  local ft to_tag
+  local from=$1 to=$2 f ft to_tag
   ft=$(printf %s "$from" | sed 's/[^A-Za-z0-9._-]/_/g') to_tag=$(printf %s "$to" | sed 's/[^A-Za-z0-9._-]/_/g')
+  [ "$ft" = "$to_tag" ] && return 0  # the same GPU: nothing to rewrite (sed would write onto its input)
   shift 2
   for f in $(find "$@" -name "*device=$ft.json" 2> /dev/null); do
     sed "s/\"device\": \"$from\"/\"device\": \"$to\"/" "$f" > "${f%device=$ft.json}device=$to_tag.json" && rm "$f"
