@@ -28,8 +28,8 @@
 #      shipped config), merged into a copy of the shipped files and benched against them (~9 min)
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
-#      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (~6 min;
-#      330 s cut it on an H100: give it the wrapper's 570)
+#      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
+#      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
@@ -121,21 +121,20 @@ B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # default heuristic (session 26's H100 calls did). Calls 5 / 6 bring their merged folder back under
 # the H200's name (merged_on_gpu.txt names the GPU that chose).
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
-gpu_tag=$(printf %s "$gpu_name" | sed 's/[^A-Za-z0-9._-]/_/g')
 h200=configs/NVIDIA_H200
+file_tag() { printf %s "$1" | sed 's/[^A-Za-z0-9._-]/_/g'; }  # the library's device_file_tag
 rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for GPU TO, in place
-  local from=$1 to=$2 f ft to_tag
-  ft=$(printf %s "$from" | sed 's/[^A-Za-z0-9._-]/_/g') to_tag=$(printf %s "$to" | sed 's/[^A-Za-z0-9._-]/_/g')
-  [ "$ft" = "$to_tag" ] && return 0  # the same GPU: nothing to rewrite (sed would write onto its input)
+  local from=$1 to=$2 f
+  [ "$from" = "$to" ] && return 0  # the same GPU: nothing to rewrite (sed would write onto its input)
   shift 2
-  for f in $(find "$@" -name "*device=$ft.json" 2> /dev/null); do
-    sed "s/\"device\": \"$from\"/\"device\": \"$to\"/" "$f" > "${f%device=$ft.json}device=$to_tag.json" && rm "$f"
+  for f in $(find "$@" -name "*device=$(file_tag "$from").json" 2> /dev/null); do
+    sed "s/\"device\": \"$from\"/\"device\": \"$to\"/" "$f" > "${f%device=*}device=$(file_tag "$to").json" && rm "$f"
   done
 }
-if [ "$gpu_tag" != NVIDIA_H200 ]; then
+if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
   rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
-  echo "GPU $gpu_tag: the H200 configs rewritten for it" >&2
+  echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
 FP8KIT_CACHE_DIR=$PWD/build-run/jit $B cache warm --device-name "$gpu_name" --model deepseek-ai/DeepSeek-V3 --tp 8 \
