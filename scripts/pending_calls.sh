@@ -122,14 +122,8 @@ B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # the H200's name (merged_on_gpu.txt names the GPU that chose).
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 h200=configs/NVIDIA_H200
-file_tag() { printf %s "$1" | sed 's/[^A-Za-z0-9._-]/_/g'; }  # the library's device_file_tag
 rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for GPU TO, in place
-  local from=$1 to=$2 f
-  [ "$from" = "$to" ] && return 0  # the same GPU: nothing to rewrite (sed would write onto its input)
-  shift 2
-  for f in $(find "$@" -name "*device=$(file_tag "$from").json" 2> /dev/null); do
-    sed "s/\"device\": \"$from\"/\"device\": \"$to\"/" "$f" > "${f%device=*}device=$(file_tag "$to").json" && rm "$f"
-  done
+  python3 "$here/tuned_configs_for_device.py" --from "$1" --to "$2" "${@:3}"
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
