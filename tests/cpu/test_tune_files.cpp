@@ -302,7 +302,7 @@ TEST(TuneLookup, ShippedConfigsAreFoundByDeviceName) {
   EXPECT_TRUE(warnings.empty());
 }
 
-TEST(TuneLookup, TheRepositorysConfigsServeAnH200WithNothingSet) {
+TEST(TuneLookup, TheRepositorysConfigsServeAnH200AndAnH100WithNothingSet) {
   // This binary runs from the build tree: its configs come from the source tree's configs/ folder.
   const TunedConfigSource source = default_tuned_config_source(nullptr, shipped_config_roots());
   ASSERT_EQ(source.kind, TunedConfigSource::Kind::kShipped);
@@ -316,6 +316,15 @@ TEST(TuneLookup, TheRepositorysConfigsServeAnH200WithNothingSet) {
     EXPECT_EQ(current_tuned_config_source(), source);
     EXPECT_EQ(find_tuned_config({4096, 7168, 2048}, DType::kBFloat16, "NVIDIA H200"), shipped.batches.at(4096).config);
   }
+  // Each GPU by its own folder: at 3072 x 7168, M = 2048 the H100's entry (re-chosen there) differs.
+  const std::string h100 = "NVIDIA H100 80GB HBM3";
+  const auto shipped_file = [](const std::string& gpu) {
+    return read_tuned_config_file(std::filesystem::path(FP8KIT_SOURCE_DIR "/configs") / device_file_tag(gpu) /
+                                  tuned_config_file_name(3072, 7168, DType::kBFloat16, gpu));
+  };
+  const GemmConfig on_h100 = shipped_file(h100).batches.at(2048).config;
+  EXPECT_NE(on_h100, shipped_file("NVIDIA H200").batches.at(2048).config);
+  EXPECT_EQ(lookup.find({2048, 3072, 7168}, DType::kBFloat16, h100), on_h100);
 }
 
 TEST(TuneLookup, ProcessWideLookupFollowsTheConfiguredDirectory) {
