@@ -31,6 +31,10 @@
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
+#   7: issue 12, the serial K loop (the m128n192 / m256n128 / n256 tiles of M >= 2048) with its ring
+#      laps unrolled and the B-scale split dispatched per tile (experiments/serial_laps.patch: 24% / 13%
+#      fewer instructions a K block in the SASS; prepare builds it): B's GEMM GPU tests, then A / B and
+#      B / A on the shipped configs, A / B on the heuristic's, M >= 128 (~7 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -110,10 +114,24 @@ PY
       "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
     done
   done
+  # call 7's B build: main with experiments/serial_laps.patch, in a worktree (~3 min on 2 cores; again
+  # whenever the patch changes), its kernels into the same JIT cache (each source hashes to its own entry)
+  laps=$here/experiments/serial_laps.patch wt=/tmp/fp8kit-laps
+  if [ -e "$laps" ] && ! cmp -s "$laps" build-run/laps/serial_laps.patch; then
+    git worktree remove --force $wt 2> /dev/null; rm -rf $wt build-run/laps
+    git worktree add --detach $wt HEAD > /dev/null && git -C $wt apply "$laps" &&
+      (cd $wt && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
+      mkdir -p build-run/laps && cp $wt/build/release/{fp8kit,fp8kit_gpu_tests} "$laps" build-run/laps/ || exit 1
+  fi
+  for cfg in configs/NVIDIA_H200 none; do
+    [ -x build-run/laps/fp8kit ] || break
+    FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/laps/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200" \
+      --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --config-dir $cfg || exit 1
+  done
   exit 0
 fi
 call=$1 out=$2
-case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6) ;; *) echo "call must be 0-6 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7) ;; *) echo "call must be 0-7 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # The library takes only the tuned files whose metadata names the GPU it runs on (and whose file
 # name carries that name's tag): on a lent GPU other than the H200 the configs were tuned on (an H100
@@ -214,6 +232,18 @@ PY
     cp -r $h200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
     GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $h200 \
       "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
+    ;;
+  7)
+    # B = main with experiments/serial_laps.patch: every config exact first (the serial loop runs the
+    # wide tiles of the search space), then A / B at M >= 128 on the shipped configs and on the
+    # heuristic's (shipped both ways round, A B then B A: the order's share of the noise)
+    L=build-run/laps
+    FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
+      { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
+    ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" > "$d/$4.txt" 2>&1; }
+    ab $B $L/fp8kit $h200 ab_shipped
+    ab $L/fp8kit $B $h200 ba_shipped
+    ab $B $L/fp8kit none ab_heuristic
     ;;
   5 | 6)
     if [ $call = 5 ]; then
