@@ -17,11 +17,11 @@ import sys
 
 
 def file_tag(device: str) -> str:
-    """core/tuned_configs.cpp's device_file_tag."""
+    """core/tuned_config_file.cpp's device_file_tag."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", device)
 
 
-def rewrite(path: str, src: str, dst: str, note: str | None) -> str:
+def rewrite(path: str, src: str, dst: str, note: str | None) -> None:
     text = open(path).read()
     field = re.compile(r'("device":\s*)' + re.escape(json.dumps(src)))
     if len(field.findall(text)) != 1:
@@ -36,7 +36,6 @@ def rewrite(path: str, src: str, dst: str, note: str | None) -> str:
         fh.write(text)
     if out != path:
         os.remove(path)
-    return out
 
 
 def main() -> None:
