@@ -84,5 +84,28 @@ TEST(ShippedConfigs, RetaggedToTensorTheyServeTheSameTiles) {
   EXPECT_GT(fast_served, 0);
 }
 
+// scripts/tuned_configs_for_device.py (how one GPU's configs are timed on another): the H200's files,
+// rewritten for an H100, serve the H100 the same configs and the H200 none.
+TEST(ShippedConfigs, RewrittenForAnotherGpuTheyServeThatGpu) {
+  const std::filesystem::path src = std::filesystem::path(FP8KIT_SOURCE_DIR) / "configs" / "NVIDIA_H200";
+  test::TempDir dst;
+  const std::string h100 = "NVIDIA H100 80GB HBM3";
+  const std::string cmd = fmt::format("cp -r '{}' '{}' && python3 '{}/scripts/tuned_configs_for_device.py' --from 'NVIDIA H200' "
+                                      "--to '{}' '{}' 2> /dev/null",
+                                      src.string(), dst.path().string(), FP8KIT_SOURCE_DIR, h100, dst.path().string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::vector<std::string> problems;
+  const TunedConfigStore h200_store = TunedConfigStore::load_dir(src, problems);
+  const TunedConfigStore rewritten = TunedConfigStore::load_dir(dst.path() / "NVIDIA_H200", problems);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(rewritten.size(), 23u);
+  for (std::int64_t m : {1, 64, 512, 4096}) {
+    const GemmShape s{m, 2112, 7168};
+    ASSERT_TRUE(h200_store.find(s, DType::kBFloat16, "NVIDIA H200").has_value());
+    EXPECT_EQ(rewritten.find(s, DType::kBFloat16, h100), h200_store.find(s, DType::kBFloat16, "NVIDIA H200"));
+    EXPECT_FALSE(rewritten.find(s, DType::kBFloat16, "NVIDIA H200").has_value());
+  }
+}
+
 }  // namespace
 }  // namespace fp8kit::tune
