@@ -4,11 +4,13 @@
 #   cmake --preset release && cmake --build --preset release -j2
 #   mkdir -p build-run && cp build/release/{fp8kit,fp8kit_gpu_tests} build-run/ && cp -r ../shared/peers build-peers
 #   bash scripts/pending_calls.sh prepare     (the cluster twins' configs, every kernel into the JIT cache)
-# Then one device call each, carrying build-run build-peers, OUT = the call's $OUT; wrap each as
+# Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
+# call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order, back to back on one warm
-# machine: 5, 6, then `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms
-# their merged winners, GPU tests included), 3, 2; with ~15 min: 5, then CONFIGS=... HEURISTIC= 1.
+# so that a call cut by its limit still brings back one archive. Order (session 27), back to back on
+# one warm machine: 7, then EXP=overlap_laps 7 (kernel A / B: valid on an H100 too); on an H200 then
+# 5, 6, `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms their merged
+# winners, GPU tests included), 3, 2.
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
@@ -31,10 +33,12 @@
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
-#   7: issue 12, the serial K loop (the m128n192 / m256n128 / n256 tiles of M >= 2048) with its ring
-#      laps unrolled and the B-scale split dispatched per tile (experiments/serial_laps.patch: 24% / 13%
-#      fewer instructions a K block in the SASS; prepare builds it): B's GEMM GPU tests, then A / B and
-#      B / A on the shipped configs, A / B on the heuristic's, M >= 128 (~7 min)
+#   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each):
+#      B's GEMM GPU tests, then A / B and B / A on the shipped configs, A / B on the heuristic's,
+#      M >= 128 (~7 min; carry build-run and build-exp). EXP=serial_laps (default): the serial K loop (m128n192
+#      / m256n128, M >= 2048) with the ring's laps unrolled and the B-scale split dispatched per tile
+#      (SASS: 24% / 13% fewer instructions a K block); EXP=overlap_laps: the overlapped loop's laps
+#      unrolled at even stage counts and one-scale-block widths (m128n64 s8: 86.5 -> 61.4 a K block)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,19 +118,23 @@ PY
       "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
     done
   done
-  # call 7's B build: main with experiments/serial_laps.patch, in a worktree (~3 min on 2 cores; again
-  # whenever the patch changes), its kernels into the same JIT cache (each source hashes to its own entry)
-  laps=$here/experiments/serial_laps.patch wt=/tmp/fp8kit-laps
-  if [ -e "$laps" ] && ! cmp -s "$laps" build-run/laps/serial_laps.patch; then
-    git worktree remove --force $wt 2> /dev/null; rm -rf $wt build-run/laps
-    git worktree add --detach $wt HEAD > /dev/null && git -C $wt apply "$laps" &&
-      (cd $wt && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
-      mkdir -p build-run/laps && cp $wt/build/release/{fp8kit,fp8kit_gpu_tests} "$laps" build-run/laps/ || exit 1
-  fi
-  for cfg in configs/NVIDIA_H200 none; do
-    [ -x build-run/laps/fp8kit ] || break
-    FP8KIT_CACHE_DIR=$PWD/build-run/jit build-run/laps/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200" \
-      --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --config-dir $cfg || exit 1
+  # call 7's B builds: main with each experiments/<name>.patch, in a worktree (~3 min each on 2 cores;
+  # again whenever the patch changes) into build-exp/<name> (carried with build-run by call 7 only:
+  # with build-peers it would pass the 64 MiB carry), its kernels into build-run's JIT cache (each
+  # source hashes to its own entry)
+  for patch in "$here"/experiments/*.patch; do
+    [ -e "$patch" ] || continue
+    name=$(basename "$patch" .patch) wt=/tmp/fp8kit-$(basename "$patch" .patch)
+    if ! cmp -s "$patch" "build-exp/$name/$name.patch"; then
+      git worktree remove --force "$wt" 2> /dev/null; rm -rf "$wt" "build-exp/$name"
+      git worktree add --detach "$wt" HEAD > /dev/null && git -C "$wt" apply "$patch" &&
+        (cd "$wt" && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
+        mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" || exit 1
+    fi
+    for cfg in configs/NVIDIA_H200 none; do
+      FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 --device-name "NVIDIA H200" \
+        --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --config-dir $cfg || exit 1
+    done
   done
   exit 0
 fi
@@ -234,10 +242,11 @@ PY
       "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
     ;;
   7)
-    # B = main with experiments/serial_laps.patch: every config exact first (the serial loop runs the
-    # wide tiles of the search space), then A / B at M >= 128 on the shipped configs and on the
+    # B = main with experiments/$EXP.patch: every config exact first (the stratified sample runs the
+    # tiles of the whole search space), then A / B at M >= 128 on the shipped configs and on the
     # heuristic's (shipped both ways round, A B then B A: the order's share of the noise)
-    L=build-run/laps
+    L=build-exp/${EXP:-serial_laps}
+    [ -x $L/fp8kit ] || { echo "$L/fp8kit missing: run prepare" >&2; exit 1; }
     FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
     ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" > "$d/$4.txt" 2>&1; }
