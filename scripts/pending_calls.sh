@@ -35,10 +35,11 @@
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each):
 #      B's GEMM GPU tests, then A / B and B / A on the shipped configs, A / B on the heuristic's,
-#      M >= 128 (~7 min; carry build-run and build-exp). EXP=serial_laps (default): the serial K loop (m128n192
-#      / m256n128, M >= 2048) with the ring's laps unrolled and the B-scale split dispatched per tile
-#      (SASS: 24% / 13% fewer instructions a K block); EXP=overlap_laps: the overlapped loop's laps
-#      unrolled at even stage counts and one-scale-block widths (m128n64 s8: 86.5 -> 61.4 a K block)
+#      M >= 128 (~7 min; carry build-run and build-exp). EXP=serial_laps (default): the serial K
+#      loop (m128n192 / m256n128, M >= 2048) with the ring's laps unrolled and the B-scale split
+#      dispatched per tile (SASS: 24% / 13% fewer instructions a K block); EXP=overlap_laps: the
+#      overlapped loop's laps unrolled at even stage counts and one-scale-block widths (m128n64 s8:
+#      86.5 -> 61.4 instructions a K block)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -124,7 +125,8 @@ PY
   # source hashes to its own entry)
   for patch in "$here"/experiments/*.patch; do
     [ -e "$patch" ] || continue
-    name=$(basename "$patch" .patch) wt=/tmp/fp8kit-$(basename "$patch" .patch)
+    name=$(basename "$patch" .patch)
+    wt=/tmp/fp8kit-$name
     if ! cmp -s "$patch" "build-exp/$name/$name.patch"; then
       git worktree remove --force "$wt" 2> /dev/null; rm -rf "$wt" "build-exp/$name"
       git worktree add --detach "$wt" HEAD > /dev/null && git -C "$wt" apply "$patch" &&
