@@ -7,10 +7,10 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 27), back to back on
-# one warm machine: 7, then EXP=overlap_laps 7 (kernel A / B: valid on an H100 too); on an H200 then
-# 5, 6, `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms their merged
-# winners, GPU tests included), 3, 2.
+# so that a call cut by its limit still brings back one archive. Order (session 28), back to back on
+# one warm machine: EXP_ENV=FP8KIT_EXP_SERIAL_WG2=1 7, then 7, then EXP=overlap_laps 7 (kernel A / B:
+# valid on an H100 too); on an H200 then 5, 6, `CONFIGS=/tmp/fp8kit_merged bash
+# scripts/pending_calls.sh 1 $OUT` (confirms their merged winners, GPU tests included), 3, 2.
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
@@ -36,10 +36,12 @@
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each):
 #      B's GEMM GPU tests, then A / B and B / A on the shipped configs, A / B on the heuristic's,
 #      M >= 128 (~7 min; carry build-run and build-exp). EXP=serial_laps (default): the serial K
-#      loop (m128n192 / m256n128, M >= 2048) with the ring's laps unrolled and the B-scale split
-#      dispatched per tile (SASS: 24% / 13% fewer instructions a K block); EXP=overlap_laps: the
-#      overlapped loop's laps unrolled at even stage counts and one-scale-block widths (m128n64 s8:
-#      86.5 -> 61.4 instructions a K block)
+#      loop (m128n144-n192 / m256n128, M >= 1024) with the ring's laps unrolled and the B-scale split
+#      dispatched per tile (SASS: 24% / 13% fewer instructions a K block at n192 / m256n128); with
+#      EXP_ENV=FP8KIT_EXP_SERIAL_WG2=1 every two-warpgroup tile takes that loop (DeepGEMM's
+#      structure: m128n64 s8 87 -> 63, m128n128 117 -> 104 a K block, DeepGEMM 63 / 107);
+#      EXP=overlap_laps: the overlapped loop's laps unrolled at even stage counts and
+#      one-scale-block widths (m128n64 s8: 86.5 -> 61.4 instructions a K block)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -133,9 +135,13 @@ PY
         (cd "$wt" && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
         mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" || exit 1
     fi
-    for cfg in configs/NVIDIA_H200 none; do
-      FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 --device-name "NVIDIA H200" \
-        --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 --config-dir $cfg || exit 1
+    # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
+    for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
+      for cfg in configs/NVIDIA_H200 none; do
+        env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
+          --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 \
+          --config-dir $cfg || exit 1
+      done
     done
   done
   exit 0
@@ -249,6 +255,9 @@ PY
     # heuristic's (shipped both ways round, A B then B A: the order's share of the noise)
     L=build-exp/${EXP:-serial_laps}
     [ -x $L/fp8kit ] || { echo "$L/fp8kit missing: run prepare" >&2; exit 1; }
+    # EXP_ENV: the patch's switch (VAR=1), set for both sides: only B's source generation reads it
+    # shellcheck disable=SC2163  # the assignment itself is exported
+    [ -n "${EXP_ENV:-}" ] && export "$EXP_ENV" && echo "$EXP_ENV" > "$d/exp_env.txt"
     FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
     ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" > "$d/$4.txt" 2>&1; }
