@@ -35,7 +35,8 @@
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each):
 #      B's GEMM GPU tests, then A / B and B / A on the shipped configs, A / B on the heuristic's,
-#      M >= 128 (~7 min; carry build-run and build-exp). EXP=serial_laps (default): the serial K
+#      M >= 128, A and B on DeepGEMM's tiles at 3072 / 2112 x 7168, M = 512 (~7 min; carry build-run
+#      and build-exp). EXP=serial_laps (default): the serial K
 #      loop (m128n144-n192 / m256n128, M >= 1024) with the ring's laps unrolled and the B-scale split
 #      dispatched per tile (SASS: 24% / 13% fewer instructions a K block at n192 / m256n128); with
 #      EXP_ENV=FP8KIT_EXP_SERIAL_WG2=1 every two-warpgroup tile takes that loop (DeepGEMM's
@@ -103,8 +104,9 @@ for path in glob.glob(os.path.join(src, "fp8kit_w8a8_block128x128_*.json")):
         c["kernel_name"] = name + ("_c1" if clustered else "_c2")
     json.dump(f, open(os.path.join(dst, os.path.basename(path)), "w"), indent=2)
 PY
-  # call 2's ncu cells at DeepGEMM's tiles
+  # call 2's ncu cells (and call 7's M = 512 pair) at DeepGEMM's tiles
   rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,7,2,1,1 &&
+    python3 "$here/force_gemm_configs.py" build-run/forced 2112 7168 512=128,64,8,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
   # call 5's candidates for the cells below 0.95 of DeepGEMM (session 23): DeepGEMM's own tiles
   # (m128n96 s7 at 3072 x 7168, m128n64 s8 at 2112 x 7168, M = 512) and each shipped config's cluster
@@ -137,7 +139,7 @@ PY
     fi
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
-      for cfg in configs/NVIDIA_H200 none; do
+      for cfg in configs/NVIDIA_H200 none build-run/forced; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
           --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 \
           --config-dir $cfg || exit 1
@@ -264,6 +266,13 @@ PY
     ab $B $L/fp8kit $h200 ab_shipped
     ab $L/fp8kit $B $h200 ba_shipped
     ab $B $L/fp8kit none ab_heuristic
+    # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
+    # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
+    for side in a b; do
+      bin=$B; [ $side = b ] && bin=$L/fp8kit
+      $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 3072,7168 2112,7168 \
+        --batch-sizes 512 --config-dir build-run/forced --out "$d/forced_$side" > "$d/forced_$side.txt" 2>&1
+    done
     ;;
   5 | 6)
     if [ $call = 5 ]; then
