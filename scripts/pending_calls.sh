@@ -124,18 +124,20 @@ PY
     done
   done
   # call 7's B builds: main with each experiments/<name>.patch, in a worktree (~3 min each on 2 cores;
-  # again whenever the patch changes) into build-exp/<name> (carried with build-run by call 7 only:
-  # with build-peers it would pass the 64 MiB carry), its kernels into build-run's JIT cache (each
-  # source hashes to its own entry)
+  # again whenever the patch or main's commit changes) into build-exp/<name> (carried with build-run
+  # by call 7 only: with build-peers it would pass the 64 MiB carry), its kernels into build-run's
+  # JIT cache (each source hashes to its own entry)
+  base=$(git rev-parse HEAD)
   for patch in "$here"/experiments/*.patch; do
     [ -e "$patch" ] || continue
     name=$(basename "$patch" .patch)
     wt=/tmp/fp8kit-$name
-    if ! cmp -s "$patch" "build-exp/$name/$name.patch"; then
+    if ! cmp -s "$patch" "build-exp/$name/$name.patch" || [ "$(cat "build-exp/$name/base" 2> /dev/null)" != "$base" ]; then
       git worktree remove --force "$wt" 2> /dev/null; rm -rf "$wt" "build-exp/$name"
       git worktree add --detach "$wt" HEAD > /dev/null && git -C "$wt" apply "$patch" &&
         (cd "$wt" && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
-        mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" || exit 1
+        mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" &&
+        echo "$base" > "build-exp/$name/base" || exit 1
     fi
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do

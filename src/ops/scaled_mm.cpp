@@ -127,7 +127,8 @@ void scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, cons
       // 128-wide scales.
       const GemmConfig config = ops::choose_gemm_config(s, mode_a, mode_b, out.dtype, options.fast_accum,
                                                         cuda::current_device_info_cached());
-      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, config, options.b_is_weight);
+      ops::fp8kit_scaled_mm(a, b, mode_a, scale_a, mode_b, scale_b, out, bias, stream, config,
+                            {.prefetch_b = options.b_is_weight});
       return;
     }
     default: break;

@@ -262,7 +262,7 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
 void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
                       ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
                       const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& requested,
-                      bool prefetch_b) {
+                      const Sm90GemmLaunch& launch) {
   if (requested.mode_a != mode_a || requested.mode_b != mode_b || requested.out != out.dtype) {
     fail(fmt::format("scaled_mm: config {} does not match the call (a={} b={} out={})", to_string(requested),
                      scale_mode_name(mode_a), scale_mode_name(mode_b), dtype_name(out.dtype)));
@@ -270,6 +270,9 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   const GemmShape s{a.size(0), b.size(0), a.size(1)};
   if (s.m == 0) return;
   validate(requested, s);
+  if (launch.max_clusters < 0) {
+    fail(fmt::format("scaled_mm: launch.max_clusters = {} must be >= 0 (0: one CTA per SM)", launch.max_clusters));
+  }
   constexpr std::int64_t kIntMax = 0x7FFFFFFF;
   if (s.m > kIntMax || s.n > kIntMax || s.k > kIntMax) {
     fail(fmt::format("scaled_mm: backend fp8kit needs M, N, K < 2^31, got {}x{}x{}", s.m, s.n, s.k));
@@ -328,7 +331,7 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
   p.k = static_cast<std::int32_t>(s.k);
   p.scale_b_ld = static_cast<std::int32_t>(block128_scale_ld(s.k));
   p.group_size_m = config.group_size_m;
-  p.prefetch_b = prefetch_b ? 1 : 0;
+  p.prefetch_b = launch.prefetch_b ? 1 : 0;
   p.bias_dtype = gemm_bias_code(bias && !split ? std::optional<DType>(bias->dtype) : std::nullopt);
 
   // Persistent: one CTA per SM (the register budget is the whole register file), clusters whole.
@@ -340,7 +343,9 @@ void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_
                               (ceil_div(s.n, config.block_n) / config.cluster_n) * config.split_k;
   if (units > kIntMax) fail(fmt::format("scaled_mm: backend fp8kit: {} tiles exceed the int range", units));
   const std::int64_t clusters =
-      in_cluster ? units / cluster : std::min<std::int64_t>(units, std::max(1, sm_count / cluster));
+      in_cluster ? units / cluster
+                 : std::min<std::int64_t>({units, std::max(1, sm_count / cluster),
+                                           launch.max_clusters > 0 ? launch.max_clusters : kIntMax});
   const std::int64_t blocks = clusters * cluster;
   k.kernel->launch_with(dim3(static_cast<unsigned>(blocks)), dim3(static_cast<unsigned>(gemm_threads(config))),
                         static_cast<std::size_t>(gemm_smem_layout(config).total), stream, p,

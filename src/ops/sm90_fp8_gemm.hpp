@@ -28,12 +28,20 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
 // Scale pairs the kernel family implements.
 bool sm90_fp8_gemm_supports(ScaleModeA mode_a, ScaleModeB mode_b);
 
+// How a call launches, beside its config.
+struct Sm90GemmLaunch {
+  bool prefetch_b = false;  // B is a weight the previous kernel on `stream` does not write (ScaledMmOptions::b_is_weight)
+  // At most this many CTAs (clusters) walk the tiles; 0: one per SM. Fewer make each CTA walk
+  // several tiles, carrying its ring position from one to the next (the exact tier's second run).
+  // A split cluster launches every unit regardless.
+  int max_clusters = 0;
+};
+
 // D = A · Bᵀ with `config` (arguments already checked by scaled_mm's check_scaled_mm_args; the
 // config is validated against the shape here and refused with fp8kit::Error otherwise).
-// prefetch_b: B is a weight the previous kernel on `stream` does not write (ScaledMmOptions::b_is_weight).
 void fp8kit_scaled_mm(const TensorView& a, const TensorView& b, ScaleModeA mode_a, const TensorView& scale_a,
                       ScaleModeB mode_b, const TensorView& scale_b, const TensorView& out,
                       const std::optional<TensorView>& bias, cudaStream_t stream, const GemmConfig& config,
-                      bool prefetch_b = false);
+                      const Sm90GemmLaunch& launch = {});
 
 }  // namespace fp8kit::ops

@@ -122,10 +122,13 @@ struct DeviceProblem {
     return poisoned_run(stream, [&] { scaled_mm(va, vb, p.mode_a, vsa, p.mode_b, vsb, vout, vbias, stream, o); });
   }
 
-  // The same through the fp8kit backend with an explicit config.
-  std::vector<std::uint8_t> run_config(const Problem& p, const GemmConfig& config, cudaStream_t stream) {
-    return poisoned_run(stream,
-                        [&] { ops::fp8kit_scaled_mm(va, vb, p.mode_a, vsa, p.mode_b, vsb, vout, vbias, stream, config); });
+  // The same through the fp8kit backend with an explicit config (max_clusters: Sm90GemmLaunch's).
+  std::vector<std::uint8_t> run_config(const Problem& p, const GemmConfig& config, cudaStream_t stream,
+                                       int max_clusters = 0) {
+    return poisoned_run(stream, [&] {
+      ops::fp8kit_scaled_mm(va, vb, p.mode_a, vsa, p.mode_b, vsb, vout, vbias, stream, config,
+                            {.max_clusters = max_clusters});
+    });
   }
 
  private:

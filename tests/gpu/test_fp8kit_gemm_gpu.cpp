@@ -327,6 +327,8 @@ TEST(Fp8kitGemmGpu, BadConfigIsRefused) {
   // 1 M tile cannot form a cluster pair; a config for another out dtype does not match the call.
   EXPECT_THROW(d.run_config(p, block_config(64, 128, 4, 1, 2), stream.get()), Error);
   EXPECT_THROW(d.run_config(p, block_config(64, 128, 4, 1, 1, DType::kFloat32), stream.get()), Error);
+  // A negative cap on the persistent grid is refused, not taken as "no cap".
+  EXPECT_THROW(d.run_config(p, block_config(64, 128, 4, 1, 1), stream.get(), -1), Error);
 }
 
 }  // namespace

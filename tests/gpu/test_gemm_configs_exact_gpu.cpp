@@ -2,7 +2,8 @@
 // every config of the shipped tuned files, and a stratified sample of the search space (one config,
 // stage count drawn at random, per tile shape x warpgroups x cluster), each on a shape made for it:
 // ragged last tiles in M and N, enough N tiles to reach every position a tile can start at inside a
-// 128-wide B scale block (every compiled promotion split), and a K that wraps the ring twice.
+// 128-wide B scale block (every compiled promotion split), and a K that wraps the ring twice; run
+// again with one cluster walking every tile (the ring carried across tiles) for the same bits.
 // One command: fp8kit_gpu_tests --gtest_filter='GemmConfigsExactGpu.*'
 #include <gtest/gtest.h>
 
@@ -60,7 +61,9 @@ void expect_exact_on_own_shape(const GemmConfig& c, std::mt19937_64& rng, cudaSt
   DeviceProblem d(p, c.out, std::nullopt, {});
   const auto got = d.run_config(p, c, stream);
   EXPECT_TRUE(same_bits(want, got, s.n, c.out)) << kernel_name(c) << " M=" << s.m << " N=" << s.n << " K=" << s.k;
-  EXPECT_EQ(got, d.run_config(p, c, stream)) << "second run differs: " << kernel_name(c);
+  // Again with one cluster walking every tile: each later tile starts where the last left the ring
+  // (mid-lap: 2 x stages + 1 K blocks a tile), and a tile's bits must not depend on its CTA.
+  EXPECT_EQ(got, d.run_config(p, c, stream, 1)) << "one cluster walking every tile differs: " << kernel_name(c);
 }
 
 // Instrumented runs are slow: under the sanitizer each test runs its first few configs only.
