@@ -8,9 +8,9 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order (session 28), back to back on
-# one warm machine: EXP_ENV=FP8KIT_EXP_SERIAL_WG2=1 7, then 7, then EXP=overlap_laps 7 (kernel A / B:
-# valid on an H100 too); on an H200 then 5, 6, `CONFIGS=/tmp/fp8kit_merged bash
-# scripts/pending_calls.sh 1 $OUT` (confirms their merged winners, GPU tests included), 3, 2.
+# one warm machine: 1 (the merged laps side by side with DeepGEMM), TUNE_MS="128 512" 4, then 5, 6,
+# `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms their merged winners,
+# GPU tests included), 3, 2. On an H100, only 1 and 4 (the H200 configs are H200 winners).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
@@ -25,24 +25,21 @@
 #      apart) and 1536 x 7168 M = 2048 at m128n192 s4 (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
-#   4: issue 12, if call 2 shows configs ranking otherwise under sustained load: the tune at M = 2048
-#      / 4096 timed as the bench times (`tune --bench-timing`, 300 s; each search starts from the
-#      shipped config), merged into a copy of the shipped files and benched against them (~9 min)
+#   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
+#      (`tune --bench-timing`, 300 s; each search starts from the shipped config), merged into a
+#      copy of the shipped files and benched against them (~9 min). Session 28 merged the laps:
+#      an even stage count now unrolls the overlapped loop (2112 x 7168 M = 512 m128n64 s6: +9%),
+#      so odd-stage M = 128 / 512 configs may move
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
-#   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each):
-#      B's GEMM GPU tests, then A / B and B / A on the shipped configs, A / B on the heuristic's,
-#      M >= 128, A and B on DeepGEMM's tiles at 3072 / 2112 x 7168, M = 512 (~7 min; carry build-run
-#      and build-exp). EXP=serial_laps (default): the serial K
-#      loop (m128n144-n192 / m256n128, M >= 1024) with the ring's laps unrolled and the B-scale split
-#      dispatched per tile (SASS: 24% / 13% fewer instructions a K block at n192 / m256n128); with
-#      EXP_ENV=FP8KIT_EXP_SERIAL_WG2=1 every two-warpgroup tile takes that loop (DeepGEMM's
-#      structure: m128n64 s8 87 -> 63, m128n128 117 -> 104 a K block, DeepGEMM 63 / 107);
-#      EXP=overlap_laps: the overlapped loop's laps unrolled at even stage counts and
-#      one-scale-block widths (m128n64 s8: 86.5 -> 61.4 instructions a K block)
+#   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
+#      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
+#      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
+#      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). None pending: session 28 merged
+#      serial_laps and overlap_laps
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -247,17 +244,18 @@ PY
     done
     ;;
   4)
-    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes 2048 4096 --bench-timing --time-budget 300s \
+    read -r -a tune_ms <<< "${TUNE_MS:-2048 4096}"
+    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes "${tune_ms[@]}" --bench-timing --time-budget 300s \
       --config-dir $h200 --save-path "$d/tuned" > "$d/tune.log" 2>&1
     cp -r $h200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
     GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $h200 \
-      "$d/sustained_tune" 2048 4096 > "$d/sustained_tune.txt" 2>&1
+      "$d/sustained_tune" "${tune_ms[@]}" > "$d/sustained_tune.txt" 2>&1
     ;;
   7)
     # B = main with experiments/$EXP.patch: every config exact first (the stratified sample runs the
     # tiles of the whole search space), then A / B at M >= 128 on the shipped configs and on the
     # heuristic's (shipped both ways round, A B then B A: the order's share of the noise)
-    L=build-exp/${EXP:-serial_laps}
+    L=build-exp/${EXP:?EXP=name of a scripts/experiments patch}
     [ -x $L/fp8kit ] || { echo "$L/fp8kit missing: run prepare" >&2; exit 1; }
     # EXP_ENV: the patch's switch (VAR=1), set for both sides: only B's source generation reads it
     # shellcheck disable=SC2163  # the assignment itself is exported

@@ -27,6 +27,7 @@ extern "C" __global__ void fp8kit_check_ref_gemm(const __grid_constant__ fp8kit:
 }
 #include <fp8kit/gemm/sm90_fp8_gemm.cuh>
 #include <fp8kit/gemm/sm90_gemm_params.cuh>
+#include <fp8kit/gemm/sm90_gemm_consumer.cuh>
 #include <fp8kit/gemm/sm90_gemm_epilogue.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>

@@ -27,238 +27,24 @@
 // global access, so barrier set-up and descriptor prefetch overlap the previous kernel's tail;
 // with p.prefetch_b (B is a weight that kernel does not write) the first ring of B loads too.
 //
+// The consumers' K loops are in sm90_gemm_consumer.cuh, the producer's in sm90_gemm_producer.cuh.
 // The host mirror of every rule here is src/core/gemm_config.cpp (validity, shared-memory layout,
 // register budgets, overlap and store passes); the launcher is src/ops/sm90_fp8_gemm.cpp.
 #pragma once
 
 #include <fp8kit/common/pdl.cuh>
 #include <fp8kit/common/types.cuh>
+#include <fp8kit/gemm/sm90_gemm_consumer.cuh>
 #include <fp8kit/gemm/sm90_gemm_epilogue.cuh>
 #include <fp8kit/gemm/sm90_gemm_layout.cuh>
 #include <fp8kit/gemm/sm90_gemm_producer.cuh>
-#include <fp8kit/gemm/sm90_gemm_promotion.cuh>
 #include <fp8kit/gemm/sm90_gemm_split_cluster.cuh>
 #include <fp8kit/ptx/cluster.cuh>
 #include <fp8kit/ptx/fence.cuh>
 #include <fp8kit/ptx/mbarrier.cuh>
-#include <fp8kit/ptx/tma.cuh>
 #include <fp8kit/ptx/warpgroup.cuh>
-#include <fp8kit/ptx/wgmma.cuh>
 
 namespace fp8kit {
-namespace sm90_gemm {
-
-// The time between one wgmma batch of a warpgroup finishing and its next batch being issued is
-// what the tensor pipe loses unless the other warpgroup's batch covers it (ncu, 2026-12-03: with
-// m256n128 that gap decided 68% against DeepGEMM's 88% tensor-pipe use). So nothing on that path
-// waits on a load or divides: scales are read before the batch is issued, descriptors are a 32-bit
-// add on a base, and the ring position is a (stage, phase) cursor.
-template <class Cfg, int kModeA, int kModeB, int kOut>
-struct Consumer {
-  using L = Sm90GemmLayout<Cfg, kModeA, kOut>;
-  using Ring = RingCursor<Cfg::kStages>;
-  static constexpr int kBN = Cfg::kBlockN, kCluster = Cfg::kClusterM * Cfg::kClusterN;
-  static constexpr int kSlices = L::kSlices;     // 64-row wgmma slices per consumer warpgroup
-  static constexpr int kAcc = kBN / 2;           // fp32 accumulators per thread per slice
-  static constexpr bool kOverlap = Cfg::kOverlapPromotion;
-  // One 64-row slice: the unit's A scales are read right after its MMAs are issued, so the retire
-  // finds them in registers (ncu, 2112 x 7168 M = 512, 2026-12-04: 23% of the stall samples were the
-  // scale FMULs waiting on that read when it came after the wait). Two slices keep the late read:
-  // 256 x 128 tiles have no registers to hold them across the MMAs.
-  static constexpr bool kEarlyRowScales = kSlices == 1;
-  // A tile never straddles two B scale blocks when its width divides 128 (tiles start at multiples of it).
-  static constexpr bool kOneScaleBlock = kScaleBlock % kBN == 0;
-  static constexpr int kSplitStep = gcd(kBN, kScaleBlock) / 8;  // see promote_dispatch
-  static_assert(kModeB != kGemmScaleBBlock128 || kScaleBlock - gcd(kBN, kScaleBlock) + kBN <= 2 * kScaleBlock,
-                "a tile touches at most two B scale blocks (its worst start is 128 - gcd(block_n, 128))");
-  static_assert(!kOverlap || kModeA == kGemmScaleAGroup128 || kModeB == kGemmScaleBBlock128 || !Cfg::kFastAccum,
-                "overlapped promotion needs promotion");
-
-  const Sm90GemmParams& p;
-  const Sm90GemmSmem<L>& sm;
-  int wg, lane, frag_row;
-  u64 desc_a0, desc_b0;  // this warpgroup's first A slice and the B tile, at stage 0
-
-  __device__ Consumer(const Sm90GemmParams& params, const Sm90GemmSmem<L>& smem, int warpgroup)
-      : p(params),
-        sm(smem),
-        wg(warpgroup),
-        lane(static_cast<int>(threadIdx.x) % 32),
-        frag_row(ptx::warp_index_in_warpgroup() * 16 + lane / 4),
-        desc_a0(ptx::wgmma_desc_k_major_sw128(smem.tile_a + warpgroup * L::kRows * kBlockK)),
-        desc_b0(ptx::wgmma_desc_k_major_sw128(smem.tile_b)) {}
-
-  // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster (lane i
-  // arrives on CTA i's).
-  __device__ __forceinline__ void release_stage(int s) const {
-    __syncwarp();
-    if constexpr (kCluster == 1) {
-      if (lane == 0) ptx::mbarrier_arrive(&sm.empty[s]);
-    } else {
-      if (lane < kCluster) ptx::mbarrier_arrive_cluster(&sm.empty[s], static_cast<u32>(lane));
-    }
-  }
-
-  __device__ __forceinline__ u64 desc_a(int s, int sl) const {
-    return ptx::wgmma_desc_advance(desc_a0, static_cast<u32>(s * L::kStageA + sl * 64 * kBlockK));
-  }
-  __device__ __forceinline__ u64 desc_b(int s) const {
-    return ptx::wgmma_desc_advance(desc_b0, static_cast<u32>(s * L::kStageB));
-  }
-
-  // The four k32 MMAs of one K block for one 64-row slice, as one committed group.
-  __device__ __forceinline__ void issue_mma(float (&d)[kAcc], int s, int sl, bool accumulate) const {
-    const u64 a = desc_a(s, sl), b = desc_b(s);
-    ptx::wgmma_fence_operands(d);
-    ptx::wgmma_fence();
-#pragma unroll
-    for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-      ptx::wgmma_m64k32_e4m3<kBN>(d, ptx::wgmma_desc_advance(a, k * kWgmmaK), ptx::wgmma_desc_advance(b, k * kWgmmaK),
-                                  accumulate || k > 0);
-    }
-    ptx::wgmma_commit_group();
-  }
-
-  // Global loads, issued with the unit's MMAs so that their latency hides behind them.
-  __device__ __forceinline__ BScales load_b_scales(const TileCoord& t, int kb) const {
-    BScales sb;
-    if constexpr (kModeB == kGemmScaleBBlock128) {
-      sb.first = __ldg(t.scale_b_first + kb);
-      if constexpr (!kOneScaleBlock) sb.second = __ldg(t.scale_b_second + kb);
-    }
-    return sb;
-  }
-
-  // Whether this thread's accumulator rows are tile rows: warp-uniform (frag_row / 16 is the warp).
-  __device__ __forceinline__ bool holds_rows() const { return L::warp_holds_rows(frag_row / 16); }
-
-  // The stage's A scales of slice sl (tile-relative rows; a discarded row reads a tile row's).
-  __device__ __forceinline__ RowScales row_scales(int s, int sl) const {
-    RowScales sa;
-    if constexpr (kModeA == kGemmScaleAGroup128) {
-      const int row = wg * L::kRows + sl * 64 + (L::kRows >= 64 ? frag_row : frag_row % L::kRows);
-      sa.lo = sm.scale_a[s * (L::kSlotSA / 4) + row];
-      sa.hi = sm.scale_a[s * (L::kSlotSA / 4) + row + 8];
-    }
-    return sa;
-  }
-
-  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and loads its B scales;
-  // u % 2 == kParity, so the slice is a compile-time value. The cursor moves past the K block
-  // with its last slice.
-  template <int kParity>
-  __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring) const {
-    constexpr int sl = kSlices == 2 ? kParity : 0;
-    InFlight unit{load_b_scales(t, u / kSlices), {}, ring.stage};
-    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[unit.stage], ring.phase);
-    issue_mma(d, unit.stage, sl, false);
-    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl);
-    if constexpr (sl == kSlices - 1) ring.advance();
-    return unit;
-  }
-
-  // A unit's MMAs are done (after the wait that retires them): take its A scales (read at issue,
-  // or now where two slices leave no registers to hold them across the MMAs), free its stage once
-  // its last slice is done, then promote it into its slice of acc.
-  template <int kParity>
-  __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], const InFlight& unit,
-                                              const TileCoord& t) const {
-    constexpr int sl = kSlices == 2 ? kParity : 0;
-    ptx::wgmma_fence_operands(d);
-    const UnitScales f = unit_scales(kEarlyRowScales ? unit.sa : row_scales(unit.stage, sl), unit.sb);
-    if constexpr (sl == kSlices - 1) release_stage(unit.stage);
-    if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], d, f, t.split_group);
-  }
-
-  // Overlapped: unit u + 1 is issued before unit u is promoted (wgmma.wait_group 1), so one unit's
-  // MMAs are always queued. Units alternate between two scratch buffers; the loop is written so
-  // that the buffer in flight is fixed at each point of the code (ptxas serializes the wgmmas when
-  // it cannot prove that the promotion reads a finished buffer).
-  __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t,
-                                                      Ring& ring) const {
-    float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
-    const int units = t.kb_count * kSlices;
-    InFlight u0 = issue_unit<0>(s0, 0, t, ring), u1;
-    int u = 1;
-    for (; u + 1 < units; u += 2) {
-      u1 = issue_unit<1>(s1, u, t, ring);
-      ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u0, t);
-      u0 = issue_unit<0>(s0, u + 1, t, ring);
-      ptx::wgmma_wait_group<1>();
-      retire_unit<1>(acc, s1, u1, t);
-    }
-    if (u < units) {
-      u1 = issue_unit<1>(s1, u, t, ring);
-      ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u0, t);
-      ptx::wgmma_wait_group<0>();
-      retire_unit<1>(acc, s1, u1, t);
-    } else {
-      ptx::wgmma_wait_group<0>();
-      retire_unit<0>(acc, s0, u0, t);
-    }
-  }
-
-  // One unit at a time: the tensor cores wait while the unit is promoted unless the other consumer
-  // warpgroup's MMAs fill the gap, so the unit's A scales are read before its MMAs are issued.
-  __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
-    float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
-    for (int kb = 0; kb < t.kb_count; ++kb, ring.advance()) {
-      const int s = ring.stage;
-      const BScales sb = load_b_scales(t, kb);
-      ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
-#pragma unroll
-      for (int sl = 0; sl < kSlices; ++sl) {
-        const RowScales sa = row_scales(s, sl);
-        issue_mma(scratch, s, sl, false);
-        ptx::wgmma_wait_group<0>();
-        ptx::wgmma_fence_operands(scratch);
-        if (sl == kSlices - 1) release_stage(s);
-        if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
-      }
-    }
-  }
-
-  __device__ __forceinline__ void mainloop_promoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
-                                                    Ring& ring) const {
-    if constexpr (kOverlap) {
-      mainloop_overlapped(acc, t, ring);
-    } else {
-      mainloop_serial(acc, t, ring);
-    }
-  }
-
-  // The tensor cores accumulate all of K. (Keeping one K block's MMAs in flight here, releasing the
-  // stage before, made m256n128 spill 24 bytes under ptxas 13.0: one block at a time.)
-  __device__ __forceinline__ void mainloop_unpromoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
-                                                      Ring& ring) const {
-    for (int kb = 0; kb < t.kb_count; ++kb, ring.advance()) {
-      const int s = ring.stage;
-      ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
-#pragma unroll
-      for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
-      ptx::wgmma_fence();
-      const u64 b = desc_b(s);
-#pragma unroll
-      for (int sl = 0; sl < kSlices; ++sl) {
-        const u64 a = desc_a(s, sl);
-#pragma unroll
-        for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-          ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_advance(a, k * kWgmmaK),
-                                      ptx::wgmma_desc_advance(b, k * kWgmmaK), true);
-        }
-      }
-      ptx::wgmma_commit_group();
-      ptx::wgmma_wait_group<0>();
-#pragma unroll
-      for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
-      release_stage(s);
-    }
-  }
-};
-
-}  // namespace sm90_gemm
 
 template <class Cfg, int kModeA, int kModeB, int kOut>
 __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {

@@ -64,6 +64,13 @@ __device__ __forceinline__ void promote_dispatch(float (&acc)[kAcc], const float
   }
 }
 
+// Whether promote() dispatches a kBN-wide tile on its split (promote_dispatch) rather than taking
+// one scale block or selecting per group.
+template <int kBN>
+__host__ __device__ constexpr bool dispatches_split() {
+  return kScaleBlock % kBN != 0 && (kBN > kScaleBlock || kBN >= 96);
+}
+
 // Tiles wider than a scale block, and 96 / 112 wide ones, dispatch on the split: their promotion
 // then has the 4 scale products ready before the wgmma wait (H200: m128n144/n192 1.05-1.07x,
 // m128n96 1.08-1.09x at 3072 x 7168 / 1536, M = 512 / 2048). Narrower straddling tiles select per
@@ -73,7 +80,7 @@ __device__ __forceinline__ void promote(float (&acc)[kAcc], const float (&scratc
                                         int split_group) {
   if constexpr (kScaleBlock % kBN == 0) {
     promote_groups(acc, scratch, f, kAcc / 4);  // one scale block per tile
-  } else if constexpr (kBN > kScaleBlock || kBN >= 96) {
+  } else if constexpr (dispatches_split<kBN>()) {
     promote_dispatch<kAcc, kStep>(acc, scratch, f, split_group);
   } else {
     promote_groups(acc, scratch, f, split_group);
