@@ -117,17 +117,24 @@ struct Consumer {
     return sa;
   }
 
-  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) into `d` and loads its B scales;
-  // u % 2 == kParity, so the slice is a compile-time value. The cursor moves past the K block
-  // with its last slice.
+  // Issues MMA unit u (K block u / kSlices, slice u % kSlices) of stage s into `d` and loads its
+  // B scales; u % 2 == kParity, so the slice is a compile-time value (and s is one in the laps).
+  template <int kParity>
+  __device__ __forceinline__ InFlight issue_unit_at(float (&d)[kAcc], int u, const TileCoord& t, int s,
+                                                    u32 phase) const {
+    constexpr int sl = kSlices == 2 ? kParity : 0;
+    InFlight unit{load_b_scales(t, u / kSlices), {}, s};
+    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[s], phase);
+    issue_mma(d, s, sl, false);
+    if constexpr (kEarlyRowScales) unit.sa = row_scales(s, sl);
+    return unit;
+  }
+
+  // The same at the cursor's stage; the cursor moves past the K block with its last slice.
   template <int kParity>
   __device__ __forceinline__ InFlight issue_unit(float (&d)[kAcc], int u, const TileCoord& t, Ring& ring) const {
-    constexpr int sl = kSlices == 2 ? kParity : 0;
-    InFlight unit{load_b_scales(t, u / kSlices), {}, ring.stage};
-    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[unit.stage], ring.phase);
-    issue_mma(d, unit.stage, sl, false);
-    if constexpr (kEarlyRowScales) unit.sa = row_scales(unit.stage, sl);
-    if constexpr (sl == kSlices - 1) ring.advance();
+    const InFlight unit = issue_unit_at<kParity>(d, u, t, ring.stage, ring.phase);
+    if constexpr ((kSlices == 2 ? kParity : 0) == kSlices - 1) ring.advance();
     return unit;
   }
 
@@ -157,12 +164,7 @@ struct Consumer {
   // descriptor and A-scale offsets are immediates; position kStages is the next lap's first.
   template <int kI>
   __device__ __forceinline__ InFlight issue_at(float (&d)[kAcc], int u, const TileCoord& t, u32 lap_phase) const {
-    constexpr int s = kI % Cfg::kStages;
-    InFlight unit{load_b_scales(t, u), {}, s};
-    ptx::mbarrier_wait_parity(&sm.full[s], lap_phase ^ static_cast<u32>(kI == Cfg::kStages));
-    issue_mma(d, s, 0, false);
-    if constexpr (kEarlyRowScales) unit.sa = row_scales(s, 0);
-    return unit;
+    return issue_unit_at<0>(d, u, t, kI % Cfg::kStages, lap_phase ^ static_cast<u32>(kI == Cfg::kStages));
   }
 
   // Lap positions kI..kLapUnits, unit u at kI: issue it, retire the one before (the other buffer).
