@@ -33,7 +33,8 @@
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
-#      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570)
+#      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STAGES=1: the
+#      stage-neighbour set instead (odd rings against the even ones that run the laps)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
@@ -56,6 +57,32 @@ cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/
   2112,7168,4096=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/128,160,4,2,1,1
   4608,7168,4096=128,192,4,2,1,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
   24576,7168,4096=256,128,3,2,1,1/256,128,3,2,1,2/128,192,4,2,1,1/128,192,4,2,2,1)
+# call 5's STAGES=1 set (session 29): since session 28 an overlapped tile with an even ring runs
+# its laps unrolled (m128n128: 97 instructions a K block at s4 and 96 at s6, 117 at s5), so each
+# shipped odd-ring tile of the side by side's cells is benched at its even neighbours; and the
+# heuristic's m128n128 s5 cells (14 of 60) at s4, s6 and s5 (FP8KIT_EXP-free: the question is
+# whether ring_depth should prefer an even ring)
+stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
+  3072,7168,512=128,128,4,2,1,1/128,128,6,2,1,1
+  4096,512,512=128,128,4,2,1,1
+  512,7168,128=64,32,6,1,1,1,3/64,32,8,1,1,1,3
+  512,7168,512=64,32,6,1,1,1/64,32,8,1,1,1
+  576,7168,128=64,32,6,1,1,1,3/64,32,8,1,1,1,3
+  576,7168,512=64,64,6,1,1,1/64,64,8,1,1,1
+  7168,16384,2048=128,128,4,2,1,2/128,128,6,2,1,2/128,128,5,2,1,1
+  7168,18432,2048=128,128,4,2,1,2/128,128,6,2,1,2/128,128,5,2,1,1
+  7168,2048,2048=128,128,4,2,1,1/128,128,6,2,1,1
+  7168,2304,2048=128,128,4,2,1,1/128,128,6,2,1,1
+  7168,256,128=64,128,4,1,1,1
+  7168,256,512=128,128,4,2,1,1/128,128,6,2,1,1
+  512,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  1536,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  3072,1536,512=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  3072,1536,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  3072,7168,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  4608,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  7168,256,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
+  32768,512,128=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1)
 # call 6's decode candidates (cold, issue 13's 80% / 60% shapes): splits that put 116-132 CTAs on
 # the 132 SMs where the shipped ones use 96-112, within the split clusters that fit at once
 # (2: 66, 3: 39, 4: 30, 5: 22, 6: 17, 8: 15) or through the workspace; at N = 512 / 576 (4.5-4.9 us,
@@ -109,10 +136,11 @@ PY
   # (m128n96 s7 at 3072 x 7168, m128n64 s8 at 2112 x 7168, M = 512) and each shipped config's cluster
   # and tile neighbours; variant i holds every cell's i-th candidate
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null || exit 1
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v* build-run/stages/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -162,7 +190,7 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold build-run/stages ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -277,6 +305,7 @@ PY
   5 | 6)
     if [ $call = 5 ]; then
       cells=("${cand[@]}") variants=build-run/cand timing=graph
+      [ -n "${STAGES:-}" ] && cells=("${stages[@]}") variants=build-run/stages
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
     fi
