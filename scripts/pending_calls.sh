@@ -7,10 +7,12 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 28), back to back on
-# one warm machine: 1 (the merged laps side by side with DeepGEMM), TUNE_MS="128 512" 4, then 5, 6,
-# `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms their merged winners,
-# GPU tests included), 3, 2. On an H100, only 1 and 4 (the H200 configs are H200 winners).
+# so that a call cut by its limit still brings back one archive. Order (session 29), back to back on
+# one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against
+# the even ones), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the
+# merged winners, GPU tests included), TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2. On an H100
+# only 1, STAGES=1 5 and 4 (the H200 configs are H200 winners). With under ~8 min of budget:
+# GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
@@ -60,8 +62,8 @@ cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/
 # call 5's STAGES=1 set (session 29): since session 28 an overlapped tile with an even ring runs
 # its laps unrolled (m128n128: 97 instructions a K block at s4 and 96 at s6, 117 at s5), so each
 # shipped odd-ring tile of the side by side's cells is benched at its even neighbours; and the
-# heuristic's m128n128 s5 cells (14 of 60) at s4, s6 and s5 (FP8KIT_EXP-free: the question is
-# whether ring_depth should prefer an even ring)
+# heuristic's m128n128 s5 cells (14 of 60) at s4, s6 and s5, which decides whether ring_depth
+# should prefer an even ring
 stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
   3072,7168,512=128,128,4,2,1,1/128,128,6,2,1,1
   4096,512,512=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
