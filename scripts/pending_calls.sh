@@ -11,7 +11,8 @@
 # one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against
 # the even ones), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the
 # merged winners, GPU tests included), TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2. On an H100
-# only 1, STAGES=1 5 and 4 (the H200 configs are H200 winners). With under ~8 min of budget:
+# only 1, STAGES=1 5, EXP=serial_b_hoist 7 (carry build-run build-exp) and 4 (the H200 configs are
+# H200 winners). With under ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -41,8 +42,9 @@
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
-#      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). None pending: session 28 merged
-#      serial_laps and overlap_laps
+#      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). Pending: serial_b_hoist
+#      (session 29: the serial laps' B-scale pointers once a lap, 145-150 -> 136-141 instructions a
+#      K block at m128n192 s4)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
