@@ -10,9 +10,9 @@
 # so that a call cut by its limit still brings back one archive. Order (session 29), back to back on
 # one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against
 # the even ones), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the
-# merged winners, GPU tests included), TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2. On an H100
-# only 1, STAGES=1 5, EXP=serial_b_hoist 7 (carry build-run build-exp) and 4 (the H200 configs are
-# H200 winners). With under ~8 min of budget:
+# merged winners, GPU tests included), EXP=serial_b_hoist 7 (carry build-run build-exp),
+# TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are H200
+# winners). With under ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
