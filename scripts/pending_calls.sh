@@ -115,6 +115,21 @@ cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
   576,7168,1=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,16=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,64=64,32,8,1,1,1,4,1/64,64,6,1,1,1,8,1/64,32,8,1,1,1,8,0)
+# call 6's DEEP=1 set (session 30): at M = 64 the tuner's picks sit at the space's deepest ring for
+# block_m 64 (s8: deeper rings are searched for block_m 16 / 32 only), and the B bytes in flight
+# predict the cold bandwidth (3072 x 7168, m64n32 s8: 96 CTAs x 32 KB = 3 MB in flight, ~1.5 us
+# loaded latency -> ~2 TB/s, measured 50% of 4.2): each M = 64 shipped config at s12 and at the
+# deepest ring that fits (s14 / s16)
+deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
+  3072,7168,64=64,32,12,1,1,1/64,32,16,1,1,1
+  2112,7168,64=64,32,12,1,1,1,2,1/64,32,16,1,1,1,2,1
+  1536,7168,64=64,48,12,1,1,1,3,1/64,48,14,1,1,1,3,1
+  7168,2304,64=64,64,12,1,1,1
+  7168,2048,64=64,64,12,1,1,1
+  7168,16384,64=64,64,12,1,1,2
+  7168,18432,64=64,64,12,1,1,1
+  512,7168,64=64,32,12,1,1,1,6,1/64,32,16,1,1,1,6,1
+  576,7168,64=64,32,12,1,1,1,5,1/64,32,16,1,1,1,5,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's twins: each shipped config at M = 2048 / 4096 with its cluster flipped (c1 -> 2 CTAs
   # along M, sharing B; a cluster -> c1); M tiles are even there for every tile height
@@ -141,10 +156,11 @@ PY
   # and tile neighbours; variant i holds every cell's i-th candidate
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null || exit 1
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v* build-run/stages/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/deep/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -194,7 +210,7 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold build-run/stages ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold build-run/stages build-run/deep ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -315,6 +331,7 @@ PY
       [ -n "${STAGES:-}" ] && cells=("${stages[@]}") variants=build-run/stages
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
+      [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
     fi
     # the candidate cells' shapes by M; then shipped, each variant, shipped again (the noise)
     declare -A at=()
