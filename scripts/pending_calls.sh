@@ -188,7 +188,7 @@ PY
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
       for cfg in configs/NVIDIA_H200 none build-run/forced; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
-          --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 128 512 2048 4096 \
+          --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg || exit 1
       done
     done
@@ -313,17 +313,23 @@ PY
     [ -n "${EXP_ENV:-}" ] && export "$EXP_ENV" && echo "$EXP_ENV" > "$d/exp_env.txt"
     FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
-    ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" > "$d/$4.txt" 2>&1; }
-    ab $B $L/fp8kit $h200 ab_shipped
-    ab $L/fp8kit $B $h200 ba_shipped
-    ab $B $L/fp8kit none ab_heuristic
-    # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
-    # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
-    for side in a b; do
-      bin=$B; [ $side = b ] && bin=$L/fp8kit
-      $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 3072,7168 2112,7168 \
-        --batch-sizes 512 --config-dir build-run/forced --out "$d/forced_$side" > "$d/forced_$side.txt" 2>&1
-    done
+    ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" "${@:5}" > "$d/$4.txt" 2>&1; }
+    if [ -n "${DECODE:-}" ]; then  # DECODE=1: cold A / B and B / A at M = 1 / 16 / 64 instead (issue 13)
+      export GEMM_AB_BENCH_ARGS="--timing cold"
+      ab $B $L/fp8kit $h200 ab_cold 1 16 64
+      ab $L/fp8kit $B $h200 ba_cold 1 16 64
+    else
+      ab $B $L/fp8kit $h200 ab_shipped
+      ab $L/fp8kit $B $h200 ba_shipped
+      ab $B $L/fp8kit none ab_heuristic
+      # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
+      # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
+      for side in a b; do
+        bin=$B; [ $side = b ] && bin=$L/fp8kit
+        $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 3072,7168 2112,7168 \
+          --batch-sizes 512 --config-dir build-run/forced --out "$d/forced_$side" > "$d/forced_$side.txt" 2>&1
+      done
+    fi
     ;;
   5 | 6)
     if [ $call = 5 ]; then
