@@ -186,7 +186,7 @@ PY
     fi
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
-      for cfg in configs/NVIDIA_H200 none build-run/forced; do
+      for cfg in configs/NVIDIA_H200 none build-run/forced build-run/deep/v*; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
           --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg || exit 1
@@ -313,10 +313,19 @@ PY
     [ -n "${EXP_ENV:-}" ] && export "$EXP_ENV" && echo "$EXP_ENV" > "$d/exp_env.txt"
     FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
-    ab() { GEMM_AB_TESTED=1 timeout 150 "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" "${@:5}" > "$d/$4.txt" 2>&1; }
+    ab() { GEMM_AB_TESTED=1 timeout "${ab_limit:-150}" "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" "${@:5}" > "$d/$4.txt" 2>&1; }
     if [ -n "${DECODE:-}" ]; then  # DECODE=1: cold A / B and B / A at M = 1 / 16 / 64 instead (issue 13)
       export GEMM_AB_BENCH_ARGS="--timing cold"
+      ab_limit=200  # a cold bench re-copies its inputs per call: give each pair more than 150 s
       ab $B $L/fp8kit $h200 ab_cold 1 16 64
+      # the deep rings of call 6's DEEP=1 set with each build: a consumer no longer waiting on its
+      # scales may need more bytes in flight (M = 64, its deepest variant)
+      for side in a b; do
+        bin=$B; [ $side = b ] && bin=$L/fp8kit
+        $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --batch-sizes 64 --timing cold \
+          --shapes 4608,7168 3072,7168 2112,7168 1536,7168 512,7168 576,7168 --config-dir build-run/deep/v2 \
+          --out "$d/deep_$side" > "$d/deep_$side.txt" 2>&1
+      done
       ab $L/fp8kit $B $h200 ba_cold 1 16 64
     else
       ab $B $L/fp8kit $h200 ab_shipped
