@@ -7,12 +7,14 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 29), back to back on
-# one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against
-# the even ones), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the
-# merged winners, GPU tests included), EXP=serial_b_hoist 7 (carry build-run build-exp),
-# TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are H200
-# winners). With under ~8 min of budget:
+# so that a call cut by its limit still brings back one archive. Order (session 30), back to back on
+# one warm machine: `EXP=scale_b_prefetch DECODE=1 GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*'`
+# 7 (carry build-run build-exp/scale_b_prefetch; issue 13's cold decode, its tests cover the merged
+# laps too), 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against the even
+# ones), DEEP=1 6 (deep rings at M = 64), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1
+# $OUT` (confirms the merged winners, GPU tests included), EXP=serial_b_hoist 7 (carry build-run
+# build-exp/serial_b_hoist), TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2 (not on an H100: the
+# H200 configs are H200 winners). With under ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -38,13 +40,16 @@
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STAGES=1: the
 #      stage-neighbour set instead (odd rings against the even ones that run the laps)
-#   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min)
+#   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
+#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). Pending: serial_b_hoist
 #      (session 29: the serial laps' B-scale pointers once a lap, 145-150 -> 136-141 instructions a
-#      K block at m128n192 s4)
+#      K block at m128n192 s4) and scale_b_prefetch (session 30: the tile's B-scale rows prefetched
+#      into L1); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on call 6's deepest
+#      rings at M = 64, then B / A (~7 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
