@@ -61,8 +61,8 @@ constexpr int kMaxTwoSliceUnpromotedN = 112;  // see gemm_config_errors
 // accumulators in 232 (m128n128, two warpgroups) and 216 spill in 240 (m64n144, one).
 constexpr int kOverlapRegisterOverhead = 40;
 constexpr int kMaxStages = 32;  // the kernel may keep one phase bit per stage in a u32
-constexpr int kDeepRingMinStages = 8;  // the search space has deeper rings for decode tiles only
-constexpr int kDecodeMaxBlockN = 128;   // and decode tiles (block_m 16 / 32) at most this wide
+constexpr int kDeepRingMinStages = 8;  // the search space has deeper rings for block_m <= 64 only
+constexpr int kDecodeMaxBlockN = 128;   // and tiles of block_m 16 / 32 at most this wide
 
 inline constexpr int kMaxSplitK = 16;
 inline constexpr int kMaxSplitCluster = 8;  // the portable cluster size
@@ -163,13 +163,13 @@ void validate(const GemmConfig& config, const GemmShape& shape);
 
 // --- search space --------------------------------------------------------------------------------
 // The declared space the tuner searches: the cross product of these lists for one scale
-// pair and out dtype, pruned by the config rules. Defaults: block_m {64, 128, 256}, block_n 16..256
-// step 16, stages 2..8, 1 or 2 consumer warpgroups, clusters of 1 or 2 CTAs along M or along N,
-// group_size_m 8.
+// pair and out dtype, pruned by the config rules. Defaults: block_m {16, 32, 64, 128, 256},
+// block_n 16..256 step 16, stages 2..8, 12 and 16, 1 or 2 consumer warpgroups, clusters of 1 or 2
+// CTAs along M or along N, group_size_m 8.
 struct GemmSearchSpace {
   std::vector<int> block_m = {16, 32, 64, 128, 256};
   std::vector<int> block_n = {16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256};
-  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8, 12, 16};  // > kDeepRingMinStages: block_m < 64 only
+  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8, 12, 16};  // > kDeepRingMinStages: block_m <= 64 only
   std::vector<int> consumer_warpgroups = {1, 2};
   std::vector<int> cluster_m = {1, 2};
   std::vector<int> cluster_n = {1, 2};
@@ -184,13 +184,13 @@ struct GemmSearchSpace {
 // consumer_warpgroups, cluster_m, cluster_n, group_size_m (outermost first) in the lists' order; a duplicate
 // (a value listed twice) is kept once, at its first position. The default space holds
 // kDefaultGemmSearchSpaceSize configs (tests pin it): of the declared, the space drops rings deeper
-// than 8 for block_m >= 64 and decode tiles (block_m 16 / 32) wider than 128; the rules drop 16, 32
+// than 8 for block_m > 64 and decode tiles of block_m 16 / 32 wider than 128; the rules drop 16, 32
 // and 64 x 2 warpgroups and 256 x 1 (block_m), decode tiles in a cluster along N or with a B ring
 // too short for the wgmma's 64-row read, block_n 176 and 208-240 (B-scale span), block_n > 192 with 64 rows
 // per warpgroup and > 128 with 128 (> 112 where the tile straddles two B scale blocks; registers),
 // deep rings of wide tiles (shared memory) and 4-CTA clusters (cluster_m = cluster_n = 2).
 std::vector<GemmConfig> gemm_search_space(const GemmSearchSpace& space = {});
-constexpr std::size_t kDefaultGemmSearchSpaceSize = 897;
+constexpr std::size_t kDefaultGemmSearchSpaceSize = 915;
 
 // The tuner's split-K variants of `c` for `shape` (issue 13): split_k 2..kTuneMaxSplitK where the
 // tile's units still fit one wave of `sm_count` and every split keeps kTuneMinSplitKBlocks K blocks,
