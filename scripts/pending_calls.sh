@@ -8,13 +8,12 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order (session 30), back to back on
-# one warm machine: `EXP=scale_b_prefetch DECODE=1 GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*'`
-# 7 (carry build-run build-exp/scale_b_prefetch; issue 13's cold decode, its tests cover the merged
-# laps too), 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against the even
-# ones), DEEP=1 6 (deep rings at M = 64), `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1
-# $OUT` (confirms the merged winners, GPU tests included), EXP=serial_b_hoist 7 (carry build-run
-# build-exp/serial_b_hoist), TUNE_MS="128 512" 4; on an H200 then 5, 6, 3, 2 (not on an H100: the
-# H200 configs are H200 winners). With under ~8 min of budget:
+# one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against the
+# even ones), on an H200 DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100),
+# `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the merged winners, GPU
+# tests included), EXP=serial_b_hoist 7 (carry build-run build-exp/serial_b_hoist), TUNE_MS="128 512"
+# 4; on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are H200 winners). With under
+# ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -47,9 +46,9 @@
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). Pending: serial_b_hoist
 #      (session 29: the serial laps' B-scale pointers once a lap, 145-150 -> 136-141 instructions a
-#      K block at m128n192 s4) and scale_b_prefetch (session 30: the tile's B-scale rows prefetched
-#      into L1); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on call 6's deepest
-#      rings at M = 64, then B / A (~7 min)
+#      K block at m128n192 s4); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
+#      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
+#      SplitClusterGpu.*' on an H100, session 30)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -120,11 +119,11 @@ cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
   576,7168,1=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,16=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,64=64,32,8,1,1,1,4,1/64,64,6,1,1,1,8,1/64,32,8,1,1,1,8,0)
-# call 6's DEEP=1 set (session 30): at M = 64 the tuner's picks sit at the space's deepest ring for
-# block_m 64 (s8: deeper rings are searched for block_m 16 / 32 only), and the B bytes in flight
-# predict the cold bandwidth (3072 x 7168, m64n32 s8: 96 CTAs x 32 KB = 3 MB in flight, ~1.5 us
-# loaded latency -> ~2 TB/s, measured 50% of 4.2): each M = 64 shipped config at s12 and at the
-# deepest ring that fits (s14 / s16)
+# call 6's DEEP=1 set (session 30): the shipped M = 64 picks sit at s8, the deepest ring the m64
+# space had when they were tuned (it has 12 and 16 since session 30), and the B bytes in flight
+# predict the cold bandwidth (3072 x 7168, m64n32 s8: 96 CTAs x 32 KB = 3 MB in flight); each M = 64
+# shipped config at s12 and at the deepest ring that fits (s14 / s16). On an H100 (session 30,
+# the deepest variant): 3072 x 7168 1.126x, 4608 x 7168 1.019x, the split ones 0.97-1.00x
 deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
   3072,7168,64=64,32,12,1,1,1/64,32,16,1,1,1
   2112,7168,64=64,32,12,1,1,1,2,1/64,32,16,1,1,1,2,1
