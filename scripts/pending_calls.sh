@@ -14,8 +14,7 @@
 # tests included), EXP=serial_b_hoist 7 (carry build-run build-exp/serial_b_hoist), TUNE_MS="128 512"
 # 4, `EXP=decode_deep_ring DECODE=1 DECODE_CONFIGS=none` 7 (carry build-run
 # build-exp/decode_deep_ring); on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are
-# H200 winners). With under
-# ~8 min of budget:
+# H200 winners). With under ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
