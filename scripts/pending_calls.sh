@@ -12,8 +12,7 @@
 # even ones), on an H200 DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100),
 # `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the merged winners, GPU
 # tests included), EXP=serial_b_hoist 7 (carry build-run build-exp/serial_b_hoist), TUNE_MS="128 512"
-# 4, `EXP=decode_deep_ring DECODE=1 DECODE_CONFIGS=none` 7 (carry build-run
-# build-exp/decode_deep_ring); on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are
+# 4; on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are
 # H200 winners). With under ~8 min of budget:
 # GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
 #   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
@@ -47,8 +46,7 @@
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). Pending: serial_b_hoist
 #      (session 29: the serial laps' B-scale pointers once a lap, 145-150 -> 136-141 instructions a
-#      K block at m128n192 s4) and decode_deep_ring (session 30: the heuristic's unsplit m64n32 tiles
-#      at M <= 64 get a 16-stage ring; run it with DECODE=1 DECODE_CONFIGS=none); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
+#      K block at m128n192 s4); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
 # Each leaves $OUT/call<N>.tgz.
@@ -323,7 +321,7 @@ PY
     if [ -n "${DECODE:-}" ]; then  # DECODE=1: cold A / B and B / A at M = 1 / 16 / 64 instead (issue 13)
       export GEMM_AB_BENCH_ARGS="--timing cold"
       ab_limit=200  # a cold bench re-copies its inputs per call: give each pair more than 150 s
-      dc=${DECODE_CONFIGS:-$h200}  # none: a heuristic patch (decode_deep_ring)
+      dc=${DECODE_CONFIGS:-$h200}  # none: a heuristic patch
       ab $B $L/fp8kit $dc ab_cold 1 16 64
       # the deep rings of call 6's DEEP=1 set with each build: a consumer no longer waiting on its
       # scales may need more bytes in flight (M = 64, its deepest variant)

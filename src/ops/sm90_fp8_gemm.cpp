@@ -200,6 +200,22 @@ GemmConfig split_summed_in_cluster(const GemmConfig& c, const GemmShape& shape, 
   return is_valid(clustered, shape) ? clustered : c;
 }
 
+// A 64-row tile over the whole of a long K, one CTA per tile at M <= 64: a ring deep enough for 64 KB
+// of B in flight, even (the overlapped loop's laps), at most 16. H100, 2026-12-06, cold, heuristic
+// alone: m64n32 s8 -> s16 1.121x at 3072 x 7168 M = 64 and 1.022x at M = 48; 0.985x at 3072 x 1536
+// (12 K blocks, shorter than the ring), hence K >= 32 blocks; with the shipped configs m64n48 s14
+// 1.019x at 4608 x 7168, split tiles 0.97-1.00x (they keep ring_depth's).
+int deep_decode_ring(GemmConfig c, const GemmShape& shape) {
+  const int shallow = c.stages;
+  const std::int64_t b_stage = std::int64_t{c.block_n} * kGemmBlockK;
+  const int wanted = static_cast<int>(std::min<std::int64_t>(16, ceil_div(std::int64_t{64} * 1024, b_stage)));
+  for (int s = wanted + wanted % 2; s > shallow; s -= 2) {
+    c.stages = s;
+    if (is_valid(c, shape) && gemm_store_passes(c) == 1) return s;
+  }
+  return shallow;
+}
+
 int heuristic_split_k(const GemmConfig& c, const GemmShape& shape, int sm_count) {
   int split = max_split(ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n), shape, sm_count);
   for (; split > 1; --split) {
@@ -256,6 +272,9 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     }
   }
   best.split_k = heuristic_split_k(best, shape, sm_count);
+  if (shape.m <= 64 && best.split_k == 1 && ceil_div(shape.k, kGemmBlockK) >= 32) {
+    best.stages = deep_decode_ring(best, shape);
+  }
   return split_summed_in_cluster(best, shape, sm_count);
 }
 
