@@ -318,19 +318,24 @@ PY
     FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
     ab() { GEMM_AB_TESTED=1 timeout "${ab_limit:-150}" "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" "${@:5}" > "$d/$4.txt" 2>&1; }
+    both() {  # TAG BENCH_ARGS...: one `bench gemm` with A, then with B, into $d/TAG_a and $d/TAG_b
+      local tag=$1 side bin
+      shift
+      for side in a b; do
+        bin=$B; [ $side = b ] && bin=$L/fp8kit
+        $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit "$@" --out "$d/${tag}_$side" \
+          > "$d/${tag}_$side.txt" 2>&1
+      done
+    }
     if [ -n "${DECODE:-}" ]; then  # DECODE=1: cold A / B and B / A at M = 1 / 16 / 64 instead (issue 13)
       export GEMM_AB_BENCH_ARGS="--timing cold"
       ab_limit=200  # a cold bench re-copies its inputs per call: give each pair more than 150 s
       dc=${DECODE_CONFIGS:-$h200}  # none: a heuristic patch
       ab $B $L/fp8kit $dc ab_cold 1 16 64
-      # the deep rings of call 6's DEEP=1 set with each build: a consumer no longer waiting on its
-      # scales may need more bytes in flight (M = 64, its deepest variant)
-      for side in a b; do
-        bin=$B; [ $side = b ] && bin=$L/fp8kit
-        $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --batch-sizes 64 --timing cold \
-          --shapes 4608,7168 3072,7168 2112,7168 1536,7168 512,7168 576,7168 --config-dir build-run/deep/v2 \
-          --out "$d/deep_$side" > "$d/deep_$side.txt" 2>&1
-      done
+      # each build on the deepest rings of call 6's DEEP=1 set (M = 64): whether the patch moves
+      # what the deep rings gain
+      both deep --batch-sizes 64 --timing cold --shapes 4608,7168 3072,7168 2112,7168 1536,7168 512,7168 576,7168 \
+        --config-dir build-run/deep/v2
       ab $L/fp8kit $B $dc ba_cold 1 16 64
     else
       ab $B $L/fp8kit $h200 ab_shipped
@@ -338,11 +343,7 @@ PY
       ab $B $L/fp8kit none ab_heuristic
       # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
       # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
-      for side in a b; do
-        bin=$B; [ $side = b ] && bin=$L/fp8kit
-        $bin bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 3072,7168 2112,7168 \
-          --batch-sizes 512 --config-dir build-run/forced --out "$d/forced_$side" > "$d/forced_$side.txt" 2>&1
-      done
+      both forced --shapes 3072,7168 2112,7168 --batch-sizes 512 --config-dir build-run/forced
     fi
     ;;
   5 | 6)

@@ -205,10 +205,13 @@ GemmConfig split_summed_in_cluster(const GemmConfig& c, const GemmShape& shape, 
 // alone: m64n32 s8 -> s16 1.121x at 3072 x 7168 M = 64 and 1.022x at M = 48; 0.985x at 3072 x 1536
 // (12 K blocks, shorter than the ring), hence K >= 32 blocks; with the shipped configs m64n48 s14
 // 1.019x at 4608 x 7168, split tiles 0.97-1.00x (they keep ring_depth's).
+constexpr int kDeepRingMaxStages = 16, kDeepRingMinKBlocks = 32;
+constexpr std::int64_t kDeepRingBytesInFlight = 64 * 1024;
 int deep_decode_ring(GemmConfig c, const GemmShape& shape) {
   const int shallow = c.stages;
-  const std::int64_t b_stage = std::int64_t{c.block_n} * kGemmBlockK;
-  const int wanted = static_cast<int>(std::min<std::int64_t>(16, ceil_div(std::int64_t{64} * 1024, b_stage)));
+  if (ceil_div(shape.k, kGemmBlockK) < kDeepRingMinKBlocks) return shallow;
+  const int wanted = static_cast<int>(std::min<std::int64_t>(
+      kDeepRingMaxStages, ceil_div(kDeepRingBytesInFlight, gemm_smem_layout(c).b_stage)));
   for (int s = wanted + wanted % 2; s > shallow; s -= 2) {
     c.stages = s;
     if (is_valid(c, shape) && gemm_store_passes(c) == 1) return s;
@@ -272,9 +275,7 @@ GemmConfig default_gemm_config(const GemmShape& shape, ScaleModeA mode_a, ScaleM
     }
   }
   best.split_k = heuristic_split_k(best, shape, sm_count);
-  if (shape.m <= 64 && best.split_k == 1 && ceil_div(shape.k, kGemmBlockK) >= 32) {
-    best.stages = deep_decode_ring(best, shape);
-  }
+  if (shape.m <= 64 && best.split_k == 1) best.stages = deep_decode_ring(best, shape);
   return split_summed_in_cluster(best, shape, sm_count);
 }
 
