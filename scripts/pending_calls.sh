@@ -7,18 +7,19 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 30), back to back on
-# one warm machine: 1 (the merged laps side by side with DeepGEMM), STAGES=1 5 (odd rings against the
-# even ones), on an H200 DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100),
-# `CONFIGS=/tmp/fp8kit_merged bash scripts/pending_calls.sh 1 $OUT` (confirms the merged winners, GPU
-# tests included), EXP=serial_b_hoist 7 (carry build-run build-exp/serial_b_hoist), TUNE_MS="128 512"
-# 4; on an H200 then 5, 6, 3, 2 (not on an H100: the H200 configs are
-# H200 winners). With under ~8 min of budget:
-# GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1 (estimated 4-5 min, not yet run).
-#   0: call 1's GPU tests alone, with DeepGEMM built beside them for the next calls (~3 min)
+# so that a call cut by its limit still brings back one archive. Order (session 31), back to back on
+# one warm machine: 1 (on an H100 its own folder, which took session 31's even-ring winners: their
+# exact tier and the side by side), EXP=overlap_split_hoist 7 (carry build-run
+# build-exp/overlap_split_hoist: the overlapped loop compiled per B-scale split, so 96 / 112-wide
+# tiles run laps; 114 -> 90-93 instructions a K block at m128n96 s6), SPLIT=1 5 (m128n192 split
+# along K where too few tiles fill the SMs at M = 128 / 512), TUNE_MS="128 512" 4; on an
+# H200: STAGES=1 5 (the H200 folder's own even-ring winners), DEEP=1 6 (deep rings at M = 64: 3072 x
+# 7168 won 1.126x on an H100), then 5, 6, 3, 2 (not on an H100: the H200 configs are H200 winners).
+# With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
+#   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
-#   1: issue 12 on the re-tuned configs: the GEMM GPU tests (every shipped config exact, the new
-#      96 / 112 decode widths), then the side by side at M >= 128, shipped and heuristic alone, with
+#   1: issue 12 on the shipped configs: the exact tier (every shipped config, the stratified sample,
+#      the split clusters), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
 #   2: issue 12, why the compute-bound cells trail DeepGEMM: (a) the shipped configs at M = 2048 /
 #      4096 against their cluster twins (c1 <-> 2-CTA cluster), timed as the bench times (the tuner
@@ -38,15 +39,16 @@
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STAGES=1: the
-#      stage-neighbour set instead (odd rings against the even ones that run the laps)
+#      stage-neighbour set instead (odd rings against the even ones that run the laps); SPLIT=1:
+#      the split set (wide tiles split along K at the cells with too few tiles)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
-#      2112 x 7168, M = 512 (~8 min; carry build-run and build-exp). Pending: serial_b_hoist
-#      (session 29: the serial laps' B-scale pointers once a lap, 145-150 -> 136-141 instructions a
-#      K block at m128n192 s4); DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
+#      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
+#      carry build-run and build-exp/NAME). Pending: overlap_split_hoist (session 31, untimed);
+#      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
 # Each leaves $OUT/call<N>.tgz.
@@ -91,6 +93,16 @@ stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
   4608,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   7168,256,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   32768,512,128=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1)
+# call 5's SPLIT=1 set (session 31): the cells still below 0.95 of DeepGEMM at M <= 512 have too few
+# tiles for one wave (3072 x 7168 M = 512: 96 m128n128 tiles on 132 SMs). The tuner never tried a
+# wide tile split along K there (its climb from the default stayed at m128n128): m128n192 split 2-4
+# (2-CTA to 4-CTA split clusters, or the workspace) fills 128-132 SMs with the tile that runs at
+# ~1200 TFLOP/s at M = 2048; beside them 96-wide tiles at an even ring (overlap_split_hoist's laps)
+splits=(3072,7168,512=128,192,4,2,1,1,2,1/128,192,4,2,1,1,2,0/128,96,6,2,1,1
+  2112,7168,512=128,192,4,2,1,1,3,1/128,192,4,2,1,1,3,0/128,144,4,2,1,1,2,1
+  1536,7168,512=128,192,4,2,1,1,4,1/128,192,4,2,1,1,4,0/128,96,6,2,1,1,2,1/128,128,6,2,1,1,2,1
+  3072,1536,512=128,192,4,2,1,1,2,1/128,192,4,2,1,1,2,0/128,96,4,2,1,1
+  3072,7168,128=128,192,4,2,1,1,8,1/128,128,6,2,1,1,5,1/64,96,8,1,1,1,2,1)
 # call 6's decode candidates (cold, issue 13's 80% / 60% shapes): splits that put 116-132 CTAs on
 # the 132 SMs where the shipped ones use 96-112, within the split clusters that fit at once
 # (2: 66, 3: 39, 4: 30, 5: 22, 6: 17, 8: 15) or through the workspace; at N = 512 / 576 (4.5-4.9 us,
@@ -155,18 +167,26 @@ PY
   rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,7,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 2112 7168 512=128,64,8,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
+  # call 7's straddling tiles (96 / 112 wide: two B scale blocks, the split dispatched) at even rings
+  rm -rf build-run/straddle && python3 "$here/force_gemm_configs.py" build-run/straddle 3072 7168 \
+    512=128,96,6,2,1,1 2048=128,112,6,2,1,1 && python3 "$here/force_gemm_configs.py" build-run/straddle 2112 7168 \
+    512=128,96,6,2,1,1 && python3 "$here/force_gemm_configs.py" build-run/straddle 7168 2048 512=128,112,6,2,1,1 || exit 1
   # call 5's candidates for the cells below 0.95 of DeepGEMM (session 23): DeepGEMM's own tiles
   # (m128n96 s7 at 3072 x 7168, m128n64 s8 at 2112 x 7168, M = 512) and each shipped config's cluster
   # and tile neighbours; variant i holds every cell's i-th candidate
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/splits "${splits[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/deep/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/splits/v* build-run/deep/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
+  # call 1 on an H100 times that GPU's own folder
+  build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H100 80GB HBM3" --model deepseek-ai/DeepSeek-V3 \
+    --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir configs/NVIDIA_H100_80GB_HBM3 || exit 1
   for cfg in configs/NVIDIA_H200 none; do
     for model in meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct; do
       "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
@@ -190,13 +210,17 @@ PY
     fi
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
-      for cfg in configs/NVIDIA_H200 none build-run/forced build-run/deep/v*; do
+      for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/deep/v*; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
           --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg || exit 1
       done
     done
   done
+  # The JIT cache keeps every source version of a kernel: by session 31 it held 28 MB, and build-run
+  # with build-peers passed the 64 MiB a call may carry (rm -rf build-run/jit, then prepare again)
+  size=$(du -smc build-run build-peers 2> /dev/null | tail -1 | cut -f1)
+  [ "$size" -le 60 ] || echo "warning: build-run + build-peers are $size MiB (carry limit 64)" >&2
   exit 0
 fi
 call=$1 out=$2
@@ -214,15 +238,22 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/cand build-run/cold build-run/stages build-run/deep ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/splits build-run/deep ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
 FP8KIT_CACHE_DIR=$PWD/build-run/jit $B cache warm --device-name "$gpu_name" --model deepseek-ai/DeepSeek-V3 --tp 8 \
   --batch-sizes 512 --config-dir $h200 2>&1 | grep -q '(0 tuned,' && { echo "no tuned config found for $gpu_name in $h200" >&2; exit 1; }
-shipped=${CONFIGS:-$h200}  # call 1: CONFIGS=/tmp/fp8kit_merged confirms calls 5 / 6's winners
-# GEMM_TESTS: a narrower gtest filter where the device budget is short (GemmConfigsExactGpu.*: ~40 s)
-gemm_tests=--gtest_filter=${GEMM_TESTS:-'SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'}
+# Call 1's configs: CONFIGS (/tmp/fp8kit_merged confirms calls 5 / 6's winners), else the running
+# GPU's own shipped folder where there is one (what scaled_mm picks there), else the H200's
+own=configs/${gpu_name// /_}
+[ -d "$own" ] || own=$h200
+shipped=${CONFIGS:-$own}
+# GEMM_TESTS: the gtest filter of calls 1 and 7 (240 s there). Every shipped config exact, the
+# stratified sample and the split clusters take ~160 s on a fresh H100; Fp8kitGemmGpu.* adds ~180 s
+# (its scale pairs compile on the GPU machine: 134 s in session 31), so it runs in call 0 only.
+all_gemm_tests='SplitClusterGpu.*:Fp8kitGemmGpu.*:GemmConfigsExactGpu.*'
+gemm_tests=--gtest_filter=${GEMM_TESTS:-'GemmConfigsExactGpu.*:SplitClusterGpu.*'}
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp/dgcache
 d=$out/call$call
 mkdir -p "$d"
@@ -231,7 +262,7 @@ hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
   0)  # call 1's GPU tests alone, DeepGEMM built beside them for the calls after it on the same machine
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 300 $T "$gemm_tests" > "$d/tests.log" 2>&1
+    FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 450 $T --gtest_filter="${GEMM_TESTS:-$all_gemm_tests}" > "$d/tests.log" 2>&1
     echo "exit $?" >> "$d/tests.log"
     wait
     ;;
@@ -344,12 +375,14 @@ PY
       # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
       # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
       both forced --shapes 3072,7168 2112,7168 --batch-sizes 512 --config-dir build-run/forced
+      both straddle --shapes 3072,7168 2112,7168 7168,2048 --batch-sizes 512 2048 --config-dir build-run/straddle
     fi
     ;;
   5 | 6)
     if [ $call = 5 ]; then
       cells=("${cand[@]}") variants=build-run/cand timing=graph
       [ -n "${STAGES:-}" ] && cells=("${stages[@]}") variants=build-run/stages
+      [ -n "${SPLIT:-}" ] && cells=("${splits[@]}") variants=build-run/splits
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
