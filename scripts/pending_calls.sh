@@ -260,7 +260,7 @@ mkdir -p "$d"
 dsv3=(--models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --providers fp8-block-w-group-a-noquant)
 hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
-  0)  # call 1's GPU tests alone, DeepGEMM built beside them for the calls after it on the same machine
+  0)  # every GEMM GPU test, DeepGEMM built beside them for the calls after it on the same machine
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
     FP8KIT_CONFIG_DIR=$(realpath $shipped) timeout 450 $T --gtest_filter="${GEMM_TESTS:-$all_gemm_tests}" > "$d/tests.log" 2>&1
     echo "exit $?" >> "$d/tests.log"
