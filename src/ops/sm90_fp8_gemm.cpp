@@ -209,7 +209,8 @@ constexpr int kDeepRingMaxStages = 16, kDeepRingMinKBlocks = 32;
 constexpr std::int64_t kDeepRingBytesInFlight = 64 * 1024;
 int deep_decode_ring(GemmConfig c, const GemmShape& shape) {
   const int shallow = c.stages;
-  if (ceil_div(shape.k, kGemmBlockK) < kDeepRingMinKBlocks) return shallow;
+  // 16 / 32-row tiles keep ring_depth's: their tunes never picked a ring deeper than 8 (session 13)
+  if (c.block_m != kWgmmaM || ceil_div(shape.k, kGemmBlockK) < kDeepRingMinKBlocks) return shallow;
   const int wanted = static_cast<int>(std::min<std::int64_t>(
       kDeepRingMaxStages, ceil_div(kDeepRingBytesInFlight, gemm_smem_layout(c).b_stage)));
   for (int s = wanted + wanted % 2; s > shallow; s -= 2) {
