@@ -38,7 +38,7 @@ struct Consumer {
   static constexpr bool kEarlyRowScales = kSlices == 1;
   // A tile never straddles two B scale blocks when its width divides 128 (tiles start at multiples of it).
   static constexpr bool kOneScaleBlock = kScaleBlock % kBN == 0;
-  static constexpr int kSplitStep = gcd(kBN, kScaleBlock) / 8;  // see promote_dispatch
+  static constexpr int kSplitStep = gcd(kBN, kScaleBlock) / 8;  // see split_dispatch
   static constexpr bool kDispatchSplit = kModeB == kGemmScaleBBlock128 && dispatches_split<kBN>();
   // The serial loop's laps unrolled (kStages K blocks per iteration) unless the split makes more
   // than two copies of the loop for two 64-row slices (m128n112 s3 wg1 and m256n112 s3 spilled).
@@ -141,8 +141,9 @@ struct Consumer {
   // A unit's MMAs are done (after the wait that retires them): take its A scales (read at issue,
   // or now where two slices leave no registers to hold them across the MMAs), free its stage once
   // its last slice is done, then promote it into its slice of acc.
-  // kStage >= 0: the unit's stage as a compile-time value (the overlapped loop's laps).
-  template <int kParity, int kStage = -1>
+  // kStage >= 0: the unit's stage as a compile-time value (the overlapped loop's laps); kSplit >= 0:
+  // the tile's B-scale split as one (split_dispatch).
+  template <int kParity, int kStage = -1, int kSplit = -1>
   __device__ __forceinline__ void retire_unit(float (&acc)[kSlices][kAcc], float (&d)[kAcc], const InFlight& unit,
                                               const TileCoord& t) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
@@ -150,15 +151,18 @@ struct Consumer {
     ptx::wgmma_fence_operands(d);
     const UnitScales f = unit_scales(kEarlyRowScales ? unit.sa : row_scales(stage, sl), unit.sb);
     if constexpr (sl == kSlices - 1) release_stage(stage);
-    if (holds_rows()) promote<kAcc, kBN, kSplitStep>(acc[sl], d, f, t.split_group);
+    if (holds_rows()) promote<kSplit, kBN>(acc[sl], d, f, t.split_group);
   }
 
   // Units per lap of the overlapped loop's laps (one pass of the ring; its even count brings the
   // scratch buffer back too). Only one-slice tiles with an even stage count and one B scale block
-  // per tile: laps of 2 x kStages units spilled at m128n128 s5 and m128n80 s7, and m128n96 s7
-  // doubled its code; 0: no laps.
-  static constexpr int kLapUnits =
-      kSlices == 1 && Cfg::kStages % 2 == 0 && (kOneScaleBlock || kModeB != kGemmScaleBBlock128) ? Cfg::kStages : 0;
+  // per tile, or a dispatched split with at most 32 units over its copies (one loop per split
+  // value): laps of 2 x kStages units spilled at m128n128 s5 and m128n80 s7, 4 x 12 at m16n96 s12;
+  // 0: no laps.
+  static constexpr int kSplitCopies = kScaleBlock / gcd(kBN, kScaleBlock);
+  static constexpr bool kLapsFit =
+      kOneScaleBlock || kModeB != kGemmScaleBBlock128 || (kDispatchSplit && kSplitCopies * Cfg::kStages <= 32);
+  static constexpr int kLapUnits = kSlices == 1 && Cfg::kStages % 2 == 0 && kLapsFit ? Cfg::kStages : 0;
 
   // Unit u at lap position kI (one slice: a unit is a K block): stage kI % kStages, so barrier,
   // descriptor and A-scale offsets are immediates; position kStages is the next lap's first.
@@ -168,7 +172,7 @@ struct Consumer {
   }
 
   // Lap positions kI..kLapUnits, unit u at kI: issue it, retire the one before (the other buffer).
-  template <int kI>
+  template <int kI, int kSplit>
   __device__ __forceinline__ void lap_steps(float (&acc)[kSlices][kAcc], float (&s0)[kAcc], float (&s1)[kAcc],
                                             InFlight& u0, InFlight& u1, int u, const TileCoord& t,
                                             u32 lap_phase) const {
@@ -177,13 +181,13 @@ struct Consumer {
       if constexpr (kI % 2 == 1) {
         u1 = issue_at<kI>(s1, u, t, lap_phase);
         ptx::wgmma_wait_group<1>();
-        retire_unit<0, before>(acc, s0, u0, t);
+        retire_unit<0, before, kSplit>(acc, s0, u0, t);
       } else {
         u0 = issue_at<kI>(s0, u, t, lap_phase);
         ptx::wgmma_wait_group<1>();
-        retire_unit<1, before>(acc, s1, u1, t);
+        retire_unit<1, before, kSplit>(acc, s1, u1, t);
       }
-      lap_steps<kI + 1>(acc, s0, s1, u0, u1, u + 1, t, lap_phase);
+      lap_steps<kI + 1, kSplit>(acc, s0, s1, u0, u1, u + 1, t, lap_phase);
     }
   }
 
@@ -191,8 +195,9 @@ struct Consumer {
   // MMAs are always queued. Units alternate between two scratch buffers; the loop is written so
   // that the buffer in flight is fixed at each point of the code (ptxas serializes the wgmmas when
   // it cannot prove that the promotion reads a finished buffer).
-  __device__ __forceinline__ void mainloop_overlapped(float (&acc)[kSlices][kAcc], const TileCoord& t,
-                                                      Ring& ring) const {
+  template <int kSplit>
+  __device__ __forceinline__ void overlapped_k_loop(float (&acc)[kSlices][kAcc], const TileCoord& t,
+                                                    Ring& ring) const {
     float s0[kAcc], s1[kAcc];  // (64, kBN) fp32 each, in wgmma fragments: even and odd units
     const int units = t.kb_count * kSlices;
     InFlight u0, u1;
@@ -203,7 +208,7 @@ struct Consumer {
       u32 lap_phase = ring.phase;
       u0 = issue_at<0>(s0, 0, t, lap_phase);
       for (; u + kLapUnits <= units; u += kLapUnits) {
-        lap_steps<1>(acc, s0, s1, u0, u1, u, t, lap_phase);
+        lap_steps<1, kSplit>(acc, s0, s1, u0, u1, u, t, lap_phase);
         lap_phase ^= 1;
       }
       ring.stage = 1;
@@ -214,45 +219,20 @@ struct Consumer {
     for (; u + 1 < units; u += 2) {
       u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u0, t);
+      retire_unit<0, -1, kSplit>(acc, s0, u0, t);
       u0 = issue_unit<0>(s0, u + 1, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<1>(acc, s1, u1, t);
+      retire_unit<1, -1, kSplit>(acc, s1, u1, t);
     }
     if (u < units) {
       u1 = issue_unit<1>(s1, u, t, ring);
       ptx::wgmma_wait_group<1>();
-      retire_unit<0>(acc, s0, u0, t);
+      retire_unit<0, -1, kSplit>(acc, s0, u0, t);
       ptx::wgmma_wait_group<0>();
-      retire_unit<1>(acc, s1, u1, t);
+      retire_unit<1, -1, kSplit>(acc, s1, u1, t);
     } else {
       ptx::wgmma_wait_group<0>();
-      retire_unit<0>(acc, s0, u0, t);
-    }
-  }
-
-  // One unit at a time: the tensor cores wait while the unit is promoted unless the other consumer
-  // warpgroup's MMAs fill the gap, so the unit's A scales are read before its MMAs are issued.
-  // Widths that dispatch on the split compile the loop once per split (kSplit >= 0): nothing in it
-  // re-derives the split per K block.
-  __device__ __forceinline__ void mainloop_serial(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
-    if constexpr (kDispatchSplit) {
-      serial_split_dispatch(acc, t, ring);
-    } else {
-      serial_k_loop<-1>(acc, t, ring);
-    }
-  }
-
-  // The run-time split to one compiled loop per value (the values promote_dispatch takes).
-  template <int kSplit = 16>
-  __device__ __forceinline__ void serial_split_dispatch(float (&acc)[kSlices][kAcc], const TileCoord& t,
-                                                        Ring& ring) const {
-    if constexpr (kSplit <= kSplitStep) {
-      serial_k_loop<kSplit>(acc, t, ring);
-    } else if (t.split_group == kSplit) {
-      serial_k_loop<kSplit>(acc, t, ring);
-    } else {
-      serial_split_dispatch<kSplit - kSplitStep>(acc, t, ring);
+      retire_unit<0, -1, kSplit>(acc, s0, u0, t);
     }
   }
 
@@ -271,18 +251,13 @@ struct Consumer {
       ptx::wgmma_wait_group<0>();
       ptx::wgmma_fence_operands(scratch);
       if (sl == kSlices - 1) release_stage(s);
-      if (holds_rows()) {
-        if constexpr (kSplit >= 0) {
-          promote_groups(acc[sl], scratch, unit_scales(sa, sb), kSplit);
-        } else {
-          promote<kAcc, kBN, kSplitStep>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
-        }
-      }
+      if (holds_rows()) promote<kSplit, kBN>(acc[sl], scratch, unit_scales(sa, sb), t.split_group);
     }
   }
 
-  // Up to the ring's first stage one K block at a time, then whole laps of the ring unrolled (where
-  // kSerialLaps), then the rest.
+  // Serial: one unit at a time; the tensor cores wait while it is promoted unless the other consumer
+  // warpgroup's MMAs fill the gap, so its A scales are read before its MMAs are issued. Up to the
+  // ring's first stage one K block at a time, then whole laps unrolled (where kSerialLaps), then the rest.
   template <int kSplit>
   __device__ __forceinline__ void serial_k_loop(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
     int kb = 0;
@@ -298,12 +273,39 @@ struct Consumer {
     for (; kb < t.kb_count; ++kb, ring.advance()) serial_k_block<kSplit>(acc, t, kb, ring.stage, ring.phase);
   }
 
+  // Widths that straddle two B scale blocks at run-time-varying splits (dispatches_split) compile the
+  // promoted K loop once per split value: nothing in it re-derives the split per unit, and the
+  // overlapped loop's laps stay unrolled (m128n96 s6: 114 -> 90 instructions a K block; H100,
+  // 2026-12-06: 1.10-1.12x on 96 / 112-wide tiles at 3072 x 7168 and 7168 x 2048, M = 512).
   __device__ __forceinline__ void mainloop_promoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
                                                     Ring& ring) const {
-    if constexpr (kOverlap) {
-      mainloop_overlapped(acc, t, ring);
+    if constexpr (kDispatchSplit) {
+      split_dispatch(acc, t, ring);
     } else {
-      mainloop_serial(acc, t, ring);
+      promoted_k_loop<-1>(acc, t, ring);
+    }
+  }
+
+  // The run-time split (TileCoord::split_group) to one compiled loop per value: a tile of width kBN
+  // starts at a multiple of gcd(kBN, 128) inside a scale block, so the split is 16 - i * kSplitStep
+  // groups, at most 128 / gcd values.
+  template <int kSplit = 16>
+  __device__ __forceinline__ void split_dispatch(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
+    if constexpr (kSplit <= kSplitStep) {
+      promoted_k_loop<kSplit>(acc, t, ring);  // the last value: no test left
+    } else if (t.split_group == kSplit) {
+      promoted_k_loop<kSplit>(acc, t, ring);
+    } else {
+      split_dispatch<kSplit - kSplitStep>(acc, t, ring);
+    }
+  }
+
+  template <int kSplit>
+  __device__ __forceinline__ void promoted_k_loop(float (&acc)[kSlices][kAcc], const TileCoord& t, Ring& ring) const {
+    if constexpr (kOverlap) {
+      overlapped_k_loop<kSplit>(acc, t, ring);
+    } else {
+      serial_k_loop<kSplit>(acc, t, ring);
     }
   }
 

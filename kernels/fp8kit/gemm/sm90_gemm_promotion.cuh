@@ -35,8 +35,8 @@ struct InFlight {
 };
 
 // acc += factor · scratch, the factor chosen per accumulator row and 8-column group: groups
-// j < split take the first B scale block. With a constant split (promote_dispatch) no compare or
-// select is left per group.
+// j < split take the first B scale block. With a compile-time split no compare or select is left
+// per group.
 template <int kAcc>
 __device__ __forceinline__ void promote_groups(float (&acc)[kAcc], const float (&scratch)[kAcc], const UnitScales& f,
                                                int split) {
@@ -49,39 +49,25 @@ __device__ __forceinline__ void promote_groups(float (&acc)[kAcc], const float (
   }
 }
 
-// The run-time split (TileCoord::split_group) dispatched to one compiled body per value: a tile of
-// width kBN starts at a multiple of gcd(kBN, 128) inside a scale block, so the split is 16 - i * kStep
-// groups (kStep = gcd / 8), at most 128 / gcd values.
-template <int kAcc, int kStep, int kSplit = 16>
-__device__ __forceinline__ void promote_dispatch(float (&acc)[kAcc], const float (&scratch)[kAcc], const UnitScales& f,
-                                                 int split_group) {
-  if constexpr (kSplit <= kStep) {
-    promote_groups(acc, scratch, f, kSplit);  // the last value: no test left
-  } else if (split_group == kSplit) {
-    promote_groups(acc, scratch, f, kSplit);
-  } else {
-    promote_dispatch<kAcc, kStep, kSplit - kStep>(acc, scratch, f, split_group);
-  }
-}
-
-// Whether promote() dispatches a kBN-wide tile on its split (promote_dispatch) rather than taking
-// one scale block or selecting per group.
+// Whether the consumer compiles its K loop once per split value (Consumer::split_dispatch) for a
+// kBN-wide tile rather than taking one scale block or selecting per group at run time.
 template <int kBN>
 __host__ __device__ constexpr bool dispatches_split() {
   return kScaleBlock % kBN != 0 && (kBN > kScaleBlock || kBN >= 96);
 }
 
-// Tiles wider than a scale block, and 96 / 112 wide ones, dispatch on the split: their promotion
-// then has the 4 scale products ready before the wgmma wait (H200: m128n144/n192 1.05-1.07x,
-// m128n96 1.08-1.09x at 3072 x 7168 / 1536, M = 512 / 2048). Narrower straddling tiles select per
-// group at run time: dispatching cost m64n48/n80 14-26% there.
-template <int kAcc, int kBN, int kStep>
+// kSplit >= 0: the split as a compile-time value, from a loop compiled per split (tiles wider than
+// a scale block and 96 / 112 wide ones: H200, m128n144/n192 1.05-1.07x, m128n96 1.08-1.09x at
+// 3072 x 7168 / 1536, M = 512 / 2048, their 4 scale products ready before the wgmma wait).
+// Narrower straddling tiles select per group at run time: dispatching their promotion on the split
+// cost m64n48/n80 14-26%.
+template <int kSplit, int kBN, int kAcc>
 __device__ __forceinline__ void promote(float (&acc)[kAcc], const float (&scratch)[kAcc], const UnitScales& f,
                                         int split_group) {
-  if constexpr (kScaleBlock % kBN == 0) {
+  if constexpr (kSplit >= 0) {
+    promote_groups(acc, scratch, f, kSplit);
+  } else if constexpr (kScaleBlock % kBN == 0) {
     promote_groups(acc, scratch, f, kAcc / 4);  // one scale block per tile
-  } else if constexpr (dispatches_split<kBN>()) {
-    promote_dispatch<kAcc, kStep>(acc, scratch, f, split_group);
   } else {
     promote_groups(acc, scratch, f, split_group);
   }
