@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reads pending call 5's benches (scripts/candidate_variants.py's folders, each benched per M with
-`bench gemm --out DIR/<variant>/m<M>`, the base twice as NVIDIA_H200 and NVIDIA_H200_again) and
+`bench gemm --out DIR/<variant>/m<M>`, the base twice as base and base_again, NVIDIA_H200 and NVIDIA_H200_again before session 32) and
 DeepGEMM's peers_gemm.py lines (DIR/dg_m<M>.jsonl), and prints per cell the TFLOP/s of the base,
 of each candidate and of DeepGEMM, the best candidate over the mean of the two base runs, and the
 ratios to DeepGEMM before and after taking the best (only where it beats the base by more than the
@@ -46,7 +46,8 @@ def main() -> None:
         target, args = args[1:3], args[3:]
     d, *cells = args
     keys = [tuple(int(v) for v in c.split("=", 1)[0].split(",")) for c in cells]
-    base, again = tflops(os.path.join(d, "NVIDIA_H200")), tflops(os.path.join(d, "NVIDIA_H200_again"))
+    tag = "base" if os.path.isdir(os.path.join(d, "base")) else "NVIDIA_H200"
+    base, again = tflops(os.path.join(d, tag)), tflops(os.path.join(d, tag + "_again"))
     variants = sorted((p for p in glob.glob(os.path.join(d, "v*")) if os.path.isdir(p)), key=lambda p: int(os.path.basename(p)[1:]))
     runs = {os.path.basename(v): tflops(v) for v in variants}
     dg = {}

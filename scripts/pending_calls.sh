@@ -7,14 +7,13 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 31), back to back on
-# one warm machine: 1 (on an H100 its own folder, which took session 31's even-ring winners: their
-# exact tier and the side by side), EXP=overlap_split_hoist 7 (carry build-run
-# build-exp/overlap_split_hoist: the overlapped loop compiled per B-scale split, so 96 / 112-wide
-# tiles run laps; 114 -> 90-93 instructions a K block at m128n96 s6), SPLIT=1 5 (m128n192 split
-# along K where too few tiles fill the SMs at M = 128 / 512), TUNE_MS="128 512" 4; on an
-# H200: STAGES=1 5 (the H200 folder's own even-ring winners), DEEP=1 6 (deep rings at M = 64: 3072 x
-# 7168 won 1.126x on an H100), then 5, 6, 3, 2 (not on an H100: the H200 configs are H200 winners).
+# so that a call cut by its limit still brings back one archive. Order (session 32), back to back on
+# one warm machine: on an H100, STRADDLE=1 5 (96 / 112-wide tiles at even rings, which run laps
+# since session 32, at the cells below 0.95 of DeepGEMM), then CONFIGS=/tmp/fp8kit_merged 1 on the
+# same machine (the winners' exact tier and the side by side), TUNE_MS="128 512" 4; on an H200:
+# STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5, DEEP=1 6 (deep rings at M =
+# 64: 3072 x 7168 won 1.126x on an H100), then 5, 6, 3, 2 (not on an H100: the H200 configs are
+# H200 winners). Calls 1, 4-7 take the running GPU's own folder where there is one (an H100's).
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -39,15 +38,15 @@
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STAGES=1: the
-#      stage-neighbour set instead (odd rings against the even ones that run the laps); SPLIT=1:
-#      the split set (wide tiles split along K at the cells with too few tiles)
+#      stage-neighbour set instead (odd rings against the even ones that run the laps); STRADDLE=1:
+#      96 / 112-wide tiles at even rings at the cells below 0.95
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME). Pending: overlap_split_hoist (session 31, untimed);
+#      carry build-run and build-exp/NAME). Pending: none (overlap_split_hoist merged, session 32);
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
@@ -93,16 +92,21 @@ stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
   4608,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   7168,256,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   32768,512,128=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1)
-# call 5's SPLIT=1 set (session 31): the cells still below 0.95 of DeepGEMM at M <= 512 have too few
-# tiles for one wave (3072 x 7168 M = 512: 96 m128n128 tiles on 132 SMs). The tuner never tried a
-# wide tile split along K there (its climb from the default stayed at m128n128): m128n192 split 2-4
-# (2-CTA to 4-CTA split clusters, or the workspace) fills 128-132 SMs with the tile that runs at
-# ~1200 TFLOP/s at M = 2048; beside them 96-wide tiles at an even ring (overlap_split_hoist's laps)
-splits=(3072,7168,512=128,192,4,2,1,1,2,1/128,192,4,2,1,1,2,0/128,96,6,2,1,1
-  2112,7168,512=128,192,4,2,1,1,3,1/128,192,4,2,1,1,3,0/128,144,4,2,1,1,2,1
-  1536,7168,512=128,192,4,2,1,1,4,1/128,192,4,2,1,1,4,0/128,96,6,2,1,1,2,1/128,128,6,2,1,1,2,1
-  3072,1536,512=128,192,4,2,1,1,2,1/128,192,4,2,1,1,2,0/128,96,4,2,1,1
-  3072,7168,128=128,192,4,2,1,1,8,1/128,128,6,2,1,1,5,1/64,96,8,1,1,1,2,1)
+# call 5's STRADDLE=1 set (session 32): since the overlapped loop is compiled per B-scale split,
+# 96 / 112-wide tiles at even rings run laps (1.05-1.12x on their own; session 31's SPLIT=1 set,
+# m128n192 split 2-8 along K, lost 0.47-0.99x and went): the cells below 0.95 of DeepGEMM on an H100
+# (session 32's call 1) and their narrow-N neighbours, at 96 / 112 wide tiles and even rings; and
+# call 4's (session 32) picks that beat the H100 folder's entry by 1.4-3.4% in one run each
+straddles=(3072,7168,512=128,96,6,2,1,1/128,96,4,2,1,1/128,112,6,2,1,1/128,96,6,2,2,1
+  3072,7168,128=64,96,8,1,1,1/64,96,10,1,1,1/128,96,6,2,1,1/64,64,12,1,1,1
+  7168,16384,512=256,128,3,2,1,2
+  7168,18432,512=256,112,3,2,1,1
+  3072,7168,2048=128,96,6,2,1,1/128,112,6,2,1,1/128,96,4,2,1,1/128,112,6,2,2,1
+  3072,1536,512=128,96,6,2,1,1/128,96,4,2,1,1/128,112,6,2,1,1
+  4608,7168,4096=128,96,6,2,1,1/128,112,6,2,1,1/128,112,4,2,1,1
+  2112,7168,512=128,96,6,2,1,1/128,96,4,2,1,1/128,112,6,2,1,1
+  1536,7168,512=128,96,6,2,1,1/128,96,4,2,1,1
+  1536,7168,2048=128,96,6,2,1,1/128,112,6,2,1,1)
 # call 6's decode candidates (cold, issue 13's 80% / 60% shapes): splits that put 116-132 CTAs on
 # the 132 SMs where the shipped ones use 96-112, within the split clusters that fit at once
 # (2: 66, 3: 39, 4: 30, 5: 22, 6: 17, 8: 15) or through the workspace; at N = 512 / 576 (4.5-4.9 us,
@@ -177,11 +181,11 @@ PY
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/splits "${splits[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/straddles "${straddles[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/splits/v* build-run/deep/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   # call 1 on an H100 times that GPU's own folder
@@ -238,14 +242,15 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/splits build-run/deep ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/straddles build-run/deep ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
 FP8KIT_CACHE_DIR=$PWD/build-run/jit $B cache warm --device-name "$gpu_name" --model deepseek-ai/DeepSeek-V3 --tp 8 \
   --batch-sizes 512 --config-dir $h200 2>&1 | grep -q '(0 tuned,' && { echo "no tuned config found for $gpu_name in $h200" >&2; exit 1; }
 # Call 1's configs: CONFIGS (/tmp/fp8kit_merged confirms calls 5 / 6's winners), else the running
-# GPU's own shipped folder where there is one (what scaled_mm picks there), else the H200's
+# GPU's own shipped folder where there is one (what scaled_mm picks there), else the H200's; calls
+# 4-7 start from that folder too
 own=configs/${gpu_name// /_}
 [ -d "$own" ] || own=$h200
 shipped=${CONFIGS:-$own}
@@ -332,9 +337,9 @@ PY
   4)
     read -r -a tune_ms <<< "${TUNE_MS:-2048 4096}"
     $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes "${tune_ms[@]}" --bench-timing --time-budget 300s \
-      --config-dir $h200 --save-path "$d/tuned" > "$d/tune.log" 2>&1
-    cp -r $h200 "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
-    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $h200 \
+      --config-dir $own --save-path "$d/tuned" > "$d/tune.log" 2>&1
+    cp -r $own "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
+    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $own \
       "$d/sustained_tune" "${tune_ms[@]}" > "$d/sustained_tune.txt" 2>&1
     ;;
   7)
@@ -346,7 +351,7 @@ PY
     # EXP_ENV: the patch's switch (VAR=1), set for both sides: only B's source generation reads it
     # shellcheck disable=SC2163  # the assignment itself is exported
     [ -n "${EXP_ENV:-}" ] && export "$EXP_ENV" && echo "$EXP_ENV" > "$d/exp_env.txt"
-    FP8KIT_CONFIG_DIR=$(realpath $h200) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
+    FP8KIT_CONFIG_DIR=$(realpath $own) timeout 240 $L/fp8kit_gpu_tests "$gemm_tests" > "$d/b_tests.log" 2>&1 ||
       { tail -30 "$d/b_tests.log"; echo "B's GEMM GPU tests failed: not timed"; exit 1; }
     ab() { GEMM_AB_TESTED=1 timeout "${ab_limit:-150}" "$here/gemm_ab.sh" "$1" "$2" - "$3" "$d/$4" "${@:5}" > "$d/$4.txt" 2>&1; }
     both() {  # TAG BENCH_ARGS...: one `bench gemm` with A, then with B, into $d/TAG_a and $d/TAG_b
@@ -361,7 +366,7 @@ PY
     if [ -n "${DECODE:-}" ]; then  # DECODE=1: cold A / B and B / A at M = 1 / 16 / 64 instead (issue 13)
       export GEMM_AB_BENCH_ARGS="--timing cold"
       ab_limit=200  # a cold bench re-copies its inputs per call: give each pair more than 150 s
-      dc=${DECODE_CONFIGS:-$h200}  # none: a heuristic patch
+      dc=${DECODE_CONFIGS:-$own}  # none: a heuristic patch
       ab $B $L/fp8kit $dc ab_cold 1 16 64
       # each build on the deepest rings of call 6's DEEP=1 set (M = 64): whether the patch moves
       # what the deep rings gain
@@ -369,8 +374,8 @@ PY
         --config-dir build-run/deep/v2
       ab $L/fp8kit $B $dc ba_cold 1 16 64
     else
-      ab $B $L/fp8kit $h200 ab_shipped
-      ab $L/fp8kit $B $h200 ba_shipped
+      ab $B $L/fp8kit $own ab_shipped
+      ab $L/fp8kit $B $own ba_shipped
       ab $B $L/fp8kit none ab_heuristic
       # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
       # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
@@ -382,10 +387,16 @@ PY
     if [ $call = 5 ]; then
       cells=("${cand[@]}") variants=build-run/cand timing=graph
       [ -n "${STAGES:-}" ] && cells=("${stages[@]}") variants=build-run/stages
-      [ -n "${SPLIT:-}" ] && cells=("${splits[@]}") variants=build-run/splits
+      [ -n "${STRADDLE:-}" ] && cells=("${straddles[@]}") variants=build-run/straddles
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
+    fi
+    # on a GPU with its own folder (an H100), the candidates replace that folder's entries
+    base=$own
+    if [ "$own" != "$h200" ]; then
+      rm -rf /tmp/own_variants && python3 "$here/candidate_variants.py" "$own" /tmp/own_variants "${cells[@]}" > /dev/null || exit 1
+      variants=/tmp/own_variants
     fi
     # the candidate cells' shapes by M; then shipped, each variant, shipped again (the noise)
     declare -A at=()
@@ -393,8 +404,9 @@ PY
       IFS=, read -r n k m <<< "${c%%=*}"
       at[$m]="${at[$m]:-} $n,$k"
     done
-    for cfg in $h200 $variants/v* $h200; do
-      tag=${cfg##*/}; [ -e "$d/$tag" ] && tag=${tag}_again
+    for cfg in $base $variants/v* $base; do
+      tag=${cfg##*/}; [ "$cfg" = "$base" ] && tag=base
+      [ -e "$d/$tag" ] && tag=${tag}_again
       mkdir -p "$d/$tag"
       for m in "${!at[@]}"; do
         # shellcheck disable=SC2086  # the shapes are a list
@@ -413,10 +425,11 @@ PY
     # the winners merged into one copy of the shipped configs that calls 5 and 6 share on a warm
     # machine (/tmp/fp8kit_merged), for CONFIGS=/tmp/fp8kit_merged call 1 to confirm right after
     merged=/tmp/fp8kit_merged
-    [ -d $merged ] || cp -r $h200 $merged
+    [ -d $merged ] || cp -r $base $merged
     python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
-    cp -r $merged "$d/merged"  # under the H200's name, ready for configs/NVIDIA_H200, whichever GPU chose
-    rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged" && echo "$gpu_name" > "$d/merged_on_gpu.txt"
+    cp -r $merged "$d/merged"  # ready for the base's folder: its own GPU's, else configs/NVIDIA_H200
+    [ "$base" = "$h200" ] && rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged"
+    echo "$gpu_name" > "$d/merged_on_gpu.txt"
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
