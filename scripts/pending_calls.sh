@@ -8,12 +8,13 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order (session 32), back to back on
-# one warm machine: on an H100, STRADDLE=1 5 (96 / 112-wide tiles at even rings, which run laps
-# since session 32, at the cells below 0.95 of DeepGEMM), then CONFIGS=/tmp/fp8kit_merged 1 on the
-# same machine (the winners' exact tier and the side by side), TUNE_MS="128 512" 4; on an H200:
-# STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5, DEEP=1 6 (deep rings at M =
-# 64: 3072 x 7168 won 1.126x on an H100), then 5, 6, 3, 2 (not on an H100: the H200 configs are
-# H200 winners). Calls 1, 4-7 take the running GPU's own folder where there is one (an H100's).
+# one warm machine: on an H100, 1 (the exact tier of session 32's 2 STRADDLE=1 entries in its own
+# folder, and the side by side), 2 (ncu of the merged m128n96 s6 beside DeepGEMM's tile);
+# on an H200: STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide
+# tiles at even rings, which run laps since session 32: 3072 x 1536 M = 512 won 1.08x on an H100),
+# DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100), then CONFIGS=/tmp/fp8kit_merged
+# 1, then 5, 6, 3 (not on an H100: the H200 configs are H200 winners). Calls 1, 4-7 take the
+# running GPU's own folder where there is one (an H100's).
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
