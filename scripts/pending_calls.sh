@@ -3,7 +3,7 @@
 # 12, 13), so that a session lent a GPU spends it measuring. On the CPU machine first:
 #   cmake --preset release && cmake --build --preset release -j2
 #   mkdir -p build-run && cp build/release/{fp8kit,fp8kit_gpu_tests} build-run/ && cp -r ../shared/peers build-peers
-#   bash scripts/pending_calls.sh prepare     (the cluster twins' configs, every kernel into the JIT cache)
+#   bash scripts/pending_calls.sh prepare     (the candidate configs, every kernel into the JIT cache)
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
@@ -21,13 +21,12 @@
 #   1: issue 12 on the shipped configs: the exact tier (every shipped config, the stratified sample,
 #      the split clusters), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
-#   2: issue 12, why the compute-bound cells trail DeepGEMM: (a) the shipped configs at M = 2048 /
-#      4096 against their cluster twins (c1 <-> 2-CTA cluster), timed as the bench times (the tuner
-#      times 2 ms bursts, where clusters lose: bench / tuner is 0.87 at M = 4096, 0.99 at M = 128);
-#      (b) SM clock and power (nvidia-smi every 20 ms) while fp8kit, then DeepGEMM, run four
-#      compute-bound cells; (c) ncu of both at the base clock, caches flushed (cycles, instructions,
-#      L2 sectors) on the same tile: 3072 x 7168 M = 512 at DeepGEMM's m128n96 s7 (session 17: 27%
-#      apart) and 1536 x 7168 M = 2048 at m128n192 s4 (~8 min)
+#   2: issue 12, why the same tile trails DeepGEMM: ncu of both at the base clock, caches flushed
+#      (cycles, instructions, L2 sectors), then --source (stall samples per SASS instruction, for
+#      ncu_stalls.py, at the first cell only), at 3072 x 7168 M = 512 (ours m128n96 s6, DeepGEMM's
+#      m128n96 s7) and 1536 x 7168 M = 2048 (m128n192 s4 both) (~8 min). Session 32 measured the
+#      cluster twins (B / A 0.964) and the clocks (fp8kit 1440 MHz at 501 W, DeepGEMM 1335 MHz at
+#      the 700 W cap) in this call before
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
@@ -152,24 +151,9 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
   512,7168,64=64,32,12,1,1,1,6,1/64,32,16,1,1,1,6,1
   576,7168,64=64,32,12,1,1,1,5,1/64,32,16,1,1,1,5,1)
 if [ "${1:-}" = prepare ]; then
-  # call 2's twins: each shipped config at M = 2048 / 4096 with its cluster flipped (c1 -> 2 CTAs
-  # along M, sharing B; a cluster -> c1); M tiles are even there for every tile height
-  python3 - configs/NVIDIA_H200 build-run/twins <<'PY' || exit 1
-import glob, json, os, sys
-src, dst = sys.argv[1:3]
-os.makedirs(dst, exist_ok=True)
-for path in glob.glob(os.path.join(src, "fp8kit_w8a8_block128x128_*.json")):
-    f = json.load(open(path))
-    for m in ("2048", "4096"):
-        c = f[m]
-        clustered = c["cluster_m"] * c["cluster_n"] > 1
-        c["cluster_m"], c["cluster_n"] = (1, 1) if clustered else (2, 1)
-        name = c["kernel_name"].rsplit("_", 1)[0]
-        c["kernel_name"] = name + ("_c1" if clustered else "_c2")
-    json.dump(f, open(os.path.join(dst, os.path.basename(path)), "w"), indent=2)
-PY
-  # call 2's ncu cells (and call 7's M = 512 pair) at DeepGEMM's tiles
-  rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,7,2,1,1 &&
+  # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
+  # runs laps since session 32, beside DeepGEMM's s7)
+  rm -rf build-run/forced build-run/twins && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,6,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 2112 7168 512=128,64,8,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
   # call 7's straddling tiles (96 / 112 wide: two B scale blocks, the split dispatched) at even rings
@@ -186,7 +170,7 @@ PY
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/twins build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v*; do
+  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v*; do
     "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   # call 1 on an H100 times that GPU's own folder
@@ -243,7 +227,7 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/twins build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/straddles build-run/deep ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/straddles build-run/deep ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -264,7 +248,6 @@ export FP8KIT_CACHE_DIR=$PWD/build-run/jit DG_ROOT=/tmp/dg DG_JIT_CACHE_DIR=/tmp
 d=$out/call$call
 mkdir -p "$d"
 dsv3=(--models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --providers fp8-block-w-group-a-noquant)
-hot=(--shapes 24576,7168 7168,18432 4608,7168 1536,7168 --batch-sizes 2048 4096)
 case $call in
   0)  # every GEMM GPU test, DeepGEMM built beside them for the calls after it on the same machine
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
@@ -289,44 +272,9 @@ case $call in
     done
     ;;
   2)
-    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1 &
-    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B=build-run/twins timeout 240 "$here/gemm_ab.sh" $B $B - $h200 \
-      "$d/twins" 2048 4096 > "$d/twins.txt" 2>&1
-    wait
-    q=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_event_reasons.active
-    nvidia-smi --query-gpu=$q --format=csv,noheader -i 0 > /dev/null 2>&1 || q=${q%,*}
-    for side in fp8kit deepgemm; do
-      nvidia-smi --query-gpu=$q --format=csv,noheader,nounits -i 0 -lms 20 > "$d/smi_$side.csv" 2>&1 &
-      smi=$!
-      if [ $side = fp8kit ]; then
-        $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit "${hot[@]}" \
-          --config-dir $h200 --out "$d/hot_fp8kit" > "$d/hot_fp8kit.txt" 2>&1
-      else
-        python3 $P/peers_gemm.py "${hot[@]}" --peers deepgemm --out "$d/hot_deepgemm.jsonl" > "$d/hot_deepgemm.log" 2>&1
-      fi
-      kill $smi
-    done
-    # the clock and power of the hottest samples (the timed replays; verification and JIT idle the GPU)
-    python3 - "$d" <<'PY' > "$d/clocks.txt" 2>&1
-import statistics, sys
-for side in ("fp8kit", "deepgemm"):
-    rows = []
-    for line in open(f"{sys.argv[1]}/smi_{side}.csv"):
-        f = [x.strip() for x in line.split(",")]
-        try:
-            rows.append((float(f[3]), float(f[1]), float(f[4]), f[5] if len(f) > 5 else ""))
-        except (ValueError, IndexError):
-            pass
-    if not rows:
-        print(side, "no samples"); continue
-    top = max(r[0] for r in rows)
-    hot = [r for r in rows if r[0] >= 0.8 * top]
-    print(f"{side}: {len(hot)} of {len(rows)} samples at >= 80% of the peak power {top:.0f} W: "
-          f"SM clock median {statistics.median(r[1] for r in hot):.0f} MHz, "
-          f"power median {statistics.median(r[0] for r in hot):.0f} W, temp max {max(r[2] for r in hot):.0f} C, "
-          f"reasons {sorted(set(r[3] for r in hot))}")
-PY
-    timeout 240 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
+    bash $P/build_dg.sh > "$d/dg_build.log" 2>&1
+    timeout 200 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
+    timeout 280 "$here/ncu_gemm.sh" --source $B $P build-run/forced "$d/ncu" 3072,7168,512 > "$d/ncu_source.log" 2>&1
     ;;
   3)
     for cfg in none $h200; do
@@ -378,8 +326,8 @@ PY
       ab $B $L/fp8kit $own ab_shipped
       ab $L/fp8kit $B $own ba_shipped
       ab $B $L/fp8kit none ab_heuristic
-      # DeepGEMM's own tiles at the two M = 512 cells it leads most (A 0.79-0.86x of it there; ours
-      # lost on its tile: 907 against 1137 TFLOP/s at 3072 x 7168, session 27), A then B
+      # DeepGEMM's tiles at the two M = 512 cells it leads most (m128n96 at an even ring, m128n64 s8;
+      # on its m128n96 s7 ours ran 907 against 1137 TFLOP/s, session 27), A then B
       both forced --shapes 3072,7168 2112,7168 --batch-sizes 512 --config-dir build-run/forced
       both straddle --shapes 3072,7168 2112,7168 7168,2048 --batch-sizes 512 2048 --config-dir build-run/straddle
     fi
