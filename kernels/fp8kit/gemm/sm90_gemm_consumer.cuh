@@ -275,7 +275,7 @@ struct Consumer {
 
   // Widths that straddle two B scale blocks at run-time-varying splits (dispatches_split) compile the
   // promoted K loop once per split value: nothing in it re-derives the split per unit, and the
-  // overlapped loop's laps stay unrolled (m128n96 s6: 114 -> 90 instructions a K block; H100,
+  // overlapped loop's laps stay unrolled (m128n96 s6: 114 -> 93 instructions a K block; H100,
   // 2026-12-06: 1.10-1.12x on 96 / 112-wide tiles at 3072 x 7168 and 7168 x 2048, M = 512).
   __device__ __forceinline__ void mainloop_promoted(float (&acc)[kSlices][kAcc], const TileCoord& t,
                                                     Ring& ring) const {
