@@ -1,12 +1,13 @@
 // The sm90 FP8 GEMM's consumer warpgroups (sm90_fp8_gemm.cuh): the K loops that issue the wgmmas
 // of each stage and promote them into the fp32 accumulators, one warpgroup's rows each.
-//   - mainloop_overlapped: a unit's MMAs issued before the previous unit is promoted (two scratch
+//   - overlapped_k_loop: a unit's MMAs issued before the previous unit is promoted (two scratch
 //     accumulators), where the registers allow (Cfg::kOverlapPromotion);
-//   - mainloop_serial: one unit at a time; the other consumer warpgroup's MMAs fill the tensor pipe;
+//   - serial_k_loop: one unit at a time; the other consumer warpgroup's MMAs fill the tensor pipe;
 //   - mainloop_unpromoted: the tensor cores accumulate all of K (fast accumulation).
 // The promoted loops run the ring's laps unrolled where the registers allow: a lap is one pass of
 // the kStages-deep ring, so each stage is a compile-time value and its barrier, descriptor and
 // A-scale offsets are immediates (DeepGEMM gets the same from a compile-time K).
+// Tiles that straddle two B scale blocks compile either loop once per split value (split_dispatch).
 #pragma once
 
 #include <fp8kit/common/types.cuh>
