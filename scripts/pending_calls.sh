@@ -9,7 +9,9 @@
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order (session 32), back to back on
 # one warm machine: on an H100, 1 (the exact tier of session 32's 2 STRADDLE=1 entries in its own
-# folder, and the side by side), 2 (ncu of the merged m128n96 s6 beside DeepGEMM's tile);
+# folder, and the side by side), EXP=bscale_stage 7 (carry build-run build-exp/bscale_stage: the
+# B scales copied into shared memory with each stage, no global load left in the K loop; m128n192
+# 145 -> 131 instructions a K block), 2 (ncu of the merged m128n96 s6 beside DeepGEMM's tile);
 # on an H200: STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide
 # tiles at even rings, which run laps since session 32: 3072 x 1536 M = 512 won 1.08x on an H100),
 # DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100), then CONFIGS=/tmp/fp8kit_merged
@@ -46,7 +48,7 @@
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME). Pending: none (overlap_split_hoist merged, session 32);
+#      carry build-run and build-exp/NAME). Pending: bscale_stage (session 32, untimed);
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
