@@ -199,12 +199,13 @@ if [ "${1:-}" = prepare ]; then
         mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" &&
         echo "$base" > "build-exp/$name/base" || exit 1
     fi
-    # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels
+    # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels; a patch's kernel
+    # that spills stops its set's warm (cache warm fails on spills) and compiles on the GPU machine
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
       for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/deep/v*; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
           --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
-          --config-dir $cfg || exit 1
+          --config-dir $cfg > /dev/null 2>&1 || echo "warning: $name's kernels for $cfg spill or fail to compile" >&2
       done
     done
   done
