@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads pending call 5's benches (scripts/candidate_variants.py's folders, each benched per M with
-`bench gemm --out DIR/<variant>/m<M>`, the base twice as base and base_again, NVIDIA_H200 and NVIDIA_H200_again before session 32) and
+`bench gemm --out DIR/<variant>/m<M>`, the base twice as base and base_again; before session 32
+NVIDIA_H200 and NVIDIA_H200_again) and
 DeepGEMM's peers_gemm.py lines (DIR/dg_m<M>.jsonl), and prints per cell the TFLOP/s of the base,
 of each candidate and of DeepGEMM, the best candidate over the mean of the two base runs, and the
 ratios to DeepGEMM before and after taking the best (only where it beats the base by more than the

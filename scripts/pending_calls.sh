@@ -155,7 +155,7 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
 if [ "${1:-}" = prepare ]; then
   # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
   # runs laps since session 32, beside DeepGEMM's s7)
-  rm -rf build-run/forced build-run/twins && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,6,2,1,1 &&
+  rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,6,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 2112 7168 512=128,64,8,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
   # call 7's straddling tiles (96 / 112 wide: two B scale blocks, the split dispatched) at even rings
@@ -345,7 +345,6 @@ case $call in
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
     fi
     # on a GPU with its own folder (an H100), the candidates replace that folder's entries
-    base=$own
     if [ "$own" != "$h200" ]; then
       rm -rf /tmp/own_variants && python3 "$here/candidate_variants.py" "$own" /tmp/own_variants "${cells[@]}" > /dev/null || exit 1
       variants=/tmp/own_variants
@@ -356,8 +355,8 @@ case $call in
       IFS=, read -r n k m <<< "${c%%=*}"
       at[$m]="${at[$m]:-} $n,$k"
     done
-    for cfg in $base $variants/v* $base; do
-      tag=${cfg##*/}; [ "$cfg" = "$base" ] && tag=base
+    for cfg in $own $variants/v* $own; do
+      tag=${cfg##*/}; [ "$cfg" = "$own" ] && tag=base
       [ -e "$d/$tag" ] && tag=${tag}_again
       mkdir -p "$d/$tag"
       for m in "${!at[@]}"; do
@@ -377,10 +376,10 @@ case $call in
     # the winners merged into one copy of the shipped configs that calls 5 and 6 share on a warm
     # machine (/tmp/fp8kit_merged), for CONFIGS=/tmp/fp8kit_merged call 1 to confirm right after
     merged=/tmp/fp8kit_merged
-    [ -d $merged ] || cp -r $base $merged
+    [ -d $merged ] || cp -r $own $merged
     python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
-    cp -r $merged "$d/merged"  # ready for the base's folder: its own GPU's, else configs/NVIDIA_H200
-    [ "$base" = "$h200" ] && rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged"
+    cp -r $merged "$d/merged"  # ready for the folder it started from: the GPU's own, else configs/NVIDIA_H200
+    [ "$own" = "$h200" ] && rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged"
     echo "$gpu_name" > "$d/merged_on_gpu.txt"
     ;;
 esac
