@@ -2,7 +2,8 @@
 """Reads the SASS source pages that `scripts/ncu_gemm.sh --source` writes (`ncu --page source --print-source
 sass --csv`) and prints, per GEMM kernel (those with wgmma instructions): stall reasons, executed
 instructions by opcode, stall samples by execution count (a loop body's instructions share one
-count, so this splits main loop, prologue and producer), and the instructions with the most samples.
+count, so this splits main loop, prologue and producer), the stall reasons of each execution count
+and of each opcode, and the instructions with the most samples.
 
   scripts/ncu_stalls.py OUT/fp8kit_2112_7168_512.src.csv OUT/deepgemm_2112_7168_512.src.csv
   scripts/ncu_stalls.py OUT/fp8kit_2112_7168_512.src.csv --range b6f80 b7ab0   # an address range, in order
@@ -58,19 +59,35 @@ def line(row: dict, total: float) -> str:
             f"{row['Source'].strip()[:60]:60s} {stalls(row, 2) if s else ''}")
 
 
+def reason_split(counters: dict, total: float, title: str, rows: int) -> None:
+    """Each group's share of the samples, and its reasons (shares of all samples)."""
+    print(title)
+    for key, c in sorted(counters.items(), key=lambda kv: -sum(kv[1].values()))[:rows]:
+        print(f"  {key:>10}: {sum(c.values()) / total * 100:5.1f}%  " +
+              ", ".join(f"{r} {v / total * 100:.1f}" for r, v in c.most_common(5)))
+
+
 def summary(kernel: list[dict], top: int) -> None:
     total = sum(number(x[SAMPLES]) for x in kernel) or 1.0
     reasons, ops, by_count = collections.Counter(), collections.Counter(), collections.Counter()
+    count_reasons = collections.defaultdict(collections.Counter)
+    op_reasons = collections.defaultdict(collections.Counter)
     for x in kernel:
         ops[opcode(x["Source"])] += number(x[EXECUTED])
         by_count[number(x[EXECUTED])] += number(x[SAMPLES])
         for s, reason in stalls(x, 99):
             reasons[reason] += s
+            count_reasons[f"{number(x[EXECUTED]):.0f}"][reason] += s
+            op_reasons[opcode(x["Source"])][reason] += s
     print(f"instructions executed {sum(ops.values()):.0f}, stall samples {total:.0f}")
     print("stalls:", ", ".join(f"{k} {v / total * 100:.1f}%" for k, v in reasons.most_common(10)))
     print("executed:", ", ".join(f"{k} {v / 1e3:.0f}k" for k, v in ops.most_common(14)))
     print("samples by execution count:",
           ", ".join(f"{c:.0f}: {s / total * 100:.1f}%" for c, s in by_count.most_common(6)))
+    # A main loop that waits on its wgmma (barrier) is tensor-bound; one that stalls on dispatch or
+    # fixed-latency dependencies is bound by its own instruction stream (session 33).
+    reason_split(count_reasons, total, "stall reasons by execution count:", 6)
+    reason_split(op_reasons, total, "stall reasons by opcode:", 12)
     print("top instructions:")
     for x in sorted(kernel, key=lambda x: -number(x[SAMPLES]))[:top]:
         print(line(x, total))

@@ -7,16 +7,18 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 32), back to back on
-# one warm machine: on an H100, 1 (the exact tier of session 32's 2 STRADDLE=1 entries in its own
-# folder, and the side by side), EXP=bscale_stage 7 (carry build-run build-exp/bscale_stage: the
-# B scales copied into shared memory with each stage, no global load left in the K loop; m128n192
-# 145 -> 131 instructions a K block), 2 (ncu of the merged m128n96 s6 beside DeepGEMM's tile);
-# on an H200: STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide
-# tiles at even rings, which run laps since session 32: 3072 x 1536 M = 512 won 1.08x on an H100),
-# DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100), then CONFIGS=/tmp/fp8kit_merged
-# 1, then 5, 6, 3 (not on an H100: the H200 configs are H200 winners). Calls 1, 4-7 take the
-# running GPU's own folder where there is one (an H100's).
+# so that a call cut by its limit still brings back one archive. Order (session 33), back to back on
+# one warm machine: 2 first (any GPU: ncu of m128n96 s6 beside DeepGEMM's tile, now with the SM
+# active cycles' spread, and the warm regime's stall samples: our SMs idled 21% of the elapsed
+# cycles flushed, DeepGEMM's 14%: a late start or a tail of slow CTAs?); on an H200: STAGES=1 5 (the
+# H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide tiles at even rings, which run
+# laps since session 32: 3072 x 1536 M = 512 won 1.08x on an H100), DEEP=1 6 (deep rings at M = 64:
+# 3072 x 7168 won 1.126x on an H100), then CONFIGS=/tmp/fp8kit_merged 1, then 5, 6, 3 (not on an
+# H100: the H200 configs are H200 winners); on an H100: 1 again only to judge issue 12's cells
+# (session 33: 1.058, 5 cells below 0.95, a different 5 than session 32's). Calls 1, 4-7 take the
+# running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once
+# the JIT cache holds old sources: rm -rf build-run/jit and prepare again before a call that carries
+# both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -24,11 +26,10 @@
 #      the split clusters), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
 #   2: issue 12, why the same tile trails DeepGEMM: ncu of both at the base clock, caches flushed
-#      (cycles, instructions, L2 sectors), then --source (stall samples per SASS instruction, for
-#      ncu_stalls.py, at the first cell only), at 3072 x 7168 M = 512 (ours m128n96 s6, DeepGEMM's
-#      m128n96 s7) and 1536 x 7168 M = 2048 (m128n192 s4 both) (~8 min). Session 32 measured the
-#      cluster twins (B / A 0.964) and the clocks (fp8kit 1440 MHz at 501 W, DeepGEMM 1335 MHz at
-#      the 700 W cap) in this call before
+#      (cycles, instructions, L2 sectors, SM active cycles min / avg / max), at 3072 x 7168 M = 512
+#      (ours m128n96 s6, DeepGEMM's m128n96 s7) and 1536 x 7168 M = 2048 (m128n192 s4 both), then
+#      the first cell again warm (caches kept, boost clock), totals and --source (stall samples per
+#      SASS instruction, for ncu_stalls.py) (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
@@ -48,7 +49,7 @@
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME). Pending: bscale_stage (session 32, untimed);
+#      carry build-run and build-exp/NAME). None pending (session 33: bscale_stage, serial_promotion lost);
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
@@ -277,7 +278,11 @@ case $call in
   2)
     bash $P/build_dg.sh > "$d/dg_build.log" 2>&1
     timeout 200 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
-    timeout 280 "$here/ncu_gemm.sh" --source $B $P build-run/forced "$d/ncu" 3072,7168,512 > "$d/ncu_source.log" 2>&1
+    # the bench's regime (inputs and code in L2, boost clock): session 33's flushed profile put 13.7%
+    # of our stall samples on instruction fetch (no_inst; DeepGEMM 2.3%), which a warm L2 may hide
+    timeout 100 "$here/ncu_gemm.sh" --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 > "$d/ncu_warm.log" 2>&1
+    timeout 200 "$here/ncu_gemm.sh" --source --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 \
+      > "$d/ncu_source.log" 2>&1
     ;;
   3)
     for cfg in none $h200; do
