@@ -210,6 +210,11 @@ if [ "${1:-}" = prepare ]; then
           --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg > /dev/null 2>&1 || echo "warning: $name's kernels for $cfg spill or fail to compile" >&2
       done
+      # call 7 on an H100 times that GPU's own folder
+      env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
+        --device-name "NVIDIA H100 80GB HBM3" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 \
+        2048 4096 --config-dir configs/NVIDIA_H100_80GB_HBM3 > /dev/null 2>&1 ||
+        echo "warning: $name's kernels for the H100 folder spill or fail to compile" >&2
     done
   done
   # The JIT cache keeps every source version of a kernel: by session 31 it held 28 MB, and build-run
