@@ -35,8 +35,8 @@ metrics=(lts__t_bytes.sum.per_second dram__bytes.sum.per_second lts__t_bytes.sum
          lts__t_sectors_op_write.sum lts__t_sector_hit_rate.pct lts__t_sectors_srcunit_tex.sum
          l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum smsp__inst_executed.sum sm__cycles_elapsed.avg
          sm__cycles_active.min sm__cycles_active.avg sm__cycles_active.max)
-# The active cycles' spread over SMs: at 3072 x 7168 M = 512 (one tile a CTA) ours was active 79% of
-# the elapsed cycles on average, DeepGEMM 86% (session 33): a late start, or a long tail of slow CTAs?
+# The active cycles' spread over SMs: at 3072 x 7168 M = 512 (one tile a CTA) ours was active 79-80% of
+# the elapsed cycles on average, DeepGEMM 84-86% (session 33): a late start, or a long tail of slow CTAs?
 # MemoryWorkloadAnalysis_Tables: L2 requests beside sectors per source, i.e. how far the CTAs'
 # requests for the same lines merge (issue 12's lead: ours reads 14% more L2 sectors at one tile).
 sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats --section SchedulerStats

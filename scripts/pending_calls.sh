@@ -9,8 +9,8 @@
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive. Order (session 33), back to back on
 # one warm machine: 2 first (any GPU: ncu of m128n96 s6 beside DeepGEMM's tile, now with the SM
-# active cycles' spread, and the warm regime's stall samples: our SMs idled 21% of the elapsed
-# cycles flushed, DeepGEMM's 14%: a late start or a tail of slow CTAs?), EXP=store_wait_read 7
+# active cycles' spread, and the warm regime's stall samples: our SMs idled 20% of the elapsed
+# cycles flushed, DeepGEMM's 15%: a late start or a tail of slow CTAs?), EXP=store_wait_read 7
 # (carry build-run build-exp/store_wait_read: the CTA leaves once its last TMA stores have read
 # shared memory, as CUTLASS's epilogue does, not after their global writes); on an H200: STAGES=1 5
 # (the H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide tiles at even rings, which
