@@ -37,6 +37,7 @@ metrics=(lts__t_bytes.sum.per_second dram__bytes.sum.per_second lts__t_bytes.sum
          sm__cycles_active.min sm__cycles_active.avg sm__cycles_active.max)
 # The active cycles' spread over SMs: at 3072 x 7168 M = 512 (one tile a CTA) ours was active 79-80% of
 # the elapsed cycles on average, DeepGEMM 84-86% (session 33): a late start, or a long tail of slow CTAs?
+# (128 tiles leave 4 of 132 SMs idle, so min is ~0 there: compare max with avg x 132 / 128.)
 # MemoryWorkloadAnalysis_Tables: L2 requests beside sectors per source, i.e. how far the CTAs'
 # requests for the same lines merge (issue 12's lead: ours reads 14% more L2 sectors at one tile).
 sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats --section SchedulerStats
