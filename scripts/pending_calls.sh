@@ -19,8 +19,7 @@
 # H100: the H200 configs are H200 winners); on an H100: 1 again only to judge issue 12's cells
 # (session 33: 1.058, 5 cells below 0.95, a different 5 than session 32's). Calls 1, 4-7 take the
 # running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once
-# the JIT cache holds old sources: rm -rf build-run/jit and prepare again before a call that carries
-# both.
+# the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -30,8 +29,8 @@
 #   2: issue 12, why the same tile trails DeepGEMM: ncu of both at the base clock, caches flushed
 #      (cycles, instructions, L2 sectors, SM active cycles min / avg / max), at 3072 x 7168 M = 512
 #      (ours m128n96 s6, DeepGEMM's m128n96 s7) and 1536 x 7168 M = 2048 (m128n192 s4 both), then
-#      the first cell again warm (caches kept, boost clock), totals and --source (stall samples per
-#      SASS instruction, for ncu_stalls.py) (~8 min)
+#      both again warm (caches kept, boost clock), totals and --source (stall samples per SASS
+#      instruction, for ncu_stalls.py) (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
@@ -287,8 +286,10 @@ case $call in
     timeout 200 "$here/ncu_gemm.sh" $B $P build-run/forced "$d/ncu" 3072,7168,512 1536,7168,2048 > "$d/ncu.log" 2>&1
     # the bench's regime (inputs and code in L2, boost clock): session 33's flushed profile put 13.7%
     # of our stall samples on instruction fetch (no_inst; DeepGEMM 2.3%), which a warm L2 may hide
-    timeout 100 "$here/ncu_gemm.sh" --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 > "$d/ncu_warm.log" 2>&1
-    timeout 200 "$here/ncu_gemm.sh" --source --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 \
+    # (m128n192 at 1536 x 7168 M = 2048: DeepGEMM's loop shape and shared memory, 8% more active cycles)
+    timeout 150 "$here/ncu_gemm.sh" --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 1536,7168,2048 \
+      > "$d/ncu_warm.log" 2>&1
+    timeout 280 "$here/ncu_gemm.sh" --source --warm $B $P build-run/forced "$d/ncu_warm" 3072,7168,512 1536,7168,2048 \
       > "$d/ncu_source.log" 2>&1
     ;;
   3)
