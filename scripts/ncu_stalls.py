@@ -73,12 +73,13 @@ def summary(kernel: list[dict], top: int) -> None:
     count_reasons = collections.defaultdict(collections.Counter)
     op_reasons = collections.defaultdict(collections.Counter)
     for x in kernel:
-        ops[opcode(x["Source"])] += number(x[EXECUTED])
-        by_count[number(x[EXECUTED])] += number(x[SAMPLES])
+        op, executed = opcode(x["Source"]), number(x[EXECUTED])
+        ops[op] += executed
+        by_count[executed] += number(x[SAMPLES])
         for s, reason in stalls(x, 99):
             reasons[reason] += s
-            count_reasons[f"{number(x[EXECUTED]):.0f}"][reason] += s
-            op_reasons[opcode(x["Source"])][reason] += s
+            count_reasons[f"{executed:.0f}"][reason] += s
+            op_reasons[op][reason] += s
     print(f"instructions executed {sum(ops.values()):.0f}, stall samples {total:.0f}")
     print("stalls:", ", ".join(f"{k} {v / total * 100:.1f}%" for k, v in reasons.most_common(10)))
     print("executed:", ", ".join(f"{k} {v / 1e3:.0f}k" for k, v in ops.most_common(14)))

@@ -48,14 +48,15 @@ def main() -> None:
         return
     for addr, text in ins:
         target = re.search(r"0x([0-9a-f]+)", text) if opcode(text) == "BRA" else None
-        if not target or int(target.group(1), 16) >= addr:
+        start = int(target.group(1), 16) if target else addr
+        if start >= addr:
             continue
-        body = [t for x, t in ins if int(target.group(1), 16) <= x <= addr]
+        body = [t for x, t in ins if start <= x <= addr]
         if len(body) > a.max:
             continue
         h = histogram(body)
         keys = ", ".join(f"{k} {h[k]}" for k in KEY if h[k])
-        print(f"{int(target.group(1), 16):05x}-{addr:05x}: {len(body)} instructions; {keys}; "
+        print(f"{start:05x}-{addr:05x}: {len(body)} instructions; {keys}; "
               f"U* {sum(v for k, v in h.items() if k.startswith('U'))}")
 
 
