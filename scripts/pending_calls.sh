@@ -7,19 +7,17 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 33), back to back on
-# one warm machine: 2 first (any GPU: ncu of m128n96 s6 beside DeepGEMM's tile, now with the SM
-# active cycles' spread, and the warm regime's stall samples: our SMs idled 20% of the elapsed
-# cycles flushed, DeepGEMM's 15%: a late start or a tail of slow CTAs?), EXP=store_wait_read 7
-# (carry build-run build-exp/store_wait_read: the CTA leaves once its last TMA stores have read
-# shared memory, as CUTLASS's epilogue does, not after their global writes); on an H200: STAGES=1 5
-# (the H200 folder's own even-ring winners), STRADDLE=1 5 (96 / 112-wide tiles at even rings, which
-# run laps since session 32: 3072 x 1536 M = 512 won 1.08x on an H100), DEEP=1 6 (deep rings at M =
-# 64: 3072 x 7168 won 1.126x on an H100), then CONFIGS=/tmp/fp8kit_merged 1, then 5, 6, 3 (not on an
-# H100: the H200 configs are H200 winners); on an H100: 1 again only to judge issue 12's cells
-# (session 33: 1.058, 5 cells below 0.95, a different 5 than session 32's). Calls 1, 4-7 take the
-# running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once
-# the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
+# so that a call cut by its limit still brings back one archive. Order (session 34), back to back on
+# one warm machine, on an H200: STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5
+# (96 / 112-wide tiles at even rings, which run laps since session 32: 3072 x 1536 M = 512 won 1.08x
+# on an H100), DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100), then
+# CONFIGS=/tmp/fp8kit_merged 1, then 5, 6, 3 (not on an H100: the H200 configs are H200 winners); on
+# an H100: 1 again only to judge issue 12's cells (session 33: 1.058, 5 cells below 0.95, a different
+# 5 than session 32's); 2 and 3 / 6 ran on an H100 in session 34. Calls 1, 4-7 take the running
+# GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once the JIT
+# cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
+# First on any GPU (~3 min): the per-CTA timelines of experiments/cta_clock.patch (prepare builds it):
+# the commands are in scripts/cta_clock_report.py; at 3072 x 7168 M = 512 with build-run/forced.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -50,7 +48,7 @@
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME). Pending: store_wait_read (session 33, untimed);
+#      carry build-run and build-exp/NAME). cta_clock is a probe, not an A / B (store_wait_read: 0.996 / 1.001, session 34);
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
