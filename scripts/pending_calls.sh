@@ -48,7 +48,9 @@
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
 #      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME). cta_clock is a probe, not an A / B (store_wait_read: 0.996 / 1.001, session 34);
+#      carry build-run and build-exp/NAME; on an H100 the tests took 212 s and the heuristic A / B
+#      was cut at 570 s in session 34: there pass GEMM_TESTS=None.none to time in a second call).
+#      cta_clock is a probe, not an A / B (store_wait_read: 0.996 / 1.001, session 34);
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
