@@ -174,12 +174,12 @@ if [ "${1:-}" = prepare ]; then
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
-  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v*; do
-    "${warm[@]}" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
+  h100=configs/NVIDIA_H100_80GB_HBM3  # calls 1 and 7 on an H100 time that GPU's own folder
+  device_of() { if [ "$1" = $h100 ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
+  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v* $h100; do
+    build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of $cfg)" --model deepseek-ai/DeepSeek-V3 --tp 8 \
+      --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
-  # call 1 on an H100 times that GPU's own folder
-  build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H100 80GB HBM3" --model deepseek-ai/DeepSeek-V3 \
-    --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 --config-dir configs/NVIDIA_H100_80GB_HBM3 || exit 1
   for cfg in configs/NVIDIA_H200 none; do
     for model in meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct; do
       "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
@@ -204,16 +204,11 @@ if [ "${1:-}" = prepare ]; then
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels; a patch's kernel
     # that spills stops its set's warm (cache warm fails on spills) and compiles on the GPU machine
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
-      for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/deep/v*; do
+      for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/deep/v* $h100; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
-          --device-name "NVIDIA H200" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
+          --device-name "$(device_of $cfg)" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg > /dev/null 2>&1 || echo "warning: $name's kernels for $cfg spill or fail to compile" >&2
       done
-      # call 7 on an H100 times that GPU's own folder
-      env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
-        --device-name "NVIDIA H100 80GB HBM3" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 \
-        2048 4096 --config-dir configs/NVIDIA_H100_80GB_HBM3 > /dev/null 2>&1 ||
-        echo "warning: $name's kernels for the H100 folder spill or fail to compile" >&2
     done
   done
   # The JIT cache keeps every source version of a kernel: by session 31 it held 28 MB, and build-run
