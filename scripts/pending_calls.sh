@@ -43,7 +43,9 @@
 #      stage-neighbour set instead (odd rings against the even ones that run the laps); STRADDLE=1:
 #      96 / 112-wide tiles at even rings at the cells below 0.95
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
-#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead
+#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead; GRAPH=1: timed as the
+#      side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at M = 64, 4608 x
+#      7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -351,6 +353,7 @@ case $call in
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
+      [ -n "${GRAPH:-}" ] && timing=graph
     fi
     # on a GPU with its own folder (an H100), the candidates replace that folder's entries
     if [ "$own" != "$h200" ]; then
@@ -373,7 +376,7 @@ case $call in
           --timing $timing --config-dir "$cfg" --out "$d/$tag/m$m" > "$d/$tag/m$m.log" 2>&1
       done
     done
-    if [ $call = 5 ]; then
+    if [ $call = 5 ] || [ -n "${GRAPH:-}" ]; then
       # DeepGEMM after the timings, not beside them (call 0 leaves it built on a warm machine)
       [ -e /tmp/dg/deep_gemm ] || bash $P/build_dg.sh > "$d/dg_build.log" 2>&1
       for m in "${!at[@]}"; do
