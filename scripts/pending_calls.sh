@@ -178,9 +178,9 @@ if [ "${1:-}" = prepare ]; then
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
   h100=configs/NVIDIA_H100_80GB_HBM3  # calls 1 and 7 on an H100 time that GPU's own folder
-  device_of() { if [ "$1" = $h100 ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
+  device_of() { if [ "$1" = "$h100" ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
   for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v* $h100; do
-    build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of $cfg)" --model deepseek-ai/DeepSeek-V3 --tp 8 \
+    build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of "$cfg")" --model deepseek-ai/DeepSeek-V3 --tp 8 \
       --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
   for cfg in configs/NVIDIA_H200 none; do
@@ -209,7 +209,7 @@ if [ "${1:-}" = prepare ]; then
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do
       for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/deep/v* $h100; do
         env $switch FP8KIT_CACHE_DIR=$PWD/build-run/jit "build-exp/$name/fp8kit" cache warm --sm-count 132 \
-          --device-name "$(device_of $cfg)" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
+          --device-name "$(device_of "$cfg")" --model deepseek-ai/DeepSeek-V3 --tp 8 --batch-sizes 1 16 64 128 512 2048 4096 \
           --config-dir $cfg > /dev/null 2>&1 || echo "warning: $name's kernels for $cfg spill or fail to compile" >&2
       done
     done
