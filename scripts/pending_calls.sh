@@ -18,7 +18,8 @@
 # cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # First on any GPU (~3 min): the per-CTA timelines of experiments/cta_clock.patch (prepare builds it):
 # the commands are in scripts/cta_clock_report.py; at 3072 x 7168 M = 512 with build-run/forced.
-# On an H100 then GRAPH=1 6 (its own folder's decode candidates against DeepGEMM, graph timing).
+# On an H100 then GRAPH=1 DEEP=1 6 (DeepGEMM's own M = 64 tiles: its heuristic, run on the CPU, picks
+# the deep set's, m64n48 s15 at 4608 x 7168), then GRAPH=1 6, both against DeepGEMM in graph timing.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
