@@ -79,7 +79,8 @@ def main() -> None:
     args = ap.parse_args()
     kernels = read(args.logs)
     if not kernels:
-        raise SystemExit("no cta_clock lines (was FP8KIT_CTA_CLOCK=1 set for the patched binary?)")
+        raise SystemExit("no cta_clock lines: was FP8KIT_CTA_CLOCK=1 set for the patched binary, and did it exit"
+                         " normally (the rows are read when the JIT modules unload at exit)?")
     for name, ctas in kernels.items():
         report(name, ctas, args.top)
 
