@@ -57,6 +57,9 @@ struct GemmSuiteOptions {
   std::vector<GemmProvider> providers = default_providers();
   std::vector<GemmBackend> backends{GemmBackend::kCublasLt, GemmBackend::kFp8kit};  // the vendor and the own kernel
   bool fast_accum = false;  // cuBLASLt fast accumulation for the non-block FP8 providers
+  // Backend fp8kit's -noquant rows call scaled_mm with b_is_weight, as a model's layers would:
+  // each call's weight streams while the call before it finishes (its A still waits for it).
+  bool b_is_weight = false;
   ActDist act_dist = ActDist::kNormal;
   TimingMode timing = TimingMode::kGraph;
   std::filesystem::path out_dir = "bench_results";

@@ -112,6 +112,7 @@ class GemmSuiteRunner {
       const bool fast = options_.fast_accum && run.provider.fp8 && run.provider.weight != ScaleModeB::kBlock128;
       GemmMeasurement row{m,  n_,  k_, shape.models_text(), shape.tps_text(), run, "ok", {}, 0,
                           static_cast<std::int64_t>(rows_.size()), fast, options_.act_dist};
+      row.b_is_weight = options_.b_is_weight && run.provider.fp8 && run.provider.noquant && run.backend == GemmBackend::kFp8kit;
       bool called = false;
       try {
         measure_run(row, called);
@@ -183,7 +184,7 @@ class GemmSuiteRunner {
   // Verifies, measures the accuracy, then times one run; sets row.status on a wrong output.
   void measure_run(GemmMeasurement& row, bool& called) {
     const GemmProvider& p = row.run.provider;
-    const ScaledMmOptions mm_options{row.run.backend, row.fast_accum};
+    const ScaledMmOptions mm_options{row.run.backend, row.fast_accum, row.b_is_weight};
     std::vector<std::pair<void*, std::size_t>> parts;
     std::function<void(cudaStream_t, const Rotation&, int)> call;
     const std::size_t out_bytes = sz(m_ * n_) * 2;
@@ -304,10 +305,11 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   GemmSuiteResult result;
   result.seed = options.seed.value_or(fresh_seed());
 
-  fmt::print("fp8kit bench gemm on {} ({}), bf16 out, timing {}, activations {}, fast accumulation {}, seed {} "
+  fmt::print("fp8kit bench gemm on {} ({}), bf16 out, timing {}, activations {}, fast accumulation {}{}, seed {} "
              "(--seed {} reproduces the inputs)\n",
              device.name, device.uuid, timing_mode_name(options.timing), act_dist_name(options.act_dist),
-             options.fast_accum ? "on (non-block FP8)" : "off", result.seed, result.seed);
+             options.fast_accum ? "on (non-block FP8)" : "off", options.b_is_weight ? ", B is a weight (fp8kit -noquant)" : "",
+             result.seed, result.seed);
   fmt::print("{} shape(s) x {} batch size(s) x {} run(s)\n", plan.shapes.size(), options.batch_sizes.size(),
              plan.runs.size());
   for (const SkippedRun& s : plan.skipped) fmt::print("skipped {}: {}\n", s.label, s.reason);

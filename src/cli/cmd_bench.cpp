@@ -124,6 +124,7 @@ struct GemmArgs {
   std::vector<std::string> backends{"cublaslt", "fp8kit"};
   std::string act_dist = "normal";
   bool fast_accum = false;
+  bool b_is_weight = false;
   std::string config_dir;  // tuned configs of backend fp8kit, "none", or "" (FP8KIT_CONFIG_DIR, else shipped)
 };
 
@@ -142,6 +143,7 @@ void run_gemm(const GemmArgs& a) {
   for (const std::string& name : a.backends) o.backends.push_back(parse_flag("--backends", [&] { return bench::parse_bench_backend(name); }));
   o.act_dist = bench::parse_act_dist(a.act_dist);  // its message names --act-dist
   o.fast_accum = a.fast_accum;
+  o.b_is_weight = a.b_is_weight;
   o.timing = bench::parse_timing_mode(a.common.timing);
   o.out_dir = a.common.out;
   o.seed = parse_seed(a.common.seed);
@@ -166,6 +168,8 @@ void add_gemm_command(CLI::App& bench) {
   cmd->add_option("--backends", args->backends, "comma-separated: cublaslt, reference, fp8kit")->delimiter(',')->capture_default_str();
   cmd->add_option("--act-dist", args->act_dist, "activations: normal, or outliers (a few channels x50)")->capture_default_str();
   cmd->add_flag("--fast-accum", args->fast_accum, "fast accumulation for the non-block FP8 providers (cublaslt, fp8kit)");
+  cmd->add_flag("--b-is-weight", args->b_is_weight,
+                "fp8kit's -noquant rows pass ScaledMmOptions::b_is_weight: B streams before the programmatic wait, as in linear()");
   cmd->add_option("--config-dir", args->config_dir, 
                   "fp8kit tune's files for backend fp8kit, or none (default: FP8KIT_CONFIG_DIR, else this GPU's shipped configs)")
       ->type_name("DIR");

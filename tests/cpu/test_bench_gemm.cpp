@@ -325,6 +325,10 @@ TEST(BenchGemmReport, RecordsAndPlots) {
   EXPECT_EQ(ok.params.at("backend"), "cublaslt");
   EXPECT_EQ(ok.params.at("out_dtype"), "bfloat16");
   EXPECT_EQ(ok.params.at("fast_accum"), "0");
+  EXPECT_FALSE(ok.params.contains("b_is_weight"));  // only rows run with --b-is-weight say so
+  GemmMeasurement weight_row = rows[1];
+  weight_row.b_is_weight = true;
+  EXPECT_EQ(gemm_record(weight_row, 42, ctx).params.at("b_is_weight"), "1");
   EXPECT_DOUBLE_EQ(ok.metrics.at("tflops_median"), 2.0 * 16 * 4096 * 4096 / 6.0 / 1e6);
   EXPECT_LT(ok.metrics.at("tflops_p20"), ok.metrics.at("tflops_median"));
   EXPECT_GT(ok.metrics.at("tflops_p80"), ok.metrics.at("tflops_median"));
