@@ -56,20 +56,19 @@ QuantOperand quantize_operand(const TensorView& x, const QuantSpec& spec, std::i
   return op;
 }
 
-Rotation::Rotation(std::vector<std::pair<void*, std::size_t>> parts, const cuda::DeviceInfo& device, TimingMode mode,
-                   cudaStream_t stream)
+Rotation::Rotation(std::vector<RotationPart> parts, const cuda::DeviceInfo& device, TimingMode mode, cudaStream_t stream)
     : parts_(std::move(parts)) {
-  for (const auto& [ptr, bytes] : parts_) {
+  for (const RotationPart& p : parts_) {
     offsets_.push_back(stride_);
-    stride_ += round_up(bytes, kAlign);
+    if (p.rotates) stride_ += round_up(p.bytes, kAlign);
   }
   sets_ = mode == TimingMode::kCold ? cold_input_sets(stride_, device.l2_bytes) : 1;
   if (sets_ > 1) {
     copies_ = cuda::DeviceBuffer(stride_ * sz(sets_ - 1));
     for (int s = 1; s < sets_; ++s) {
       for (std::size_t p = 0; p < parts_.size(); ++p) {
-        FP8KIT_CUDA_CHECK(
-            cudaMemcpyAsync(at(p, s), parts_[p].first, parts_[p].second, cudaMemcpyDeviceToDevice, stream));
+        if (!parts_[p].rotates) continue;
+        FP8KIT_CUDA_CHECK(cudaMemcpyAsync(at(p, s), parts_[p].ptr, parts_[p].bytes, cudaMemcpyDeviceToDevice, stream));
       }
     }
     FP8KIT_CUDA_CHECK(cudaStreamSynchronize(stream));
@@ -77,7 +76,7 @@ Rotation::Rotation(std::vector<std::pair<void*, std::size_t>> parts, const cuda:
 }
 
 void* Rotation::at(std::size_t part, int set) const {
-  if (set == 0) return parts_[part].first;
+  if (set == 0 || !parts_[part].rotates) return parts_[part].ptr;
   return copies_.as<std::byte>() + stride_ * sz(set - 1) + offsets_[part];
 }
 

@@ -41,17 +41,24 @@ struct QuantOperand {
 QuantOperand quantize_operand(const TensorView& x, const QuantSpec& spec, std::int64_t gemm_scale_elems,
                               cudaStream_t stream);
 
-// The operands of one timed call, and for cold timing sets-1 further copies of them: calls rotate
-// through the sets so that together they exceed twice the L2 cache.
+// One operand buffer of a timed call. A part that does not rotate is the same buffer in every set:
+// activations that stay in L2, as the kernel that wrote them just before leaves them in serving.
+struct RotationPart {
+  void* ptr = nullptr;
+  std::size_t bytes = 0;
+  bool rotates = true;
+};
+
+// The operands of one timed call, and for cold timing sets-1 further copies of the rotating ones:
+// calls rotate through the sets so that together they exceed twice the L2 cache.
 class Rotation {
  public:
-  Rotation(std::vector<std::pair<void*, std::size_t>> parts, const cuda::DeviceInfo& device, TimingMode mode,
-           cudaStream_t stream);
+  Rotation(std::vector<RotationPart> parts, const cuda::DeviceInfo& device, TimingMode mode, cudaStream_t stream);
   int sets() const { return sets_; }
   void* at(std::size_t part, int set) const;
 
  private:
-  std::vector<std::pair<void*, std::size_t>> parts_;
+  std::vector<RotationPart> parts_;
   std::vector<std::size_t> offsets_;
   std::size_t stride_ = 0;
   int sets_ = 1;

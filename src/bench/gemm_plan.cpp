@@ -117,6 +117,9 @@ void validate_options(const GemmSuiteOptions& o) {
     for (const LinearShape& s : o.shapes) nk.emplace_back(s.n, s.k);
     if (has_duplicates(nk)) throw_invalid_argument("--shapes: an N,K pair is listed twice");
   }
+  if (o.hot_activations && o.timing != TimingMode::kCold) {
+    throw_invalid_argument("--hot-activations: needs --timing cold (graph timing keeps every operand in L2)");
+  }
   if (o.models.empty()) throw_invalid_argument("--models: give at least one model");
   if (has_duplicates(o.models)) throw_invalid_argument("--models: a model is listed twice");
   if (o.tp_sizes.empty()) throw_invalid_argument("--tp-sizes: give at least one TP size");

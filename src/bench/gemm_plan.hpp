@@ -60,6 +60,9 @@ struct GemmSuiteOptions {
   // Backend fp8kit's -noquant rows call scaled_mm with b_is_weight, as a model's layers would:
   // each call's weight streams while the call before it finishes (its A still waits for it).
   bool b_is_weight = false;
+  // Cold timing rotates the weights, their scales and the output but keeps the activations (and
+  // their scales) in one set, in L2 as the kernel that wrote them leaves them in serving.
+  bool hot_activations = false;
   ActDist act_dist = ActDist::kNormal;
   TimingMode timing = TimingMode::kGraph;
   std::filesystem::path out_dir = "bench_results";

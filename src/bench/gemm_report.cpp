@@ -106,6 +106,7 @@ ResultRecord gemm_record(const GemmMeasurement& row, std::uint64_t seed, const R
                 {"error_rows", std::to_string(row.error_rows)}};
   if (row.padded_m > 0) rec.params["m_padded"] = std::to_string(row.padded_m);
   if (row.b_is_weight) rec.params["b_is_weight"] = "1";
+  if (row.hot_activations) rec.params["hot_activations"] = "1";
   if (!row.kernel.empty()) rec.params["kernel"] = row.kernel;
   rec.status = row.status;
   if (row.ok()) {

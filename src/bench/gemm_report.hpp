@@ -32,6 +32,7 @@ struct GemmMeasurement {
   bool fast_accum = false;    // as run (never with block scales or bf16)
   ActDist act_dist = ActDist::kNormal;
   bool b_is_weight = false;   // as run: ScaledMmOptions::b_is_weight (fp8kit -noquant rows only)
+  bool hot_activations = false;  // cold timing with the activations kept in L2 (GemmSuiteOptions)
   // cuBLASLt's block-scaled kernels need M % 4 == 0: at another M the baseline is timed at M padded
   // to the next multiple of 4 (vLLM's way) and reported for M; 0 when run at M itself.
   std::int64_t padded_m = 0;

@@ -113,6 +113,7 @@ class GemmSuiteRunner {
       GemmMeasurement row{m,  n_,  k_, shape.models_text(), shape.tps_text(), run, "ok", {}, 0,
                           static_cast<std::int64_t>(rows_.size()), fast, options_.act_dist};
       row.b_is_weight = options_.b_is_weight && run.provider.fp8 && run.provider.noquant && run.backend == GemmBackend::kFp8kit;
+      row.hot_activations = options_.hot_activations;
       bool called = false;
       try {
         measure_run(row, called);
@@ -185,11 +186,12 @@ class GemmSuiteRunner {
   void measure_run(GemmMeasurement& row, bool& called) {
     const GemmProvider& p = row.run.provider;
     const ScaledMmOptions mm_options{row.run.backend, row.fast_accum, row.b_is_weight};
-    std::vector<std::pair<void*, std::size_t>> parts;
+    const bool cold_acts = !row.hot_activations;  // activations rotate with the weights unless kept in L2
+    std::vector<RotationPart> parts;
     std::function<void(cudaStream_t, const Rotation&, int)> call;
     const std::size_t out_bytes = sz(m_ * n_) * 2;
     if (!p.fp8) {
-      parts = {{x_dev_.data(), sz(m_ * k_) * 2}, {w_dev_.data(), sz(n_ * k_) * 2}, {out_.data(), out_bytes}};
+      parts = {{x_dev_.data(), sz(m_ * k_) * 2, cold_acts}, {w_dev_.data(), sz(n_ * k_) * 2}, {out_.data(), out_bytes}};
       call = [this](cudaStream_t s, const Rotation& r, int set) {
         mm(with_data(x_view(), r.at(0, set)), with_data(w_view(), r.at(1, set)), with_data(out_view(), r.at(2, set)),
            std::nullopt, s);
@@ -198,8 +200,8 @@ class GemmSuiteRunner {
       QuantOperand& w = wq_.at(p.weight);
       if (p.noquant) {
         QuantOperand& a = activations(p.act);
-        parts = {{a.q.data(), sz(m_ * k_)},
-                 {a.s.data(), sz(a.scale_elems) * 4},
+        parts = {{a.q.data(), sz(m_ * k_), cold_acts},
+                 {a.s.data(), sz(a.scale_elems) * 4, cold_acts},
                  {w.q.data(), sz(n_ * k_)},
                  {w.s.data(), sz(w.scale_elems) * 4},
                  {out_.data(), out_bytes}};
@@ -209,7 +211,7 @@ class GemmSuiteRunner {
                     with_data(out_view(), r.at(4, set)), std::nullopt, s, mm_options);
         };
       } else {
-        parts = {{x_dev_.data(), sz(m_ * k_) * 2},
+        parts = {{x_dev_.data(), sz(m_ * k_) * 2, cold_acts},
                  {w.q.data(), sz(n_ * k_)},
                  {w.s.data(), sz(w.scale_elems) * 4},
                  {workspace_.data(), linear_workspace_bytes(m_, k_, p.act)},
@@ -223,7 +225,7 @@ class GemmSuiteRunner {
         };
       }
     }
-    for (const auto& [ptr, bytes] : parts) row.bytes += ptr == workspace_.data() ? 0.0 : static_cast<double>(bytes);
+    for (const RotationPart& part : parts) row.bytes += part.ptr == workspace_.data() ? 0.0 : static_cast<double>(part.bytes);
     const Rotation once(parts, device_, TimingMode::kGraph, stream_);
 
     // Verify: poison the output, one call, compare.
@@ -305,11 +307,11 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   GemmSuiteResult result;
   result.seed = options.seed.value_or(fresh_seed());
 
-  fmt::print("fp8kit bench gemm on {} ({}), bf16 out, timing {}, activations {}, fast accumulation {}{}, seed {} "
+  fmt::print("fp8kit bench gemm on {} ({}), bf16 out, timing {}, activations {}, fast accumulation {}{}{}, seed {} "
              "(--seed {} reproduces the inputs)\n",
              device.name, device.uuid, timing_mode_name(options.timing), act_dist_name(options.act_dist),
              options.fast_accum ? "on (non-block FP8)" : "off", options.b_is_weight ? ", B is a weight (fp8kit -noquant)" : "",
-             result.seed, result.seed);
+             options.hot_activations ? ", activations kept in L2" : "", result.seed, result.seed);
   fmt::print("{} shape(s) x {} batch size(s) x {} run(s)\n", plan.shapes.size(), options.batch_sizes.size(),
              plan.runs.size());
   for (const SkippedRun& s : plan.skipped) fmt::print("skipped {}: {}\n", s.label, s.reason);

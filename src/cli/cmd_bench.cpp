@@ -125,6 +125,7 @@ struct GemmArgs {
   std::string act_dist = "normal";
   bool fast_accum = false;
   bool b_is_weight = false;
+  bool hot_activations = false;
   std::string config_dir;  // tuned configs of backend fp8kit, "none", or "" (FP8KIT_CONFIG_DIR, else shipped)
 };
 
@@ -144,6 +145,7 @@ void run_gemm(const GemmArgs& a) {
   o.act_dist = bench::parse_act_dist(a.act_dist);  // its message names --act-dist
   o.fast_accum = a.fast_accum;
   o.b_is_weight = a.b_is_weight;
+  o.hot_activations = a.hot_activations;
   o.timing = bench::parse_timing_mode(a.common.timing);
   o.out_dir = a.common.out;
   o.seed = parse_seed(a.common.seed);
@@ -170,6 +172,8 @@ void add_gemm_command(CLI::App& bench) {
   cmd->add_flag("--fast-accum", args->fast_accum, "fast accumulation for the non-block FP8 providers (cublaslt, fp8kit)");
   cmd->add_flag("--b-is-weight", args->b_is_weight,
                 "fp8kit's -noquant rows pass ScaledMmOptions::b_is_weight: B streams before the programmatic wait, as in linear()");
+  cmd->add_flag("--hot-activations", args->hot_activations,
+                "with --timing cold: only weights, their scales and the output rotate; activations stay in L2 as in serving");
   cmd->add_option("--config-dir", args->config_dir, 
                   "fp8kit tune's files for backend fp8kit, or none (default: FP8KIT_CONFIG_DIR, else this GPU's shipped configs)")
       ->type_name("DIR");

@@ -161,11 +161,11 @@ class GpuMeasurer : public CandidateMeasurer {
   const bench::Rotation& rotation(bool cold, cudaStream_t stream) {
     if (!rotation_ || rotation_cold_ != cold) {
       rotation_.reset();
-      rotation_.emplace(std::vector<std::pair<void*, std::size_t>>{{a_.data(), a_.bytes()},
-                                                                   {b_.data(), b_.bytes()},
-                                                                   {sa_.data(), sa_.bytes()},
-                                                                   {sb_.data(), sb_.bytes()},
-                                                                   {out_.data(), out_.bytes()}},
+      rotation_.emplace(std::vector<bench::RotationPart>{{a_.data(), a_.bytes()},
+                                                        {b_.data(), b_.bytes()},
+                                                        {sa_.data(), sa_.bytes()},
+                                                        {sb_.data(), sb_.bytes()},
+                                                        {out_.data(), out_.bytes()}},
                         device_, cold ? bench::TimingMode::kCold : bench::TimingMode::kGraph, stream);
       rotation_cold_ = cold;
     }

@@ -329,6 +329,9 @@ TEST(BenchGemmReport, RecordsAndPlots) {
   GemmMeasurement weight_row = rows[1];
   weight_row.b_is_weight = true;
   EXPECT_EQ(gemm_record(weight_row, 42, ctx).params.at("b_is_weight"), "1");
+  EXPECT_FALSE(ok.params.contains("hot_activations"));
+  weight_row.hot_activations = true;
+  EXPECT_EQ(gemm_record(weight_row, 42, ctx).params.at("hot_activations"), "1");
   EXPECT_DOUBLE_EQ(ok.metrics.at("tflops_median"), 2.0 * 16 * 4096 * 4096 / 6.0 / 1e6);
   EXPECT_LT(ok.metrics.at("tflops_p20"), ok.metrics.at("tflops_median"));
   EXPECT_GT(ok.metrics.at("tflops_p80"), ok.metrics.at("tflops_median"));
@@ -360,7 +363,7 @@ TEST(BenchGemmCli, Help) {
   const CliRun r = run_cli("bench gemm --help");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   for (const char* flag : {"--models", "--tp-sizes", "--batch-sizes", "--providers", "--backends", "--timing",
-                           "--act-dist", "--fast-accum", "--out", "--seed"}) {
+                           "--act-dist", "--fast-accum", "--b-is-weight", "--hot-activations", "--out", "--seed"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
   }
 }
@@ -377,6 +380,7 @@ TEST(BenchGemmCli, BadFlagsExitTwoNamingTheFlag) {
       {"bench gemm --batch-sizes x", "--batch-sizes"},
       {"bench gemm --act-dist uniform", "--act-dist"},
       {"bench gemm --timing warm", "--timing"},
+      {"bench gemm --hot-activations", "--hot-activations"},  // graph timing: nothing to keep hot
       {"bench gemm --seed -3", "--seed"},
       {"bench gemm --bogus", "--bogus"},
   };

@@ -7,6 +7,7 @@
 
 #include "bench/ceilings.hpp"
 #include "bench/cold_read.hpp"
+#include "bench/gemm_operands.hpp"
 #include "bench/timing.hpp"
 #include "cuda/device.hpp"
 #include "cuda/resources.hpp"
@@ -55,6 +56,30 @@ TEST(TimingGpu, ColdModeRotatesMoreThanTwiceL2) {
   for (int s = 0; s < sets; ++s) EXPECT_GT(touched[static_cast<std::size_t>(s)], 0) << "set " << s;
   EXPECT_GT(t.median, 0.0);
   EXPECT_EQ(t.count, 25u);
+}
+
+// bench gemm --hot-activations: a part that does not rotate is the one buffer in every set, the
+// others are copies of their set-0 contents, and only the rotating bytes count towards the sets.
+TEST(TimingGpu, ColdRotationKeepsHotPartsInPlace) {
+  const cuda::DeviceInfo d = cuda::current_device_info();
+  const std::size_t bytes = std::size_t{8} << 20;
+  cuda::DeviceBuffer hot(bytes), cold(bytes);
+  std::vector<std::uint8_t> pattern(bytes);
+  for (std::size_t i = 0; i < bytes; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  cold.upload(pattern);
+  cuda::Stream stream;
+  const bench::Rotation r({{hot.data(), bytes, false}, {cold.data(), bytes}}, d, bench::TimingMode::kCold, stream.get());
+  EXPECT_EQ(r.sets(), bench::cold_input_sets(bytes, d.l2_bytes));
+  ASSERT_GT(r.sets(), 2);
+  std::vector<std::uint8_t> got(bytes);
+  for (int set = 0; set < r.sets(); ++set) {
+    EXPECT_EQ(r.at(0, set), hot.data()) << "set " << set;
+    if (set > 0) {
+      EXPECT_NE(r.at(1, set), cold.data()) << "set " << set;
+    }
+  }
+  FP8KIT_CUDA_CHECK(cudaMemcpy(got.data(), r.at(1, r.sets() - 1), bytes, cudaMemcpyDeviceToHost));
+  EXPECT_EQ(got, pattern);
 }
 
 // The cold-read floor of bench gemm's cold rows: each read kernel's blocks read every word (checked
