@@ -7,19 +7,13 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 34), back to back on
-# one warm machine, on an H200: STAGES=1 5 (the H200 folder's own even-ring winners), STRADDLE=1 5
-# (96 / 112-wide tiles at even rings, which run laps since session 32: 3072 x 1536 M = 512 won 1.08x
-# on an H100), DEEP=1 6 (deep rings at M = 64: 3072 x 7168 won 1.126x on an H100), then
-# CONFIGS=/tmp/fp8kit_merged 1, then 5, 6, 3 (not on an H100: the H200 configs are H200 winners); on
-# an H100: 1 again only to judge issue 12's cells (session 33: 1.058, 5 cells below 0.95, a different
-# 5 than session 32's); 2 and 3 / 6 ran on an H100 in session 34. Calls 1, 4-7 take the running
+# so that a call cut by its limit still brings back one archive. Order (session 35): first, any GPU,
+# call 8 (issue 13, cold with the activations in L2; PERF.md session 35 has the prediction); on an
+# H100 then GRAPH=1 6 (issue 13's ratios with the new 4608 x 7168 M = 64 entry, DeepGEMM on the same
+# cells); on an H200, back to back: STAGES=1 5, STRADDLE=1 5, DEEP=1 6, CONFIGS=/tmp/fp8kit_merged 1,
+# then 5, 6, 3 (the H200 configs are H200 winners: not on an H100). Calls 1, 4-8 take the running
 # GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once the JIT
 # cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
-# First on any GPU (~3 min): the per-CTA timelines of experiments/cta_clock.patch (prepare builds it):
-# the commands are in scripts/cta_clock_report.py; at 3072 x 7168 M = 512 with build-run/forced.
-# On an H100 then GRAPH=1 DEEP=1 6 (DeepGEMM's own M = 64 tiles: its heuristic, run on the CPU, picks
-# the deep set's, m64n48 s15 at 4608 x 7168), then GRAPH=1 6, both against DeepGEMM in graph timing.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -48,6 +42,8 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead; GRAPH=1: timed as the
 #      side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at M = 64, 4608 x
 #      7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
+#   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
+#      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -100,11 +96,9 @@ stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
   4608,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   7168,256,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
   32768,512,128=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1)
-# call 5's STRADDLE=1 set (session 32): since the overlapped loop is compiled per B-scale split,
-# 96 / 112-wide tiles at even rings run laps (1.05-1.12x on their own; session 31's SPLIT=1 set,
-# m128n192 split 2-8 along K, lost 0.47-0.99x and went): the cells below 0.95 of DeepGEMM on an H100
-# (session 32's call 1) and their narrow-N neighbours, at 96 / 112 wide tiles and even rings; and
-# call 4's (session 32) picks that beat the H100 folder's entry by 1.4-3.4% in one run each
+# call 5's STRADDLE=1 set (session 32): 96 / 112-wide tiles at even rings (laps, 1.05-1.12x on their
+# own) at the cells below 0.95 of DeepGEMM on an H100 and their narrow-N neighbours; and call 4's
+# (session 32) picks that beat the H100 folder's entry by 1.4-3.4% in one run each
 straddles=(3072,7168,512=128,96,6,2,1,1/128,96,4,2,1,1/128,112,6,2,1,1/128,96,6,2,2,1
   3072,7168,128=64,96,8,1,1,1/64,96,10,1,1,1/128,96,6,2,1,1/64,64,12,1,1,1
   7168,16384,512=256,128,3,2,1,2
@@ -143,11 +137,9 @@ cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
   576,7168,1=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,16=16,32,6,1,1,1,5,1/16,64,6,1,1,1,8,1/16,32,8,1,1,1,8,0/16,32,8,1,1,1,4,1
   576,7168,64=64,32,8,1,1,1,4,1/64,64,6,1,1,1,8,1/64,32,8,1,1,1,8,0)
-# call 6's DEEP=1 set (session 30): the shipped M = 64 picks sit at s8, the deepest ring the m64
-# space had when they were tuned (it has 12 and 16 since session 30), and the B bytes in flight
-# predict the cold bandwidth (3072 x 7168, m64n32 s8: 96 CTAs x 32 KB = 3 MB in flight); each M = 64
-# shipped config at s12 and at the deepest ring that fits (s14 / s16). On an H100 (session 30,
-# the deepest variant): 3072 x 7168 1.126x, 4608 x 7168 1.019x, the split ones 0.97-1.00x
+# call 6's DEEP=1 set (session 30): each M = 64 shipped config (tuned at s8, the deepest ring the m64
+# space then had) at s12 and at the deepest ring that fits (s14 / s16): the B bytes in flight predict
+# cold bandwidth. H100, deepest: 3072 x 7168 1.126x, 4608 x 7168 1.019x, split ones 0.97-1.00x
 deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
   3072,7168,64=64,32,12,1,1,1/64,32,16,1,1,1
   2112,7168,64=64,32,12,1,1,1,2,1/64,32,16,1,1,1,2,1
@@ -222,7 +214,7 @@ if [ "${1:-}" = prepare ]; then
   exit 0
 fi
 call=$1 out=$2
-case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7) ;; *) echo "call must be 0-7 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8) ;; *) echo "call must be 0-8 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # The library takes only the tuned files whose metadata names the GPU it runs on (and whose file
 # name carries that name's tag): on a lent GPU other than the H200 the configs were tuned on (an H100
@@ -296,6 +288,15 @@ case $call in
       $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
         meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold \
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
+    done
+    ;;
+  8)  # the bench's cold rotation also makes A miss L2; in serving the kernel before wrote it
+    for v in cold hot hot_weight; do
+      f=(); [ $v != cold ] && f=(--hot-activations); [ $v = hot_weight ] && f+=(--b-is-weight)
+      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 1 16 64 --timing cold "${f[@]}" --config-dir "$own" \
+        --out "$d/dsv3_$v" > "$d/dsv3_$v.txt" 2>&1
+      $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models meta-llama/Llama-3.1-8B-Instruct \
+        Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold "${f[@]}" --out "$d/tc_$v" > "$d/tc_$v.txt" 2>&1
     done
     ;;
   4)
