@@ -112,7 +112,8 @@ class GemmSuiteRunner {
       const bool fast = options_.fast_accum && run.provider.fp8 && run.provider.weight != ScaleModeB::kBlock128;
       GemmMeasurement row{m,  n_,  k_, shape.models_text(), shape.tps_text(), run, "ok", {}, 0,
                           static_cast<std::int64_t>(rows_.size()), fast, options_.act_dist};
-      row.b_is_weight = options_.b_is_weight && run.provider.fp8 && run.provider.noquant && run.backend == GemmBackend::kFp8kit;
+      row.b_is_weight =
+          options_.b_is_weight && run.provider.fp8 && run.provider.noquant && run.backend == GemmBackend::kFp8kit;
       row.hot_activations = options_.hot_activations;
       bool called = false;
       try {
@@ -225,7 +226,9 @@ class GemmSuiteRunner {
         };
       }
     }
-    for (const RotationPart& part : parts) row.bytes += part.ptr == workspace_.data() ? 0.0 : static_cast<double>(part.bytes);
+    for (const RotationPart& part : parts) {
+      row.bytes += part.ptr == workspace_.data() ? 0.0 : static_cast<double>(part.bytes);
+    }
     const Rotation once(parts, device_, TimingMode::kGraph, stream_);
 
     // Verify: poison the output, one call, compare.
@@ -310,7 +313,8 @@ GemmSuiteResult run_gemm_suite(const GemmSuiteOptions& options, const std::strin
   fmt::print("fp8kit bench gemm on {} ({}), bf16 out, timing {}, activations {}, fast accumulation {}{}{}, seed {} "
              "(--seed {} reproduces the inputs)\n",
              device.name, device.uuid, timing_mode_name(options.timing), act_dist_name(options.act_dist),
-             options.fast_accum ? "on (non-block FP8)" : "off", options.b_is_weight ? ", B is a weight (fp8kit -noquant)" : "",
+             options.fast_accum ? "on (non-block FP8)" : "off",
+             options.b_is_weight ? ", B is a weight (fp8kit -noquant)" : "",
              options.hot_activations ? ", activations kept in L2" : "", result.seed, result.seed);
   fmt::print("{} shape(s) x {} batch size(s) x {} run(s)\n", plan.shapes.size(), options.batch_sizes.size(),
              plan.runs.size());

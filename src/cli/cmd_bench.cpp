@@ -171,9 +171,11 @@ void add_gemm_command(CLI::App& bench) {
   cmd->add_option("--act-dist", args->act_dist, "activations: normal, or outliers (a few channels x50)")->capture_default_str();
   cmd->add_flag("--fast-accum", args->fast_accum, "fast accumulation for the non-block FP8 providers (cublaslt, fp8kit)");
   cmd->add_flag("--b-is-weight", args->b_is_weight,
-                "fp8kit's -noquant rows pass ScaledMmOptions::b_is_weight: B streams before the programmatic wait, as in linear()");
+                "fp8kit's -noquant rows pass ScaledMmOptions::b_is_weight: B streams before the programmatic "
+                "wait, as in linear()");
   cmd->add_flag("--hot-activations", args->hot_activations,
-                "with --timing cold: only weights, their scales and the output rotate; activations stay in L2 as in serving");
+                "with --timing cold: only weights, their scales and the output rotate; activations stay in L2, "
+                "as in serving");
   cmd->add_option("--config-dir", args->config_dir, 
                   "fp8kit tune's files for backend fp8kit, or none (default: FP8KIT_CONFIG_DIR, else this GPU's shipped configs)")
       ->type_name("DIR");

@@ -68,7 +68,8 @@ TEST(TimingGpu, ColdRotationKeepsHotPartsInPlace) {
   for (std::size_t i = 0; i < bytes; ++i) pattern[i] = static_cast<std::uint8_t>(i * 7 + 3);
   cold.upload(pattern);
   cuda::Stream stream;
-  const bench::Rotation r({{hot.data(), bytes, false}, {cold.data(), bytes}}, d, bench::TimingMode::kCold, stream.get());
+  const bench::Rotation r({{hot.data(), bytes, false}, {cold.data(), bytes}}, d, bench::TimingMode::kCold,
+                          stream.get());
   EXPECT_EQ(r.sets(), bench::cold_input_sets(bytes, d.l2_bytes));
   ASSERT_GT(r.sets(), 2);
   std::vector<std::uint8_t> got(bytes);
