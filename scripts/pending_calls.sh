@@ -293,10 +293,10 @@ case $call in
   8)  # the bench's cold rotation also makes A miss L2; in serving the kernel before wrote it
     for v in cold hot hot_weight; do
       f=(); [ $v != cold ] && f=(--hot-activations); [ $v = hot_weight ] && f+=(--b-is-weight)
-      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt --batch-sizes 1 16 64 --timing cold "${f[@]}" --config-dir "$own" \
-        --out "$d/dsv3_$v" > "$d/dsv3_$v.txt" 2>&1
-      $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models meta-llama/Llama-3.1-8B-Instruct \
-        Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold "${f[@]}" --out "$d/tc_$v" > "$d/tc_$v.txt" 2>&1
+      c=(--timing cold "${f[@]}" --config-dir "$own" --batch-sizes 1 16 64)
+      $B bench gemm "${dsv3[@]}" --backends fp8kit,cublaslt "${c[@]}" --out "$d/dsv3_$v" > "$d/dsv3_$v.txt" 2>&1
+      $B bench gemm --providers bf16,fp8-channel-w-token-a-noquant --backends cublaslt,fp8kit --models \
+        meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 "${c[@]}" --out "$d/tc_$v" > "$d/tc_$v.txt" 2>&1
     done
     ;;
   4)
