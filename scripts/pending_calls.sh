@@ -42,8 +42,6 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead; GRAPH=1: timed as the
 #      side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at M = 64, 4608 x
 #      7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
-#   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
-#      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -54,6 +52,8 @@
 #      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
 #      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
 #      SplitClusterGpu.*' on an H100, session 30)
+#   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
+#      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
 # Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
