@@ -153,7 +153,7 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
 if [ "${1:-}" = prepare ]; then
   # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
   # runs laps since session 32, beside DeepGEMM's s7)
-  rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,6,2,1,1 &&
+  rm -rf build-run/forced && python3 "$here/force_gemm_configs.py" build-run/forced 3072 7168 512=128,96,6,2,1,1 256=128,96,6,2,1,1 384=128,96,6,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 2112 7168 512=128,64,8,2,1,1 &&
     python3 "$here/force_gemm_configs.py" build-run/forced 1536 7168 2048=128,192,4,2,1,1 || exit 1
   # call 7's straddling tiles (96 / 112 wide: two B scale blocks, the split dispatched) at even rings
