@@ -19,6 +19,7 @@ import os
 import sys
 
 from candidate_variants import config_file
+from force_gemm_configs import entry, write_json
 
 
 def tflops(folder: str) -> dict:
@@ -36,8 +37,8 @@ def merge(variants: str, into: str, key: tuple, variant: str) -> None:
     n, k, m = key
     dst = config_file(into, n, k)
     configs = json.load(open(dst))
-    configs[str(m)] = json.load(open(config_file(os.path.join(variants, variant), n, k)))[str(m)]
-    json.dump(configs, open(dst, "w"), indent=2)
+    configs[str(m)] = entry(json.load(open(config_file(os.path.join(variants, variant), n, k)))[str(m)])
+    write_json(dst, configs)
 
 
 def main() -> None:

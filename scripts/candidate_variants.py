@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 
-from force_gemm_configs import FIELDS, kernel_name
+from force_gemm_configs import FIELDS, entry, write_json
 
 
 def parse(arg: str) -> tuple[tuple[int, int, int], list[dict]]:
@@ -21,11 +21,7 @@ def parse(arg: str) -> tuple[tuple[int, int, int], list[dict]]:
     n, k, m = (int(v) for v in cell.split(","))
     cands = []
     for text in rest.split("/"):
-        c = dict(zip(FIELDS, (int(v) for v in text.split(","))))
-        c.setdefault("split_k", 1)
-        c.setdefault("split_cluster", 0)
-        c.update(block_k=128, group_size_m=8)
-        cands.append(dict(c, kernel_name=kernel_name(c)))
+        cands.append(entry(dict(zip(FIELDS, (int(v) for v in text.split(","))))))
     return (n, k, m), cands
 
 
@@ -48,7 +44,7 @@ def main() -> None:
             path = config_file(d, n, k)
             f = json.load(open(path))
             f[str(m)] = cands[i]
-            json.dump(f, open(path, "w"), indent=2)
+            write_json(path, f)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,25 @@ def kernel_name(c: dict) -> str:
             f"_wg{c['consumer_warpgroups']}_{cluster}{split}")
 
 
+def entry(c: dict) -> dict:
+    """One batch size's config as core/tuned_config_file.cpp writes it: its key order, the split
+    fields only where set, so that a merged file differs from the shipped one only where it should."""
+    keys = ("block_m", "block_n", "block_k", "stages", "consumer_warpgroups", "cluster_m", "cluster_n", "group_size_m")
+    out = {key: c.get(key, {"block_k": 128, "group_size_m": 8}.get(key)) for key in keys}
+    out["kernel_name"] = kernel_name(c)
+    if c.get("split_k", 1) > 1:
+        out["split_k"] = c["split_k"]
+    if c.get("split_cluster", 0):
+        out["split_cluster"] = c["split_cluster"]
+    return out
+
+
+def write_json(path: str, data: dict) -> None:
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+
+
 def config(text: str) -> tuple[int, dict]:
     m, values = text.split("=", 1)
     numbers = [int(v) for v in values.split(",")]
@@ -35,7 +54,7 @@ def config(text: str) -> tuple[int, dict]:
 
 def write_file(folder: str, n: int, k: int, configs: dict, device: str) -> str:
     """A block-scaled bf16 tuned-config file of N x K holding configs {M: config fields}."""
-    out = {str(m): dict(c, kernel_name=kernel_name(c)) for m, c in sorted(configs.items())}
+    out = {str(m): entry(c) for m, c in sorted(configs.items())}
     per_batch = {str(m): {"best_tflops": 0.0, "default_tflops": 0.0, "speedup": 0.0, "default_kernel_name": "",
                           "candidates_tried": 0, "candidates_failed": 0} for m in sorted(configs)}
     out["metadata"] = {"format": "fp8kit-tuned-gemm", "format_version": 1, "n": n, "k": k, "out": "bfloat16",
@@ -45,8 +64,7 @@ def write_file(folder: str, n: int, k: int, configs: dict, device: str) -> str:
                        "time_spent_s": 0.0, "candidates_tried": 0, "candidates_failed": 0, "per_batch_size": per_batch}
     os.makedirs(folder, exist_ok=True)
     name = f"fp8kit_w8a8_block128x128_N={n},K={k},out=bfloat16,device={device.replace(' ', '_')}.json"
-    with open(os.path.join(folder, name), "w") as f:
-        json.dump(out, f, indent=2)
+    write_json(os.path.join(folder, name), out)
     return os.path.join(folder, name)
 
 
