@@ -2,9 +2,10 @@
 """Reads the per-CTA timelines that scripts/experiments/cta_clock.patch prints (one `cta_clock` line
 per CTA of a GEMM kernel's last launch, on stderr when the module unloads with FP8KIT_CTA_CLOCK=1)
 and prints, per kernel: when the CTAs start, wait for the previous grid and finish their first main
-loop and their last store, relative to the earliest start; the spread of the CTAs' durations; and
-where the slowest CTAs sit (SM, tile row and column), so a tail of slow CTAs can be told from a
-late start or a slow row of tiles.
+loop and their last store, relative to the earliest start; the first main loop's SM cycles and the
+clock they imply (a slower loop at a lower clock, or more cycles?); the spread of the CTAs'
+durations; and where the slowest CTAs sit (SM, tile row and column), so a tail of slow CTAs can be
+told from a late start or a slow row of tiles.
 
 On the GPU machine (the patch built by `pending_calls.sh prepare` into build-exp/cta_clock):
   FP8KIT_CTA_CLOCK=1 build-exp/cta_clock/fp8kit bench gemm --providers fp8-block-w-group-a-noquant \\
@@ -29,7 +30,10 @@ def read(paths: list[str]) -> dict[str, list[dict]]:
                 parts = line.split()
                 if len(parts) != 2 + len(FIELDS) or parts[0] != "cta_clock":
                     continue
-                kernels[parts[1]].append(dict(zip(FIELDS, (int(v) for v in parts[2:]))))
+                cta = dict(zip(FIELDS, (int(v) for v in parts[2:])))
+                # the patch packs the first main loop's SM cycles above the tile count (bit 16)
+                cta["cycles"], cta["tiles"] = cta["tiles"] >> 16, cta["tiles"] & 0xFFFF
+                kernels[parts[1]].append(cta)
     return kernels
 
 
@@ -56,6 +60,10 @@ def report(name: str, ctas: list[dict], top: int) -> None:
     print("  start after the first CTA, us:     ", spread([us(c["start"] - t0) for c in ctas]))
     print("  PDL wait (start -> waited), us:    ", spread([us(c["waited"] - c["start"]) for c in ctas]))
     print("  first main loop (waited -> loop):  ", spread([us(c["loop"] - c["waited"]) for c in ctas]))
+    if all(c["cycles"] for c in ctas):  # its SM clock: a lower clock or more cycles (contention)?
+        print("  first main loop, k SM cycles:      ", spread([c["cycles"] / 1000.0 for c in ctas]))
+        print("  SM clock in it, MHz:               ",
+              spread([1000.0 * c["cycles"] / max(1, c["loop"] - c["waited"]) for c in ctas]))
     print("  after it (loop -> end), us:        ", spread([us(c["end"] - c["loop"]) for c in ctas]))
     dur = [us(c["end"] - c["start"]) for c in ctas]
     print("  CTA duration (start -> end), us:   ", spread(dur))

@@ -7,11 +7,11 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive. Order (session 35): first, any GPU,
-# call 8 (issue 13, cold with the activations in L2; PERF.md session 35 has the prediction); on an
-# H100 then GRAPH=1 6 (issue 13's ratios with the new 4608 x 7168 M = 64 entry, DeepGEMM on the same
-# cells); on an H200, back to back: STAGES=1 5, STRADDLE=1 5, DEEP=1 6, CONFIGS=/tmp/fp8kit_merged 1,
-# then 5, 6, 3 (the H200 configs are H200 winners: not on an H100). Calls 1, 4-8 take the running
+# so that a call cut by its limit still brings back one archive (never tar callN unguarded: the call
+# archives and removes it itself, session 36 lost a call so). Order (session 36): first, any GPU, the
+# tail probe with SM cycles (~1 min, PERF.md session 36: clock or memory system?); on an H200 then
+# 1 (the new folder at all four M and the heuristic), STRADDLE=1 5, DEEP=1 6, then 6, 3 (the H200
+# configs are H200 winners: not on an H100); on an H100 GRAPH=1 6. Calls 1, 4-8 take the running
 # GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once the JIT
 # cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
