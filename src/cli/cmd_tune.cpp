@@ -54,6 +54,7 @@ struct TuneArgs {
   int coarse_tiles = tune::SearchOptions{}.coarse_tiles;
   bool exhaustive = false;
   bool bench_timing = false;
+  bool b_is_weight = false;
 };
 
 std::vector<tune::TuneWorkItem> plan(const TuneArgs& a, DType out) {
@@ -80,6 +81,7 @@ tune::WorkerCommand worker_command(const TuneArgs& a) {
   c.argv.push_back("tune-worker");
   if (!a.fake_worker.empty()) c.argv.insert(c.argv.end(), {"--fake", a.fake_worker});
   if (a.bench_timing) c.argv.push_back("--bench-timing");
+  if (a.b_is_weight) c.argv.push_back("--b-is-weight");
   return c;
 }
 
@@ -136,6 +138,7 @@ void run_tune_command(const TuneArgs& a) {
   }
   if (a.cold_max_m > 0) o.versions["timing"] = fmt::format("cold up to M = {}, graph above", a.cold_max_m);
   if (a.bench_timing) o.versions["replays"] = "bench gemm's: 25 of 10 ms after 3 warm-up replays";
+  if (a.b_is_weight) o.versions["b_is_weight"] = "candidates called as linear() calls them: B streams before the programmatic wait";
   o.log = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
@@ -160,9 +163,9 @@ void run_tune_command(const TuneArgs& a) {
   }
 }
 
-void run_worker(const std::string& fake, bool bench_timing) {
+void run_worker(const std::string& fake, const tune::GpuMeasurerOptions& options) {
   std::unique_ptr<tune::CandidateMeasurer> measurer;
-  if (fake.empty()) measurer = tune::make_gpu_measurer(bench_timing);
+  if (fake.empty()) measurer = tune::make_gpu_measurer(options);
   else measurer = std::make_unique<tune::FakeMeasurer>(tune::parse_fake_worker_spec(fake));
   const int protocol = tune::take_protocol_stdout();
   const int rc = tune::serve_tune_worker(0, protocol, *measurer);
@@ -216,15 +219,19 @@ void add_tune_command(CLI::App& app) {
   cmd->add_flag("--bench-timing", a->bench_timing,
                 "time each candidate as bench gemm does (sustained replays, about 5x the time) instead of 2 ms bursts")
       ->group("");
+  cmd->add_flag("--b-is-weight", a->b_is_weight,
+                "call each candidate as linear() does (ScaledMmOptions::b_is_weight): the weight streams before the "
+                "programmatic wait, as in serving");
   cmd->callback([a] { run_tune_command(*a); });
 
   auto fake = std::make_shared<std::string>();
-  auto bench_timing = std::make_shared<bool>(false);
+  auto options = std::make_shared<tune::GpuMeasurerOptions>();
   CLI::App* worker = app.add_subcommand("tune-worker", "internal: one GPU's measuring process of `fp8kit tune`");
   worker->group("");
   worker->add_option("--fake", *fake, "measure nothing: the fake worker of the tests");
-  worker->add_flag("--bench-timing", *bench_timing, "time as bench gemm does");
-  worker->callback([fake, bench_timing] { run_worker(*fake, *bench_timing); });
+  worker->add_flag("--bench-timing", options->bench_timing, "time as bench gemm does");
+  worker->add_flag("--b-is-weight", options->b_is_weight, "call candidates as linear() does");
+  worker->callback([fake, options] { run_worker(*fake, *options); });
 }
 
 }  // namespace fp8kit::cli

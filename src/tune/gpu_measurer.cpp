@@ -56,7 +56,7 @@ cuda::DeviceBuffer upload(const std::vector<T>& host) {
 
 class GpuMeasurer : public CandidateMeasurer {
  public:
-  explicit GpuMeasurer(bench::TimingConfig timing) : timing_(timing) {}
+  GpuMeasurer(bool b_is_weight, bench::TimingConfig timing) : timing_(timing), launch_{.prefetch_b = b_is_weight} {}
   WorkerHello hello() override {
     cuda::require_sm90("fp8kit tune");
     device_ = cuda::current_device_info();
@@ -175,7 +175,7 @@ class GpuMeasurer : public CandidateMeasurer {
   void run(const GemmConfig& config, cudaStream_t stream, const bench::Rotation& sets, int set) {
     ops::fp8kit_scaled_mm(bench::with_data(a(), sets.at(0, set)), bench::with_data(b(), sets.at(1, set)), mode_a_,
                           bench::with_data(sa(), sets.at(2, set)), mode_b_, bench::with_data(sb(), sets.at(3, set)),
-                          bench::with_data(out_view(out_), sets.at(4, set)), std::nullopt, stream, config);
+                          bench::with_data(out_view(out_), sets.at(4, set)), std::nullopt, stream, config, launch_);
   }
 
   // Inputs and the reference output for (shape, modes, out), kept while requests stay on them.
@@ -209,6 +209,7 @@ class GpuMeasurer : public CandidateMeasurer {
   std::optional<cuda::Stream> stream_;
   std::optional<jit::KernelCompiler> compiler_;
   bench::TimingConfig timing_;
+  ops::Sm90GemmLaunch launch_;
   GemmShape shape_;
   ScaleModeA mode_a_ = ScaleModeA::kGroup128;
   ScaleModeB mode_b_ = ScaleModeB::kBlock128;
@@ -222,11 +223,9 @@ class GpuMeasurer : public CandidateMeasurer {
 
 }  // namespace
 
-std::unique_ptr<CandidateMeasurer> make_gpu_measurer(bool bench_timing) {
-  return std::make_unique<GpuMeasurer>(bench_timing ? bench::TimingConfig{}
-                                                    : bench::TimingConfig{.warmup_replays = 2, .samples = 10,
-                                                                          .target_replay_ms = 2,
-                                                                          .max_calls_per_replay = 500});
+std::unique_ptr<CandidateMeasurer> make_gpu_measurer(const GpuMeasurerOptions& options) {
+  const bench::TimingConfig burst{.warmup_replays = 2, .samples = 10, .target_replay_ms = 2, .max_calls_per_replay = 500};
+  return std::make_unique<GpuMeasurer>(options.b_is_weight, options.bench_timing ? bench::TimingConfig{} : burst);
 }
 
 }  // namespace fp8kit::tune

@@ -158,16 +158,22 @@ TEST(TuneCli, ConfigDirConfigsAreMeasuredFirstSoAReTuneNeverStepsBack) {
   }
 }
 
-// --bench-timing reaches the worker (an unknown worker flag would exit 2) and the files say so.
-TEST(TuneCli, BenchTimingIsPassedToTheWorkersAndRecorded) {
-  TempDir dir;
-  const CliRun r = run_cli(fmt::format("tune --fake-worker sleep-ms=0 --bench-timing --shapes 576,7168 --batch-sizes 128 "
-                                       "--save-path '{}'",
-                                       dir.path.string()));
+// --bench-timing and --b-is-weight reach the worker (an unknown worker flag would exit 2) and the
+// files say so; without them the files say nothing of either.
+TEST(TuneCli, TimingFlagsArePassedToTheWorkersAndRecorded) {
+  TempDir dir, plain;
+  const std::string plan = "--fake-worker sleep-ms=0 --shapes 576,7168 --batch-sizes 128";
+  const CliRun r = run_cli(fmt::format("tune {} --bench-timing --b-is-weight --save-path '{}'", plan, dir.path.string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto f = fp8kit::read_tuned_config_file(
-      dir.path / "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_GPU.json");
+  const CliRun p = run_cli(fmt::format("tune {} --save-path '{}'", plan, plain.path.string()));
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  const fs::path name = "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_GPU.json";
+  const auto f = fp8kit::read_tuned_config_file(dir.path / name);
   EXPECT_NE(f.versions.at("replays").find("bench gemm"), std::string::npos);
+  EXPECT_NE(f.versions.at("b_is_weight").find("linear()"), std::string::npos);
+  const auto g = fp8kit::read_tuned_config_file(plain.path / name);
+  EXPECT_EQ(g.versions.count("replays"), 0U);
+  EXPECT_EQ(g.versions.count("b_is_weight"), 0U);
 }
 
 // A host (or cluster) with two GPU kinds: every shape is tuned once per kind, into one file set
