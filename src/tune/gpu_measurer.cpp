@@ -56,7 +56,7 @@ cuda::DeviceBuffer upload(const std::vector<T>& host) {
 
 class GpuMeasurer : public CandidateMeasurer {
  public:
-  GpuMeasurer(bool b_is_weight, bench::TimingConfig timing) : timing_(timing), launch_{.prefetch_b = b_is_weight} {}
+  GpuMeasurer(bench::TimingConfig timing, ops::Sm90GemmLaunch launch) : timing_(timing), launch_(launch) {}
   WorkerHello hello() override {
     cuda::require_sm90("fp8kit tune");
     device_ = cuda::current_device_info();
@@ -225,7 +225,8 @@ class GpuMeasurer : public CandidateMeasurer {
 
 std::unique_ptr<CandidateMeasurer> make_gpu_measurer(const GpuMeasurerOptions& options) {
   const bench::TimingConfig burst{.warmup_replays = 2, .samples = 10, .target_replay_ms = 2, .max_calls_per_replay = 500};
-  return std::make_unique<GpuMeasurer>(options.b_is_weight, options.bench_timing ? bench::TimingConfig{} : burst);
+  return std::make_unique<GpuMeasurer>(options.bench_timing ? bench::TimingConfig{} : burst,
+                                       ops::Sm90GemmLaunch{.prefetch_b = options.b_is_weight});
 }
 
 }  // namespace fp8kit::tune
