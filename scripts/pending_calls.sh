@@ -29,15 +29,15 @@
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
 #      (`tune --bench-timing`, 300 s; each search starts from the shipped config), merged into a
-#      copy of the shipped files and benched against them (~9 min). Session 28 merged the laps:
-#      an even stage count now unrolls the overlapped loop (2112 x 7168 M = 512 m128n64 s6: +9%),
-#      so odd-stage M = 128 / 512 configs may move
+#      copy of the shipped files and benched against them (~9 min); DECODE=1: the cold decode tune
+#      at M = 1 / 16 / 64 with each candidate called as linear() calls it (--b-is-weight), benched
+#      cold the same way (issue 13: it gains where CTAs start early, PERF.md session 36)
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
-#      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STAGES=1: the
-#      stage-neighbour set instead (odd rings against the even ones that run the laps); STRADDLE=1:
-#      96 / 112-wide tiles at even rings at the cells below 0.95
+#      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STRADDLE=1:
+#      96 / 112-wide tiles at even rings at the cells below 0.95 (STAGES=1, the stage neighbours:
+#      run and merged in session 36, retired)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead; GRAPH=1: timed as the
 #      side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at M = 64, 4608 x
@@ -70,32 +70,6 @@ cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/
   2112,7168,4096=128,192,4,2,2,1/128,192,4,2,1,2/256,128,3,2,1,1/128,160,4,2,1,1
   4608,7168,4096=128,192,4,2,1,1/128,192,4,2,1,2/256,128,3,2,1,1/256,128,3,2,2,1
   24576,7168,4096=256,128,3,2,1,1/256,128,3,2,1,2/128,192,4,2,1,1/128,192,4,2,2,1)
-# call 5's STAGES=1 set (session 29): since session 28 an overlapped tile with an even ring runs
-# its laps unrolled (m128n128: 97 instructions a K block at s4 and 96 at s6, 117 at s5), so each
-# shipped odd-ring tile of the side by side's cells is benched at its even neighbours; and the
-# heuristic's m128n128 s5 cells (14 of 60) at s4, s6 and s5, which decides whether ring_depth
-# should prefer an even ring
-stages=(1536,7168,128=64,32,4,1,1,1/64,32,6,1,1,1
-  3072,7168,512=128,128,4,2,1,1/128,128,6,2,1,1
-  4096,512,512=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  512,7168,128=64,32,6,1,1,1,3,1/64,32,8,1,1,1,3,1
-  512,7168,512=64,32,6,1,1,1/64,32,8,1,1,1
-  576,7168,128=64,32,6,1,1,1,3/64,32,8,1,1,1,3
-  576,7168,512=64,64,6,1,1,1/64,64,8,1,1,1
-  7168,16384,2048=128,128,4,2,1,2/128,128,6,2,1,2/128,128,5,2,1,1
-  7168,18432,2048=128,128,4,2,1,2/128,128,6,2,1,2/128,128,5,2,1,1
-  7168,2048,2048=128,128,4,2,1,1/128,128,6,2,1,1
-  7168,2304,2048=128,128,4,2,1,1/128,128,6,2,1,1
-  7168,256,128=64,128,4,1,1,1
-  7168,256,512=128,128,4,2,1,1/128,128,6,2,1,1
-  512,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  1536,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  3072,1536,512=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  3072,1536,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  3072,7168,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  4608,7168,4096=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  7168,256,2048=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1
-  32768,512,128=128,128,4,2,1,1/128,128,6,2,1,1/128,128,5,2,1,1)
 # call 5's STRADDLE=1 set (session 32): 96 / 112-wide tiles at even rings (laps, 1.05-1.12x on their
 # own) at the cells below 0.95 of DeepGEMM on an H100 and their narrow-N neighbours; and call 4's
 # (session 32) picks that beat the H100 folder's entry by 1.4-3.4% in one run each
@@ -165,14 +139,13 @@ if [ "${1:-}" = prepare ]; then
   # and tile neighbours; variant i holds every cell's i-th candidate
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/stages "${stages[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/straddles "${straddles[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
   h100=configs/NVIDIA_H100_80GB_HBM3  # calls 1 and 7 on an H100 time that GPU's own folder
   device_of() { if [ "$1" = "$h100" ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
-  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/stages/v* build-run/straddles/v* build-run/deep/v* $h100; do
+  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/straddles/v* build-run/deep/v* $h100; do
     build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of "$cfg")" --model deepseek-ai/DeepSeek-V3 --tp 8 \
       --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
@@ -228,7 +201,7 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/stages build-run/straddles build-run/deep ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/straddles build-run/deep ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -300,11 +273,12 @@ case $call in
     done
     ;;
   4)
-    read -r -a tune_ms <<< "${TUNE_MS:-2048 4096}"
-    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes "${tune_ms[@]}" --bench-timing --time-budget 300s \
+    tf=(--bench-timing) ab=() && [ -n "${DECODE:-}" ] && tf=(--cold-max-m 64 --b-is-weight) ab=(--timing cold --b-is-weight)
+    read -r -a tune_ms <<< "${TUNE_MS:-${DECODE:+1 16 64}}" && [ ${#tune_ms[@]} -gt 0 ] || tune_ms=(2048 4096)
+    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes "${tune_ms[@]}" "${tf[@]}" --time-budget 300s \
       --config-dir $own --save-path "$d/tuned" > "$d/tune.log" 2>&1
     cp -r $own "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
-    GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $own \
+    GEMM_AB_BENCH_ARGS="${ab[*]}" GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $own \
       "$d/sustained_tune" "${tune_ms[@]}" > "$d/sustained_tune.txt" 2>&1
     ;;
   7)
@@ -351,7 +325,6 @@ case $call in
   5 | 6)
     if [ $call = 5 ]; then
       cells=("${cand[@]}") variants=build-run/cand timing=graph
-      [ -n "${STAGES:-}" ] && cells=("${stages[@]}") variants=build-run/stages
       [ -n "${STRADDLE:-}" ] && cells=("${straddles[@]}") variants=build-run/straddles
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
