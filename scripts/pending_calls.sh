@@ -7,13 +7,13 @@
 # Then one device call each, carrying build-run build-peers (call 7: build-run build-exp), OUT = the
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
-# so that a call cut by its limit still brings back one archive (never tar callN unguarded: the call
-# archives and removes it itself, session 36 lost a call so). Order (session 36): first, any GPU, the
-# tail probe with SM cycles (~1 min, PERF.md session 36: clock or memory system?); on an H200 then
-# 1 (the new folder at all four M and the heuristic), STRADDLE=1 5, DEEP=1 6, then 6, 3 (the H200
-# configs are H200 winners: not on an H100); on an H100 GRAPH=1 6. Calls 1, 4-8 take the running
-# GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB once the JIT
-# cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
+# so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
+# call archives and removes it itself; session 36 lost a call so). Order (session 36): first, any
+# GPU, the tail probe with SM cycles (~1 min, PERF.md session 36: clock or memory system?); on an
+# H200 then 1 (the new folder at all four M and the heuristic), DECODE=1 4, STRADDLE=1 5, DEEP=1 6,
+# 6, 3 (the H200 configs are H200 winners: not on an H100); on an H100 GRAPH=1 6. Calls 1, 4-8 take
+# the running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
+# once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
