@@ -263,7 +263,7 @@ case $call in
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
     ;;
-  8)  # the bench's cold rotation also makes A miss L2; in serving the kernel before wrote it
+  8)  # the bench's cold rotation also makes A miss L2 (H200, session 36: that costs nothing)
     for v in cold hot hot_weight; do
       f=(); [ $v != cold ] && f=(--hot-activations); [ $v = hot_weight ] && f+=(--b-is-weight)
       c=(--timing cold "${f[@]}" --config-dir "$own" --batch-sizes 1 16 64)

@@ -15,9 +15,9 @@ struct GpuMeasurerOptions {
   // (13% at M = 4096 on an H200, PERF.md session 23).
   bool bench_timing = false;
   // Candidates called as linear() calls them (ScaledMmOptions::b_is_weight): the weight streams
-  // before the programmatic wait. It gains most where CTAs start early: in the bench, cold,
-  // 1.05-1.08x over the 15 DeepSeek-V3 shapes at M <= 64, nothing for split clusters (H200, PERF.md
-  // session 36).
+  // before the programmatic wait. It gains most where CTAs start early: in the bench, cold with the
+  // activations in L2, 1.05-1.08x over the 15 DeepSeek-V3 shapes at M <= 64, nothing for split
+  // clusters (H200, PERF.md session 36).
   bool b_is_weight = false;
 };
 
