@@ -8,11 +8,11 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 36): first, any
-# GPU, the tail probe with SM cycles (~1 min, PERF.md session 36: clock or memory system?); on an
-# H200 then 1 (the new folder at all four M and the heuristic), DECODE=1 4, STRADDLE=1 5, DEEP=1 6,
-# 6, 3 (the H200 configs are H200 winners: not on an H100); on an H100 GRAPH=1 6. Calls 1, 4-8 take
-# the running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
+# call archives and removes it itself; session 36 lost a call so). Order (session 37): on an H200
+# STRADDLE=1 5, DEEP=1 6, 6, then DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's
+# DECODE=1 4 over the whole model got through one shape in its 300 s), 0; on an H100
+# GRAPH=1 6. (The H200 configs are H200 winners: 3 and 5 not on an H100.) Calls 1, 4-8 take the
+# running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
 # once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
@@ -31,7 +31,8 @@
 #      (`tune --bench-timing`, 300 s; each search starts from the shipped config), merged into a
 #      copy of the shipped files and benched against them (~9 min); DECODE=1: the cold decode tune
 #      at M = 1 / 16 / 64 with each candidate called as linear() calls it (--b-is-weight), benched
-#      cold the same way (issue 13: it gains where CTAs start early, PERF.md session 36)
+#      cold the same way (issue 13: it gains where CTAs start early, PERF.md session 36);
+#      TUNE_SHAPES="N,K ...": tune those shapes only (the bench still times the whole model)
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
@@ -275,7 +276,9 @@ case $call in
   4)
     tf=(--bench-timing) ab=() && [ -n "${DECODE:-}" ] && tf=(--cold-max-m 64 --b-is-weight) ab=(--timing cold --b-is-weight)
     read -r -a tune_ms <<< "${TUNE_MS:-${DECODE:+1 16 64}}" && [ ${#tune_ms[@]} -gt 0 ] || tune_ms=(2048 4096)
-    $B tune --model deepseek-ai/DeepSeek-V3 --tp-size 8 --batch-sizes "${tune_ms[@]}" "${tf[@]}" --time-budget 300s \
+    what=(--model deepseek-ai/DeepSeek-V3 --tp-size 8)  # TUNE_SHAPES="N,K ...": those shapes only
+    [ -n "${TUNE_SHAPES:-}" ] && read -r -a what <<< "--shapes $TUNE_SHAPES"
+    $B tune "${what[@]}" --batch-sizes "${tune_ms[@]}" "${tf[@]}" --time-budget 300s \
       --config-dir $own --save-path "$d/tuned" > "$d/tune.log" 2>&1
     cp -r $own "$d/merged" && python3 "$here/merge_tuned.py" "$d/tuned" "$d/merged" > "$d/merge.log" 2>&1
     GEMM_AB_BENCH_ARGS="${ab[*]}" GEMM_AB_TESTED=1 GEMM_AB_CONFIGS_B="$d/merged" timeout 200 "$here/gemm_ab.sh" $B $B - $own \
