@@ -10,7 +10,7 @@
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
 # call archives and removes it itself; session 36 lost a call so). Order (session 37): on an H200
 # STRADDLE=1 5, DEEP=1 6, 6, then DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's
-# DECODE=1 4 over the whole model got through one shape in its 300 s), 0; on an H100
+# DECODE=1 4 finished 25 of 45 searches but one whole shape in its 300 s), 0; on an H100
 # GRAPH=1 6. (The H200 configs are H200 winners: 3 and 5 not on an H100.) Calls 1, 4-8 take the
 # running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
 # once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
@@ -40,9 +40,10 @@
 #      96 / 112-wide tiles at even rings at the cells below 0.95 (STAGES=1, the stage neighbours:
 #      run and merged in session 36, retired)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
-#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead; GRAPH=1: timed as the
-#      side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at M = 64, 4608 x
-#      7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
+#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
+#      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
+#      timed as the side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at
+#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -115,7 +116,7 @@ cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
 # call 6's DEEP=1 set (session 30): each M = 64 shipped config (tuned at s8, the deepest ring the m64
 # space then had) at s12 and at the deepest ring that fits (s14 / s16): the B bytes in flight predict
 # cold bandwidth. H100, deepest: 3072 x 7168 1.126x, 4608 x 7168 1.019x, split ones 0.97-1.00x
-deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
+deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1/64,64,12,1,1,1
   3072,7168,64=64,32,12,1,1,1/64,32,16,1,1,1
   2112,7168,64=64,32,12,1,1,1,2,1/64,32,16,1,1,1,2,1
   1536,7168,64=64,48,12,1,1,1,3,1/64,48,14,1,1,1,3,1
@@ -124,7 +125,11 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1
   7168,16384,64=64,64,12,1,1,2
   7168,18432,64=64,64,12,1,1,1
   512,7168,64=64,32,12,1,1,1,6,1/64,32,16,1,1,1,6,1
-  576,7168,64=64,32,12,1,1,1,5,1/64,32,16,1,1,1,5,1)
+  576,7168,64=64,32,12,1,1,1,5,1/64,32,16,1,1,1,5,1/64,32,12,1,1,1,4,1
+  2112,7168,16=16,112,7,1,1,1,5,1
+  7168,2048,16=16,64,12,1,1,1
+  7168,18432,16=16,112,8,1,1,1,2,1
+  7168,16384,16=16,112,8,1,1,1,2,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
   # runs laps since session 32, beside DeepGEMM's s7)
