@@ -11,7 +11,7 @@
 # call archives and removes it itself; session 36 lost a call so). Order (session 37): on an H200
 # STRADDLE=1 5, DEEP=1 6, 6, then DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's
 # DECODE=1 4 finished 25 of 45 searches but one whole shape in its 300 s), 0; on an H100
-# GRAPH=1 6. (The H200 configs are H200 winners: 3 and 5 not on an H100.) Calls 1, 4-8 take the
+# GRAPH=1 6 (the H200 list times H200 winners: not on an H100). Calls 1, 4-8 take the
 # running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
 # once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
