@@ -115,7 +115,9 @@ cold=(4608,7168,1=16,160,6,1,1,1,4,1/16,80,8,1,1,1,2,1/16,112,7,1,1,1,3,0
   576,7168,64=64,32,8,1,1,1,4,1/64,64,6,1,1,1,8,1/64,32,8,1,1,1,8,0)
 # call 6's DEEP=1 set (session 30): each M = 64 shipped config (tuned at s8, the deepest ring the m64
 # space then had) at s12 and at the deepest ring that fits (s14 / s16): the B bytes in flight predict
-# cold bandwidth. H100, deepest: 3072 x 7168 1.126x, 4608 x 7168 1.019x, split ones 0.97-1.00x
+# cold bandwidth. H100, deepest: 3072 x 7168 1.126x, 4608 x 7168 1.019x, split ones 0.97-1.00x.
+# The last candidate of 4608 / 576 x 7168 and the M = 16 cells: session 37's cold tune picks
+# (--b-is-weight, 3-9% over the shipped entries as that tune measured them)
 deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1/64,64,12,1,1,1
   3072,7168,64=64,32,12,1,1,1/64,32,16,1,1,1
   2112,7168,64=64,32,12,1,1,1,2,1/64,32,16,1,1,1,2,1
