@@ -1,14 +1,10 @@
 // `fp8kit bench gemm` without a GPU: providers and backends, the plan (labels, skips, shapes
-// deduplicated across models and TP), the tables (golden), records, progress text, and the CLI's
-// exit codes (bad usage 2, no GPU 3 writing nothing). Inputs and output checks:
-// test_bench_gemm_verify.cpp.
+// deduplicated across models and TP), the tables (golden), records and progress text. The CLI's
+// exit codes: test_bench_gemm_cli.cpp; inputs and output checks: test_bench_gemm_verify.cpp.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <random>
 #include <set>
 #include <string>
 
@@ -16,10 +12,8 @@
 
 #include "bench/gemm_plan.hpp"
 #include "bench/gemm_report.hpp"
-#include "cli_runner.hpp"
 #include "core/gemm_spec.hpp"
 #include "core/plot.hpp"
-#include "cuda/device.hpp"
 
 namespace fp8kit::bench {
 namespace {
@@ -352,53 +346,6 @@ TEST(BenchGemmReport, Progress) {
   EXPECT_EQ(progress_bar(3, 12, "N=6144 K=4096 M=64", 8), "[##......]  3/12  25%  N=6144 K=4096 M=64");
   EXPECT_EQ(progress_bar(12, 12, "done", 4), "[####] 12/12 100%  done");
   EXPECT_EQ(plain_progress(4, 12, "N=1 K=2 M=3"), "[4/12] N=1 K=2 M=3");
-}
-
-// --- the CLI -------------------------------------------------------------------------------------
-
-using test::CliRun;
-using test::run_cli;
-
-TEST(BenchGemmCli, Help) {
-  const CliRun r = run_cli("bench gemm --help");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  for (const char* flag : {"--models", "--tp-sizes", "--batch-sizes", "--providers", "--backends", "--timing",
-                           "--act-dist", "--fast-accum", "--b-is-weight", "--hot-activations", "--out", "--seed"}) {
-    EXPECT_NE(r.output.find(flag), std::string::npos) << flag;
-  }
-}
-
-TEST(BenchGemmCli, BadFlagsExitTwoNamingTheFlag) {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"bench gemm --providers bf16,fp8-magic", "fp8-magic"},
-      {"bench gemm --backends cublaslt,cutlass", "cutlass"},
-      {"bench gemm --backends auto", "--backends"},
-      {"bench gemm --models no-org/no-model", "no-org/no-model"},
-      {"bench gemm --tp-sizes 0", "--tp-sizes"},
-      {"bench gemm --tp-sizes 3", "--models"},  // Llama-3.1-8B's 32 heads do not split 3 ways
-      {"bench gemm --batch-sizes 0", "--batch-sizes"},
-      {"bench gemm --batch-sizes x", "--batch-sizes"},
-      {"bench gemm --act-dist uniform", "--act-dist"},
-      {"bench gemm --timing warm", "--timing"},
-      {"bench gemm --hot-activations", "--hot-activations"},  // graph timing: nothing to keep hot
-      {"bench gemm --seed -3", "--seed"},
-      {"bench gemm --bogus", "--bogus"},
-  };
-  for (const auto& [args, needle] : cases) {
-    const CliRun r = run_cli(args);
-    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-    EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-  }
-}
-
-TEST(BenchGemmCli, NoGpuExitsThreeBeforeWritingAnything) {
-  if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
-  std::random_device rd;
-  const fs::path out = fs::temp_directory_path() / fmt::format("fp8kit-bench-gemm-nogpu-{:08x}", rd());
-  const CliRun r = run_cli(fmt::format("bench gemm --batch-sizes 16 --backends cublaslt,reference --out '{}'", out.string()));
-  EXPECT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_NE(r.output.find("needs a CUDA GPU"), std::string::npos) << r.output;
-  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace
