@@ -8,12 +8,18 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 37): on an H200
-# STRADDLE=1 5, DEEP=1 6, 6, then DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's
-# DECODE=1 4 finished 25 of 45 searches but one whole shape in its 300 s), 0; on an H100
-# GRAPH=1 6 (the H200 list times H200 winners: not on an H100). Calls 1, 4-8 take the
-# running GPU's own folder where there is one (an H100's). build-run + build-peers pass 64 MiB
-# once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before carrying both.
+# call archives and removes it itself; session 36 lost a call so). Order (session 38): first, on
+# any GPU, the exact tier of session 38's H100 picks (DEEP=1 6 on an H100, cold, 1.4-3.1%): copy the
+# 5 files of docs/data/session38-2026-12-07-h100.tgz deep/merged that differ into
+# configs/NVIDIA_H100_80GB_HBM3, run CONFIGS=configs/NVIDIA_H100_80GB_HBM3
+# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0, commit them if it passes (~2 min). Then on
+# an H200 STRADDLE=1 5, DEEP=1 6, 6, DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session
+# 37's DECODE=1 4 finished 25 of 45 searches but one whole shape in its 300 s), 0. (A call that
+# names nvidia-h200 may get an H100: the H200 list times H200 winners, so run the H100's instead.)
+# GRAPH=1 6 ran on an H100 in session 38: its winners lose cold (session 34), none merged. Calls 1,
+# 4-8 take the running GPU's own folder where there is one (an H100's). build-run + build-peers
+# pass 64 MiB once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before
+# carrying both.
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
