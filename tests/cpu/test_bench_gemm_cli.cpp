@@ -2,20 +2,15 @@
 // the flag) and no GPU (exit code 3, writing nothing).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "cli_runner.hpp"
 #include "cuda/device.hpp"
 
 namespace fp8kit::bench {
 namespace {
-namespace fs = std::filesystem;
 
 using test::CliRun;
 using test::run_cli;
@@ -45,21 +40,12 @@ TEST(BenchGemmCli, BadFlagsExitTwoNamingTheFlag) {
       {"bench gemm --seed -3", "--seed"},
       {"bench gemm --bogus", "--bogus"},
   };
-  for (const auto& [args, needle] : cases) {
-    const CliRun r = run_cli(args);
-    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-    EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
-  }
+  test::expect_usage_errors(cases);
 }
 
 TEST(BenchGemmCli, NoGpuExitsThreeBeforeWritingAnything) {
   if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
-  std::random_device rd;
-  const fs::path out = fs::temp_directory_path() / fmt::format("fp8kit-bench-gemm-nogpu-{:08x}", rd());
-  const CliRun r = run_cli(fmt::format("bench gemm --batch-sizes 16 --backends cublaslt,reference --out '{}'", out.string()));
-  EXPECT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_NE(r.output.find("needs a CUDA GPU"), std::string::npos) << r.output;
-  EXPECT_FALSE(fs::exists(out));
+  test::expect_no_gpu_exit_before_writing("bench gemm --batch-sizes 16 --backends cublaslt,reference");
 }
 
 }  // namespace

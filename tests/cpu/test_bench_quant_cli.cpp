@@ -3,10 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "cli_runner.hpp"
 #include "bench/quant_plan.hpp"
@@ -170,21 +167,12 @@ TEST(BenchQuantCli, BadFlagsExitTwoNamingTheFlag) {
       {"bench quant --seed -3", "--seed"},
       {"bench quant --bogus", "--bogus"},
   };
-  for (const auto& [args, flag] : cases) {
-    const CliRun r = run_cli(args);
-    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
-    EXPECT_NE(r.output.find(flag), std::string::npos) << args << "\n" << r.output;
-  }
+  test::expect_usage_errors(cases);
 }
 
 TEST(BenchQuantCli, NoGpuExitsThreeBeforeWritingAnything) {
   if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
-  std::random_device rd;
-  const fs::path out = fs::temp_directory_path() / fmt::format("fp8kit-bench-nogpu-{:08x}", rd());
-  const CliRun r = run_cli(fmt::format("bench quant --check --group-sizes -1 128 --out '{}'", out.string()));
-  EXPECT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_NE(r.output.find("needs a CUDA GPU"), std::string::npos) << r.output;
-  EXPECT_FALSE(fs::exists(out));
+  test::expect_no_gpu_exit_before_writing("bench quant --check --group-sizes -1 128");
 }
 
 }  // namespace
