@@ -42,7 +42,9 @@ struct TuneArgs {
   std::vector<int> gpus;
   bool resume = false;
   std::string time_budget;
-  std::int64_t cold_max_m = 0;
+  // Decode batch sizes are timed cold by default, weights from HBM as in serving: graph-tuned decode
+  // picks lost 8-28% cold on the H100 (PERF.md, sessions 34 and 38), the shipped folders are cold.
+  std::int64_t cold_max_m = 64;
   std::string device_name;  // --device-name: only GPUs of this name
   std::string config_dir;   // --config-dir: the configs each search measures first ("none": off)
   std::string ray;           // --ray ADDRESS: the workers on a Ray cluster's GPUs
@@ -201,7 +203,7 @@ void add_tune_command(CLI::App& app) {
   cmd->add_option("--time-budget", a->time_budget, "stop cleanly, resumably, before this long (540, 9m, 1h)");
   cmd->add_option("--cold-max-m", a->cold_max_m,
                   "time batch sizes up to this M cold: inputs rotated past twice the L2, so weights come from HBM "
-                  "as in a decode step (bench gemm --timing cold); 0: graph timing at every M")
+                  "as in a decode step (bench gemm --timing cold); 0: graph timing at every M, as vLLM's tuner times")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--config-dir", a->config_dir,

@@ -112,11 +112,12 @@ TEST(TuneCli, ModeFlagsTuneAnotherScalePairIntoItsOwnFiles) {
 
 // --cold-max-m reaches the workers: the fake times a cold request 1.25x, so the best TFLOP/s at
 // M <= 16 is 0.8x an all-graph tune's (the same configs win) and M = 128 is unchanged; the files
-// say how they were timed, and the journal keeps cold and graph times apart.
+// say how they were timed, and the journal keeps cold and graph times apart. Without the flag the
+// decode batch sizes (M <= 64) are timed cold.
 TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
-  TempDir graph, cold;
+  TempDir graph, cold, by_default;
   const std::string common = "tune --fake-worker 'device=Fake H100' --shapes 576,7168 --batch-sizes 1 16 128";
-  ASSERT_EQ(run_cli(fmt::format("{} --save-path '{}'", common, graph.path.string())).exit_code, 0);
+  ASSERT_EQ(run_cli(fmt::format("{} --cold-max-m 0 --save-path '{}'", common, graph.path.string())).exit_code, 0);
   const CliRun r = run_cli(fmt::format("{} --cold-max-m 16 --save-path '{}'", common, cold.path.string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const fs::path name = "fp8kit_w8a8_block128x128_N=576,K=7168,out=bfloat16,device=Fake_H100.json";
@@ -129,10 +130,12 @@ TEST(TuneCli, ColdMaxMTimesTheDecodeBatchSizesCold) {
   EXPECT_FALSE(g.versions.contains("timing"));
   // Resuming the cold run's journal with graph timing measures M <= 16 again: no cold time is reused.
   fs::remove(cold.path / name);
-  ASSERT_EQ(run_cli(fmt::format("{} --resume --save-path '{}'", common, cold.path.string())).exit_code, 0);
+  ASSERT_EQ(run_cli(fmt::format("{} --cold-max-m 0 --resume --save-path '{}'", common, cold.path.string())).exit_code, 0);
   const auto resumed = fp8kit::read_tuned_config_file(cold.path / name);
   for (std::int64_t m : {1, 16, 128}) EXPECT_DOUBLE_EQ(resumed.batches.at(m).best_tflops, g.batches.at(m).best_tflops) << m;
   EXPECT_EQ(run_cli(common + " --cold-max-m -1 --save-path /tmp/fp8kit-never-written").exit_code, 2);
+  ASSERT_EQ(run_cli(fmt::format("{} --save-path '{}'", common, by_default.path.string())).exit_code, 0);
+  EXPECT_EQ(fp8kit::read_tuned_config_file(by_default.path / name).versions.at("timing"), "cold up to M = 64, graph above");
 }
 
 // --config-dir: each search first measures the config the named files hold for its (N, K, M) (the
