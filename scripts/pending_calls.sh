@@ -49,7 +49,7 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
 #      timed as the side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at
-#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); merge only winners that do not lose cold
+#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its winners lose cold)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -378,12 +378,17 @@ case $call in
     fi
     # the winners merged into one copy of the shipped configs that calls 5 and 6 share on a warm
     # machine (/tmp/fp8kit_merged), for CONFIGS=/tmp/fp8kit_merged call 1 to confirm right after
-    merged=/tmp/fp8kit_merged
-    [ -d $merged ] || cp -r $own $merged
-    python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
-    cp -r $merged "$d/merged"  # ready for the folder it started from: the GPU's own, else configs/NVIDIA_H200
-    [ "$own" = "$h200" ] && rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged"
-    echo "$gpu_name" > "$d/merged_on_gpu.txt"
+    # (GRAPH=1 reports only: its winners lose cold, session 38, and must not reach call 1's folder)
+    if [ -n "${GRAPH:-}" ]; then
+      python3 "$here/candidate_report.py" "$d" "${cells[@]}" > "$d/report.txt" 2>&1
+    else
+      merged=/tmp/fp8kit_merged
+      [ -d $merged ] || cp -r $own $merged
+      python3 "$here/candidate_report.py" --merge $variants $merged "$d" "${cells[@]}" > "$d/report.txt" 2>&1
+      cp -r $merged "$d/merged"  # ready for the folder it started from: the GPU's own, else configs/NVIDIA_H200
+      [ "$own" = "$h200" ] && rewrite_device "$gpu_name" 'NVIDIA H200' "$d/merged"
+      echo "$gpu_name" > "$d/merged_on_gpu.txt"
+    fi
     ;;
 esac
 tar czf "$out/call$call.tgz" -C "$out" "call$call" && rm -rf "$d"
