@@ -8,15 +8,15 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 38): first, on
-# any GPU, the exact tier of session 38's H100 picks (DEEP=1 6 on an H100, cold, 1.4-3.1%): copy the
-# 5 files of docs/data/session38-2026-12-07-h100.tgz deep/merged that differ into
-# configs/NVIDIA_H100_80GB_HBM3, run CONFIGS=configs/NVIDIA_H100_80GB_HBM3
-# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0, commit them if it passes (~2 min). Then on
-# an H200 STRADDLE=1 5, DEEP=1 6, 6, DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session
-# 37's DECODE=1 4 finished 25 of 45 searches but one whole shape in its 300 s), 0. (A call that
-# names nvidia-h200 may get an H100: the H200 list times H200 winners, so run the H100's instead.)
-# GRAPH=1 6 ran on an H100 in session 38: its winners lose cold (session 34), none merged. Calls 1,
+# call archives and removes it itself; session 36 lost a call so). Order (session 39): first, on an
+# H100, PICKS=1 6 (session 39's H100 decode picks at 4096 x 512 / 7168 x 256, plain cold against
+# the H100 folder, ~1 min) and, on the same warm machine, CONFIGS=/tmp/fp8kit_merged
+# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0 (the exact tier of what it merged, ~1 min);
+# commit the merged files that pass (call6.tgz's merged/). On an H200: STRADDLE=1 5, DEEP=1 6, 6,
+# DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's DECODE=1 4 finished 25 of 45
+# searches but one whole shape in its 300 s; on an H100 session 39's took 98 s), PICKS=1 6, 0. (A
+# call that names nvidia-h200 may get an H100: the H200 list times H200 winners, so run the H100's
+# instead.) GRAPH=1 6 ran on an H100 in session 38: its winners lose cold (session 34). Calls 1,
 # 4-8 take the running GPU's own folder where there is one (an H100's). build-run + build-peers
 # pass 64 MiB once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before
 # carrying both.
@@ -49,7 +49,8 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
 #      timed as the side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at
-#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its winners lose cold)
+#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its winners lose cold);
+#      PICKS=1: a tune's picks (picks=() below), plain cold against the running GPU's own folder
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
 #      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
@@ -138,6 +139,11 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1/64,64,12,1,1,1
   7168,2048,16=16,64,12,1,1,1
   7168,18432,16=16,112,8,1,1,1,2,1
   7168,16384,16=16,112,8,1,1,1,2,1)
+# call 6's PICKS=1 set (session 39): the H100's cold decode tune with --b-is-weight (`DECODE=1
+# TUNE_SHAPES="4096,512 7168,256 32768,512" 4`) at the two short-K shapes, 1.03-1.11x over the H100
+# folder timed that way, not yet timed plain cold nor exact-tested
+picks=(4096,512,1=16,96,5,1,1,1 4096,512,16=16,96,5,1,1,1 4096,512,64=64,64,5,1,1,1
+  7168,256,1=16,128,4,1,1,1 7168,256,16=16,128,4,1,1,1 7168,256,64=64,128,3,1,1,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
   # runs laps since session 32, beside DeepGEMM's s7)
@@ -154,12 +160,13 @@ if [ "${1:-}" = prepare ]; then
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/straddles "${straddles[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null &&
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/picks "${picks[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
   h100=configs/NVIDIA_H100_80GB_HBM3  # calls 1 and 7 on an H100 time that GPU's own folder
   device_of() { if [ "$1" = "$h100" ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
-  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/straddles/v* build-run/deep/v* $h100; do
+  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/straddles/v* build-run/deep/v* build-run/picks/v* $h100; do
     build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of "$cfg")" --model deepseek-ai/DeepSeek-V3 --tp 8 \
       --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
@@ -215,7 +222,8 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 }
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
-  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/straddles build-run/deep ${CONFIGS:-}
+  rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/straddles build-run/deep \
+    build-run/picks ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -345,6 +353,7 @@ case $call in
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
+      [ -n "${PICKS:-}" ] && cells=("${picks[@]}") variants=build-run/picks
       [ -n "${GRAPH:-}" ] && timing=graph
     fi
     # on a GPU with its own folder (an H100), the candidates replace that folder's entries
