@@ -49,7 +49,8 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
 #      timed as the side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at
-#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its winners lose cold);
+#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its
+#      winners lose cold);
 #      PICKS=1: a tune's picks (picks=() below), plain cold against the running GPU's own folder
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
 #      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
