@@ -24,7 +24,7 @@ bool same_except(const GemmConfig& a, const GemmConfig& b, Knob knob) {
 
 CandidateSearch::CandidateSearch(std::vector<GemmConfig> candidates, const GemmShape& shape, const DeviceModel& device,
                                  const SearchOptions& options)
-    : ranked_(rank_by_cost(std::move(candidates), shape, device)), options_(options) {
+    : shape_(shape), ranked_(rank_by_cost(std::move(candidates), shape, device)), options_(options) {
   for (std::size_t i = 0; i < ranked_.size(); ++i) rank_of_.emplace(ranked_[i], i);
   std::set<std::pair<int, int>> tiles;
   for (const GemmConfig& c : ranked_) {
@@ -41,14 +41,24 @@ std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig
   return out;
 }
 
+std::int64_t CandidateSearch::ctas(const GemmConfig& c) const {
+  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return (a + b - 1) / b; };
+  return ceil_div(shape_.m, c.block_m) * ceil_div(shape_.n, c.block_n) * c.split_k;
+}
+
 // The variant of tile (block_m, block_n) nearest to `from`: the same cluster, warpgroups and
 // rasterization where valid, then the nearest ring depth, then the model's order. Taking the
 // model's favourite variant instead loses what the climb learnt: a tile seen only in a variant
 // that measures slower (in 2026-11 the model's 2-CTA clusters on short K, 20% slower) looks worse
-// than it is.
-std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from) const {
+// than it is. keep_ctas: first the split whose CTA count is nearest to `from`'s, so that a wider
+// tile keeps the SMs streaming (decode: m16n96 split 5 -> m16n144 split 8 at 2112 x 7168), a
+// compound move that one knob at a time cannot reach (each half alone idles SMs or splits K thin).
+std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from,
+                                                           bool keep_ctas) const {
+  const std::int64_t from_ctas = ctas(from);
   const auto distance = [&](const GemmConfig& c) {
-    return std::tuple{c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
+    return std::tuple{keep_ctas ? std::abs(ctas(c) - from_ctas) : std::int64_t{0},
+                      c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
                       c.consumer_warpgroups != from.consumer_warpgroups,
                       c.group_size_m != from.group_size_m, std::abs(c.stages - from.stages),
                       std::abs(c.split_k - from.split_k), c.split_cluster != from.split_cluster};
@@ -76,21 +86,25 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
     for (const GemmConfig* n : {below, above}) {
       if (n != nullptr) out.push_back(*n);
     }
-    // A tile neighbour may need other stages or warpgroups to be valid: take the variant of the
-    // nearest tile on each side that is closest to `from`.
+    // A tile neighbour may need other stages or warpgroups to be valid: where no one-knob step
+    // reaches the nearest tile on a side, take its variant closest to `from`; and on each side its
+    // variant that keeps the CTA count (the split_k of a wider tile), an empty step without splits.
     if (knob != &GemmConfig::block_n && knob != &GemmConfig::block_m) continue;
     const bool along_n = knob == &GemmConfig::block_n;
     std::optional<int> lower, upper;
     for (const GemmConfig& c : ranked_) {
       if ((along_n ? c.block_m != from.block_m : c.block_n != from.block_n)) continue;
       const int v = c.*knob;
-      if (v < from.*knob && (!lower || v > *lower) && below == nullptr) lower = v;
-      if (v > from.*knob && (!upper || v < *upper) && above == nullptr) upper = v;
+      if (v < from.*knob && (!lower || v > *lower)) lower = v;
+      if (v > from.*knob && (!upper || v < *upper)) upper = v;
     }
-    for (const std::optional<int>& v : {lower, upper}) {
+    for (const auto& [v, one_knob] : {std::pair{lower, below}, std::pair{upper, above}}) {
       if (!v) continue;
-      const auto rep = along_n ? closest_variant(from.block_m, *v, from) : closest_variant(*v, from.block_n, from);
-      if (rep) out.push_back(*rep);
+      const int bm = along_n ? from.block_m : *v, bn = along_n ? *v : from.block_n;
+      for (bool keep_ctas : {false, true}) {
+        if (!keep_ctas && one_knob != nullptr) continue;
+        if (const auto rep = closest_variant(bm, bn, from, keep_ctas)) out.push_back(*rep);
+      }
     }
   }
   std::vector<GemmConfig> unique;

@@ -2,13 +2,15 @@
 //   coarse: the cost model's best variant of each of its `coarse_tiles` best (block_m, block_n)
 //           tiles;
 //   fine:   hill climbing from the `climb_width` fastest measured configs over their neighbours
-//           (one knob moved to the nearest listed value above or below), until every neighbour of
+//           (one knob moved to the nearest listed value above or below; a tile step also at the
+//           split that keeps the CTA count), until every neighbour of
 //           the fastest few is measured or the budget of measurements is spent. A width above one
 //           keeps a single noisy or unlucky neighbour from ending the climb early.
 // The search is a pure function of the candidates and the recorded results, so a resumed tune that
 // records its journal first replays the same path and measures only what is missing.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <vector>
@@ -63,8 +65,11 @@ class CandidateSearch {
  private:
   bool failed(const GemmConfig& c) const;
   std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
-  std::optional<GemmConfig> closest_variant(int block_m, int block_n, const GemmConfig& from) const;
+  std::optional<GemmConfig> closest_variant(int block_m, int block_n, const GemmConfig& from,
+                                            bool keep_ctas = false) const;
+  std::int64_t ctas(const GemmConfig& c) const;  // tiles x split_k: the CTAs one launch of c runs
 
+  GemmShape shape_;
   std::vector<GemmConfig> ranked_;  // candidates, predicted fastest first
   std::vector<GemmConfig> coarse_;
   std::map<GemmConfig, std::optional<double>> results_;

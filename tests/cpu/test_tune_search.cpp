@@ -106,6 +106,25 @@ TEST(TuneSearch, SplitKIsAKnob) {
   EXPECT_NE(std::find(n.begin(), n.end(), twin), n.end());
 }
 
+// A step to a wider or narrower tile also comes at the split that keeps the CTA count: from m16n96
+// split 5 at 2112 x 7168, M = 16 (22 tiles, 110 CTAs), m16n112 split 6 (19 x 6 = 114) and m16n80
+// split 4 (27 x 4 = 108), moves one knob at a time reaches only through a slower config.
+TEST(TuneSearch, TileStepsKeepTheCtaCountThroughTheSplit) {
+  const GemmShape s{16, 2112, 7168};
+  CandidateSearch search(candidates_with_splits(s), s, {}, {});
+  GemmConfig from = gemm_config(16, 96, 7, 1);
+  from.split_k = 5;
+  ASSERT_TRUE(is_valid(from, s)) << to_string(from);
+  const auto n = search.neighbours(from);
+  for (const auto& [block_n, split] : {std::pair{112, 6}, std::pair{80, 4}}) {
+    const auto it = std::find_if(n.begin(), n.end(), [&](const GemmConfig& c) {
+      return c.block_m == 16 && c.block_n == block_n && c.split_k == split && c.split_cluster == from.split_cluster;
+    });
+    EXPECT_NE(it, n.end()) << "m16n" << block_n << " split " << split;
+  }
+  for (const GemmConfig& c : n) EXPECT_TRUE(is_valid(c, s)) << to_string(c);
+}
+
 TEST(TuneSearch, FindsTheFakeOptimumWithinBudgetAndNeverPicksAFailure) {
   for (const GemmShape s : {GemmShape{1, 7168, 2048}, GemmShape{64, 576, 7168}, GemmShape{4096, 7168, 2048}}) {
     const auto all = candidates_for(s);
