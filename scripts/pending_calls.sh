@@ -8,29 +8,24 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 39): first, on an
-# H100, PICKS=1 6 (session 39's H100 decode picks at 4096 x 512 / 7168 x 256, plain cold against
-# the H100 folder, ~1 min) and, on the same warm machine, CONFIGS=/tmp/fp8kit_merged
-# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0 (the exact tier of what it merged, ~1 min);
-# commit the merged files that pass (call6.tgz's merged/). On an H200: STRADDLE=1 5, DEEP=1 6, 6,
-# DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (session 37's DECODE=1 4 finished 25 of 45
-# searches but one whole shape in its 300 s; on an H100 session 39's took 98 s), PICKS=1 6, 0. (A
-# call that names nvidia-h200 may get an H100: the H200 list times H200 winners, so run the H100's
-# instead.) GRAPH=1 6 ran on an H100 in session 38: its winners lose cold (session 34). Calls 1,
-# 4-8 take the running GPU's own folder where there is one (an H100's). build-run + build-peers
-# pass 64 MiB once the JIT cache holds old sources: rm -rf build-run/jit and prepare again before
-# carrying both.
+# call archives and removes it itself; session 36 lost a call so). Order (sessions 39-40, none run
+# yet): on an H100, PICKS=1 6 (session 39's H100 decode picks, plain cold against the H100 folder,
+# ~1 min), then on the same warm machine CONFIGS=/tmp/fp8kit_merged
+# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0 (their exact tier); commit call6.tgz's merged/
+# files that pass. On an H200: STRADDLE=1 5, CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on its winners),
+# DEEP=1 6, 6, PICKS=1 6, DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (98 s on an H100).
+# A call that names nvidia-h200 may get an H100: write the first to branch on the GPU it lands on
+# (session 40's build-run/callA.sh, in its data). Calls 1, 4-8 take the running GPU's own folder
+# where there is one (an H100's).
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
 #   1: issue 12 on the shipped configs: the exact tier (every shipped config, the stratified sample,
 #      the split clusters), then the side by side at M >= 128, shipped and heuristic alone, with
 #      cuBLASLt in the bench and the kit's DeepGEMM, compare.py for both (~8 min)
-#   2: issue 12, why the same tile trails DeepGEMM: ncu of both at the base clock, caches flushed
-#      (cycles, instructions, L2 sectors, SM active cycles min / avg / max), at 3072 x 7168 M = 512
-#      (ours m128n96 s6, DeepGEMM's m128n96 s7) and 1536 x 7168 M = 2048 (m128n192 s4 both), then
-#      both again warm (caches kept, boost clock), totals and --source (stall samples per SASS
-#      instruction, for ncu_stalls.py) (~8 min)
+#   2: issue 12, ncu of both kernels on DeepGEMM's tiles (3072 x 7168 M = 512 m128n96, 1536 x 7168
+#      M = 2048 m128n192 s4): base clock and caches flushed, then warm with --source stall samples
+#      for ncu_stalls.py (~8 min)
 #   3: issue 13, token x channel after the 96 / 112 decode widths: Llama-3.1-8B and Qwen2.5-7B,
 #      cold, M = 1 / 16 / 64, heuristic alone and shipped configs, against bf16 and cuBLASLt (~4 min)
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
@@ -43,28 +38,23 @@
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STRADDLE=1:
-#      96 / 112-wide tiles at even rings at the cells below 0.95 (STAGES=1, the stage neighbours:
-#      run and merged in session 36, retired)
+#      96 / 112-wide tiles at even rings at the cells below 0.95
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
-#      timed as the side by side with DeepGEMM times (session 34, H100: 1.297 at M = 16, 1.177 at
-#      M = 64, 4608 x 7168 M = 64 0.85 with a pick chosen cold); reported, never merged (its
-#      winners lose cold);
-#      PICKS=1: a tune's picks (picks=() below), plain cold against the running GPU's own folder
-#   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name, prepare builds each;
-#      EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and B / A on the
-#      shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles at 3072 /
-#      2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle) (~8 min;
-#      carry build-run and build-exp/NAME; on an H100 the tests took 212 s and the heuristic A / B
-#      was cut at 570 s in session 34: there pass GEMM_TESTS=None.none to time in a second call).
-#      cta_clock is a probe, not an A / B (store_wait_read: 0.996 / 1.001, session 34);
-#      DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on
-#      call 6's deepest rings at M = 64, then B / A (~7 min with GEMM_TESTS='GemmConfigsExactGpu.*:
-#      SplitClusterGpu.*' on an H100, session 30)
+#      timed as the side by side with DeepGEMM times, reported, never merged (its winners lose
+#      cold, session 38); PICKS=1: a tune's picks (picks=() below), plain cold
+#   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name; EXP=name prepare
+#      builds it; EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and
+#      B / A on the shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles
+#      at 3072 / 2112 x 7168, M = 512, and on 96 / 112-wide tiles at even rings (build-run/straddle)
+#      (~8 min; carry build-run and build-exp/NAME; on an H100 the heuristic A / B was cut at 570 s
+#      in session 34: there pass GEMM_TESTS=None.none to time in a second call). cta_clock is a
+#      probe, not an A / B. DECODE=1: instead, cold A / B at M = 1 / 16 / 64 and each build on call
+#      6's deepest rings at M = 64, then B / A (~7 min on an H100 with
+#      GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*')
 #   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
 #      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
-# Each leaves $OUT/call<N>.tgz.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
@@ -176,14 +166,15 @@ if [ "${1:-}" = prepare ]; then
       "${warm[@]}" --model $model --tp 1 --mode-a token --mode-b channel --batch-sizes 1 16 64 --config-dir $cfg || exit 1
     done
   done
-  # call 7's B builds: main with each experiments/<name>.patch, in a worktree (~3 min each on 2 cores;
-  # again whenever the patch or main's commit changes) into build-exp/<name> (carried with build-run
-  # by call 7 only: with build-peers it would pass the 64 MiB carry), its kernels into build-run's
-  # JIT cache (each source hashes to its own entry)
+  # call 7's B build (EXP=name prepare; none without EXP: its kernels would double the cache a call
+  # carries, session 40): main with experiments/<name>.patch, in a worktree (~3 min on 2 cores; again
+  # whenever the patch or main's commit changes) into build-exp/<name> (carried with build-run by call
+  # 7 only: with build-peers it would pass the 64 MiB carry), its kernels into build-run's JIT cache
+  # (each source hashes to its own entry)
   base=$(git rev-parse HEAD)
-  for patch in "$here"/experiments/*.patch; do
-    [ -e "$patch" ] || continue
-    name=$(basename "$patch" .patch)
+  if [ -n "${EXP:-}" ]; then
+    name=$EXP patch=$here/experiments/$EXP.patch
+    [ -e "$patch" ] || { echo "no experiment $patch" >&2; exit 1; }
     wt=/tmp/fp8kit-$name
     if ! cmp -s "$patch" "build-exp/$name/$name.patch" || [ "$(cat "build-exp/$name/base" 2> /dev/null)" != "$base" ]; then
       git worktree remove --force "$wt" 2> /dev/null; rm -rf "$wt" "build-exp/$name"
@@ -201,11 +192,14 @@ if [ "${1:-}" = prepare ]; then
           --config-dir $cfg > /dev/null 2>&1 || echo "warning: $name's kernels for $cfg spill or fail to compile" >&2
       done
     done
-  done
+  fi
   # The JIT cache keeps every source version of a kernel: by session 31 it held 28 MB, and build-run
-  # with build-peers passed the 64 MiB a call may carry (rm -rf build-run/jit, then prepare again)
-  size=$(du -smc build-run build-peers 2> /dev/null | tail -1 | cut -f1)
-  [ "$size" -le 60 ] || echo "warning: build-run + build-peers are $size MiB (carry limit 64)" >&2
+  # with build-peers passed the 64 MiB a call may carry (rm -rf build-run/jit, then prepare again).
+  # The limit counts the tracked tree too; du's disk blocks, not file sizes, matched its verdicts
+  # (session 40: 70 refused, 63 taken)
+  size=$( (git ls-files -z | du -smc --files0-from=- && du -smc build-run build-peers) 2> /dev/null |
+    awk '$2 == "total" { s += $1 } END { print s }')
+  [ "$size" -le 64 ] || echo "warning: the tree, build-run and build-peers are $size MiB (carry limit 64)" >&2
   exit 0
 fi
 call=$1 out=$2
