@@ -8,12 +8,11 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (sessions 39-40, none run
-# yet): on an H100, PICKS=1 6 (session 39's H100 decode picks, plain cold against the H100 folder,
-# ~1 min), then on the same warm machine CONFIGS=/tmp/fp8kit_merged
-# GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0 (their exact tier); commit call6.tgz's merged/
-# files that pass. On an H200: STRADDLE=1 5, CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on its winners),
-# DEEP=1 6, 6, PICKS=1 6, DECODE=1 TUNE_SHAPES="4096,512 7168,256 32768,512" 4 (98 s on an H100).
+# call archives and removes it itself; session 36 lost a call so). Order (session 40): on an H100,
+# DECODE=1 TUNE_SHAPES="2112,7168 1536,7168 3072,7168" 4 (the plain cold decode tune, with the climb's
+# CTA-keeping tile steps, at the 60% shapes that miss the bar). On an H200: STRADDLE=1 5, then on
+# the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on its winners), DEEP=1 6, 6, and
+# the same DECODE=1 4.
 # A call that names nvidia-h200 may get an H100: write the first to branch on the GPU it lands on
 # (session 40's build-run/callA.sh, in its data). Calls 1, 4-8 take the running GPU's own folder
 # where there is one (an H100's).
@@ -31,8 +30,8 @@
 #   4: issue 12, the tune at M = 2048 / 4096 (TUNE_MS="128 512": there) timed as the bench times
 #      (`tune --bench-timing`, 300 s; each search starts from the shipped config), merged into a
 #      copy of the shipped files and benched against them (~9 min); DECODE=1: the cold decode tune
-#      at M = 1 / 16 / 64 with each candidate called as linear() calls it (--b-is-weight), benched
-#      cold the same way (issue 13: it gains where CTAs start early, PERF.md session 36);
+#      at M = 1 / 16 / 64, benched cold (plain cold since session 40: picks tuned with --b-is-weight
+#      lost 2-8% plain cold, the timing the folders and bars use);
 #      TUNE_SHAPES="N,K ...": tune those shapes only (the bench still times the whole model)
 #   5: issue 12, candidates the tuner's climb did not reach at the 13 cells below 0.95 of DeepGEMM
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
@@ -43,7 +42,7 @@
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
 #      timed as the side by side with DeepGEMM times, reported, never merged (its winners lose
-#      cold, session 38); PICKS=1: a tune's picks (picks=() below), plain cold
+#      cold, session 38)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name; EXP=name prepare
 #      builds it; EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and
 #      B / A on the shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles
@@ -130,11 +129,6 @@ deep=(4608,7168,64=64,48,12,1,1,1/64,48,14,1,1,1/64,64,12,1,1,1
   7168,2048,16=16,64,12,1,1,1
   7168,18432,16=16,112,8,1,1,1,2,1
   7168,16384,16=16,112,8,1,1,1,2,1)
-# call 6's PICKS=1 set (session 39): the H100's cold decode tune with --b-is-weight (`DECODE=1
-# TUNE_SHAPES="4096,512 7168,256 32768,512" 4`) at the two short-K shapes, 1.03-1.11x over the H100
-# folder timed that way, not yet timed plain cold nor exact-tested
-picks=(4096,512,1=16,96,5,1,1,1 4096,512,16=16,96,5,1,1,1 4096,512,64=64,64,5,1,1,1
-  7168,256,1=16,128,4,1,1,1 7168,256,16=16,128,4,1,1,1 7168,256,64=64,128,3,1,1,1)
 if [ "${1:-}" = prepare ]; then
   # call 2's ncu cells and call 7's M = 512 pair: DeepGEMM's tiles (m128n96 at an even ring, which
   # runs laps since session 32, beside DeepGEMM's s7)
@@ -151,13 +145,12 @@ if [ "${1:-}" = prepare ]; then
   python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cand "${cand[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/cold "${cold[@]}" > /dev/null &&
     python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/straddles "${straddles[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null &&
-    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/picks "${picks[@]}" > /dev/null || exit 1
+    python3 "$here/candidate_variants.py" configs/NVIDIA_H200 build-run/deep "${deep[@]}" > /dev/null || exit 1
   export FP8KIT_CACHE_DIR=$PWD/build-run/jit
   warm=(build-run/fp8kit cache warm --sm-count 132 --device-name "NVIDIA H200")
   h100=configs/NVIDIA_H100_80GB_HBM3  # calls 1 and 7 on an H100 time that GPU's own folder
   device_of() { if [ "$1" = "$h100" ]; then echo "NVIDIA H100 80GB HBM3"; else echo "NVIDIA H200"; fi; }
-  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/straddles/v* build-run/deep/v* build-run/picks/v* $h100; do
+  for cfg in configs/NVIDIA_H200 none build-run/forced build-run/straddle build-run/cand/v* build-run/cold/v* build-run/straddles/v* build-run/deep/v* $h100; do
     build-run/fp8kit cache warm --sm-count 132 --device-name "$(device_of "$cfg")" --model deepseek-ai/DeepSeek-V3 --tp 8 \
       --batch-sizes 1 16 64 128 512 2048 4096 --config-dir $cfg || exit 1
   done
@@ -218,7 +211,7 @@ rewrite_device() {  # FROM TO DIR...: the tuned files of GPU FROM rewritten for 
 if [ "$gpu_name" != "NVIDIA H200" ]; then
   rm -rf /tmp/retag && mkdir -p /tmp/retag && cp -r configs/NVIDIA_H200 /tmp/retag/ && h200=/tmp/retag/NVIDIA_H200
   rewrite_device 'NVIDIA H200' "$gpu_name" $h200 build-run/forced build-run/straddle build-run/cand build-run/cold build-run/straddles build-run/deep \
-    build-run/picks ${CONFIGS:-}
+    ${CONFIGS:-}
   echo "GPU $gpu_name: the H200 configs rewritten for it" >&2
 fi
 # a config-dir bench that silently times the heuristic wastes the call: stop if the lookup finds none
@@ -290,7 +283,7 @@ case $call in
     done
     ;;
   4)
-    tf=(--bench-timing) ab=() && [ -n "${DECODE:-}" ] && tf=(--cold-max-m 64 --b-is-weight) ab=(--timing cold --b-is-weight)
+    tf=(--bench-timing) ab=() && [ -n "${DECODE:-}" ] && tf=(--cold-max-m 64) ab=(--timing cold)
     read -r -a tune_ms <<< "${TUNE_MS:-${DECODE:+1 16 64}}" && [ ${#tune_ms[@]} -gt 0 ] || tune_ms=(2048 4096)
     what=(--model deepseek-ai/DeepSeek-V3 --tp-size 8)  # TUNE_SHAPES="N,K ...": those shapes only
     [ -n "${TUNE_SHAPES:-}" ] && read -r -a what <<< "--shapes $TUNE_SHAPES"
@@ -348,7 +341,6 @@ case $call in
     else
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
-      [ -n "${PICKS:-}" ] && cells=("${picks[@]}") variants=build-run/picks
       [ -n "${GRAPH:-}" ] && timing=graph
     fi
     # on a GPU with its own folder (an H100), the candidates replace that folder's entries
