@@ -51,8 +51,8 @@ std::int64_t CandidateSearch::ctas(const GemmConfig& c) const {
 // model's favourite variant instead loses what the climb learnt: a tile seen only in a variant
 // that measures slower (in 2026-11 the model's 2-CTA clusters on short K, 20% slower) looks worse
 // than it is. keep_ctas: first the split whose CTA count is nearest to `from`'s, so that a wider
-// tile keeps the SMs streaming (decode: m16n96 split 5 -> m16n144 split 8 at 2112 x 7168), a
-// compound move that one knob at a time cannot reach (each half alone idles SMs or splits K thin).
+// tile keeps the SMs streaming (decode: m16n96 split 5 -> m16n112 split 6 at 2112 x 7168, M = 16),
+// a compound move that one knob at a time reaches only through a slower config.
 std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from,
                                                            bool keep_ctas) const {
   const std::int64_t from_ctas = ctas(from);
@@ -87,8 +87,9 @@ std::vector<GemmConfig> CandidateSearch::neighbours(const GemmConfig& from) cons
       if (n != nullptr) out.push_back(*n);
     }
     // A tile neighbour may need other stages or warpgroups to be valid: where no one-knob step
-    // reaches the nearest tile on a side, take its variant closest to `from`; and on each side its
-    // variant that keeps the CTA count (the split_k of a wider tile), an empty step without splits.
+    // reaches the nearest tile on a side, take its variant closest to `from`. On each side also its
+    // variant that keeps the CTA count (another split_k; without split variants that is the closest
+    // variant again, dropped below as a duplicate).
     if (knob != &GemmConfig::block_n && knob != &GemmConfig::block_m) continue;
     const bool along_n = knob == &GemmConfig::block_n;
     std::optional<int> lower, upper;

@@ -3,9 +3,9 @@
 //           tiles;
 //   fine:   hill climbing from the `climb_width` fastest measured configs over their neighbours
 //           (one knob moved to the nearest listed value above or below; a tile step also at the
-//           split that keeps the CTA count), until every neighbour of
-//           the fastest few is measured or the budget of measurements is spent. A width above one
-//           keeps a single noisy or unlucky neighbour from ending the climb early.
+//           split that keeps the CTA count), until every neighbour of the fastest few is measured
+//           or the budget of measurements is spent. A width above one keeps a single noisy or
+//           unlucky neighbour from ending the climb early.
 // The search is a pure function of the candidates and the recorded results, so a resumed tune that
 // records its journal first replays the same path and measures only what is missing.
 #pragma once

@@ -107,8 +107,8 @@ TEST(TuneSearch, SplitKIsAKnob) {
 }
 
 // A step to a wider or narrower tile also comes at the split that keeps the CTA count: from m16n96
-// split 5 at 2112 x 7168, M = 16 (22 tiles, 110 CTAs), m16n112 split 6 (19 x 6 = 114) and m16n80
-// split 4 (27 x 4 = 108), moves one knob at a time reaches only through a slower config.
+// split 5 at 2112 x 7168, M = 16 (22 tiles, 110 CTAs), m16n112 split 6 (19 x 6 = 114), which one
+// knob at a time reached only through a slower config, and m16n80 split 4 (27 x 4 = 108).
 TEST(TuneSearch, TileStepsKeepTheCtaCountThroughTheSplit) {
   const GemmShape s{16, 2112, 7168};
   CandidateSearch search(candidates_with_splits(s), s, {}, {});
