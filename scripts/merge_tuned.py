@@ -3,8 +3,8 @@
 device) file of NEW, the same file of INTO takes NEW's batch sizes (config and per-batch record)
 and keeps its own other batch sizes. The merged metadata is NEW's (versions, date, device UUID),
 with versions.earlier_tune naming the git revision, date, batch sizes and timing of the entries kept
-(then their own earlier_tune), and the time and candidate counts summed. Files of NEW that INTO
-lacks are copied. Usage:
+(then their own earlier_tune) and INTO's versions.device_note kept, and the time and candidate
+counts summed. Files of NEW that INTO lacks are copied. Usage:
   merge_tuned.py NEW INTO      (INTO is rewritten in place; each file atomically)
 """
 import glob
@@ -33,6 +33,10 @@ def merge(new, old):
                                             f"at M={','.join(map(str, kept))}" + (f" ({timing})" if timing else ""))
         if "earlier_tune" in old_meta["versions"]:  # the kept entries' own history (some are older still)
             meta["versions"]["earlier_tune"] += "; before that " + old_meta["versions"]["earlier_tune"]
+        # where INTO's entries came from (a folder carried over from another GPU): a tune never
+        # writes one, so it would be lost with the kept entries still in the file (session 40)
+        if "device_note" in old_meta["versions"] and "device_note" not in meta["versions"]:
+            meta["versions"]["device_note"] = old_meta["versions"]["device_note"]
         meta["time_spent_s"] = meta["time_spent_s"] + old_meta["time_spent_s"]
     meta["candidates_tried"] = sum(b["candidates_tried"] for b in meta["per_batch_size"].values())
     meta["candidates_failed"] = sum(b["candidates_failed"] for b in meta["per_batch_size"].values())
