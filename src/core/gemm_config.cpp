@@ -85,6 +85,10 @@ int gemm_cluster_size(const GemmConfig& c) { return c.cluster_m * c.cluster_n; }
 
 int gemm_launch_cluster_size(const GemmConfig& c) { return c.split_cluster != 0 ? c.split_k : gemm_cluster_size(c); }
 
+std::int64_t gemm_units(const GemmConfig& c, const GemmShape& s) {
+  return ceil_div(s.m, c.block_m) * ceil_div(s.n, c.block_n) * c.split_k;
+}
+
 int gemm_threads(const GemmConfig& c) { return kWarpgroupThreads * (1 + c.consumer_warpgroups); }
 
 int rows_per_warpgroup(const GemmConfig& c) {

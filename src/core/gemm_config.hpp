@@ -112,6 +112,8 @@ DType gemm_epilogue_out(const GemmConfig& config);
 int gemm_threads(const GemmConfig& config);              // 128 * (1 producer + consumers)
 int gemm_cluster_size(const GemmConfig& config);         // CTAs per multicast cluster: cluster_m * cluster_n
 int gemm_launch_cluster_size(const GemmConfig& config);  // CTAs per launched cluster (split_k of a split cluster)
+// Tiles x split_k: the (tile, K range) units a launch walks, one CTA each while they fit the SMs.
+std::int64_t gemm_units(const GemmConfig& config, const GemmShape& shape);
 int rows_per_warpgroup(const GemmConfig& config);        // block_m / consumer_warpgroups
 int wgmma_slices(const GemmConfig& config);              // 64-row wgmma slices per warpgroup (>= 1)
 bool gemm_needs_promotion(const GemmConfig& config);     // a 128-wide K scale on either side, or !fast_accum

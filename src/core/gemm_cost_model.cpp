@@ -55,8 +55,7 @@ double tile_model_cost(const GemmConfig& c, const GemmShape& s, int sm_count) {
 }
 
 double decode_model_us(const GemmConfig& c, const GemmShape& s, int sm_count) {
-  const std::int64_t units = ceil_div(s.m, c.block_m) * ceil_div(s.n, c.block_n) * c.split_k;
-  const std::int64_t waves = ceil_div(units, std::max(sm_count, 1));
+  const std::int64_t waves = ceil_div(gemm_units(c, s), std::max(sm_count, 1));
   const std::int64_t k_blocks = ceil_div(ceil_div(s.k, kGemmBlockK), c.split_k);
   // The same tune's rings against each tile's best: 2 stages 1.25, 3 1.10-1.16, 4-8 1.01-1.02,
   // 12-16 1.02-1.035 (a shallow ring exposes the load; a deep one queues more than HBM serves).

@@ -193,8 +193,7 @@ GemmConfig default_decode_config(const GemmShape& shape, const GemmConfig& base,
 // more than 2. Rule from that: 2 always, 3-4 on at most 85% of the SMs (112 of 132), 5-8 never.
 GemmConfig split_summed_in_cluster(const GemmConfig& c, const GemmShape& shape, int sm_count) {
   if (c.split_k < 2 || c.split_k > 4) return c;
-  const std::int64_t ctas = ceil_div(shape.m, c.block_m) * ceil_div(shape.n, c.block_n) * c.split_k;
-  if (c.split_k > 2 && ctas * 100 > 85 * static_cast<std::int64_t>(sm_count)) return c;
+  if (c.split_k > 2 && gemm_units(c, shape) * 100 > 85 * static_cast<std::int64_t>(sm_count)) return c;
   GemmConfig clustered = c;
   clustered.split_cluster = 1;
   return is_valid(clustered, shape) ? clustered : c;

@@ -41,11 +41,6 @@ std::vector<GemmConfig> CandidateSearch::unrecorded(const std::vector<GemmConfig
   return out;
 }
 
-std::int64_t CandidateSearch::ctas(const GemmConfig& c) const {
-  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return (a + b - 1) / b; };
-  return ceil_div(shape_.m, c.block_m) * ceil_div(shape_.n, c.block_n) * c.split_k;
-}
-
 // The variant of tile (block_m, block_n) nearest to `from`: the same cluster, warpgroups and
 // rasterization where valid, then the nearest ring depth, then the model's order. Taking the
 // model's favourite variant instead loses what the climb learnt: a tile seen only in a variant
@@ -55,9 +50,9 @@ std::int64_t CandidateSearch::ctas(const GemmConfig& c) const {
 // a compound move that one knob at a time reaches only through a slower config.
 std::optional<GemmConfig> CandidateSearch::closest_variant(int block_m, int block_n, const GemmConfig& from,
                                                            bool keep_ctas) const {
-  const std::int64_t from_ctas = ctas(from);
+  const std::int64_t from_ctas = gemm_units(from, shape_);
   const auto distance = [&](const GemmConfig& c) {
-    return std::tuple{keep_ctas ? std::abs(ctas(c) - from_ctas) : std::int64_t{0},
+    return std::tuple{keep_ctas ? std::abs(gemm_units(c, shape_) - from_ctas) : std::int64_t{0},
                       c.cluster_m != from.cluster_m || c.cluster_n != from.cluster_n,
                       c.consumer_warpgroups != from.consumer_warpgroups,
                       c.group_size_m != from.group_size_m, std::abs(c.stages - from.stages),

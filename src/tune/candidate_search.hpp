@@ -10,7 +10,6 @@
 // records its journal first replays the same path and measures only what is missing.
 #pragma once
 
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <vector>
@@ -67,7 +66,6 @@ class CandidateSearch {
   std::vector<GemmConfig> unrecorded(const std::vector<GemmConfig>& configs) const;
   std::optional<GemmConfig> closest_variant(int block_m, int block_n, const GemmConfig& from,
                                             bool keep_ctas = false) const;
-  std::int64_t ctas(const GemmConfig& c) const;  // tiles x split_k: the CTAs one launch of c runs
 
   GemmShape shape_;
   std::vector<GemmConfig> ranked_;  // candidates, predicted fastest first
