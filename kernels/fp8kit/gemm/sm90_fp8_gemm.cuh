@@ -72,9 +72,9 @@ __device__ __forceinline__ void sm90_fp8_gemm(const Sm90GemmParams& p) {
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < kStages; ++s) {
-      ptx::mbarrier_init(&sm.full[s], 1);
+      ptx::mbarrier_init(sm.full(s), 1);
       // Every consumer warp of every CTA of the cluster frees the stage (the shared operand lands in both).
-      ptx::mbarrier_init(&sm.empty[s], kWG * 4 * kCluster);
+      ptx::mbarrier_init(sm.empty(s), kWG * 4 * kCluster);
     }
     ptx::fence_mbarrier_init();
   }

@@ -60,25 +60,25 @@ struct Consumer {
         wg(warpgroup),
         lane(static_cast<int>(threadIdx.x) % 32),
         frag_row(ptx::warp_index_in_warpgroup() * 16 + lane / 4),
-        desc_a0(ptx::wgmma_desc_k_major_sw128(smem.tile_a + warpgroup * L::kRows * kBlockK)),
-        desc_b0(ptx::wgmma_desc_k_major_sw128(smem.tile_b)) {}
+        desc_a0(ptx::wgmma_desc_k_major_sw128(smem.a_at(0) + warpgroup * L::kRows * kBlockK)),
+        desc_b0(ptx::wgmma_desc_k_major_sw128(smem.b_at(0))) {}
 
   // One arrival per consumer warp on the stage's empty barrier of every CTA of the cluster (lane i
   // arrives on CTA i's).
   __device__ __forceinline__ void release_stage(int s) const {
     __syncwarp();
     if constexpr (kCluster == 1) {
-      if (lane == 0) ptx::mbarrier_arrive(&sm.empty[s]);
+      if (lane == 0) ptx::mbarrier_arrive(sm.empty(s));
     } else {
-      if (lane < kCluster) ptx::mbarrier_arrive_cluster(&sm.empty[s], static_cast<u32>(lane));
+      if (lane < kCluster) ptx::mbarrier_arrive_cluster(sm.empty(s), static_cast<u32>(lane));
     }
   }
 
   __device__ __forceinline__ u64 desc_a(int s, int sl) const {
-    return ptx::wgmma_desc_advance(desc_a0, static_cast<u32>(s * L::kStageA + sl * 64 * kBlockK));
+    return ptx::wgmma_desc_add(desc_a0, static_cast<u32>(s * L::kStageA + sl * 64 * kBlockK));
   }
   __device__ __forceinline__ u64 desc_b(int s) const {
-    return ptx::wgmma_desc_advance(desc_b0, static_cast<u32>(s * L::kStageB));
+    return ptx::wgmma_desc_add(desc_b0, static_cast<u32>(s * L::kStageB));
   }
 
   // The four k32 MMAs of one K block for one 64-row slice, as one committed group.
@@ -88,7 +88,7 @@ struct Consumer {
     ptx::wgmma_fence();
 #pragma unroll
     for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-      ptx::wgmma_m64k32_e4m3<kBN>(d, ptx::wgmma_desc_advance(a, k * kWgmmaK), ptx::wgmma_desc_advance(b, k * kWgmmaK),
+      ptx::wgmma_m64k32_e4m3<kBN>(d, ptx::wgmma_desc_add(a, k * kWgmmaK), ptx::wgmma_desc_add(b, k * kWgmmaK),
                                   accumulate || k > 0);
     }
     ptx::wgmma_commit_group();
@@ -125,7 +125,7 @@ struct Consumer {
                                                     u32 phase) const {
     constexpr int sl = kSlices == 2 ? kParity : 0;
     InFlight unit{load_b_scales(t, u / kSlices), {}, s};
-    if constexpr (sl == 0) ptx::mbarrier_wait_parity(&sm.full[s], phase);
+    if constexpr (sl == 0) ptx::mbarrier_wait_parity(sm.full(s), phase);
     issue_mma(d, s, sl, false);
     if constexpr (kEarlyRowScales) unit.sa = row_scales(s, sl);
     return unit;
@@ -244,7 +244,7 @@ struct Consumer {
                                                  u32 phase) const {
     float scratch[kAcc];  // (64, kBN) fp32, in wgmma fragments
     const BScales sb = load_b_scales(t, kb);
-    ptx::mbarrier_wait_parity(&sm.full[s], phase);
+    ptx::mbarrier_wait_parity(sm.full(s), phase);
 #pragma unroll
     for (int sl = 0; sl < kSlices; ++sl) {
       const RowScales sa = row_scales(s, sl);
@@ -316,7 +316,7 @@ struct Consumer {
                                                       Ring& ring) const {
     for (int kb = 0; kb < t.kb_count; ++kb, ring.advance()) {
       const int s = ring.stage;
-      ptx::mbarrier_wait_parity(&sm.full[s], ring.phase);
+      ptx::mbarrier_wait_parity(sm.full(s), ring.phase);
 #pragma unroll
       for (int sl = 0; sl < kSlices; ++sl) ptx::wgmma_fence_operands(acc[sl]);
       ptx::wgmma_fence();
@@ -326,8 +326,8 @@ struct Consumer {
         const u64 a = desc_a(s, sl);
 #pragma unroll
         for (int k = 0; k < kBlockK / kWgmmaK; ++k) {
-          ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_advance(a, k * kWgmmaK),
-                                      ptx::wgmma_desc_advance(b, k * kWgmmaK), true);
+          ptx::wgmma_m64k32_e4m3<kBN>(acc[sl], ptx::wgmma_desc_add(a, k * kWgmmaK), ptx::wgmma_desc_add(b, k * kWgmmaK),
+                                      true);
         }
       }
       ptx::wgmma_commit_group();

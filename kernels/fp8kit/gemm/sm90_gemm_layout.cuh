@@ -65,21 +65,27 @@ struct Sm90GemmLayout {
   }
 };
 
+// The carve-up twice: pointers for what C++ reads and writes (A scales, staged output, partials),
+// 32-bit shared addresses (ptx::smem_u32_base) for what PTX takes (barriers, TMA, descriptors).
 template <class L>
 struct Sm90GemmSmem {
-  u8* tile_a;       // (kBM, 128, kStages)
-  u8* tile_b;       // (kBN, 128, kStages)
-  u8* tile_d;       // (kBM, kBN / kPasses) out, staged
-  float* scale_a;   // (kBM, kStages), stage stride kSlotSA bytes
-  u64* full;        // (kStages)
-  u64* empty;       // (kStages)
-  __device__ explicit Sm90GemmSmem(u8* base)
-      : tile_a(base),
-        tile_b(tile_a + L::kStages * L::kStageA),
-        tile_d(tile_b + L::kStages * L::kStageB),
-        scale_a(reinterpret_cast<float*>(tile_d + L::kStaging)),
-        full(reinterpret_cast<u64*>(tile_d + L::kStaging + L::kStages * L::kSlotSA)),
-        empty(full + L::kStages) {}
+  static constexpr u32 kTileB = L::kStages * L::kStageA, kTileD = kTileB + L::kStages * L::kStageB;
+  static constexpr u32 kScaleA = kTileD + L::kStaging, kFull = kScaleA + L::kStages * L::kSlotSA;
+  static constexpr u32 kEmpty = kFull + 8 * L::kStages;
+  u8* tile_a;      // (kBM, 128, kStages)
+  u8* tile_d;      // (kBM, kBN / kPasses) out, staged
+  float* scale_a;  // (kBM, kStages), stage stride kSlotSA bytes
+  u32 base;        // tile_a's shared address
+  __device__ explicit Sm90GemmSmem(u8* smem)
+      : tile_a(smem),
+        tile_d(smem + kTileD),
+        scale_a(reinterpret_cast<float*>(smem + kScaleA)),
+        base(ptx::smem_u32_base(smem)) {}
+  __device__ __forceinline__ u32 a_at(int s) const { return base + s * L::kStageA; }
+  __device__ __forceinline__ u32 b_at(int s) const { return base + kTileB + s * L::kStageB; }
+  __device__ __forceinline__ u32 scale_a_at(int s) const { return base + kScaleA + s * L::kSlotSA; }
+  __device__ __forceinline__ u32 full(int s) const { return base + kFull + 8 * s; }  // u64 barriers
+  __device__ __forceinline__ u32 empty(int s) const { return base + kEmpty + 8 * s; }
 };
 
 // A position in the kStages-deep ring of stages: the stage and its phase bit, moved once per K

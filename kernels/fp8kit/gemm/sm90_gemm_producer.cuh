@@ -13,7 +13,7 @@ namespace fp8kit::sm90_gemm {
 // K block kb of one operand's (kRows, 128) tile from row0: loaded whole, or, shared by the kShared =
 // 2 CTAs of a cluster, as this CTA's half of the rows multicast into both.
 template <int kRows, int kShared>
-__device__ __forceinline__ void load_operand(u8* stage, const CUtensorMapOpaque* map, u64* full, int kb, int row0,
+__device__ __forceinline__ void load_operand(u32 stage, const CUtensorMapOpaque* map, u32 full, int kb, int row0,
                                              int rank) {
   if constexpr (kShared == 1) {
     ptx::tma_load_2d(stage, map, full, kb * kBlockK, row0);
@@ -28,7 +28,7 @@ __device__ __forceinline__ void load_operand(u8* stage, const CUtensorMapOpaque*
 template <class Cfg, class L>
 __device__ __forceinline__ void load_stage_b(const Sm90GemmParams& p, const Sm90GemmSmem<L>& sm, int s, int kb,
                                              const TileCoord& t, int rank) {
-  load_operand<Cfg::kBlockN, Cfg::kClusterM>(sm.tile_b + s * L::kStageB, &p.map_b, &sm.full[s], kb,
+  load_operand<Cfg::kBlockN, Cfg::kClusterM>(sm.b_at(s), &p.map_b, sm.full(s), kb,
                                              t.n_tile * Cfg::kBlockN, rank);
 }
 
@@ -50,7 +50,7 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
     const TileCoord t = walk.tile(walk.first_unit);
     early = min(kStages, t.kb_count);
     for (int s = 0; s < early; ++s) {
-      ptx::mbarrier_arrive_expect_tx(&sm.full[s], kStageBytes);
+      ptx::mbarrier_arrive_expect_tx(sm.full(s), kStageBytes);
       load_stage_b<Cfg>(p, sm, s, t.kb_begin + s, t, walk.rank);
     }
   }
@@ -64,13 +64,13 @@ __device__ __forceinline__ void produce_tiles(const Sm90GemmParams& p, const Sm9
       if (b_loading) {
         --early;
       } else {
-        ptx::mbarrier_wait_parity(&sm.empty[s], ring.phase ^ 1);
-        ptx::mbarrier_arrive_expect_tx(&sm.full[s], kStageBytes);
+        ptx::mbarrier_wait_parity(sm.empty(s), ring.phase ^ 1);
+        ptx::mbarrier_arrive_expect_tx(sm.full(s), kStageBytes);
       }
-      load_operand<kBM, Cfg::kClusterN>(sm.tile_a + s * L::kStageA, &p.map_a, &sm.full[s], kb, t.m_tile * kBM,
+      load_operand<kBM, Cfg::kClusterN>(sm.a_at(s), &p.map_a, sm.full(s), kb, t.m_tile * kBM,
                                         walk.rank);
       if constexpr (kModeA == kGemmScaleAGroup128) {
-        ptx::tma_load_2d(sm.scale_a + s * (L::kSlotSA / 4), &p.map_sa, &sm.full[s], t.m_tile * kBM, kb);
+        ptx::tma_load_2d(sm.scale_a_at(s), &p.map_sa, sm.full(s), t.m_tile * kBM, kb);
       }
       if (!b_loading) load_stage_b<Cfg>(p, sm, s, kb, t, walk.rank);
     }

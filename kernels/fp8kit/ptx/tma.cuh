@@ -23,23 +23,31 @@ __device__ __forceinline__ void tma_prefetch_descriptor(const CUtensorMapOpaque*
 
 // Global -> shared: the box at (c0, c1) lands at `smem_dst` (1024-byte aligned with 128B swizzle,
 // 128-byte aligned otherwise) and completes its bytes on `bar` (announced with expect_tx).
-__device__ __forceinline__ void tma_load_2d(void* smem_dst, const CUtensorMapOpaque* map, u64* bar, i32 c0, i32 c1) {
+// (Destination and barrier as 32-bit shared addresses; the pointer overloads convert.)
+__device__ __forceinline__ void tma_load_2d(u32 smem_dst, const CUtensorMapOpaque* map, u32 bar, i32 c0, i32 c1) {
   asm volatile(
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];" ::"r"(
-          smem_u32(smem_dst)),
-      "l"(tensor_map_address(map)), "r"(smem_u32(bar)), "r"(c0), "r"(c1)
+          smem_dst),
+      "l"(tensor_map_address(map)), "r"(bar), "r"(c0), "r"(c1)
       : "memory");
+}
+__device__ __forceinline__ void tma_load_2d(void* smem_dst, const CUtensorMapOpaque* map, u64* bar, i32 c0, i32 c1) {
+  tma_load_2d(smem_u32(smem_dst), map, smem_u32(bar), c0, c1);
 }
 
 // The same box written to the same shared offset, and completed on the barrier at the same offset,
 // in every CTA of the cluster whose bit is set in `cta_mask` (bit i = CTA rank i).
-__device__ __forceinline__ void tma_load_2d_multicast(void* smem_dst, const CUtensorMapOpaque* map, u64* bar, i32 c0,
+__device__ __forceinline__ void tma_load_2d_multicast(u32 smem_dst, const CUtensorMapOpaque* map, u32 bar, i32 c0,
                                                       i32 c1, u16 cta_mask) {
   asm volatile(
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster"
-      " [%0], [%1, {%3, %4}], [%2], %5;" ::"r"(smem_u32(smem_dst)),
-      "l"(tensor_map_address(map)), "r"(smem_u32(bar)), "r"(c0), "r"(c1), "h"(cta_mask)
+      " [%0], [%1, {%3, %4}], [%2], %5;" ::"r"(smem_dst),
+      "l"(tensor_map_address(map)), "r"(bar), "r"(c0), "r"(c1), "h"(cta_mask)
       : "memory");
+}
+__device__ __forceinline__ void tma_load_2d_multicast(void* smem_dst, const CUtensorMapOpaque* map, u64* bar, i32 c0,
+                                                      i32 c1, u16 cta_mask) {
+  tma_load_2d_multicast(smem_u32(smem_dst), map, smem_u32(bar), c0, c1, cta_mask);
 }
 
 // Shared -> global: the box at `smem_src` is stored at (c0, c1). Run fence_proxy_async_shared()

@@ -38,9 +38,10 @@ static_assert(wgmma_desc_encode(0x3FFF0, 0, 0, WgmmaSwizzle::kNone) == 0x3FFFull
 // at a 1024-byte-aligned address: 8-row groups of 1024 bytes follow each other (SBO = 1024); the
 // leading offset is unused by swizzled K-major layouts (1 by convention). The same descriptor
 // serves A (64 rows per wgmma) and B (N rows).
-__device__ __forceinline__ u64 wgmma_desc_k_major_sw128(const void* tile) {
-  return wgmma_desc_encode(smem_u32(tile), 16, 1024, WgmmaSwizzle::k128B);
+__device__ __forceinline__ u64 wgmma_desc_k_major_sw128(u32 tile) {
+  return wgmma_desc_encode(tile, 16, 1024, WgmmaSwizzle::k128B);
 }
+__device__ __forceinline__ u64 wgmma_desc_k_major_sw128(const void* tile) { return wgmma_desc_k_major_sw128(smem_u32(tile)); }
 
 // The descriptor of the same layout `bytes` further on (a multiple of 16: 32 per k32 step, or a
 // whole stage / 64-row slice): the swizzle is applied by the hardware on the final address, so the
@@ -51,6 +52,17 @@ __host__ __device__ constexpr u64 wgmma_desc_advance(u64 desc, u32 bytes) {
   return (desc & 0xFFFFFFFF00000000ull) | static_cast<u32>(static_cast<u32>(desc) + (bytes >> 4));
 }
 static_assert(wgmma_desc_advance(0x4000004000013FF0ull, 32) == 0x4000004000013FF2ull, "advance moves the start only");
+
+// The same in a kernel, on the two 32-bit halves: from a start address known only at run time
+// (smem_u32_base) ptxas otherwise adds in 64 bits and ORs the high word back in (m128n96 s6: 560
+// instructions a lap of the ring, 500 this way).
+__device__ __forceinline__ u64 wgmma_desc_add(u64 desc, u32 bytes) {
+  u32 lo, hi;
+  asm("mov.b64 {%0, %1}, %2;" : "=r"(lo), "=r"(hi) : "l"(desc));
+  u64 moved;
+  asm("mov.b64 %0, {%1, %2};" : "=l"(moved) : "r"(lo + (bytes >> 4)), "r"(hi));
+  return moved;
+}
 
 // --- protocol ----------------------------------------------------------------------------------
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
