@@ -40,11 +40,14 @@ done
 # (scripts/test.sh builds the package into it with `pip install .`).
 pyenv="${FP8KIT_PYENV:-build/pyenv}"
 # Ray: `fp8kit tune --ray` and its tests (a local cluster of fake workers, tests/python/test_ray_tune.py).
-python_tools=("scikit-build-core==1.1.2" "apache-tvm-ffi==0.1.15.post2" "numpy" "pytest" "ray==2.60.0")
+# cuobjdump and nvdisasm (not in the machine's toolkit): the SASS the GEMM test reads (tests/python/test_gemm_sass.py).
+python_tools=("scikit-build-core==1.1.2" "apache-tvm-ffi==0.1.15.post2" "numpy" "pytest" "ray==2.60.0"
+              "nvidia-cuda-cuobjdump==13.5.37" "nvidia-cuda-nvdisasm==13.5.37")
 if [ ! -x "$pyenv/bin/python" ]; then
   python3 -m venv "$pyenv"
 fi
-if ! "$pyenv/bin/python" -c "import scikit_build_core, tvm_ffi, numpy, pytest, ray" 2>/dev/null; then
+if ! "$pyenv/bin/python" -c "import scikit_build_core, tvm_ffi, numpy, pytest, ray, nvidia.cu13" 2>/dev/null ||
+  ! compgen -G "$pyenv/lib/python3*/site-packages/nvidia/cu13/bin/nvdisasm" >/dev/null; then
   echo "setup.sh: installing ${python_tools[*]} into $pyenv"
   "$pyenv/bin/pip" install -q --disable-pip-version-check "${python_tools[@]}"
 fi

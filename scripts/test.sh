@@ -17,4 +17,4 @@ build_type=Release
 "$pyenv/bin/pip" install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps \
   -Cbuild-dir="build/$preset" -Ccmake.build-type="$build_type" -Ccmake.define.FP8KIT_BUILD_TOOLS=ON .
 # FP8KIT_REQUIRE_RAY: the Ray tests fail rather than skip when setup.sh's Ray is missing.
-(cd tests/python && FP8KIT_CLI="$PWD/../../build/$preset/fp8kit" FP8KIT_REQUIRE_RAY=1 "../../$pyenv/bin/python" -m pytest -q .)
+(cd tests/python && FP8KIT_CLI="$PWD/../../build/$preset/fp8kit" FP8KIT_REQUIRE_RAY=1 FP8KIT_REQUIRE_SASS=1 "../../$pyenv/bin/python" -m pytest -q .)
