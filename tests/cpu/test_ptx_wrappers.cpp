@@ -107,7 +107,7 @@ extern "C" __global__ void __launch_bounds__(384, 1)
       ptx::wgmma_fence();
 #pragma unroll
       for (int k = 0; k < 4; ++k) {
-        ptx::wgmma_m64k32_e4m3<128>(acc, ptx::wgmma_desc_advance(da, 32 * k), ptx::wgmma_desc_advance(db, 32 * k), true);
+        ptx::wgmma_m64k32_e4m3<128>(acc, ptx::wgmma_desc_add(da, 32 * k), ptx::wgmma_desc_add(db, 32 * k), true);
       }
       ptx::wgmma_commit_group();
       ptx::wgmma_wait_group<0>();

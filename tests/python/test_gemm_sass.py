@@ -24,7 +24,8 @@ CLI = Path(os.environ.get("FP8KIT_CLI", ROOT / "build" / "release" / "fp8kit"))
 # decode-width tile at 4608 x 7168 M = 128
 TILES = {"m128n96k128_s6_wg2_c1": (3072, 7168, 512, "128,96,6,2,1,1"),
          "m64n96k128_s8_wg1_c1": (4608, 7168, 128, "64,96,8,1,1,1")}
-MAX_R2UR = 64  # 18-30 in every kernel of the shipped folders once fixed
+MAX_R2UR = 64  # 18-30 in the shipped folders' kernels once fixed, but m16n96's 277 (another cause:
+               # scripts/experiments/holds_rows_uniform.patch)
 
 
 def cuobjdump_dir() -> str | None:
