@@ -12,6 +12,11 @@
 # through the workspace and the reduce kernel), B and B2 (the same twins, tagged), C2, A (the
 # GPU's shipped folder); report.txt: C / B (tagged against the reduce kernel, same configs) and
 # A / B per cell. A call cut by LIMIT still brings back what it measured.
+# Session 42 (H100, the first version): exact, but 0.76x the reduce kernel (512 x 7168: 6.8 against
+# 4.8 us): the last split re-read each word that was not there yet one round trip at a time, and a
+# thread's words came in batches. Now every pending word is re-read at once, and the path is taken
+# only where one batch of at most 12 words a thread holds them all (m16n32 sk7, N = 512 / 576 at
+# M <= 16; the other twins' splits go through the reduce kernel in B as in C).
 set -u
 E=build-exp/split_tagged
 if [ "${1:-}" = prepare ]; then
