@@ -10,7 +10,7 @@
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
 # call archives and removes it itself; session 36 lost a call so). Order (session 42: first, on
 # any GPU, the fixed split_tagged experiment, scripts/experiments/split_tagged_call.sh, whose header
-# has its two prepare steps; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster,
+# has its prepare step; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster,
 # so the M = 512 cells may now prefer them; the plain cold decode tune has searched every shape
 # below issue 13's bars and found nothing more):
 # on an H100, STRADDLE=1 5 (the 96 / 112-wide set on the new build), then the exact tier of its

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Experiment split_tagged (scripts/experiments/split_tagged.patch, issue 13): split-K summed by each
 # tile's last split inside the GEMM from tagged 64-bit partials (value and tag in one store), no
-# reduce kernel, FP8KIT_EXP_TAGGED=1. On the CPU machine, once (the B build in a worktree, its
-# kernels into its own JIT cache, so the call carries build-exp/split_tagged alone, ~16 MB):
-#   EXP=split_tagged bash scripts/pending_calls.sh prepare   # builds build-exp/split_tagged (call 7's B)
+# reduce kernel, FP8KIT_EXP_TAGGED=1. On the CPU machine, once (main with the patch built in a
+# worktree, ~5 min on 2 cores, again when the patch or main's commit changes; its kernels into its
+# own JIT cache, not build-run's, so the call carries build-exp/split_tagged alone, ~16 MB):
 #   bash scripts/experiments/split_tagged_call.sh prepare
 # Then one device call (any GPU), carrying build-exp/split_tagged:
 #   LIMIT=520 bash scripts/experiments/split_tagged_call.sh      (timeout_s 560)
@@ -20,6 +20,14 @@
 set -u
 E=build-exp/split_tagged
 if [ "${1:-}" = prepare ]; then
+  set -o pipefail
+  patch=scripts/experiments/split_tagged.patch base=$(git rev-parse HEAD) wt=/tmp/fp8kit-split_tagged
+  if ! cmp -s $patch $E/split_tagged.patch || [ "$(cat $E/base 2> /dev/null)" != "$base" ]; then
+    git worktree remove --force $wt 2> /dev/null; rm -rf $wt $E
+    git worktree add --detach $wt HEAD > /dev/null && git -C $wt apply "$PWD/$patch" &&
+      (cd $wt && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
+      mkdir -p $E && cp $wt/build/release/{fp8kit,fp8kit_gpu_tests} $patch $E/ && echo "$base" > $E/base || exit 1
+  fi
   for dev in H200 H100_80GB_HBM3; do  # twins: every split cluster a workspace split (same tile and split)
     python3 - configs/NVIDIA_$dev $E/twins_$dev <<'PY'
 import glob, json, shutil, sys
