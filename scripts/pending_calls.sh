@@ -165,22 +165,12 @@ if [ "${1:-}" = prepare ]; then
     done
   done
   # call 7's B build (EXP=name prepare; none without EXP: its kernels would double the cache a call
-  # carries, session 40): main with experiments/<name>.patch, in a worktree (~3 min on 2 cores; again
-  # whenever the patch or main's commit changes) into build-exp/<name> (carried with build-run by call
-  # 7 only: with build-peers it would pass the 64 MiB carry), its kernels into build-run's JIT cache
-  # (each source hashes to its own entry)
-  base=$(git rev-parse HEAD)
+  # carries, session 40): experiments/build_exp.sh into build-exp/<name> (carried with build-run by
+  # call 7 only: with build-peers it would pass the 64 MiB carry), its kernels into build-run's JIT
+  # cache (each source hashes to its own entry)
   if [ -n "${EXP:-}" ]; then
     name=$EXP patch=$here/experiments/$EXP.patch
-    [ -e "$patch" ] || { echo "no experiment $patch" >&2; exit 1; }
-    wt=/tmp/fp8kit-$name
-    if ! cmp -s "$patch" "build-exp/$name/$name.patch" || [ "$(cat "build-exp/$name/base" 2> /dev/null)" != "$base" ]; then
-      git worktree remove --force "$wt" 2> /dev/null; rm -rf "$wt" "build-exp/$name"
-      git worktree add --detach "$wt" HEAD > /dev/null && git -C "$wt" apply "$patch" &&
-        (cd "$wt" && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
-        mkdir -p "build-exp/$name" && cp "$wt"/build/release/{fp8kit,fp8kit_gpu_tests} "$patch" "build-exp/$name/" &&
-        echo "$base" > "build-exp/$name/base" || exit 1
-    fi
+    bash "$here/experiments/build_exp.sh" "$name" || exit 1
     # each switch the patch reads (getenv("FP8KIT_EXP_...")) makes its own kernels; a patch's kernel
     # that spills stops its set's warm (cache warm fails on spills) and compiles on the GPU machine
     for switch in "" $(sed -n 's/^+.*getenv("\(FP8KIT_EXP_[A-Z0-9_]*\)").*/\1=1/p' "$patch"); do

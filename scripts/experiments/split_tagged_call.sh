@@ -21,13 +21,7 @@ set -u
 E=build-exp/split_tagged
 if [ "${1:-}" = prepare ]; then
   set -o pipefail
-  patch=scripts/experiments/split_tagged.patch base=$(git rev-parse HEAD) wt=/tmp/fp8kit-split_tagged
-  if ! cmp -s $patch $E/split_tagged.patch || [ "$(cat $E/base 2> /dev/null)" != "$base" ]; then
-    git worktree remove --force $wt 2> /dev/null; rm -rf $wt $E
-    git worktree add --detach $wt HEAD > /dev/null && git -C $wt apply "$PWD/$patch" &&
-      (cd $wt && cmake --preset release > /dev/null && cmake --build --preset release -j2 --target fp8kit fp8kit_gpu_tests) > /dev/null &&
-      mkdir -p $E && cp $wt/build/release/{fp8kit,fp8kit_gpu_tests} $patch $E/ && echo "$base" > $E/base || exit 1
-  fi
+  bash scripts/experiments/build_exp.sh split_tagged || exit 1
   for dev in H200 H100_80GB_HBM3; do  # twins: every split cluster a workspace split (same tile and split)
     python3 - configs/NVIDIA_$dev $E/twins_$dev <<'PY'
 import glob, json, shutil, sys
