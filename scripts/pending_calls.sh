@@ -8,16 +8,14 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 42: first, on
-# any GPU, the fixed split_tagged experiment, scripts/experiments/split_tagged_call.sh, whose header
-# has its prepare step; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster,
-# so the M = 512 cells may now prefer them; the plain cold decode tune has searched every shape
+# call archives and removes it itself; session 36 lost a call so). Order (session 43: the H100's
+# STRADDLE=1 5 and the exact tier of its merge are done, one entry shipped; split_tagged is
+# retired, see PERF.md; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster, so
+# the H200's M = 512 cells may now prefer them; the plain cold decode tune has searched every shape
 # below issue 13's bars and found nothing more):
-# on an H100, STRADDLE=1 5 (the 96 / 112-wide set on the new build), then the exact tier of its
-# merged files (CONFIGS=/tmp/fp8kit_merged GEMM_TESTS=GemmConfigsExactGpu.EveryShippedConfig 0)
-# and EXP=holds_rows_uniform DECODE=1 7 (the 16 / 32-row tiles, both orders cold; session 41 saw
-# 1536 x 7168 M = 1 0.914 in one order). On an H200: STRADDLE=1 5, then on the same warm machine
-# CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on its winners), DEEP=1 6 and 6.
+# on an H200: STRADDLE=1 5, then on the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on
+# its winners), DEEP=1 6 and 6. On an H100: EXP=holds_rows_uniform DECODE=1 7 (the 16 / 32-row
+# tiles, both orders cold; session 41 saw 1536 x 7168 M = 1 0.914 in one order).
 # A call that names nvidia-h200 may get an H100: write the first to branch on the GPU it lands on
 # (session 40's build-run/callA.sh, in its data). Calls 1, 4-8 take the running GPU's own folder
 # where there is one (an H100's).

@@ -2,8 +2,8 @@
 # Builds main with scripts/experiments/NAME.patch into build-exp/NAME (fp8kit, fp8kit_gpu_tests, the
 # patch, the last commit that changed what is built), in a worktree at /tmp/fp8kit-NAME (~3-5 min on
 # 2 cores); nothing when the folder already holds this patch on that commit (commits to scripts/ or
-# docs/ alone rebuild nothing). Used by pending_calls.sh (EXP=NAME prepare) and
-# the experiments' own call scripts.
+# docs/ alone rebuild nothing). pending_calls.sh's EXP=NAME prepare calls it; so can an experiment's
+# own call script (session 42's split_tagged_call.sh did).
 #   bash scripts/experiments/build_exp.sh NAME
 set -euo pipefail
 name=${1:?usage: build_exp.sh NAME}
