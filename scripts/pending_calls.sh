@@ -13,7 +13,8 @@
 # retired, see PERF.md; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster, so
 # the H200's M = 512 cells may now prefer them; the plain cold decode tune has searched every shape
 # below issue 13's bars and found nothing more):
-# on an H200: STRADDLE=1 5, then on the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on
+# on an H200: STRADDLE=1 5 (ONLY=3072,7168,512 with under ~6 min of budget: session 43's two
+# tries landed H100s), then on the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on
 # its winners), DEEP=1 6 and 6. On an H100: EXP=holds_rows_uniform DECODE=1 7 (the 16 / 32-row
 # tiles, both orders cold; session 41 saw 1536 x 7168 M = 1 0.914 in one order).
 # A call that names nvidia-h200 may get an H100: write the first to branch on the GPU it lands on
@@ -40,7 +41,8 @@
 #      (DeepGEMM's own tiles, cluster and tile neighbours), benched as the bench times, against the
 #      shipped configs twice and DeepGEMM on the same cells; candidate_report.py picks (5-6 min;
 #      300 s on one H100, cut at 330 on a fresh one: give it the wrapper's 570); STRADDLE=1:
-#      96 / 112-wide tiles at even rings at the cells below 0.95
+#      96 / 112-wide tiles at even rings at the cells below 0.95; ONLY="N,K,M ..." (calls 5, 6):
+#      those cells alone, e.g. ONLY=3072,7168,512 STRADDLE=1 5 on an H200 (~2-3 min)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
 #      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
 #      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
@@ -335,6 +337,13 @@ case $call in
       cells=("${cold[@]}") variants=build-run/cold timing=cold
       [ -n "${DEEP:-}" ] && cells=("${deep[@]}") variants=build-run/deep
       [ -n "${GRAPH:-}" ] && timing=graph
+    fi
+    # ONLY="N,K,M ...": those cells of the set alone (a short budget; the variant folders keep theirs)
+    if [ -n "${ONLY:-}" ]; then
+      kept=()
+      for c in "${cells[@]}"; do [[ " $ONLY " == *" ${c%%=*} "* ]] && kept+=("$c"); done
+      [ ${#kept[@]} -gt 0 ] || { echo "ONLY=$ONLY: no such cell in call $call's set" >&2; exit 2; }
+      cells=("${kept[@]}")
     fi
     # on a GPU with its own folder (an H100), the candidates replace that folder's entries
     if [ "$own" != "$h200" ]; then
