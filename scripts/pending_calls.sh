@@ -17,8 +17,8 @@
 # tries landed H100s), then on the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on
 # its winners), DEEP=1 6 and 6. On an H100: EXP=holds_rows_uniform DECODE=1 7 (the 16 / 32-row
 # tiles, both orders cold; session 41 saw 1536 x 7168 M = 1 0.914 in one order).
-# A call that names nvidia-h200 may get an H100: write the first to branch on the GPU it lands on
-# (session 40's build-run/callA.sh, in its data). Calls 1, 4-8 take the running GPU's own folder
+# A call that names nvidia-h200 may get an H100: scripts/device_next.sh runs the next calls of
+# whichever GPU came (its lists repeat this order; keep both current). Calls 1, 4-8 take the running GPU's own folder
 # where there is one (an H100's).
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One device call never wasted on the wrong GPU: a call naming nvidia-h200 often gets an H100
+# (session 43: two of three), so this runs the pending calls of whichever GPU came, from its list
+# below, in order, each while LIMIT leaves its estimate, each archived as $OUT/stepI-callN.tgz even
+# when cut. Edit the lists as calls land. Carry build-run and build-peers
+# (after `bash scripts/pending_calls.sh prepare`):
+#   LIMIT=520 bash scripts/device_next.sh        (run's timeout_s: LIMIT + 30)
+set -u
+cd "$(dirname "$0")/.."
+# "VAR=VALUE ...|CALL|SECONDS": the variables, pending_calls.sh's call, its estimate (fresh machine)
+h200_calls=(
+  "ONLY=3072,7168,512 STRADDLE=1|5|200"  # issue 12's worst H200 cell, on the 32-bit shared base
+  "CONFIGS=/tmp/fp8kit_merged|1|480"     # issue 12 side by side on what call 5 merged (if anything)
+  "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
+h100_calls=(
+  "|1|480")  # the H100 side by side on its folder (3072 x 7168 M = 512 c2, session 43, in context)
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
+case "$gpu" in *H200*) calls=("${h200_calls[@]}") ;; *) calls=("${h100_calls[@]}") ;; esac
+end=$(( $(date +%s) + ${LIMIT:-520} ))
+i=0
+for c in "${calls[@]}"; do
+  IFS='|' read -r vars call est <<< "$c"
+  i=$((i + 1)) left=$(( end - $(date +%s) ))
+  [ "$left" -ge "$est" ] || { echo "call $call ($vars): $left s left, needs ~$est: stop"; break; }
+  echo "== step $i: call $call $vars (${left} s left)"
+  # shellcheck disable=SC2086  # the variables are words
+  env $vars timeout "$left" bash scripts/pending_calls.sh "$call" "$OUT" 2>&1 | tail -25
+  # the call archives itself; one cut by the limit leaves its folder
+  [ -d "$OUT/call$call" ] && tar czf "$OUT/call$call.tgz" -C "$OUT" "call$call" &&
+    rm -rf "${OUT:?}/call$call"
+  [ -e "$OUT/call$call.tgz" ] && mv "$OUT/call$call.tgz" "$OUT/step$i-call$call.tgz"
+done
+ls -la "$OUT"
