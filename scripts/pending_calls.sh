@@ -8,18 +8,11 @@
 # call's $OUT; wrap each as
 #   timeout 570 bash scripts/pending_calls.sh N $OUT; [ -d $OUT/callN ] && tar czf $OUT/callN.tgz -C $OUT callN
 # so that a call cut by its limit still brings back one archive (never tar callN unguarded: the
-# call archives and removes it itself; session 36 lost a call so). Order (session 43: the H100's
-# STRADDLE=1 5 and the exact tier of its merge are done, one entry shipped; split_tagged is
-# retired, see PERF.md; session 41: the 32-bit shared base made the 96-wide tiles 2-5% faster, so
-# the H200's M = 512 cells may now prefer them; the plain cold decode tune has searched every shape
-# below issue 13's bars and found nothing more):
-# on an H200: STRADDLE=1 5 (ONLY=3072,7168,512 with under ~6 min of budget: session 43's two
-# tries landed H100s), then on the same warm machine CONFIGS=/tmp/fp8kit_merged 1 (issue 12 on
-# its winners), DEEP=1 6 and 6. On an H100: EXP=holds_rows_uniform DECODE=1 7 (the 16 / 32-row
-# tiles, both orders cold; session 41 saw 1536 x 7168 M = 1 0.914 in one order).
-# A call that names nvidia-h200 may get an H100: scripts/device_next.sh runs the next calls of
-# whichever GPU came (its lists repeat this order; keep both current). Calls 1, 4-8 take the running GPU's own folder
-# where there is one (an H100's).
+# call archives and removes it itself; session 36 lost a call so). The order, per GPU, is
+# scripts/device_next.sh's lists: one device call runs the next calls of whichever GPU came (a call
+# naming nvidia-h200 often gets an H100). Not on them: EXP=holds_rows_uniform DECODE=1 7 on an H100
+# (the 16 / 32-row tiles cold; its build-exp carry cannot travel with build-peers). Calls 1, 4-9
+# take the running GPU's own folder where there is one (an H100's).
 # With under ~8 min of budget: GEMM_TESTS='GemmConfigsExactGpu.*' HEURISTIC= BATCHES="512 2048" 1.
 #   0: every GEMM GPU test (call 1 runs the exact tier only), DeepGEMM built beside them (~6 min)
 #      (CONFIGS=DIR: the tests' configs, and call 1's instead of the shipped ones)
@@ -44,10 +37,8 @@
 #      96 / 112-wide tiles at even rings at the cells below 0.95; ONLY="N,K,M ..." (calls 5, 6):
 #      those cells alone, e.g. ONLY=3072,7168,512 STRADDLE=1 5 on an H200 (~2-3 min)
 #   6: issue 13, the same for cold decode: splits that fill 116-132 SMs at the 80% / 60% shapes (~4 min);
-#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages instead, with session 37's cold
-#      tune picks (--b-is-weight: 3-9% over the shipped entries there) at M = 16 / 64; GRAPH=1:
-#      timed as the side by side with DeepGEMM times, reported, never merged (its winners lose
-#      cold, session 38)
+#      DEEP=1: the M = 64 shipped configs at rings of 12-16 stages, with session 37's cold tune picks
+#      at M = 16 / 64; GRAPH=1: timed as the side by side times, reported, never merged (session 38)
 #   7: issue 12, a kernel patch of scripts/experiments/ against main (EXP=name; EXP=name prepare
 #      builds it; EXP_ENV=VAR=1 sets a switch the patch reads): B's GEMM GPU tests, then A / B and
 #      B / A on the shipped configs, A / B on the heuristic's, M >= 128, A and B on DeepGEMM's tiles
@@ -59,6 +50,9 @@
 #      GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*')
 #   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
 #      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
+#   9: issue 13, the decode weight stream against plain reads of the same bytes, four ways
+#      (scripts/experiments/floor_pattern.cu: the floor's, the GEMM's tiles sequential and in its
+#      pattern, the pattern at full occupancy), beside the cold GEMM of the same shapes (~1 min)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
@@ -191,7 +185,7 @@ if [ "${1:-}" = prepare ]; then
   exit 0
 fi
 call=$1 out=$2
-case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8) ;; *) echo "call must be 0-8 (or prepare), got $call" >&2; exit 2 ;; esac
+case $call in 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9) ;; *) echo "call must be 0-9 (or prepare), got $call" >&2; exit 2 ;; esac
 B=build-run/fp8kit T=build-run/fp8kit_gpu_tests P=build-peers
 # The library takes only the tuned files whose metadata names the GPU it runs on (and whose file
 # name carries that name's tag): on a lent GPU other than the H200 the configs were tuned on (an H100
@@ -267,6 +261,18 @@ case $call in
         meta-llama/Llama-3.1-8B-Instruct Qwen/Qwen2.5-7B-Instruct --tp-sizes 1 --batch-sizes 1 16 64 --timing cold \
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
+    ;;
+  9)  # the decode GEMM's weight stream against reads of the same bytes: its tiles, its occupancy
+    "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" -O3 -std=c++17 -arch=sm_90a "$here/experiments/floor_pattern.cu" \
+      -o /tmp/floor_pattern > "$d/nvcc.log" 2>&1 || { cat "$d/nvcc.log"; exit 1; }
+    # N K BN S: the shipped decode tiles (m16n32 sk7, m16n96 sk8, m16n64 unsplit: 112-128 CTAs)
+    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1"; do
+      # shellcheck disable=SC2086  # four numbers
+      /tmp/floor_pattern $a
+    done > "$d/floor_pattern.txt" 2>&1
+    $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 512,7168 576,7168 1536,7168 \
+      7168,2048 --batch-sizes 1 16 --timing cold --config-dir "$own" --out "$d/gemm" > "$d/gemm.txt" 2>&1
+    cat "$d/floor_pattern.txt"
     ;;
   8)  # the bench's cold rotation also makes A miss L2 (H200, session 36: that costs nothing)
     for v in cold hot hot_weight; do
