@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 # "VAR=VALUE ...|CALL|SECONDS": the variables, pending_calls.sh's call, its estimate (fresh machine)
 h200_calls=(
-  "|9|90"                                 # issue 13: where the decode weight stream loses (floor_pattern)
+  "|9|90"                                 # issue 13: where decode's weight stream loses
   "ONLY=3072,7168,512 STRADDLE=1|5|200"  # issue 12's worst H200 cell, on the 32-bit shared base
   "CONFIGS=/tmp/fp8kit_merged|1|480"     # issue 12 side by side on what call 5 merged (if anything)
   "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
