@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
   const long long per_block[] = {0, per_tile, per_tile, per_tile / 8};
   std::printf("%s, %d SMs: N %lld x K %lld bytes (%.2f MB), BN %d, split %d: %lld tiles, %d sets\n", prop.name,
               prop.multiProcessorCount, n, k, bytes / 1e6, bn, split, tiles, sets);
+  cudaEvent_t start, stop;
+  CHECK(cudaEventCreate(&start));
+  CHECK(cudaEventCreate(&stop));
   for (int mode = kSeqFull; mode <= kTilesX8; ++mode) {
     const auto launch = [&](int set) {
       Params p{reinterpret_cast<const uint4*>(static_cast<char*>(buf) + bytes * set), sink, n, k, bn, split, mode};
@@ -158,9 +161,6 @@ int main(int argc, char** argv) {
     for (int i = 0; i < calls; ++i) launch(i % sets);
     CHECK(cudaStreamEndCapture(stream, &graph));
     CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    cudaEvent_t start, stop;
-    CHECK(cudaEventCreate(&start));
-    CHECK(cudaEventCreate(&stop));
     std::vector<float> us;
     for (int r = 0; r < 18; ++r) {
       CHECK(cudaEventRecord(start, stream));
