@@ -50,9 +50,9 @@
 #      GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*')
 #   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
 #      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
-#   9: issue 13, the decode weight stream against plain reads of the same bytes, four ways
-#      (scripts/experiments/floor_pattern.cu: the floor's, the GEMM's tiles sequential and in its
-#      pattern, the pattern at full occupancy), beside the cold GEMM of the same shapes (~1 min)
+#   9: issue 13, the decode weight stream against plain reads of the same bytes, five ways
+#      (scripts/experiments/floor_pattern.cu: the floor's, one block an SM, the GEMM's tiles
+#      sequential and in its pattern, the pattern at full occupancy), beside the cold GEMM (~1 min)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
@@ -265,13 +265,13 @@ case $call in
   9)  # the decode GEMM's weight stream against reads of the same bytes: its tiles, its occupancy
     "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" -O3 -std=c++17 -arch=sm_90a "$here/experiments/floor_pattern.cu" \
       -o /tmp/floor_pattern > "$d/nvcc.log" 2>&1 || { cat "$d/nvcc.log"; exit 1; }
-    # N K BN S: the shipped decode tiles (m16n32 sk7, m16n96 sk8, m16n64 unsplit: 112-128 CTAs)
-    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1"; do
+    # N K BN S: the shipped decode tiles (m16n32 sk7, m16n96 sk8, m16n64, m16n128 sk4: 96-128 CTAs)
+    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1" "3072 7168 128 4"; do
       # shellcheck disable=SC2086  # four numbers
       /tmp/floor_pattern $a
     done > "$d/floor_pattern.txt" 2>&1
     $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 512,7168 576,7168 1536,7168 \
-      7168,2048 --batch-sizes 1 16 --timing cold --config-dir "$own" --out "$d/gemm" > "$d/gemm.txt" 2>&1
+      7168,2048 3072,7168 --batch-sizes 1 16 --timing cold --config-dir "$own" --out "$d/gemm" > "$d/gemm.txt" 2>&1
     cat "$d/floor_pattern.txt"
     ;;
   8)  # the bench's cold rotation also makes A miss L2 (H200, session 36: that costs nothing)

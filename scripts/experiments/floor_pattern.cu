@@ -1,15 +1,19 @@
-// Experiment (issue 13, session 43): why does the decode GEMM's weight stream run slower than a
-// plain read of the same bytes? At 512 x 7168 (m16n32 sk7: 112 CTAs, each 32 weight rows x 1 KB)
-// a CTA's main loop takes 2.2-2.8 us (session 35), while the bench's cold-read floor reads all
-// 3.7 MB in 2.4-2.6 us a call. This reads an N x K byte matrix four ways and times each as the
-// bench's cold timing does (a graph of programmatically chained launches over rotating copies
-// that pass 2x L2; median of replays, per launch):
-//   seq_full   the floor's way: 8 blocks of 256 threads an SM, one 16-byte load a thread a step
-//   seq_tiles  one block a GEMM tile (N/BN x S blocks), contiguous bytes, all its loads in flight
-//   tiles      one block a GEMM tile, the tile's BN rows x K/S bytes (rows K bytes apart)
-//   tiles_x8   the tile pattern spread over 8 blocks a tile (the floor's occupancy)
-// seq_tiles vs seq_full: occupancy; tiles vs seq_tiles: the access pattern; tiles vs the GEMM's
-// loop: TMA and the ring. Plain CUDA, no fp8kit code:
+// Experiment (issue 13): why does the decode GEMM run slower than a plain read of its weight?
+// Session 44 (H100, call 9's first form): at 512 x 7168 the GEMM's tile pattern read in rounds
+// (3.06 us) is 0.4 us off the floor's read (2.66) and the GEMM (4.78) 1.7 us off that; at 7168 x
+// 2048 the GEMM (7.47) is at its tiles' read (7.23) and that 0.9 us off the floor (6.34). This
+// form asks what the floor needs: every SM, or its occupancy? It reads an N x K byte matrix five
+// ways, each timed as the bench's cold timing does (a graph of programmatically chained launches
+// over rotating copies that pass 2x L2; median of replays, per launch):
+//   seq_full   the floor's way: 8 blocks of 256 threads an SM, grid-stride 16-byte loads
+//   seq_sm     one block an SM, an equal contiguous share each, a deep ring of loads in flight
+//   seq_tiles  one block a GEMM tile (N/BN x S blocks), contiguous bytes, the same ring
+//   tiles      one block a GEMM tile, its BN rows x K/S bytes (rows K bytes apart), the same ring
+//   tiles_x8   the tile pattern over 8 blocks a tile (the floor's occupancy), a ring of 2 rounds
+// The ring: rounds of 8 KB (2 loads a thread) through cp.async, kDeep rounds (128 KB, deeper than
+// any GEMM ring's B bytes) in flight, as a TMA ring keeps its stages in flight.
+// seq_sm vs seq_full: does one block an SM reach the floor?  seq_tiles vs seq_sm: the SMs a GEMM
+// leaves idle;  tiles vs seq_tiles: the access pattern;  the GEMM vs tiles: the GEMM's own cost.
 //   nvcc -O3 -std=c++17 -arch=sm_90a scripts/experiments/floor_pattern.cu -o /tmp/floor_pattern
 //   /tmp/floor_pattern N K BN S      (e.g. 512 7168 32 7)
 #include <cuda_runtime.h>
@@ -28,8 +32,9 @@
     }                                                                                 \
   } while (0)
 
-enum Mode { kSeqFull, kSeqTiles, kTiles, kTilesX8 };
-constexpr int kThreads = 256, kInFlight = 8;
+enum Mode { kSeqFull, kSeqSm, kSeqTiles, kTiles, kTilesX8 };
+constexpr int kThreads = 256, kRoundLoads = 2, kRound = kThreads * kRoundLoads;  // vectors a round
+constexpr int kDeep = 16, kShallow = 2;  // rounds in flight: one block an SM / eight
 
 struct Params {
   const uint4* src;
@@ -38,32 +43,78 @@ struct Params {
   int bn, split, mode;
 };
 
-// Block b's share: its first vector and, for the tile modes, the row segment it walks. Addresses
-// step by kThreads vectors with a carry, not a division a load, so a thread's loads issue back to
-// back (divisions between them held each ~100-200 cycles).
-struct Share {
-  long long base;   // vector index of the share's first vector (tile modes: of its tile)
-  unsigned seg;     // vectors a row segment (tile modes)
-  unsigned row;     // vectors a row
-  unsigned first;   // the share's first vector within its tile (tiles_x8)
+// A block's share of the matrix: `count` vectors, the i-th at base + row * row_vecs + col with
+// (row, col) = divmod(first + i, seg). Contiguous shares have one endless row. The cursor steps by
+// kThreads vectors with a carry, not a division a load, so a thread's loads issue back to back.
+struct Cursor {
+  long long base;
+  unsigned seg, row_vecs, row, col, count;
+  __device__ long long next() {
+    const long long v = base + static_cast<long long>(row) * row_vecs + col;
+    row += kThreads / seg;
+    col += kThreads % seg;
+    if (col >= seg) col -= seg, ++row;
+    return v;
+  }
 };
 
-__device__ __forceinline__ Share share_of(const Params& p, unsigned b) {
-  const unsigned row_vecs = static_cast<unsigned>(p.k / 16), seg = row_vecs / p.split;
-  if (p.mode == kSeqTiles) return {static_cast<long long>(b) * p.bn * seg, seg, row_vecs, 0};
-  const unsigned parts = p.mode == kTilesX8 ? 8 : 1, tile = b / parts, n_tiles = static_cast<unsigned>(p.n / p.bn);
-  const unsigned n_tile = tile % n_tiles, split = tile / n_tiles;
-  return {static_cast<long long>(n_tile) * p.bn * row_vecs + split * seg, seg, row_vecs, (b % parts) * (p.bn * seg / parts)};
+__device__ Cursor share_of(const Params& p, unsigned b) {
+  const unsigned row_vecs = static_cast<unsigned>(p.k / 16), seg = row_vecs / p.split, endless = 0x7fffffffu;
+  const long long total = p.n * row_vecs, tile = static_cast<long long>(p.bn) * seg;
+  Cursor c{0, endless, 0, 0, threadIdx.x, 0};
+  if (p.mode == kSeqSm) {
+    const long long per = (total + gridDim.x - 1) / gridDim.x, begin = min(total, per * b);
+    c.base = begin, c.count = static_cast<unsigned>(min(per, total - begin));
+  } else if (p.mode == kSeqTiles) {
+    c.base = b * tile, c.count = static_cast<unsigned>(tile);
+  } else {
+    const unsigned parts = p.mode == kTilesX8 ? 8 : 1, t = b / parts, n_tiles = static_cast<unsigned>(p.n / p.bn);
+    const unsigned first = (b % parts) * static_cast<unsigned>(tile / parts) + threadIdx.x;
+    c = {static_cast<long long>(t % n_tiles) * p.bn * row_vecs + (t / n_tiles) * seg, seg, row_vecs, first / seg,
+         first % seg, static_cast<unsigned>(tile / parts)};
+  }
+  return c;
 }
 
-// A 16-byte cp.async into shared memory (zero-filled past the share): the loads of a round are all
-// in flight before any is waited on, as a TMA ring's are; register loads did not stay so (ptxas
-// consumed the first values after two to four loads).
+// A 16-byte cp.async into shared memory (zero-filled past the share): a round's loads are in
+// flight before any is waited on, as a TMA ring's are.
 __device__ __forceinline__ void copy16(uint4* dst, const uint4* src, bool ok) {
   const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(d), "l"(src), "r"(ok ? 16 : 0) : "memory");
 }
 
+// The share through a ring of kDepth rounds: round r + kDepth - 1 is issued before round r is
+// used. A thread uses only the vectors it copied itself, so its own cp.async wait suffices.
+template <int kDepth>
+__device__ unsigned stream_share(const Params& p, Cursor c, uint4* ring) {
+  const unsigned rounds = (c.count + kRound - 1) / kRound;
+  unsigned x = 0, issued = 0;
+  const auto issue = [&] {
+    if (issued < rounds) {
+#pragma unroll
+      for (int u = 0; u < kRoundLoads; ++u) {
+        const bool ok = issued * kRound + u * kThreads + threadIdx.x < c.count;
+        const long long v = c.next();
+        copy16(&ring[(issued % kDepth) * kRound + u * kThreads + threadIdx.x], p.src + (ok ? v : 0), ok);
+      }
+    }
+    ++issued;
+    asm volatile("cp.async.commit_group;" ::: "memory");  // empty past the end: the wait count holds
+  };
+  for (int r = 0; r < kDepth - 1; ++r) issue();
+  for (unsigned r = 0; r < rounds; ++r) {
+    issue();
+    asm volatile("cp.async.wait_group %0;" ::"n"(kDepth - 1) : "memory");
+#pragma unroll
+    for (int u = 0; u < kRoundLoads; ++u) {
+      const uint4 v = ring[(r % kDepth) * kRound + u * kThreads + threadIdx.x];
+      x ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+  }
+  return x;
+}
+
+template <int kDepth>
 __global__ void __launch_bounds__(kThreads) read_pattern(Params p) {
   asm volatile("griddepcontrol.wait;" ::: "memory");
   asm volatile("griddepcontrol.launch_dependents;");
@@ -75,34 +126,8 @@ __global__ void __launch_bounds__(kThreads) read_pattern(Params p) {
       x ^= v.x ^ v.y ^ v.z ^ v.w;
     }
   } else {
-    extern __shared__ uint4 staged[];  // one round's vectors (up to 32 KB; none for seq_full)
-    const Share sh = share_of(p, blockIdx.x);
-    const unsigned per_block = static_cast<unsigned>(p.bn * (p.k / 16 / p.split) / (p.mode == kTilesX8 ? 8 : 1));
-    const bool seq = p.mode == kSeqTiles;
-    // this thread's next vector: (row, col) of the tile, or a plain offset
-    unsigned v0 = sh.first + threadIdx.x, row = seq ? 0 : v0 / sh.seg, col = seq ? v0 : v0 % sh.seg;
-    const unsigned step_rows = kThreads / sh.seg, step_cols = kThreads % sh.seg;
-    for (unsigned i0 = threadIdx.x; i0 < per_block; i0 += kThreads * kInFlight) {
-#pragma unroll
-      for (int u = 0; u < kInFlight; ++u) {
-        const long long vec = seq ? sh.base + col : sh.base + static_cast<long long>(row) * sh.row + col;
-        const bool ok = i0 + u * kThreads < per_block;
-        copy16(&staged[u * kThreads + threadIdx.x], p.src + (ok ? vec : 0), ok);
-        if (seq) {
-          col += kThreads;
-        } else {
-          row += step_rows;
-          col += step_cols;
-          if (col >= sh.seg) col -= sh.seg, ++row;
-        }
-      }
-      asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;" ::: "memory");
-#pragma unroll
-      for (int u = 0; u < kInFlight; ++u) {
-        const uint4 v = staged[u * kThreads + threadIdx.x];
-        x ^= v.x ^ v.y ^ v.z ^ v.w;
-      }
-    }
+    extern __shared__ uint4 ring[];
+    x = stream_share<kDepth>(p, share_of(p, blockIdx.x), ring);
   }
   if (x == 0x9E3779B9u) p.sink[blockIdx.x] = x;  // keeps the loads; never true for the zero fill
 }
@@ -129,30 +154,31 @@ int main(int argc, char** argv) {
   CHECK(cudaMalloc(&sink, 1 << 20));
   cudaStream_t stream;
   CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  const long long tiles = (n / bn) * split;
-  const char* names[] = {"seq_full", "seq_tiles", "tiles", "tiles_x8"};
-  const long long grids[] = {prop.multiProcessorCount * 8LL, tiles, tiles, tiles * 8};
-  const long long per_tile = bn * (k / 16 / split);
-  const long long per_block[] = {0, per_tile, per_tile, per_tile / 8};
-  std::printf("%s, %d SMs: N %lld x K %lld bytes (%.2f MB), BN %d, split %d: %lld tiles, %d sets\n", prop.name,
-              prop.multiProcessorCount, n, k, bytes / 1e6, bn, split, tiles, sets);
+  const int deep_smem = kDeep * kRound * 16, shallow_smem = kShallow * kRound * 16;
+  CHECK(cudaFuncSetAttribute(read_pattern<kDeep>, cudaFuncAttributeMaxDynamicSharedMemorySize, deep_smem));
+  const long long tiles = (n / bn) * split, sms = prop.multiProcessorCount;
+  const char* names[] = {"seq_full", "seq_sm", "seq_tiles", "tiles", "tiles_x8"};
+  const long long grids[] = {sms * 8, sms, tiles, tiles, tiles * 8};
+  std::printf("%s, %lld SMs: N %lld x K %lld bytes (%.2f MB), BN %d, split %d: %lld tiles, %d sets\n", prop.name,
+              sms, n, k, bytes / 1e6, bn, split, tiles, sets);
   cudaEvent_t start, stop;
   CHECK(cudaEventCreate(&start));
   CHECK(cudaEventCreate(&stop));
   for (int mode = kSeqFull; mode <= kTilesX8; ++mode) {
+    const bool shallow = mode == kTilesX8 || mode == kSeqFull;
     const auto launch = [&](int set) {
       Params p{reinterpret_cast<const uint4*>(static_cast<char*>(buf) + bytes * set), sink, n, k, bn, split, mode};
       cudaLaunchConfig_t cfg{};
       cfg.gridDim = dim3(static_cast<unsigned>(grids[mode]));
       cfg.blockDim = dim3(kThreads);
-      cfg.dynamicSmemBytes = static_cast<size_t>(std::min<long long>(per_block[mode], kInFlight * kThreads)) * 16;
+      cfg.dynamicSmemBytes = mode == kSeqFull ? 0 : shallow ? shallow_smem : deep_smem;
       cfg.stream = stream;
       cudaLaunchAttribute attr{};
       attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
       attr.val.programmaticStreamSerializationAllowed = 1;
       cfg.attrs = &attr;
       cfg.numAttrs = 1;
-      CHECK(cudaLaunchKernelEx(&cfg, read_pattern, p));
+      CHECK(shallow ? cudaLaunchKernelEx(&cfg, read_pattern<kShallow>, p) : cudaLaunchKernelEx(&cfg, read_pattern<kDeep>, p));
     };
     const int calls = std::max(sets, 200 / sets * sets);
     cudaGraph_t graph;
