@@ -265,8 +265,9 @@ case $call in
   9)  # the decode GEMM's weight stream against reads of the same bytes: its tiles, its occupancy
     "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" -O3 -std=c++17 -arch=sm_90a "$here/experiments/floor_pattern.cu" \
       -o /tmp/floor_pattern > "$d/nvcc.log" 2>&1 || { cat "$d/nvcc.log"; exit 1; }
-    # N K BN S: the shipped decode tiles (m16n32 sk7, m16n96 sk8, m16n64, m16n128 sk4: 96-128 CTAs)
-    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1" "3072 7168 128 4"; do
+    # N K BN S: shipped tiles (96-128 CTAs), then 512 x 7168 on 16 / 32 / 64 SMs (can so few stream it?)
+    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1" "3072 7168 128 4" \
+      "512 7168 32 1" "512 7168 16 1" "512 7168 16 2"; do
       # shellcheck disable=SC2086  # four numbers
       /tmp/floor_pattern $a
     done > "$d/floor_pattern.txt" 2>&1
