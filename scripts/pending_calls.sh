@@ -50,9 +50,8 @@
 #      GEMM_TESTS='GemmConfigsExactGpu.*:SplitClusterGpu.*')
 #   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
 #      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
-#   9: issue 13, the decode weight stream against plain reads of the same bytes, five ways
-#      (scripts/experiments/floor_pattern.cu: the floor's, one block an SM, the GEMM's tiles
-#      sequential and in its pattern, the pattern at full occupancy), beside the cold GEMM (~1 min)
+#   9: issue 13, the decode weight stream against plain reads of the same bytes, five ways, beside
+#      the cold GEMM, and 512 x 7168 on few CTAs (scripts/experiments/floor_pattern_call.sh, ~2 min)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
@@ -262,18 +261,8 @@ case $call in
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
     ;;
-  9)  # the decode GEMM's weight stream against reads of the same bytes: its tiles, its occupancy
-    "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" -O3 -std=c++17 -arch=sm_90a "$here/experiments/floor_pattern.cu" \
-      -o /tmp/floor_pattern > "$d/nvcc.log" 2>&1 || { cat "$d/nvcc.log"; exit 1; }
-    # N K BN S: shipped tiles (96-128 CTAs), then 512 x 7168 on 16 / 32 / 64 SMs (can so few stream it?)
-    for a in "512 7168 32 7" "576 7168 32 7" "1536 7168 96 8" "7168 2048 64 1" "3072 7168 128 4" \
-      "512 7168 32 1" "512 7168 16 1" "512 7168 16 2"; do
-      # shellcheck disable=SC2086  # four numbers
-      /tmp/floor_pattern $a
-    done > "$d/floor_pattern.txt" 2>&1
-    $B bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --shapes 512,7168 576,7168 1536,7168 \
-      7168,2048 3072,7168 --batch-sizes 1 16 --timing cold --config-dir "$own" --out "$d/gemm" > "$d/gemm.txt" 2>&1
-    cat "$d/floor_pattern.txt"
+  9)  # the decode GEMM's weight stream against reads of the same bytes; few CTAs with all of K
+    bash "$here/experiments/floor_pattern_call.sh" $B "$own" "$gpu_name" "$d"
     ;;
   8)  # the bench's cold rotation also makes A miss L2 (H200, session 36: that costs nothing)
     for v in cold hot hot_weight; do
