@@ -16,9 +16,14 @@ h200_calls=(
 h100_calls=(
   "|9|120"   # issue 13: where the decode weight stream loses (floor_pattern)
   "|1|480")  # the H100 side by side on its folder (3072 x 7168 M = 512 c2, session 43, in context)
+# LIST=decode, either GPU: issue 13's probes, carrying build-run and build-exp/kdeal (no peers: the
+# three folders pass the 64 MiB carry; after `build_exp.sh kdeal` and `kdeal_call.sh prepare`).
+# "exp:NAME" runs scripts/experiments/NAME_call.sh OUT, which fills OUT/NAME.
+decode_calls=("|9|120" "|exp:kdeal|200")
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
-case "$gpu" in *H200*) calls=("${h200_calls[@]}") ;; *) calls=("${h100_calls[@]}") ;; esac
+case "${LIST:-}:$gpu" in decode:*) calls=("${decode_calls[@]}") ;; *H200*) calls=("${h200_calls[@]}") ;;
+  *) calls=("${h100_calls[@]}") ;; esac
 end=$(( $(date +%s) + ${LIMIT:-520} ))
 i=0
 for c in "${calls[@]}"; do
@@ -26,11 +31,12 @@ for c in "${calls[@]}"; do
   i=$((i + 1)) left=$(( end - $(date +%s) ))
   [ "$left" -ge "$est" ] || { echo "call $call ($vars): $left s left, needs ~$est: stop"; break; }
   echo "== step $i: call $call $vars (${left} s left)"
+  folder=call$call cmd=(bash scripts/pending_calls.sh "$call" "$OUT")
+  [[ $call == exp:* ]] && folder=${call#exp:} cmd=(bash "scripts/experiments/${call#exp:}_call.sh" "$OUT")
   # shellcheck disable=SC2086  # the variables are words
-  env $vars timeout "$left" bash scripts/pending_calls.sh "$call" "$OUT" 2>&1 | tail -25
-  # the call archives itself; one cut by the limit leaves its folder
-  [ -d "$OUT/call$call" ] && tar czf "$OUT/call$call.tgz" -C "$OUT" "call$call" &&
-    rm -rf "${OUT:?}/call$call"
-  [ -e "$OUT/call$call.tgz" ] && mv "$OUT/call$call.tgz" "$OUT/step$i-call$call.tgz"
+  env $vars timeout "$left" "${cmd[@]}" 2>&1 | tail -25
+  # a pending call archives itself; an experiment, or a call cut by the limit, leaves its folder
+  [ -d "$OUT/$folder" ] && tar czf "$OUT/$folder.tgz" -C "$OUT" "$folder" && rm -rf "${OUT:?}/$folder"
+  [ -e "$OUT/$folder.tgz" ] && mv "$OUT/$folder.tgz" "$OUT/step$i-$folder.tgz"
 done
 ls -la "$OUT"

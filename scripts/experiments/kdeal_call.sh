@@ -26,7 +26,11 @@ for c in "${cands[@]}"; do
   rm -rf "$f" && python3 $here/../force_gemm_configs.py "$f" "${shape%,*}" "${shape#*,}" 1="$cfg" 16="$cfg" \
     --device "$gpu_name" > /dev/null || exit 1
 done
-if [ "${1:-}" = prepare ]; then  # compile the candidates into the experiment's cache on the CPU
+if [ "${1:-}" = prepare ]; then  # compile the shipped configs and the candidates into the experiment's cache
+  for dev in "NVIDIA H200" "NVIDIA H100 80GB HBM3"; do
+    FP8KIT_CACHE_DIR=$PWD/$X/jit $X/fp8kit cache warm --device-name "$dev" --model deepseek-ai/DeepSeek-V3 --tp 8 \
+      --batch-sizes 1 16 --config-dir "configs/${dev// /_}" | tail -1
+  done
   for c in "${cands[@]}"; do
     read -r name shape cfg <<< "$c"
     FP8KIT_CACHE_DIR=$PWD/$X/jit $X/fp8kit cache warm --device-name "$gpu_name" --model deepseek-ai/DeepSeek-V3 \
