@@ -247,10 +247,12 @@ TEST(TuneRun, UnitsAreEveryBatchSizeOnceLongestFirst) {
 }
 
 // One shape's batch sizes run on both workers at once, and its file is still written once: the
-// worker time the item spent (time_spent_s) exceeds the run's wall time.
+// worker time the item spent (time_spent_s) exceeds the run's wall time. Measurements sleep 30 ms,
+// so sleeping, which overlaps, outweighs the workers' CPU time, which need not on a busy machine
+// (at 10 ms a CI clone beside a build measured 1.28x).
 TEST(TuneRun, OneItemsBatchSizesSpreadOverTwoWorkers) {
   TempDir dir;
-  TuneOptions o = tiny_tune(dir.path(), "sleep-ms=10", 2);
+  TuneOptions o = tiny_tune(dir.path(), "sleep-ms=30", 2);
   o.items.resize(1);
   o.items[0].batch_sizes = {1, 16, 64, 4096};
   const TuneReport r = run_tune(o);
