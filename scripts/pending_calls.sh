@@ -51,7 +51,7 @@
 #   8: issue 13, cold as built, with --hot-activations, and with --b-is-weight too: DeepSeek-V3 and
 #      token x channel (Llama-3.1-8B, Qwen2.5-7B), M = 1 / 16 / 64, beside cuBLASLt and bf16 (~6 min)
 #   9: issue 13, the decode weight stream against plain reads of the same bytes, five ways, beside
-#      the cold GEMM, and 512 x 7168 on few CTAs (scripts/experiments/floor_pattern_call.sh, ~2 min)
+#      the cold GEMM (scripts/experiments/floor_pattern_call.sh, ~1 min)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cand=(3072,7168,512=128,96,7,2,1,1/128,96,6,2,1,1/128,96,7,2,1,2/128,96,5,2,1,1/128,96,6,2,2,1
@@ -261,8 +261,8 @@ case $call in
         --config-dir $cfg --out "$d/token_channel_${cfg##*/}" > "$d/token_channel_${cfg##*/}.txt" 2>&1
     done
     ;;
-  9)  # the decode GEMM's weight stream against reads of the same bytes; few CTAs with all of K
-    bash "$here/experiments/floor_pattern_call.sh" $B "$own" "$gpu_name" "$d"
+  9)  # the decode GEMM's weight stream against reads of the same bytes
+    bash "$here/experiments/floor_pattern_call.sh" $B "$own" "$d"
     ;;
   8)  # the bench's cold rotation also makes A miss L2 (H200, session 36: that costs nothing)
     for v in cold hot hot_weight; do
