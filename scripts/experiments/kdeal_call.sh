@@ -9,13 +9,17 @@
 set -u
 cd "$(dirname "$0")/../.."
 here=scripts/experiments X=build-exp/kdeal
-# name N,K BM,BN,STAGES,WG,CM,CN[,SPLIT]: two consumers (wg 2) beside one (wg 1)
-cands=("n32all 512,7168 16,32,32,2,1,1" "n32all_wg1 512,7168 16,32,32,1,1,1"
+# name N,K BM,BN,STAGES,WG,CM,CN[,SPLIT[,CLUSTER]]: two consumers (wg 2) beside one (wg 1). Call 9
+# (session 45) read 512 x 7168 in 3.7-4.0 us on 32 blocks and 2.7-2.9 on 64: so the splits of 2-4,
+# summed in the cluster (no partials in HBM, no second grid) as well as through the workspace.
+cands=("n32sk7 512,7168 16,32,8,2,1,1,7"
   "n16all 512,7168 16,16,32,2,1,1" "n16all_wg1 512,7168 16,16,32,1,1,1"
   "n16sk2 512,7168 16,16,28,2,1,1,2" "n16sk2_wg1 512,7168 16,16,28,1,1,1,2"
-  "n16sk4 512,7168 16,16,16,2,1,1,4" "n32sk7 512,7168 16,32,8,2,1,1,7"
-  "n16all 576,7168 16,16,32,2,1,1" "n16sk2 576,7168 16,16,28,2,1,1,2"
-  "n16all 1536,7168 16,16,32,2,1,1" "n32sk2 1536,7168 16,32,16,2,1,1,2"
+  "n16sk2cl 512,7168 16,16,28,2,1,1,2,1" "n16sk2cl_wg1 512,7168 16,16,28,1,1,1,2,1"
+  "n32sk4cl 512,7168 16,32,14,2,1,1,4,1" "n32sk4cl_wg1 512,7168 16,32,14,1,1,1,4,1"
+  "n16sk4cl 512,7168 16,16,14,2,1,1,4,1"
+  "n16sk2cl 576,7168 16,16,28,2,1,1,2,1" "n32sk4cl 576,7168 16,32,14,2,1,1,4,1"
+  "n32sk2cl 1536,7168 16,32,28,2,1,1,2,1" "n64sk4cl 1536,7168 16,64,14,2,1,1,4,1"
   "n64 7168,2048 16,64,8,2,1,1" "n32 7168,2048 16,32,16,2,1,1")
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2> /dev/null | head -1)
 gpu_name=${gpu_name:-NVIDIA H200}
