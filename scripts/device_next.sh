@@ -10,16 +10,15 @@ cd "$(dirname "$0")/.."
 # "VAR=VALUE ...|CALL|SECONDS": the variables, pending_calls.sh's call, its estimate (fresh machine)
 h200_calls=(
   "|9|90"                                # issue 13: where decode's weight stream loses
+  "|exp:inflight|90"                     # issue 13: few-CTA decode against its bytes in flight
   "ONLY=3072,7168,512 STRADDLE=1|5|200"  # issue 12's worst H200 cell, on the 32-bit shared base
   "CONFIGS=/tmp/fp8kit_merged|1|480"     # issue 12 side by side on what call 5 merged (if anything)
   "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
 h100_calls=(
-  "|9|90"   # issue 13: where the decode weight stream loses (floor_pattern)
-  "|1|480")  # the H100 side by side on its folder (3072 x 7168 M = 512 c2, session 43, in context)
-# LIST=decode, either GPU: issue 13's probes, carrying build-run and build-exp/kdeal (no peers: the
-# three folders pass the 64 MiB carry; after `build_exp.sh kdeal` and `kdeal_call.sh prepare`).
-# "exp:NAME" runs scripts/experiments/NAME_call.sh OUT, which fills OUT/NAME.
-decode_calls=("|9|90" "|exp:kdeal|200")
+  "|exp:inflight|90")  # issue 13: the few-CTA decode GEMM against the weight bytes it keeps in flight
+# LIST=decode, either GPU: issue 13's probes (build-run is enough). "exp:NAME" runs
+# scripts/experiments/NAME_call.sh OUT, which fills OUT/NAME.
+decode_calls=("|exp:inflight|90" "|9|90")
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
 case "${LIST:-}:$gpu" in decode:*) calls=("${decode_calls[@]}") ;; *H200*) calls=("${h200_calls[@]}") ;;

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Pending call 9 (issue 13): decode's weight stream against plain reads of the same bytes
-# (floor_pattern.cu), beside the cold GEMM of the same shapes on the shipped configs. What few CTAs
-# that take all of K pay in their K chain is kdeal_call.sh's (with one consumer and with two).
+# (floor_pattern.cu), beside the cold GEMM of the same shapes on the shipped configs.
 #   scripts/experiments/floor_pattern_call.sh FP8KIT CONFIG_DIR OUT_DIR   (from the repo root)
 set -u
 B=$1 own=$2 d=$3
