@@ -16,9 +16,11 @@ h200_calls=(
   "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
 h100_calls=(
   "|exp:inflight|90")  # issue 13: the few-CTA decode GEMM against the weight bytes it keeps in flight
-# LIST=decode, either GPU: issue 13's probes (build-run is enough). "exp:NAME" runs
+# LIST=decode, either GPU: issue 13's probes, carrying build-run and build-exp/l2ahead (after
+# `EXP=l2ahead bash scripts/pending_calls.sh prepare`). "exp:NAME" runs
 # scripts/experiments/NAME_call.sh OUT, which fills OUT/NAME.
-decode_calls=("|exp:inflight|90" "|9|90")
+decode_calls=("|exp:inflight|90" "INFLIGHT_BIN=build-exp/l2ahead|exp:inflight|90"
+  "EXP=l2ahead DECODE=1|7|420")
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
 case "${LIST:-}:$gpu" in decode:*) calls=("${decode_calls[@]}") ;; *H200*) calls=("${h200_calls[@]}") ;;

@@ -4,13 +4,16 @@
 # m16n16 full-K tile (32 CTAs, 32 stages of 2 KB of B: 64 KB) took 8.4 us. The same tiles at other
 # ring depths and widths (main's binary, one consumer), and the M = 1 / 16 gap some tiles showed
 # (m16n32 s16 at 7168 x 2048: 10.4 against 7.9 us) swept over M.
+# INFLIGHT_BIN=build-exp/l2ahead times the same on experiment l2ahead's binary (B streamed into L2
+# 128 KB ahead of the ring).
 #   bash scripts/experiments/inflight_call.sh OUT_DIR     (on the GPU; carry build-run)
 set -u
 cd "$(dirname "$0")/../.."
 d=${1:?usage: inflight_call.sh OUT_DIR}/inflight
-mkdir -p "$d"
+bin=${INFLIGHT_BIN:-build-run}
+mkdir -p "$d" && echo "$bin" > "$d/binary.txt"
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
-export FP8KIT_CACHE_DIR=$PWD/build-run/jit
+export FP8KIT_CACHE_DIR=$PWD/$bin/jit
 # name N,K M-LIST BM,BN,STAGES,WG,CM,CN[,SPLIT]  (B bytes in flight a CTA: stages x block_n x 128)
 cands=("n16s8 512,7168 16 16,16,8,1,1,1" "n16s16 512,7168 16 16,16,16,1,1,1" "n16s32 512,7168 16 16,16,32,1,1,1"
   "n32s16 512,7168 16 16,32,16,1,1,1" "n32s32 512,7168 16 16,32,32,1,1,1"
@@ -23,7 +26,7 @@ for c in "${cands[@]}"; do
   for m in ${ms//,/ }; do args+=("$m=$cfg"); done
   rm -rf "$f" && python3 scripts/force_gemm_configs.py "$f" "${shape%,*}" "${shape#*,}" "${args[@]}" \
     --device "$gpu_name" > /dev/null || exit 1
-  build-run/fp8kit bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --timing cold \
+  $bin/fp8kit bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --timing cold \
     --batch-sizes ${ms//,/ } --shapes "$shape" --config-dir "$f" --out "$d/${f##*/}" > "$d/${f##*/}.txt" 2>&1 ||
     echo "${f##*/}: failed (see its log)"
 done
