@@ -10,6 +10,9 @@
 //   b_wide   one box of BN x 256 bytes (no swizzle) a stage of two K blocks: half the TMA count
 //   b_prod4  B split over 4 producer threads, one TMA each of BN/4 rows: the same bytes in more,
 //            smaller boxes issued from several threads
+//   b_3d     one box of J K blocks a stage through a 3-D map {128 bytes, rows, K blocks}: each K
+//            block lands as its own 128B-swizzled BN x 128 tile, as the wgmma reads it (J = 4 at
+//            BN 16, 2 at BN 32): a quarter or half the TMA count with the GEMM's layout
 //   cp_async the stage's bytes through cp.async, 16 bytes a thread (call 9's floor way, the GEMM's
 //            order: all BN rows of one K block a stage)
 // Each is timed as the bench's cold timing does (a graph of programmatically chained launches over
@@ -34,7 +37,7 @@
     }                                                                                 \
   } while (0)
 
-enum Mode { kB, kBASA, kWide, kProd4, kCpAsync, kModes };
+enum Mode { kB, kBASA, kWide, kProd4, kB3D, kCpAsync, kModes };
 constexpr int kThreads = 128, kBlockK = 128, kSlot = 8192;  // a stage's shared bytes (BN <= 32)
 
 struct Params {
@@ -71,7 +74,7 @@ __device__ __forceinline__ void tma(void* dst, const CUtensorMap* map, unsigned 
 }
 
 struct Maps {
-  CUtensorMap b, b_wide, b_quarter, a, sa;
+  CUtensorMap b, b_wide, b_quarter, b_3d, a, sa;
 };
 
 // The tile's K blocks through a kDepth ring: thread 0 (threads 0-3 for b_prod4) fills stages, warp
@@ -84,7 +87,7 @@ __global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ M
   asm volatile("griddepcontrol.launch_dependents;");
   const int n_tiles = p.n / p.bn, n_tile = blockIdx.x % n_tiles, part = blockIdx.x / n_tiles;
   const int kb_per = p.k / kBlockK / p.split, kb0 = part * kb_per, row0 = p.set * p.n + n_tile * p.bn;
-  const int step = kMode == kWide ? 2 : 1, stages = kb_per / step;
+  const int step = kMode == kWide ? 2 : kMode == kB3D ? kSlot / (p.bn * kBlockK) : 1, stages = kb_per / step;
   const unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(ring) + 1023) & ~1023ull);
   if (kMode == kCpAsync) {
     const int vecs = p.bn * kBlockK / 16;  // a stage's 16-byte vectors
@@ -122,6 +125,13 @@ __global__ void __launch_bounds__(kThreads) tma_stream(const __grid_constant__ M
         continue;
       }
       arrive_tx(&full[s], bytes);
+      if (kMode == kB3D) {
+        asm volatile(
+            "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4, %5}], [%2];"
+            ::"r"(smem(slot)), "l"(&m.b_3d), "r"(smem(&full[s])), "r"(0), "r"(row0), "r"(kb)
+            : "memory");
+        continue;
+      }
       if (kMode == kBASA) {
         tma(slot + b_bytes, &m.a, &full[s], kb * kBlockK, 0);
         tma(slot + b_bytes + 16 * kBlockK, &m.sa, &full[s], 0, kb);
@@ -187,6 +197,7 @@ static void launch_mode(int mode, int depth, cudaStream_t s, int grid, const Map
     case kBASA: return launch<kBASA>(depth, s, grid, m, p);
     case kWide: return launch<kWide>(depth, s, grid, m, p);
     case kProd4: return launch<kProd4>(depth, s, grid, m, p);
+    case kB3D: return launch<kB3D>(depth, s, grid, m, p);
     default: return launch<kCpAsync>(depth, s, grid, m, p);
   }
 }
@@ -221,9 +232,21 @@ int main(int argc, char** argv) {
   const unsigned long long rows = static_cast<unsigned long long>(n) * sets;
   const auto u8 = CU_TENSOR_MAP_DATA_TYPE_UINT8;
   Maps m;
+  bool b3d_ok = false;
   m.b = map_2d(u8, b, k, rows, k, kBlockK, bn, CU_TENSOR_MAP_SWIZZLE_128B);
   m.b_wide = map_2d(u8, b, k, rows, k, 2 * kBlockK, bn, CU_TENSOR_MAP_SWIZZLE_NONE);
   m.b_quarter = map_2d(u8, b, k, rows, k, kBlockK, bn / 4, CU_TENSOR_MAP_SWIZZLE_128B);
+  {  // {128 bytes, rows, K blocks}: row stride K, K-block stride 128 bytes
+    const int j = kSlot / (bn * kBlockK);
+    const cuuint64_t dims[3] = {kBlockK, rows, static_cast<cuuint64_t>(kblocks)};
+    const cuuint64_t strides[2] = {static_cast<cuuint64_t>(k), kBlockK};
+    const cuuint32_t box[3] = {kBlockK, static_cast<cuuint32_t>(bn), static_cast<cuuint32_t>(j)}, one[3] = {1, 1, 1};
+    const CUresult r = encode(&m.b_3d, u8, 3, b, dims, strides, box, one, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                              CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) std::printf("b_3d: cuTensorMapEncodeTiled failed (%d), its rows are not run\n", r);
+    b3d_ok = r == CUDA_SUCCESS && (k / kBlockK / split) % j == 0;
+  }
   m.a = map_2d(u8, a, k, arows, k, kBlockK, 16, CU_TENSOR_MAP_SWIZZLE_128B);
   m.sa = map_2d(CU_TENSOR_MAP_DATA_TYPE_FLOAT32, sa, arows, kblocks, sa_cols * 4, 16, 1, CU_TENSOR_MAP_SWIZZLE_NONE);
   cudaStream_t stream;
@@ -231,11 +254,12 @@ int main(int argc, char** argv) {
   const int grid = (n / bn) * split;
   std::printf("%s: N %d x K %d bytes (%.2f MB), BN %d, split %d: %d CTAs, A rows %d, %d sets\n", prop.name, n, k,
               bytes / 1e6, bn, split, grid, arows, sets);
-  const char* names[] = {"b", "b_a_sa", "b_wide", "b_prod4", "cp_async"};
+  const char* names[] = {"b", "b_a_sa", "b_wide", "b_prod4", "b_3d", "cp_async"};
   cudaEvent_t start, stop;
   CHECK(cudaEventCreate(&start));
   CHECK(cudaEventCreate(&stop));
   for (int mode = 0; mode < kModes; ++mode) {
+    if (mode == kB3D && !b3d_ok) continue;
     for (int depth : {4, 8, 16, 24}) {
       const int calls = std::max(sets, 200 / sets * sets);
       cudaGraph_t graph;
