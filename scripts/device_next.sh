@@ -10,17 +10,16 @@ cd "$(dirname "$0")/.."
 # "VAR=VALUE ...|CALL|SECONDS": the variables, pending_calls.sh's call, its estimate (fresh machine)
 h200_calls=(
   "|9|90"                                # issue 13: where decode's weight stream loses
-  "|exp:inflight|120"                    # issue 13: few-CTA decode against its bytes in flight
   "ONLY=3072,7168,512 STRADDLE=1|5|200"  # issue 12's worst H200 cell, on the 32-bit shared base
   "CONFIGS=/tmp/fp8kit_merged|1|480"     # issue 12 side by side on what call 5 merged (if anything)
   "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
 h100_calls=(
-  "|exp:inflight|120")  # issue 13: the few-CTA decode GEMM against the weight bytes it keeps in flight
-# LIST=decode, either GPU: issue 13's probes, carrying build-run and build-exp/l2ahead (after
-# `rm -rf build-run/jit && bash scripts/experiments/inflight_call.sh prepare`: ~45 MB in all with
-# the tree). "exp:NAME" runs scripts/experiments/NAME_call.sh OUT, which fills OUT/NAME.
-decode_calls=("|exp:inflight|120" "INFLIGHT_BIN=build-exp/l2ahead|exp:inflight|120"
-  "INFLIGHT_BIN=build-exp/l2ahead FP8KIT_EXP_L2_EARLY=1|exp:inflight|120")
+  "EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|220")  # issue 13: the weight into L2 before the wait
+# LIST=decode, either GPU: issue 13's A/Bs of experiments against main, carrying build-run and
+# build-exp/NAME (after `rm -rf build-run/jit && EXP=NAME [EXP_ENV=...] bash
+# scripts/experiments/ab_call.sh prepare`). "exp:NAME" runs scripts/experiments/NAME_call.sh OUT,
+# which fills OUT/NAME.
+decode_calls=("EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|220")
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
 case "${LIST:-}:$gpu" in decode:*) calls=("${decode_calls[@]}") ;; *H200*) calls=("${h200_calls[@]}") ;;

@@ -2,9 +2,9 @@
 # A/B of an experiment binary against main (issue 13's decode): shipped configs at DeepSeek-V3's 15
 # shapes, M = 1 / 16 / 64, cold, then session 46's few-CTA tiles forced (m16n16 s16 on 32 CTAs at
 # 512 x 7168, m16n32 s16 at 7168 x 2048 M = 1 / 16), each twice in A B A B order; every output
-# verified before it is timed. Session 46 ran it for:
-#   l2early  the first tile's B prefetched into L2 before the programmatic wait (EXP_ENV=FP8KIT_EXP_L2_EARLY=1)
-#   bmulti   a decode tile's B loaded several K blocks a TMA through a 3-D map
+# verified before it is timed. Session 46 ran it for bmulti (a decode tile's B loaded several K
+# blocks a TMA through a 3-D map: 0.97x, PERF.md) and prepared it for l2early (the first tile's B
+# prefetched into L2 before the programmatic wait: EXP_ENV=FP8KIT_EXP_L2_EARLY=1).
 #   EXP=NAME [EXP_ENV=VAR=1] bash scripts/experiments/ab_call.sh prepare   (builds it, warms build-run/jit)
 #   EXP=NAME [EXP_ENV=VAR=1] bash scripts/experiments/ab_call.sh OUT_DIR   (GPU; carry build-run, build-exp/NAME)
 set -u
@@ -36,7 +36,7 @@ if [ "${1:-}" = prepare ]; then
   du -sh build-run "build-exp/$name"
   exit 0
 fi
-d=${1:?usage: ab_call.sh OUT_DIR | prepare}/ab_$name
+d=${1:?usage: ab_call.sh OUT_DIR | prepare}/ab/$name  # device_next.sh archives OUT/ab
 mkdir -p "$d"
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 own=configs/${gpu// /_}
