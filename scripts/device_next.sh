@@ -14,12 +14,13 @@ h200_calls=(
   "CONFIGS=/tmp/fp8kit_merged|1|480"     # issue 12 side by side on what call 5 merged (if anything)
   "DEEP=1|6|240" "|6|240")               # issue 13's cold decode candidates
 h100_calls=(
-  "EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|220")  # issue 13: the weight into L2 before the wait
+  "EXP=tmagroup|exp:ab|260"                                # issue 13: a decode tile's loads grouped
+  "EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|260")  # issue 13: the weight into L2 before the wait
 # LIST=decode, either GPU: issue 13's A/Bs of experiments against main, carrying build-run and
 # build-exp/NAME (after `rm -rf build-run/jit && EXP=NAME [EXP_ENV=...] bash
 # scripts/experiments/ab_call.sh prepare`). "exp:NAME" runs scripts/experiments/NAME_call.sh OUT,
 # which fills OUT/NAME.
-decode_calls=("EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|220")
+decode_calls=("EXP=tmagroup|exp:ab|260" "EXP=l2early EXP_ENV=FP8KIT_EXP_L2_EARLY=1|exp:ab|260")
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 nvidia-smi --query-gpu=name,uuid,clocks.max.sm --format=csv,noheader
 case "${LIST:-}:$gpu" in decode:*) calls=("${decode_calls[@]}") ;; *H200*) calls=("${h200_calls[@]}") ;;

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# A/B of an experiment binary against main (issue 13's decode): shipped configs at DeepSeek-V3's 15
-# shapes, M = 1 / 16 / 64, cold, then session 46's few-CTA tiles forced (m16n16 s16 on 32 CTAs at
-# 512 x 7168, m16n32 s16 at 7168 x 2048 M = 1 / 16), each twice in A B A B order; every output
-# verified before it is timed. Session 46 ran it for bmulti (a decode tile's B loaded several K
-# blocks a TMA through a 3-D map: 0.97x, PERF.md) and prepared it for l2early (the first tile's B
-# prefetched into L2 before the programmatic wait: EXP_ENV=FP8KIT_EXP_L2_EARLY=1).
+# A/B of an experiment binary against main (issue 13's decode), every output verified before it is
+# timed, A B A B (min of the rounds): the shipped configs at DeepSeek-V3's 15 shapes, M = 1 / 16 /
+# 64, cold; then session 46's few-CTA tiles forced at M = 1 / 16 (m16n16 s16 on 32 CTAs at 512 x
+# 7168, m16n32 s16 at 7168 x 2048, the 64-CTA split clusters at 512 x 7168, which need no reduce
+# kernel). Session 46 ran it for bmulti (0.97x, PERF.md) and prepared it for
+#   tmagroup  a decode tile's A and B loaded several K blocks a TMA, its A scales read from global
+#   l2early   the first tile's B prefetched into L2 before the programmatic wait
+#             (EXP_ENV=FP8KIT_EXP_L2_EARLY=1)
 #   EXP=NAME [EXP_ENV=VAR=1] bash scripts/experiments/ab_call.sh prepare   (builds it, warms build-run/jit)
 #   EXP=NAME [EXP_ENV=VAR=1] bash scripts/experiments/ab_call.sh OUT_DIR   (GPU; carry build-run, build-exp/NAME)
 set -u
@@ -12,7 +14,8 @@ cd "$(dirname "$0")/../.."
 export FP8KIT_CACHE_DIR=$PWD/build-run/jit
 name=${EXP:?set EXP to the experiment} exp_env=${EXP_ENV:-FP8KIT_EXP_NONE=1}
 # name N K M-LIST CONFIG
-forced=("n16s16 512 7168 1,16 16,16,16,1,1,1" "n32s16 7168 2048 1,16 16,32,16,1,1,1")
+forced=("n16s16 512 7168 1,16 16,16,16,1,1,1" "n32s16 7168 2048 1,16 16,32,16,1,1,1"
+  "n16sk2cl 512 7168 1,16 16,16,28,1,1,1,2,1" "n32sk4cl 512 7168 1,16 16,32,14,1,1,1,4,1")
 force() {  # DEVICE NAME N K M-LIST CONFIG: the forced config's folder (echoes its path)
   local f=/tmp/ab_call/$2 args=() m
   for m in ${5//,/ }; do args+=("$m=$6"); done

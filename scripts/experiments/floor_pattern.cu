@@ -16,21 +16,7 @@
 // leaves idle;  tiles vs seq_tiles: the access pattern;  the GEMM vs tiles: the GEMM's own cost.
 //   nvcc -O3 -std=c++17 -arch=sm_90a scripts/experiments/floor_pattern.cu -o /tmp/floor_pattern
 //   /tmp/floor_pattern N K BN S      (e.g. 512 7168 32 7)
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <vector>
-
-#define CHECK(x)                                                                      \
-  do {                                                                                \
-    cudaError_t e_ = (x);                                                             \
-    if (e_ != cudaSuccess) {                                                          \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                   \
-    }                                                                                 \
-  } while (0)
+#include "graph_timing.cuh"
 
 enum Mode { kSeqFull, kSeqSm, kSeqTiles, kTiles, kTilesX8 };
 constexpr int kThreads = 256, kRoundLoads = 2, kRound = kThreads * kRoundLoads;  // vectors a round
@@ -161,47 +147,20 @@ int main(int argc, char** argv) {
   const long long grids[] = {sms * 8, sms, tiles, tiles, tiles * 8};
   std::printf("%s, %lld SMs: N %lld x K %lld bytes (%.2f MB), BN %d, split %d: %lld tiles, %d sets\n", prop.name,
               sms, n, k, bytes / 1e6, bn, split, tiles, sets);
-  cudaEvent_t start, stop;
-  CHECK(cudaEventCreate(&start));
-  CHECK(cudaEventCreate(&stop));
   for (int mode = kSeqFull; mode <= kTilesX8; ++mode) {
     const bool shallow = mode == kTilesX8 || mode == kSeqFull;
-    const auto launch = [&](int set) {
+    const auto launch = [&](int i) {
+      const int set = i % sets;
       Params p{reinterpret_cast<const uint4*>(static_cast<char*>(buf) + bytes * set), sink, n, k, bn, split, mode};
-      cudaLaunchConfig_t cfg{};
-      cfg.gridDim = dim3(static_cast<unsigned>(grids[mode]));
-      cfg.blockDim = dim3(kThreads);
-      cfg.dynamicSmemBytes = mode == kSeqFull ? 0 : shallow ? shallow_smem : deep_smem;
-      cfg.stream = stream;
-      cudaLaunchAttribute attr{};
-      attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-      attr.val.programmaticStreamSerializationAllowed = 1;
-      cfg.attrs = &attr;
-      cfg.numAttrs = 1;
-      CHECK(shallow ? cudaLaunchKernelEx(&cfg, read_pattern<kShallow>, p) : cudaLaunchKernelEx(&cfg, read_pattern<kDeep>, p));
+      const unsigned grid = static_cast<unsigned>(grids[mode]), smem = mode == kSeqFull ? 0 : shallow ? shallow_smem : deep_smem;
+      if (shallow) {
+        launch_chained(read_pattern<kShallow>, grid, kThreads, smem, stream, p);
+      } else {
+        launch_chained(read_pattern<kDeep>, grid, kThreads, smem, stream, p);
+      }
     };
-    const int calls = std::max(sets, 200 / sets * sets);
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-    for (int i = 0; i < calls; ++i) launch(i % sets);
-    CHECK(cudaStreamEndCapture(stream, &graph));
-    CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    std::vector<float> us;
-    for (int r = 0; r < 18; ++r) {
-      CHECK(cudaEventRecord(start, stream));
-      CHECK(cudaGraphLaunch(exec, stream));
-      CHECK(cudaEventRecord(stop, stream));
-      CHECK(cudaEventSynchronize(stop));
-      float ms = 0;
-      CHECK(cudaEventElapsedTime(&ms, start, stop));
-      if (r >= 3) us.push_back(ms * 1000 / calls);  // three warm-up replays
-    }
-    std::sort(us.begin(), us.end());
-    const float med = us[us.size() / 2];
+    const float med = median_us_per_launch(stream, std::max(sets, 200 / sets * sets), launch);
     std::printf("%-10s %6lld blocks  %7.2f us  %7.0f GB/s\n", names[mode], grids[mode], med, bytes / med / 1e3);
-    CHECK(cudaGraphExecDestroy(exec));
-    CHECK(cudaGraphDestroy(graph));
   }
   return 0;
 }

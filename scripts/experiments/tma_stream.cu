@@ -21,21 +21,7 @@
 //   /tmp/tma_stream N K BN S AROWS     (e.g. 512 7168 16 1 16)
 #include <cuda.h>
 #include <cudaTypedefs.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <vector>
-
-#define CHECK(x)                                                                      \
-  do {                                                                                \
-    cudaError_t e_ = (x);                                                             \
-    if (e_ != cudaSuccess) {                                                          \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
-      std::exit(1);                                                                   \
-    }                                                                                 \
-  } while (0)
+#include "graph_timing.cuh"
 
 enum Mode { kB, kBASA, kWide, kProd4, kB3D, kCpAsync, kModes };
 constexpr int kThreads = 128, kBlockK = 128, kSlot = 8192;  // a stage's shared bytes (BN <= 32)
@@ -166,19 +152,9 @@ static CUtensorMap map_2d(CUtensorMapDataType type, void* ptr, unsigned long lon
 
 template <int kDepth, int kMode>
 static void launch_one(cudaStream_t stream, int grid, const Maps& m, const Params& p) {
-  cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(grid);
-  cfg.blockDim = dim3(kThreads);
-  cfg.dynamicSmemBytes = kDepth * kSlot + 1024;
-  cfg.stream = stream;
-  cudaLaunchAttribute attr{};
-  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr.val.programmaticStreamSerializationAllowed = 1;
-  cfg.attrs = &attr;
-  cfg.numAttrs = 1;
-  CHECK(cudaFuncSetAttribute(tma_stream<kDepth, kMode>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             kDepth * kSlot + 1024));
-  CHECK(cudaLaunchKernelEx(&cfg, tma_stream<kDepth, kMode>, m, p));
+  const int smem = kDepth * kSlot + 1024;
+  CHECK(cudaFuncSetAttribute(tma_stream<kDepth, kMode>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  launch_chained(tma_stream<kDepth, kMode>, grid, kThreads, smem, stream, m, p);
 }
 
 template <int kMode>
@@ -255,34 +231,12 @@ int main(int argc, char** argv) {
   std::printf("%s: N %d x K %d bytes (%.2f MB), BN %d, split %d: %d CTAs, A rows %d, %d sets\n", prop.name, n, k,
               bytes / 1e6, bn, split, grid, arows, sets);
   const char* names[] = {"b", "b_a_sa", "b_wide", "b_prod4", "b_3d", "cp_async"};
-  cudaEvent_t start, stop;
-  CHECK(cudaEventCreate(&start));
-  CHECK(cudaEventCreate(&stop));
   for (int mode = 0; mode < kModes; ++mode) {
     if (mode == kB3D && !b3d_ok) continue;
     for (int depth : {4, 8, 16, 24}) {
-      const int calls = std::max(sets, 200 / sets * sets);
-      cudaGraph_t graph;
-      cudaGraphExec_t exec;
-      CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed));
-      for (int i = 0; i < calls; ++i) launch_mode(mode, depth, stream, grid, m, Params{n, k, bn, split, sets, i % sets, b});
-      CHECK(cudaStreamEndCapture(stream, &graph));
-      CHECK(cudaGraphInstantiate(&exec, graph, 0));
-      std::vector<float> us;
-      for (int r = 0; r < 15; ++r) {
-        CHECK(cudaEventRecord(start, stream));
-        CHECK(cudaGraphLaunch(exec, stream));
-        CHECK(cudaEventRecord(stop, stream));
-        CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        CHECK(cudaEventElapsedTime(&ms, start, stop));
-        if (r >= 3) us.push_back(ms * 1000 / calls);
-      }
-      std::sort(us.begin(), us.end());
-      const float med = us[us.size() / 2];
+      const auto launch = [&](int i) { launch_mode(mode, depth, stream, grid, m, Params{n, k, bn, split, sets, i % sets, b}); };
+      const float med = median_us_per_launch(stream, std::max(sets, 200 / sets * sets), launch);
       std::printf("%-9s depth %2d  %7.2f us  %7.0f GB/s\n", names[mode], depth, med, bytes / med / 1e3);
-      CHECK(cudaGraphExecDestroy(exec));
-      CHECK(cudaGraphDestroy(graph));
     }
   }
   return 0;
