@@ -46,7 +46,7 @@ own=configs/${gpu// /_}
 [ -d "$own" ] || own=configs/NVIDIA_H200
 gemm=(bench gemm --providers fp8-block-w-group-a-noquant --backends fp8kit --timing cold)
 run_side() {  # LABEL BIN VARS
-  "$2/fp8kit" "${gemm[@]}" --models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --batch-sizes 1 16 64 --config-dir "$own" \
+  env "$3" "$2/fp8kit" "${gemm[@]}" --models deepseek-ai/DeepSeek-V3 --tp-sizes 8 --batch-sizes 1 16 64 --config-dir "$own" \
     --out "$d/$1_shipped" > "$d/$1_shipped.txt" 2>&1 || echo "$1 shipped: failed"
   for c in "${forced[@]}"; do
     read -r cell n k ms cfg <<< "$c"
@@ -62,21 +62,20 @@ done
 python3 - "$d" <<'PY'
 import csv, glob, math, os, sys
 d = sys.argv[1]
-def read(side):
+def read(side):  # {(group, n, k, m): [µs of each round that verified ok]}
     out = {}
-    for p in glob.glob(f"{d}/{side}_*/gemm_results.csv"):
+    for p in glob.glob(f"{d}/{side}[12]_*/gemm_results.csv"):
         group = os.path.basename(os.path.dirname(p)).split("_", 1)[1]
         for r in csv.DictReader(open(p)):
-            ok = r["status"] == "ok"
-            out[(group, int(r["n"]), int(r["k"]), int(r["m"]))] = float(r["us_median"]) if ok else float("nan")
+            times = out.setdefault((group, int(r["n"]), int(r["k"]), int(r["m"])), [])
+            if r["status"] == "ok":
+                times.append(float(r["us_median"]))
     return out
-a = [read("main1"), read("main2")]
-b = [read("exp1"), read("exp2")]
+a, b = read("main"), read("exp")
 logs = []
-for key in sorted(a[0], key=lambda t: (t[0] != "shipped", t[3], t[1] * t[2])):
-    x = min((s[key] for s in a if s.get(key, math.nan) == s.get(key, math.nan)), default=math.nan)
-    y = min((s[key] for s in b if s.get(key, math.nan) == s.get(key, math.nan)), default=math.nan)
-    if key[0] == "shipped" and x == x and y == y:
+for key in sorted(a, key=lambda t: (t[0] != "shipped", t[3], t[1] * t[2])):
+    x, y = min(a[key], default=math.nan), min(b.get(key, []), default=math.nan)
+    if key[0] == "shipped" and not math.isnan(x) and not math.isnan(y):
         logs.append(math.log(x / y))
     print(f"{key[0]:8} {key[1]:>6} x {key[2]:<6} M={key[3]:<3} main {x:7.2f}  exp {y:7.2f}  speedup {x / y:.3f}")
 if logs:

@@ -3,7 +3,7 @@
 // prefetched into L2 (9.1 us), where call 9's cp.async read of the same tiles on 32 blocks took
 // 3.7-4.0 us; ncu shows its consumers waiting on the ring's full barriers. So the data comes at
 // about one stage per 290 cycles whatever is in flight. This streams the GEMM's B tiles (BN rows x
-// 128 bytes, one K block a stage) through a ring of mbarriers with no MMA, five ways:
+// 128 bytes, one K block a stage) through a ring of mbarriers with no MMA, six ways:
 //   b        one TMA box a stage (BN x 128, 128B swizzle): the weight stream alone
 //   b_a_sa   the GEMM's three boxes a stage: B, A (16 x 128 from an A of AROWS rows) and the A
 //            scales (16 floats): what the GEMM's producer issues
@@ -27,7 +27,7 @@ enum Mode { kB, kBASA, kWide, kProd4, kB3D, kCpAsync, kModes };
 constexpr int kThreads = 128, kBlockK = 128, kSlot = 8192;  // a stage's shared bytes (BN <= 32)
 
 struct Params {
-  int n, k, bn, split, sets;
+  int n, k, bn, split;
   int set;  // the B copy this launch reads (rows set * n ...)
   const unsigned char* b;  // for cp_async
 };
@@ -41,9 +41,6 @@ __device__ __forceinline__ void arrive(unsigned long long* b) {
 }
 __device__ __forceinline__ void arrive_tx(unsigned long long* b, unsigned bytes) {
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem(b)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void expect_tx(unsigned long long* b, unsigned bytes) {
-  asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;" ::"r"(smem(b)), "r"(bytes) : "memory");
 }
 __device__ __forceinline__ void wait(unsigned long long* b, unsigned phase) {
   asm volatile(
@@ -234,7 +231,7 @@ int main(int argc, char** argv) {
   for (int mode = 0; mode < kModes; ++mode) {
     if (mode == kB3D && !b3d_ok) continue;
     for (int depth : {4, 8, 16, 24}) {
-      const auto launch = [&](int i) { launch_mode(mode, depth, stream, grid, m, Params{n, k, bn, split, sets, i % sets, b}); };
+      const auto launch = [&](int i) { launch_mode(mode, depth, stream, grid, m, Params{n, k, bn, split, i % sets, b}); };
       const float med = median_us_per_launch(stream, std::max(sets, 200 / sets * sets), launch);
       std::printf("%-9s depth %2d  %7.2f us  %7.0f GB/s\n", names[mode], depth, med, bytes / med / 1e3);
     }
